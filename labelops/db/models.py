@@ -1,0 +1,338 @@
+"""ORM rows of the labeling database (typed SQLAlchemy 2.0 mappings, one class a table)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from labelops.db.base import Base
+
+
+def utcnow() -> datetime:
+    """Returns the current time in UTC (naive, as stored)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class UserRow(Base):
+    """A person (or an annotator imported from another instance) who can sign in or annotate."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    username: Mapped[str] = mapped_column(sa.String(150), default="")
+    first_name: Mapped[str] = mapped_column(sa.String(150), default="")
+    last_name: Mapped[str] = mapped_column(sa.String(150), default="")
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    is_imported: Mapped[bool] = mapped_column(default=False)
+    external_id: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Flask-Login protocol, kept here so the web layer needs no wrapper class.
+    @property
+    def is_authenticated(self) -> bool:
+        """Returns True: a loaded user row is always an authenticated user."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Returns False: anonymous visitors are not rows."""
+        return False
+
+    def get_id(self) -> str:
+        """Returns the id Flask-Login keeps in the session cookie."""
+        return str(self.id)
+
+
+class ApiTokenRow(Base):
+    """An API token; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(8))
+    name: Mapped[str] = mapped_column(sa.String(100), default="api")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[UserRow] = relationship()
+
+
+class ProjectRow(Base):
+    """A labeling project: its config, its queue settings and its instructions."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    label_config: Mapped[str] = mapped_column(sa.Text, default="<View></View>")
+    expert_instruction: Mapped[str] = mapped_column(sa.Text, default="")
+    show_instruction: Mapped[bool] = mapped_column(default=False)
+    show_skip_button: Mapped[bool] = mapped_column(default=True)
+    maximum_annotations: Mapped[int] = mapped_column(default=1)
+    sampling: Mapped[str] = mapped_column(sa.String(40), default="Sequential sampling")
+    model_version: Mapped[str] = mapped_column(sa.String(200), default="")
+    color: Mapped[str] = mapped_column(sa.String(16), default="#FFFFFF")
+    num_tasks: Mapped[int] = mapped_column(default=0)
+    num_annotations: Mapped[int] = mapped_column(default=0)
+    num_labeled_tasks: Mapped[int] = mapped_column(default=0)
+    num_predictions: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProjectMemberRow(Base):
+    """A user's role in one project: manager, reviewer or annotator."""
+
+    __tablename__ = "project_members"
+    __table_args__ = (sa.UniqueConstraint("project_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[UserRow] = relationship()
+
+
+class ImportBatchRow(Base):
+    """One import (a file, a request body or a storage object) and what it added."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(sa.String(1024), default="")
+    format: Mapped[str] = mapped_column(sa.String(40), default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    num_tasks: Mapped[int] = mapped_column(default=0)
+    num_annotations: Mapped[int] = mapped_column(default=0)
+    num_predictions: Mapped[int] = mapped_column(default=0)
+    num_duplicates: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaskRow(Base):
+    """One task: its data, queue priority, state and counters."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        sa.Index("ix_tasks_queue", "project_id", "is_labeled", sa.desc("priority"), "id"),
+        sa.Index("ix_tasks_project_hash", "project_id", "content_hash"),
+        sa.Index("ix_tasks_project_id_id", "project_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    data: Mapped[dict[str, Any]]
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    priority: Mapped[float] = mapped_column(default=0.0)
+    state: Mapped[str] = mapped_column(sa.String(20), default="new")
+    is_labeled: Mapped[bool] = mapped_column(default=False)
+    total_annotations: Mapped[int] = mapped_column(default=0)
+    cancelled_annotations: Mapped[int] = mapped_column(default=0)
+    total_predictions: Mapped[int] = mapped_column(default=0)
+    prediction_score: Mapped[float | None]
+    content_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    import_batch_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TaskLockRow(Base):
+    """A time-limited hold of one task by one annotator, so the queue does not hand it out twice."""
+
+    __tablename__ = "task_locks"
+    __table_args__ = (sa.UniqueConstraint("task_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expire_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AnnotationRow(Base):
+    """One annotator's result on one task, with its review state."""
+
+    __tablename__ = "annotations"
+    __table_args__ = (sa.Index("ix_annotations_task_user", "task_id", "completed_by_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    completed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    result: Mapped[list[Any]] = mapped_column(default=list)
+    was_cancelled: Mapped[bool] = mapped_column(default=False)
+    ground_truth: Mapped[bool] = mapped_column(default=False)
+    lead_time: Mapped[float | None]
+    review_state: Mapped[str | None] = mapped_column(sa.String(20))
+    review_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    import_batch_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class AnnotationRevisionRow(Base):
+    """One step of an annotation's history: who did what to it, when, and the result after."""
+
+    __tablename__ = "annotation_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(index=True)
+    task_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int]
+    action: Mapped[str] = mapped_column(sa.String(20))
+    result: Mapped[list[Any]] = mapped_column(default=list)
+    changed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PredictionRow(Base):
+    """A model's proposed result for a task, with the model version and a confidence score."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (sa.Index("ix_predictions_task_version", "task_id", "model_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    model_version: Mapped[str] = mapped_column(sa.String(200), default="")
+    score: Mapped[float | None]
+    result: Mapped[list[Any]] = mapped_column(default=list)
+    probabilities: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DatasetVersionRow(Base):
+    """A versioned, content-addressed labeled dataset written to the object store."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (sa.UniqueConstraint("project_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(sa.String(64))
+    uri: Mapped[str] = mapped_column(sa.String(2048))
+    num_tasks: Mapped[int] = mapped_column(default=0)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgreementReportRow(Base):
+    """Agreement figures computed by the pipeline for one project, kept for the dashboard."""
+
+    __tablename__ = "agreement_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StorageConnectionRow(Base):
+    """Where a project's source files live (an S3 bucket/prefix or a local folder)."""
+
+    __tablename__ = "storage_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20), default="s3")
+    bucket: Mapped[str] = mapped_column(sa.String(255), default="")
+    prefix: Mapped[str] = mapped_column(sa.String(1024), default="")
+    file_pattern: Mapped[str] = mapped_column(sa.String(255), default="")
+    region: Mapped[str] = mapped_column(sa.String(64), default="")
+    endpoint_url: Mapped[str] = mapped_column(sa.String(1024), default="")
+    access_key_id_env: Mapped[str] = mapped_column(sa.String(255), default="")
+    secret_encrypted: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportedObjectRow(Base):
+    """A storage object already imported (key + ETag), so no object is imported twice."""
+
+    __tablename__ = "imported_objects"
+    __table_args__ = (sa.UniqueConstraint("project_id", "key", "etag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(1024))
+    etag: Mapped[str] = mapped_column(sa.String(255))
+    import_batch_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PipelineRunRow(Base):
+    """A pipeline run launched from the web app or API, and its last known status."""
+
+    __tablename__ = "pipeline_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    job_name: Mapped[str] = mapped_column(sa.String(100))
+    run_id: Mapped[str] = mapped_column(sa.String(64), default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    launched_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AuditLogRow(Base):
+    """Who did what to which object, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    project_id: Mapped[int | None] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(sa.String(60))
+    object_type: Mapped[str] = mapped_column(sa.String(40), default="")
+    object_id: Mapped[int | None]
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
