@@ -1,0 +1,257 @@
+"""The ``labelops`` command: start everything, import, export, users and migrations."""
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from labelops.db.engine import make_engine
+from labelops.db.migrate import upgrade
+from labelops.db.models import ProjectRow, UserRow
+from labelops.domain.errors import LabelConfigError, TaskImportError, UnknownFormatError
+from labelops.domain.formats.readers import detect_format, read_rows
+from labelops.services import users as user_service
+from labelops.services.demo import ensure_demo_project
+from labelops.services.errors import ConflictError, NotFoundError
+from labelops.services.exports import export_project
+from labelops.services.imports import import_rows
+from labelops.services.projects import create_project, get_project
+from labelops.settings import Settings
+
+log = logging.getLogger(__name__)
+ADMIN_EMAIL = "admin@labelops.local"
+
+
+class _Context:
+    def __init__(self, home: str | None) -> None:
+        self.home = home
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.home)
+
+
+def _engine(settings: Settings) -> sa.Engine:
+    return make_engine(settings.database_url)
+
+
+@click.group()
+@click.option("--home", envvar="LABELOPS_HOME", default=None, help="Data folder (LABELOPS_HOME).")
+@click.version_option(package_name="labelops")
+@click.pass_context
+def main(ctx: click.Context, home: str | None) -> None:
+    """labelops: label data in the browser, run the ML loop as a Dagster pipeline."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    ctx.obj = _Context(home)
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: _Context) -> None:
+    """Migrate the labeling database to the latest schema."""
+    settings = obj.settings
+    upgrade(settings.database_url)
+    click.echo(f"database at {_redact(settings.database_url)} is up to date")
+
+
+@main.group()
+def user() -> None:
+    """User commands."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--print-token", is_flag=True, help="Issue an API token and print it.")
+@click.pass_obj
+def user_create(obj: _Context, email: str, password: str, admin: bool, print_token: bool) -> None:
+    """Create a user (and optionally print a new API token)."""
+    settings = obj.settings
+    upgrade(settings.database_url)
+    with Session(_engine(settings)) as session:
+        try:
+            created = user_service.create_user(session, email=email, password=password, is_admin=admin)
+        except (ValueError, ConflictError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        token = user_service.issue_token(session, created) if print_token else None
+        session.commit()
+        click.echo(f"created user {created.id} <{created.email}>{' (admin)' if admin else ''}")
+        if token:
+            click.echo(token)
+
+
+@main.group()
+def project() -> None:
+    """Project commands."""
+
+
+@project.command("create")
+@click.option("--title", required=True)
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), required=True)
+@click.option("--owner", "owner_email", default=ADMIN_EMAIL, show_default=True)
+@click.pass_obj
+def project_create(obj: _Context, title: str, config_path: str, owner_email: str) -> None:
+    """Create a project from a labeling config file."""
+    settings = obj.settings
+    upgrade(settings.database_url)
+    with Session(_engine(settings)) as session:
+        owner = user_service.get_user_by_email(session, owner_email)
+        try:
+            created = create_project(
+                session, created_by=owner, title=title, label_config=Path(config_path).read_text()
+            )
+        except (LabelConfigError, ValueError) as exc:
+            raise click.ClickException(f"{config_path}: {exc}") from exc
+        session.commit()
+        click.echo(f"created project {created.id}")
+
+
+@main.command("import")
+@click.argument("project_id", type=int)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--dedupe", is_flag=True, help="Skip tasks whose data is already in the project.")
+@click.option("--format", "fmt", default=None, help="json, jsonl, csv, tsv or parquet.")
+@click.pass_obj
+def import_command(obj: _Context, project_id: int, files: tuple[str, ...], dedupe: bool, fmt: str | None) -> None:
+    """Import task files into a project: all rows of all files, or nothing."""
+    settings = obj.settings
+    with Session(_engine(settings)) as session:
+        try:
+            target = get_project(session, project_id)
+            total = 0
+            for path in files:
+                size = os.path.getsize(path)
+                with open(path, "rb") as raw, tqdm.wrapattr(
+                    raw, "read", total=size, desc=Path(path).name, unit="B", unit_scale=True,
+                    disable=not sys.stderr.isatty(),
+                ) as source:
+                    report = import_rows(
+                        session,
+                        target,
+                        read_rows(source, fmt or detect_format(path), Path(path).name),
+                        source=Path(path).name,
+                        fmt=fmt or detect_format(path),
+                        created_by_id=None,
+                        dedupe=dedupe,
+                    )
+                total += report.num_tasks
+                click.echo(
+                    f"{path}: {report.num_tasks} tasks, {report.num_annotations} annotations, "
+                    f"{report.num_predictions} predictions, {report.num_duplicates} duplicates skipped"
+                )
+            session.commit()
+        except (TaskImportError, UnknownFormatError, NotFoundError) as exc:
+            session.rollback()
+            raise click.ClickException(f"nothing imported: {exc}") from exc
+    click.echo(f"imported {total} tasks into project {project_id}")
+
+
+@main.command("export")
+@click.argument("project_id", type=int)
+@click.option("--format", "fmt", default="JSON", show_default=True)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--all-tasks", is_flag=True, help="Include tasks without annotations.")
+@click.pass_obj
+def export_command(obj: _Context, project_id: int, fmt: str, out_path: str, all_tasks: bool) -> None:
+    """Export a project in a Label Studio format, streamed to a file."""
+    settings = obj.settings
+    with Session(_engine(settings)) as session:
+        try:
+            target = get_project(session, project_id)
+            export_format, chunks = export_project(session, target, fmt, download_all_tasks=all_tasks)
+        except (UnknownFormatError, NotFoundError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        tmp = Path(out_path + ".part")
+        with tmp.open("wb") as out, tqdm(
+            unit="B", unit_scale=True, desc=export_format.name, disable=not sys.stderr.isatty()
+        ) as bar:
+            for chunk in chunks:
+                out.write(chunk)
+                bar.update(len(chunk))
+        tmp.replace(out_path)
+    click.echo(f"wrote {out_path} ({export_format.name})")
+
+
+@main.command("up")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--dagster-port", default=3000, show_default=True, type=int)
+@click.option("--no-dagster", is_flag=True, help="Serve only the web app.")
+@click.option("--no-demo", is_flag=True, help="Do not create the demo project.")
+@click.pass_obj
+def up(obj: _Context, host: str, port: int, dagster_port: int, no_dagster: bool, no_demo: bool) -> None:
+    """Create LABELOPS_HOME with embedded defaults, an admin and a demo project, and serve."""
+    settings = obj.settings
+    for folder in (settings.home, settings.object_store_root, settings.dagster_home):
+        folder.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    admin_password = _bootstrap(settings, demo=not no_demo)
+    dagster = None if no_dagster else _start_dagster(settings, host, dagster_port)
+    from labelops.web import create_app
+
+    app = create_app({"LABELOPS_SETTINGS": settings, "DAGSTER_UI_URL": f"http://{host}:{dagster_port}"})
+    click.echo(f"labelops web app: http://{host}:{port}/  (data in {settings.home})")
+    if admin_password:
+        click.echo(f"admin login: {ADMIN_EMAIL} / {admin_password}")
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+    finally:
+        if dagster is not None:
+            os.killpg(dagster.pid, signal.SIGTERM)
+            dagster.wait(timeout=30)
+
+
+def _bootstrap(settings: Settings, *, demo: bool) -> str | None:
+    """Returns the new admin's password when this call created the admin, else None."""
+    with Session(_engine(settings)) as session:
+        admin = session.scalar(sa.select(UserRow).where(UserRow.email == ADMIN_EMAIL))
+        password = None
+        if admin is None:
+            password = os.environ.get("LABELOPS_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+            admin = user_service.create_user(session, email=ADMIN_EMAIL, password=password, is_admin=True)
+            token = user_service.issue_token(session, admin, name="bootstrap")
+            click.echo(f"admin API token: {token}")
+        if demo:
+            ensure_demo_project(session, admin)
+        session.commit()
+        num_projects = session.scalar(sa.select(sa.func.count(ProjectRow.id)))
+        log.info("%s project(s) ready", num_projects)
+        return password
+
+
+def _start_dagster(settings: Settings, host: str, port: int) -> "subprocess.Popen[Any] | None":
+    env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home), "LABELOPS_HOME": str(settings.home)}
+    try:
+        import labelops.definitions  # noqa: F401 - only start Dagster when the pipeline is installed
+    except ImportError:
+        click.echo("pipeline definitions not available; starting without Dagster")
+        return None
+    dagster_yaml = settings.dagster_home / "dagster.yaml"
+    if not dagster_yaml.exists():
+        dagster_yaml.write_text("telemetry:\n  enabled: false\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dagster", "dev", "-m", "labelops.definitions", "-h", host, "-p", str(port)],
+        env=env,
+        start_new_session=True,
+    )
+    click.echo(f"Dagster UI: http://{host}:{port}/")
+    return process
+
+
+def _redact(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)

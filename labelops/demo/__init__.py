@@ -1,0 +1,1 @@
+"""Sample data shipped with labelops for the demo project."""

@@ -1,0 +1,135 @@
+"""The labeling queue: which task an annotator gets next, and the locks that keep overlap honest.
+
+Rules (Label Studio's, made exact): a task this annotator still holds a live lock on comes back
+first; otherwise the first unlabeled task, highest ``priority`` first then lowest id, that this
+annotator has neither annotated nor skipped, and whose finished annotations plus other annotators'
+live locks are fewer than the project's overlap (``maximum_annotations``). On PostgreSQL the
+candidate row is taken with ``FOR UPDATE SKIP LOCKED`` so concurrent requests never wait on or hand
+out the same slot; on SQLite the database's single writer serializes the check and the lock.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from labelops.db.engine import is_postgres
+from labelops.db.models import AnnotationRow, ProjectRow, TaskLockRow, TaskRow
+from labelops.domain.task_state import TaskEvent, next_state
+
+DEFAULT_LOCK_TTL = timedelta(hours=1)
+_SCAN_BATCH = 50
+
+
+def next_task(
+    session: Session,
+    project: ProjectRow,
+    user_id: int,
+    *,
+    now: datetime,
+    lock_ttl: timedelta = DEFAULT_LOCK_TTL,
+) -> TaskRow | None:
+    """Returns the task the annotator should label next (now locked for them), or None when done.
+
+    Args:
+        session: The database session; the caller commits.
+        project: The project whose queue to serve.
+        user_id: The annotator.
+        now: The current time (naive UTC), for lock expiry.
+        lock_ttl: How long the hand-out holds the task.
+    """
+    held = session.scalar(
+        sa.select(TaskRow)
+        .join(TaskLockRow, TaskLockRow.task_id == TaskRow.id)
+        .where(
+            TaskRow.project_id == project.id,
+            TaskLockRow.user_id == user_id,
+            TaskLockRow.expire_at > now,
+            TaskRow.is_labeled.is_(False),
+            ~_annotated_by(user_id),
+        )
+        .order_by(TaskRow.priority.desc(), TaskRow.id)
+        .limit(1)
+    )
+    if held is not None:
+        _lock(session, held, user_id, now + lock_ttl)
+        return held
+    task = _candidate(session, project, user_id, now)
+    if task is not None:
+        _lock(session, task, user_id, now + lock_ttl)
+    return task
+
+
+def _annotated_by(user_id: int) -> sa.ColumnElement[bool]:
+    return sa.exists().where(AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id)
+
+
+def _candidate(session: Session, project: ProjectRow, user_id: int, now: datetime) -> TaskRow | None:
+    others_locks = (
+        sa.select(sa.func.count(TaskLockRow.id))
+        .where(
+            TaskLockRow.task_id == TaskRow.id,
+            TaskLockRow.user_id != user_id,
+            TaskLockRow.expire_at > now,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(TaskRow)
+        .where(
+            TaskRow.project_id == project.id,
+            TaskRow.is_labeled.is_(False),
+            ~_annotated_by(user_id),
+            TaskRow.total_annotations + others_locks < project.maximum_annotations,
+        )
+        .order_by(TaskRow.priority.desc(), TaskRow.id)
+        .limit(1)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=TaskRow)
+    return session.scalar(query)
+
+
+def _lock(session: Session, task: TaskRow, user_id: int, expire_at: datetime) -> None:
+    lock = session.scalar(
+        sa.select(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
+    )
+    if lock is None:
+        session.add(TaskLockRow(task_id=task.id, user_id=user_id, expire_at=expire_at))
+    else:
+        lock.expire_at = expire_at
+    task.state = next_state(task.state, TaskEvent.LOCK)
+    session.flush()
+
+
+def release_lock(session: Session, task: TaskRow, user_id: int) -> None:
+    """Gives up the annotator's hold on the task (e.g. they closed it without saving)."""
+    deleted = session.execute(
+        sa.delete(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
+    )
+    if deleted.rowcount and task.total_annotations == 0 and task.cancelled_annotations == 0:  # type: ignore[attr-defined]
+        task.state = next_state(task.state, TaskEvent.RELEASE)
+    session.flush()
+
+
+def expire_locks(session: Session, *, now: datetime) -> int:
+    """Returns how many expired locks were deleted (their tasks go back to the queue)."""
+    stale_tasks = sa.select(TaskLockRow.task_id).where(TaskLockRow.expire_at <= now)
+    session.execute(
+        sa.update(TaskRow)
+        .where(
+            TaskRow.id.in_(stale_tasks),
+            TaskRow.state == "in_progress",
+            TaskRow.total_annotations == 0,
+        )
+        .values(state="new")
+    )
+    result = session.execute(sa.delete(TaskLockRow).where(TaskLockRow.expire_at <= now))
+    session.flush()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def is_retryable(exc: Exception) -> bool:
+    """Returns True for SQLite's transient 'database is locked' errors."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc).lower()

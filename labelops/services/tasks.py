@@ -1,0 +1,254 @@
+"""Reading tasks: one task, keyset-paged listings with filters, and streams of task records."""
+
+import base64
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
+from labelops.domain.records import Annotation, Prediction, Task
+from labelops.services.errors import NotFoundError
+
+SORT_COLUMNS = {
+    "id": TaskRow.id,
+    "priority": TaskRow.priority,
+    "prediction_score": sa.func.coalesce(TaskRow.prediction_score, -1.0),
+    "total_annotations": TaskRow.total_annotations,
+    "updated_at": TaskRow.updated_at,
+}
+STATES = ("new", "in_progress", "completed", "skipped", "reviewed", "rejected")
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What a task listing keeps; every field is optional."""
+
+    state: str | None = None
+    annotator_id: int | None = None
+    has_predictions: bool | None = None
+    has_annotations: bool | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    field: str | None = None
+    contains: str | None = None
+    ids: Sequence[int] | None = None
+
+
+def get_task(session: Session, task_id: int) -> TaskRow:
+    """Returns the task with this id.
+
+    Raises:
+        NotFoundError: There is none.
+    """
+    task = session.get(TaskRow, task_id)
+    if task is None:
+        raise NotFoundError(f"task {task_id} not found")
+    return task
+
+
+def _filtered(project_id: int, flt: TaskFilter) -> sa.Select[tuple[TaskRow]]:
+    query = sa.select(TaskRow).where(TaskRow.project_id == project_id)
+    if flt.state is not None:
+        if flt.state not in STATES:
+            raise ValueError(f"unknown state {flt.state!r}; expected one of {', '.join(STATES)}")
+        query = query.where(TaskRow.state == flt.state)
+    if flt.annotator_id is not None:
+        query = query.where(
+            sa.exists().where(
+                AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == flt.annotator_id
+            )
+        )
+    if flt.has_predictions is not None:
+        query = query.where((TaskRow.total_predictions > 0) == flt.has_predictions)
+    if flt.has_annotations is not None:
+        query = query.where((TaskRow.total_annotations > 0) == flt.has_annotations)
+    if flt.min_score is not None:
+        query = query.where(TaskRow.prediction_score >= flt.min_score)
+    if flt.max_score is not None:
+        query = query.where(TaskRow.prediction_score <= flt.max_score)
+    if flt.contains:
+        if not flt.field:
+            raise ValueError("a 'contains' filter needs the data field to search in")
+        pattern = "%" + flt.contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(TaskRow.data[flt.field].as_string().ilike(pattern, escape="\\"))
+    if flt.ids is not None:
+        query = query.where(TaskRow.id.in_(list(flt.ids)))
+    return query
+
+
+def list_tasks(
+    session: Session,
+    project_id: int,
+    flt: TaskFilter = TaskFilter(),
+    *,
+    sort: str = "id",
+    direction: Literal["asc", "desc"] = "asc",
+    after: str | None = None,
+    limit: int = 100,
+) -> tuple[list[TaskRow], str | None]:
+    """Returns one page of tasks and the cursor of the next page (None on the last page).
+
+    Keyset paging: the cursor encodes the last row's sort value and id, so page 10,000 costs the
+    same as page 1 and no COUNT(*) is run.
+
+    Raises:
+        ValueError: Unknown sort column, direction, state or a malformed cursor.
+    """
+    if sort not in SORT_COLUMNS:
+        raise ValueError(f"cannot sort by {sort!r}; expected one of {', '.join(SORT_COLUMNS)}")
+    if direction not in ("asc", "desc"):
+        raise ValueError(f"direction must be 'asc' or 'desc', got {direction!r}")
+    column = SORT_COLUMNS[sort]
+    query = _filtered(project_id, flt).add_columns(column.label("sort_value"))
+    if after:
+        value, last_id = _decode_cursor(after)
+        if sort == "updated_at" and value is not None:
+            value = datetime.fromisoformat(value)
+        if direction == "asc":
+            query = query.where(sa.or_(column > value, sa.and_(column == value, TaskRow.id > last_id)))
+        else:
+            query = query.where(sa.or_(column < value, sa.and_(column == value, TaskRow.id < last_id)))
+    if direction == "asc":
+        query = query.order_by(column.asc(), TaskRow.id.asc())
+    else:
+        query = query.order_by(column.desc(), TaskRow.id.desc())
+    rows = session.execute(query.limit(limit + 1)).all()
+    tasks = [row[0] for row in rows[:limit]]
+    cursor = None
+    if len(rows) > limit:
+        last_value = rows[limit - 1][1]
+        cursor = _encode_cursor(last_value, tasks[-1].id)
+    return tasks, cursor
+
+
+def page_tasks(
+    session: Session, project_id: int | None, *, page: int, page_size: int, flt: TaskFilter = TaskFilter()
+) -> list[TaskRow]:
+    """Returns tasks by page number (Label Studio's paging; an empty list past the end)."""
+    if page < 1 or page_size < 1:
+        raise ValueError("page and page_size must be positive integers")
+    query = _filtered(project_id, flt) if project_id is not None else sa.select(TaskRow)
+    query = query.order_by(TaskRow.id).offset((page - 1) * page_size).limit(page_size)
+    return list(session.scalars(query))
+
+
+def delete_tasks(session: Session, project: ProjectRow, task_ids: Sequence[int] | None = None) -> int:
+    """Returns how many tasks were deleted (all of the project's when ``task_ids`` is None)."""
+    where = [TaskRow.project_id == project.id]
+    if task_ids is not None:
+        where.append(TaskRow.id.in_(list(task_ids)))
+    doomed = sa.select(TaskRow.id).where(*where)
+    annotations = session.scalar(
+        sa.select(sa.func.count(AnnotationRow.id)).where(
+            AnnotationRow.task_id.in_(doomed), AnnotationRow.was_cancelled.is_(False)
+        )
+    ) or 0
+    predictions = session.scalar(
+        sa.select(sa.func.count(PredictionRow.id)).where(PredictionRow.task_id.in_(doomed))
+    ) or 0
+    labeled = session.scalar(sa.select(sa.func.count(TaskRow.id)).where(*where, TaskRow.is_labeled)) or 0
+    session.execute(sa.delete(AnnotationRow).where(AnnotationRow.task_id.in_(doomed)))
+    session.execute(sa.delete(PredictionRow).where(PredictionRow.task_id.in_(doomed)))
+    deleted = session.execute(sa.delete(TaskRow).where(*where)).rowcount or 0  # type: ignore[attr-defined]
+    project.num_tasks -= deleted
+    project.num_annotations -= annotations
+    project.num_predictions -= predictions
+    project.num_labeled_tasks -= labeled
+    session.flush()
+    return int(deleted)
+
+
+def task_records(session: Session, rows: Sequence[TaskRow]) -> list[Task]:
+    """Returns the rows as Task records with their annotations and predictions."""
+    ids = [row.id for row in rows]
+    annotations: dict[int, list[Annotation]] = defaultdict(list)
+    predictions: dict[int, list[Prediction]] = defaultdict(list)
+    if ids:
+        for ann, email in session.execute(
+            sa.select(AnnotationRow, UserRow.email)
+            .outerjoin(UserRow, UserRow.id == AnnotationRow.completed_by_id)
+            .where(AnnotationRow.task_id.in_(ids))
+            .order_by(AnnotationRow.id)
+        ):
+            annotations[ann.task_id].append(annotation_record(ann, email))
+        for pred in session.scalars(
+            sa.select(PredictionRow).where(PredictionRow.task_id.in_(ids)).order_by(PredictionRow.id)
+        ):
+            predictions[pred.task_id].append(prediction_record(pred))
+    return [
+        Task(
+            id=row.id,
+            data=row.data,
+            meta=row.meta or {},
+            annotations=tuple(annotations[row.id]),
+            predictions=tuple(predictions[row.id]),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
+
+
+def iter_task_records(
+    session: Session, project_id: int, *, only_annotated: bool, chunk_size: int = 2_000
+) -> Iterator[Task]:
+    """Yields every task of the project as a record, in id order, a chunk at a time."""
+    last_id = 0
+    while True:
+        query = (
+            sa.select(TaskRow)
+            .where(TaskRow.project_id == project_id, TaskRow.id > last_id)
+            .order_by(TaskRow.id)
+            .limit(chunk_size)
+        )
+        if only_annotated:
+            query = query.where((TaskRow.total_annotations + TaskRow.cancelled_annotations) > 0)
+        rows = list(session.scalars(query))
+        if not rows:
+            return
+        yield from task_records(session, rows)
+        last_id = rows[-1].id
+        session.expunge_all()
+
+
+def annotation_record(row: AnnotationRow, email: str | None = None) -> Annotation:
+    """Returns the annotation row as a domain record."""
+    return Annotation(
+        id=row.id,
+        result=row.result,
+        completed_by=row.completed_by_id,
+        completed_by_email=email,
+        was_cancelled=row.was_cancelled,
+        ground_truth=row.ground_truth,
+        lead_time=row.lead_time,
+        review_state=row.review_state,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def prediction_record(row: PredictionRow) -> Prediction:
+    """Returns the prediction row as a domain record."""
+    return Prediction(
+        id=row.id, result=row.result, model_version=row.model_version, score=row.score, created_at=row.created_at
+    )
+
+
+def _encode_cursor(value: Any, last_id: int) -> str:
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    return base64.urlsafe_b64encode(json.dumps([value, last_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[Any, int]:
+    try:
+        value, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return value, int(last_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"malformed page cursor {cursor!r}") from exc

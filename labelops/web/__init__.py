@@ -1,0 +1,58 @@
+"""The Flask web app: annotators, reviewers and managers, plus the REST API."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, redirect, url_for
+
+from labelops.db.models import UserRow
+from labelops.settings import Settings
+from labelops.web.api import BLUEPRINTS as API_BLUEPRINTS
+from labelops.web.api.auth import UnauthorizedError
+from labelops.web.auth.views import bp as auth_bp
+from labelops.web.cli import register_commands
+from labelops.web.config import config_from_settings
+from labelops.web.errors import register_api_auth_handler, register_error_handlers
+from labelops.web.extensions import csrf, db, login_manager
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Returns a configured Flask app; ``overrides`` replace config keys (tests use it)."""
+    app = Flask(__name__)
+    settings = (overrides or {}).get("LABELOPS_SETTINGS") or Settings.from_env()
+    app.config.update(config_from_settings(settings))
+    app.config.update(overrides or {})
+    app.url_map.strict_slashes = False
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_api_auth_handler(app, UnauthorizedError)
+    register_commands(app)
+
+    @app.get("/")
+    def index() -> Any:
+        return redirect(url_for("auth.login"))
+
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Binds the database, login manager and CSRF protection to the app."""
+    db.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> UserRow | None:
+        user = db.session.get(UserRow, int(user_id))
+        return user if user is not None and user.is_active else None
+
+
+def register_blueprints(app: Flask) -> None:
+    """Registers the feature blueprints; the API is exempt from form CSRF (it checks its own)."""
+    app.register_blueprint(auth_bp)
+    for blueprint in API_BLUEPRINTS:
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)

@@ -1,0 +1,83 @@
+"""API authentication (``Authorization: Token <key>`` or the browser session) and role checks."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+
+from labelops.db.models import ProjectRow, UserRow
+from labelops.domain.permissions import Role
+from labelops.services import projects as project_service
+from labelops.services.errors import NotFoundError, PermissionDeniedError
+from labelops.services.users import user_for_token
+from labelops.web.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+Policy = Callable[..., bool]
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class UnauthorizedError(PermissionError):
+    """No valid credentials came with the request."""
+
+
+def _user_from_request() -> UserRow:
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if header:
+        if scheme.lower() not in ("token", "bearer") or not key.strip():
+            raise UnauthorizedError("Authorization header must be 'Token <key>'")
+        user = user_for_token(db.session, key.strip())
+        if user is None:
+            raise UnauthorizedError("invalid or revoked API token")
+        return user
+    if current_user.is_authenticated:
+        if request.method not in _SAFE_METHODS:
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken", ""))
+            except CSRFError as exc:
+                raise UnauthorizedError(f"CSRF check failed: {exc.description}") from exc
+            except Exception as exc:  # flask-wtf raises ValidationError subclasses
+                raise UnauthorizedError(f"CSRF check failed: {exc}") from exc
+        return current_user._get_current_object()  # noqa: SLF001 - Flask-Login proxy unwrapping
+    raise UnauthorizedError("authentication credentials were not provided")
+
+
+def api_login_required(view: F) -> F:
+    """Decorates a view so that ``g.user`` holds the authenticated user (401 otherwise)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.user = _user_from_request()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def project_for(project_id: int, policy: Policy, action: str) -> ProjectRow:
+    """Returns the project if the current user passes the policy for it.
+
+    Raises:
+        NotFoundError: No such project, or the user is not a member (existence is not leaked).
+        PermissionDeniedError: The user is a member whose role does not allow ``action``.
+    """
+    user: UserRow = g.user
+    project = project_service.get_project(db.session, project_id)
+    role = project_service.role_of(db.session, user, project.id)
+    if role is None and not user.is_admin:
+        raise NotFoundError(f"project {project_id} not found")
+    if not policy(role, is_admin=user.is_admin):
+        raise PermissionDeniedError(
+            f"your role ({role.value if isinstance(role, Role) else 'none'}) "
+            f"does not allow you to {action} in project {project_id}"
+        )
+    return project
+
+
+def require_admin() -> None:
+    """Raises PermissionDeniedError unless the current user is an administrator."""
+    if not g.user.is_admin:
+        raise PermissionDeniedError("only administrators may do this")

@@ -1,0 +1,318 @@
+"""REST endpoints under /api/projects: CRUD, validate, import, tasks, next, export, members."""
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from sqlalchemy.orm import Session
+
+from labelops.domain.errors import TaskImportError, UnknownFormatError
+from labelops.domain.formats.readers import detect_format, read_rows
+from labelops.domain.label_config import parse_label_config
+from labelops.domain.permissions import can_annotate, can_manage, can_view
+from labelops.services import annotations as annotation_service
+from labelops.services import exports as export_service
+from labelops.services import imports as import_service
+from labelops.services import next_task as queue
+from labelops.services import projects as project_service
+from labelops.services import tasks as task_service
+from labelops.services import users as user_service
+from labelops.services.errors import NotFoundError
+from labelops.web.api.auth import api_login_required, project_for
+from labelops.web.api.params import bool_arg, int_arg, json_body, task_filter_from_args
+from labelops.web.api.serializers import prediction_json, project_json, task_json
+from labelops.web.errors import error_response
+from labelops.web.extensions import db
+
+bp = Blueprint("api_projects", __name__, url_prefix="/api/projects")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@bp.get("")
+@api_login_required
+def list_projects() -> Any:
+    """Lists the projects the user can see, paged as Label Studio's DRF pagination."""
+    page = int_arg("page", 1, minimum=1)
+    page_size = int_arg("page_size", 100, minimum=1, maximum=1000)
+    projects = project_service.visible_projects(db.session, g.user)
+    chunk = projects[(page - 1) * page_size : page * page_size]
+    return jsonify(
+        {
+            "count": len(projects),
+            "next": None,
+            "previous": None,
+            "results": [project_json(p) for p in chunk],
+        }
+    )
+
+
+@bp.post("")
+@api_login_required
+def create_project() -> Any:
+    """Creates a project; the caller becomes its manager."""
+    body = json_body(dict)
+    project = project_service.create_project(db.session, created_by=g.user, **_project_fields(body))
+    db.session.commit()
+    return jsonify(project_json(project, parse_label_config(project.label_config))), 201
+
+
+def _project_fields(body: dict[str, Any]) -> dict[str, Any]:
+    ignored = {"id", "created_by", "created_at", "updated_at", "parsed_label_config", "task_number"}
+    unknown = set(body) - set(project_service.EDITABLE_FIELDS) - ignored
+    if unknown:
+        raise ValueError(f"unknown project field(s): {', '.join(sorted(unknown))}")
+    return {k: v for k, v in body.items() if k in project_service.EDITABLE_FIELDS}
+
+
+@bp.get("/<int:project_id>")
+@api_login_required
+def get_project(project_id: int) -> Any:
+    """Returns one project."""
+    project = project_for(project_id, can_view, "view the project")
+    return jsonify(project_json(project, parse_label_config(project.label_config)))
+
+
+@bp.route("/<int:project_id>", methods=["PATCH", "PUT"])
+@api_login_required
+def update_project(project_id: int) -> Any:
+    """Changes a project's settings (managers)."""
+    project = project_for(project_id, can_manage, "change settings")
+    project_service.update_project(db.session, project, _project_fields(json_body(dict)), by=g.user)
+    db.session.commit()
+    return jsonify(project_json(project, parse_label_config(project.label_config)))
+
+
+@bp.delete("/<int:project_id>")
+@api_login_required
+def delete_project(project_id: int) -> Any:
+    """Deletes a project with all its data (managers)."""
+    project = project_for(project_id, can_manage, "delete the project")
+    project_service.delete_project(db.session, project, by=g.user)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/validate")
+@api_login_required
+def validate_config() -> Any:
+    """Checks a labeling config; 400 names the tag, attribute and line of the first mistake."""
+    body = json_body(dict)
+    config = parse_label_config(str(body.get("label_config", "")))
+    return jsonify({"valid": True, "data_fields": list(config.data_fields)})
+
+
+@bp.post("/<int:project_id>/validate")
+@api_login_required
+def validate_project_config(project_id: int) -> Any:
+    """Checks a labeling config for a project (the project's own when none is posted)."""
+    project = project_for(project_id, can_view, "view the project")
+    body = json_body(dict, optional=True) or {}
+    config = parse_label_config(str(body.get("label_config", project.label_config)))
+    return jsonify({"valid": True, "data_fields": list(config.data_fields)})
+
+
+@bp.post("/<int:project_id>/import")
+@api_login_required
+def import_tasks(project_id: int) -> Any:
+    """Imports tasks from uploaded files or a JSON body, all or nothing."""
+    project = project_for(project_id, can_manage, "import tasks")
+    dedupe = bool_arg("dedupe", False)
+    return_ids = bool_arg("return_task_ids", False)
+    sources = list(_import_sources())
+    if not sources:
+        return error_response(400, "no tasks: send a JSON body or upload files as multipart 'file'")
+    totals: dict[str, Any] = {
+        "task_count": 0,
+        "annotation_count": 0,
+        "prediction_count": 0,
+        "duplicate_count": 0,
+        "task_ids": [],
+        "import": [],
+    }
+    try:
+        for name, fmt, stream in sources:
+            report = import_service.import_rows(
+                db.session,
+                project,
+                read_rows(stream, fmt, name),
+                source=name,
+                fmt=fmt,
+                created_by_id=g.user.id,
+                dedupe=dedupe,
+                return_task_ids=return_ids,
+            )
+            for key, value in report.to_dict().items():
+                totals[key] = totals[key] + ([value] if key == "import" else value)
+    except (TaskImportError, UnknownFormatError):
+        db.session.rollback()
+        raise
+    db.session.commit()
+    if not return_ids:
+        totals.pop("task_ids")
+    return jsonify(totals), 201
+
+
+def _import_sources() -> Iterator[tuple[str, str, Any]]:
+    if request.files:
+        for upload in request.files.getlist("file") or list(request.files.values()):
+            name = upload.filename or "upload"
+            yield name, detect_format(name), upload.stream
+        return
+    if request.content_length:
+        body = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)  # noqa: SIM115 - closed with the request
+        shutil.copyfileobj(request.stream, body)
+        body.seek(0)
+        yield "request body", "json", body
+
+
+@bp.get("/<int:project_id>/tasks")
+@api_login_required
+def project_tasks(project_id: int) -> Any:
+    """Lists a project's tasks; keyset-paged with ``cursor``/``limit``, else by ``page``."""
+    project = project_for(project_id, can_view, "view tasks")
+    flt = task_filter_from_args()
+    if "cursor" in request.args or "limit" in request.args:
+        tasks, cursor = task_service.list_tasks(
+            db.session,
+            project.id,
+            flt,
+            sort=request.args.get("sort", "id"),
+            direction=request.args.get("direction", "asc"),  # type: ignore[arg-type]
+            after=request.args.get("cursor") or None,
+            limit=int_arg("limit", 100, minimum=1, maximum=1000),
+        )
+        return jsonify({"tasks": [task_json(t) for t in tasks], "next_cursor": cursor})
+    tasks = task_service.page_tasks(
+        db.session,
+        project.id,
+        page=int_arg("page", 1, minimum=1),
+        page_size=int_arg("page_size", 100, minimum=1, maximum=1000),
+        flt=flt,
+    )
+    return jsonify([task_json(t) for t in tasks])
+
+
+@bp.delete("/<int:project_id>/tasks")
+@api_login_required
+def delete_project_tasks(project_id: int) -> Any:
+    """Deletes all of a project's tasks (managers)."""
+    project = project_for(project_id, can_manage, "delete tasks")
+    deleted = task_service.delete_tasks(db.session, project)
+    db.session.commit()
+    return jsonify({"deleted": deleted})
+
+
+@bp.get("/<int:project_id>/next")
+@api_login_required
+def next_task(project_id: int) -> Any:
+    """Hands the caller the next task to label (locked for them), or 404 when there is none."""
+    project = project_for(project_id, can_annotate, "label tasks")
+    ttl = timedelta(seconds=current_app.config.get("TASK_LOCK_TTL_SECONDS", 3600))
+    task = queue.next_task(db.session, project, g.user.id, now=_now(), lock_ttl=ttl)
+    db.session.commit()
+    if task is None:
+        return error_response(404, f"no more tasks to label in project {project.id}")
+    predictions = annotation_service.current_predictions(db.session, project, task.id)
+    return jsonify(task_json(task, annotations=[], predictions=predictions))
+
+
+@bp.get("/<int:project_id>/export")
+@api_login_required
+def export(project_id: int) -> Any:
+    """Streams an export (``exportType``; ``download_all_tasks=true`` adds unannotated tasks)."""
+    project = project_for(project_id, can_manage, "export")
+    fmt_name = request.args.get("exportType") or request.args.get("export_type") or "JSON"
+    download_all = bool_arg("download_all_tasks", False)
+    session = Session(db.engine)
+    try:
+        fmt, chunks = export_service.export_project(
+            session, project, fmt_name, download_all_tasks=download_all
+        )
+    except Exception:
+        session.close()
+        raise
+
+    def generate() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    stamp = _now().strftime("%Y%m%d-%H%M%S")
+    filename = f"project-{project.id}-at-{stamp}{fmt.extension}"
+    return Response(
+        stream_with_context(generate()),
+        mimetype=fmt.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/<int:project_id>/export/formats")
+@api_login_required
+def export_formats(project_id: int) -> Any:
+    """Lists every export format, marking those the project's config cannot use as disabled."""
+    project = project_for(project_id, can_view, "view the project")
+    offered = {f.name for f in export_service.available_formats(project)}
+    return jsonify(
+        [
+            {"name": f.name, "title": f.title, "description": f.description, "disabled": f.name not in offered}
+            for f in export_service.all_formats()
+        ]
+    )
+
+
+@bp.get("/<int:project_id>/members")
+@api_login_required
+def list_members(project_id: int) -> Any:
+    """Lists the project's members and their roles."""
+    project = project_for(project_id, can_view, "view the project")
+    return jsonify(
+        [
+            {"user": m.user_id, "email": m.user.email, "role": m.role}
+            for m in project_service.members(db.session, project.id)
+        ]
+    )
+
+
+@bp.post("/<int:project_id>/members")
+@api_login_required
+def add_member(project_id: int) -> Any:
+    """Adds a user (by id or email) to the project with a role (managers)."""
+    project = project_for(project_id, can_manage, "manage members")
+    body = json_body(dict)
+    if "user" in body:
+        user = user_service.get_user(db.session, int(body["user"]))
+    else:
+        user = user_service.get_user_by_email(db.session, str(body.get("email", "")))
+        if user is None:
+            raise NotFoundError(f"no user with email {body.get('email')!r}")
+    member = project_service.set_member(db.session, project, user, str(body.get("role", "annotator")), by=g.user)
+    db.session.commit()
+    return jsonify({"user": user.id, "email": user.email, "role": member.role}), 201
+
+
+@bp.delete("/<int:project_id>/members/<int:user_id>")
+@api_login_required
+def remove_member(project_id: int, user_id: int) -> Any:
+    """Removes a user from the project (managers)."""
+    project = project_for(project_id, can_manage, "manage members")
+    project_service.remove_member(db.session, project, user_service.get_user(db.session, user_id), by=g.user)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/<int:project_id>/import/predictions")
+@api_login_required
+def import_predictions(project_id: int) -> Any:
+    """Adds predictions in bulk: a list of ``{task, result, score?, model_version?}``."""
+    project = project_for(project_id, can_manage, "import predictions")
+    body = json_body(list)
+    rows = annotation_service.create_predictions(db.session, project, body, now=_now())
+    db.session.commit()
+    return jsonify({"created": len(rows), "predictions": [prediction_json(r) for r in rows]}), 201

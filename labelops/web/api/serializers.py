@@ -1,0 +1,129 @@
+"""Rows to Label Studio's JSON shapes (what its SDK and scripts read)."""
+
+from datetime import datetime
+from typing import Any
+
+from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
+from labelops.domain.label_config import LabelConfig
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def user_json(user: UserRow) -> dict[str, Any]:
+    """Returns a user as Label Studio's user JSON (never the password hash)."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_superuser": user.is_admin,
+        "is_active": user.is_active,
+        "is_imported": user.is_imported,
+        "date_joined": _iso(user.created_at),
+    }
+
+
+def project_json(project: ProjectRow, config: LabelConfig | None = None) -> dict[str, Any]:
+    """Returns a project as Label Studio's project JSON, with its counters."""
+    out: dict[str, Any] = {
+        "id": project.id,
+        "title": project.title,
+        "description": project.description,
+        "label_config": project.label_config,
+        "expert_instruction": project.expert_instruction,
+        "show_instruction": project.show_instruction,
+        "show_skip_button": project.show_skip_button,
+        "maximum_annotations": project.maximum_annotations,
+        "overlap_cohort_percentage": 100,
+        "sampling": project.sampling,
+        "model_version": project.model_version,
+        "color": project.color,
+        "created_by": {"id": project.created_by_id} if project.created_by_id else None,
+        "created_at": _iso(project.created_at),
+        "updated_at": _iso(project.updated_at),
+        "task_number": project.num_tasks,
+        "num_tasks_with_annotations": project.num_labeled_tasks,
+        "total_annotations_number": project.num_annotations,
+        "total_predictions_number": project.num_predictions,
+        "finished_task_number": project.num_labeled_tasks,
+        "is_published": True,
+    }
+    if config is not None:
+        out["parsed_label_config"] = {
+            name: {
+                "type": control.tag,
+                "to_name": list(control.to_names),
+                "inputs": [
+                    {"type": config.objects[o].tag, "value": config.objects[o].data_field}
+                    for o in control.to_names
+                    if o in config.objects
+                ],
+                "labels": list(control.label_values()),
+            }
+            for name, control in config.controls.items()
+        }
+    return out
+
+
+def annotation_json(annotation: AnnotationRow) -> dict[str, Any]:
+    """Returns an annotation as Label Studio's annotation JSON."""
+    return {
+        "id": annotation.id,
+        "task": annotation.task_id,
+        "project": annotation.project_id,
+        "completed_by": annotation.completed_by_id,
+        "result": annotation.result,
+        "was_cancelled": annotation.was_cancelled,
+        "ground_truth": annotation.ground_truth,
+        "lead_time": annotation.lead_time,
+        "review_state": annotation.review_state,
+        "review_comment": annotation.review_comment,
+        "reviewed_by": annotation.reviewed_by_id,
+        "created_at": _iso(annotation.created_at),
+        "updated_at": _iso(annotation.updated_at),
+    }
+
+
+def prediction_json(prediction: PredictionRow) -> dict[str, Any]:
+    """Returns a prediction as Label Studio's prediction JSON."""
+    return {
+        "id": prediction.id,
+        "task": prediction.task_id,
+        "project": prediction.project_id,
+        "model_version": prediction.model_version,
+        "score": prediction.score,
+        "result": prediction.result,
+        "created_at": _iso(prediction.created_at),
+    }
+
+
+def task_json(
+    task: TaskRow,
+    annotations: list[AnnotationRow] | None = None,
+    predictions: list[PredictionRow] | None = None,
+) -> dict[str, Any]:
+    """Returns a task as Label Studio's task JSON (annotations/predictions when given)."""
+    out: dict[str, Any] = {
+        "id": task.id,
+        "project": task.project_id,
+        "data": task.data,
+        "meta": task.meta or {},
+        "state": task.state,
+        "is_labeled": task.is_labeled,
+        "priority": task.priority,
+        "total_annotations": task.total_annotations,
+        "cancelled_annotations": task.cancelled_annotations,
+        "total_predictions": task.total_predictions,
+        "prediction_score": task.prediction_score,
+        "inner_id": task.id,
+        "created_at": _iso(task.created_at),
+        "updated_at": _iso(task.updated_at),
+    }
+    if annotations is not None:
+        out["annotations"] = [annotation_json(a) for a in annotations]
+    if predictions is not None:
+        out["predictions"] = [prediction_json(p) for p in predictions]
+    return out

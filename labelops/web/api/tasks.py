@@ -1,0 +1,314 @@
+"""REST endpoints for tasks, annotations and predictions (Label Studio's paths and JSON)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from labelops.db.models import ProjectRow
+from labelops.domain.permissions import can_annotate, can_manage, can_review, can_view
+from labelops.services import annotations as annotation_service
+from labelops.services import imports as import_service
+from labelops.services import tasks as task_service
+from labelops.services.errors import PermissionDeniedError
+from labelops.services.projects import project_config
+from labelops.web.api.auth import api_login_required, project_for
+from labelops.web.api.params import int_arg, json_body, task_filter_from_args
+from labelops.web.api.serializers import annotation_json, prediction_json, task_json
+from labelops.web.extensions import db
+
+bp = Blueprint("api_tasks", __name__, url_prefix="/api")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@bp.get("/tasks")
+@api_login_required
+def list_tasks() -> Any:
+    """Lists a project's tasks in Label Studio's paged shape ``{tasks, total, ...}``."""
+    project_id = int_arg("project", 0)
+    if not project_id:
+        raise ValueError("query parameter 'project' is required")
+    project = project_for(project_id, can_view, "view tasks")
+    flt = task_filter_from_args()
+    page = int_arg("page", 1, minimum=1)
+    page_size = int_arg("page_size", 100, minimum=1, maximum=1000)
+    tasks = task_service.page_tasks(db.session, project.id, page=page, page_size=page_size, flt=flt)
+    full = request.args.get("fields") == "all"
+    records = task_service.task_records(db.session, tasks) if full else None
+    body = {
+        "tasks": [
+            {**task_json(t), **_nested(records[i])} if records else task_json(t)
+            for i, t in enumerate(tasks)
+        ],
+        "total": project.num_tasks if flt == task_service.TaskFilter() else len(tasks),
+        "total_annotations": project.num_annotations,
+        "total_predictions": project.num_predictions,
+    }
+    return jsonify(body)
+
+
+def _nested(record: Any) -> dict[str, Any]:
+    ls = record.to_ls()
+    return {"annotations": ls["annotations"], "predictions": ls["predictions"]}
+
+
+@bp.post("/tasks")
+@api_login_required
+def create_task() -> Any:
+    """Creates one task ``{"project": id, "data": {...}}``."""
+    body = json_body(dict)
+    project = project_for(int(body.get("project") or 0), can_manage, "create tasks")
+    item = {k: v for k, v in body.items() if k in ("data", "meta", "annotations", "predictions")}
+    report = import_service.import_rows(
+        db.session,
+        project,
+        [(1, item)],
+        source="request body",
+        fmt="json",
+        created_by_id=g.user.id,
+        return_task_ids=True,
+    )
+    db.session.commit()
+    return jsonify(task_json(task_service.get_task(db.session, report.task_ids[0]))), 201
+
+
+def _task_and_project(task_id: int, policy: Any, action: str) -> tuple[Any, ProjectRow]:
+    task = task_service.get_task(db.session, task_id)
+    project = project_for(task.project_id, policy, action)
+    return task, project
+
+
+@bp.get("/tasks/<int:task_id>")
+@api_login_required
+def get_task(task_id: int) -> Any:
+    """Returns a task with its annotations and predictions."""
+    task, _ = _task_and_project(task_id, can_view, "view tasks")
+    return jsonify(
+        task_json(
+            task,
+            annotations=annotation_service.task_annotations(db.session, task.id),
+            predictions=annotation_service.task_predictions(db.session, task.id),
+        )
+    )
+
+
+@bp.patch("/tasks/<int:task_id>")
+@api_login_required
+def update_task(task_id: int) -> Any:
+    """Changes a task's data, meta or priority (managers)."""
+    task, project = _task_and_project(task_id, can_manage, "edit tasks")
+    body = json_body(dict)
+    unknown = set(body) - {"data", "meta", "priority", "project", "id"}
+    if unknown:
+        raise ValueError(f"unknown task field(s): {', '.join(sorted(unknown))}")
+    if "data" in body:
+        if not isinstance(body["data"], dict):
+            raise ValueError("field 'data' must be an object")
+        missing = [f for f in project_config(project).data_fields if f not in body["data"]]
+        if missing:
+            raise ValueError(f"data field {missing[0]!r} required by the labeling config is missing")
+        task.data = body["data"]
+        task.content_hash = import_service.content_hash(body["data"])
+    if "meta" in body:
+        task.meta = body["meta"]
+    if "priority" in body:
+        task.priority = float(body["priority"])
+    db.session.commit()
+    return jsonify(task_json(task))
+
+
+@bp.delete("/tasks/<int:task_id>")
+@api_login_required
+def delete_task(task_id: int) -> Any:
+    """Deletes a task with its annotations and predictions (managers)."""
+    task, project = _task_and_project(task_id, can_manage, "delete tasks")
+    task_service.delete_tasks(db.session, project, [task.id])
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/tasks/<int:task_id>/annotations")
+@api_login_required
+def list_annotations(task_id: int) -> Any:
+    """Lists a task's annotations."""
+    task, _ = _task_and_project(task_id, can_view, "view annotations")
+    return jsonify([annotation_json(a) for a in annotation_service.task_annotations(db.session, task.id)])
+
+
+@bp.post("/tasks/<int:task_id>/annotations")
+@api_login_required
+def create_annotation(task_id: int) -> Any:
+    """Submits (or, with ``was_cancelled``, skips) an annotation as the caller."""
+    task, _ = _task_and_project(task_id, can_annotate, "annotate")
+    body = json_body(dict)
+    annotation = annotation_service.create_annotation(
+        db.session,
+        task,
+        user_id=g.user.id,
+        result=body.get("result", []),
+        was_cancelled=bool(body.get("was_cancelled", False)),
+        ground_truth=bool(body.get("ground_truth", False)),
+        lead_time=_lead_time(body),
+        now=_now(),
+    )
+    db.session.commit()
+    return jsonify(annotation_json(annotation)), 201
+
+
+def _lead_time(body: dict[str, Any]) -> float | None:
+    value = body.get("lead_time")
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"lead_time must be a non-negative number of seconds, got {value!r}")
+    return float(value)
+
+
+def _annotation_and_project(annotation_id: int, policy: Any, action: str) -> tuple[Any, ProjectRow]:
+    annotation = annotation_service.get_annotation(db.session, annotation_id)
+    project = project_for(annotation.project_id, policy, action)
+    return annotation, project
+
+
+@bp.get("/annotations/<int:annotation_id>")
+@api_login_required
+def get_annotation(annotation_id: int) -> Any:
+    """Returns one annotation."""
+    annotation, _ = _annotation_and_project(annotation_id, can_view, "view annotations")
+    return jsonify(annotation_json(annotation))
+
+
+def _own_or_manager(annotation: Any, project: ProjectRow) -> None:
+    if annotation.completed_by_id == g.user.id:
+        return
+    project_for(project.id, can_manage, "change other people's annotations")
+
+
+@bp.route("/annotations/<int:annotation_id>", methods=["PATCH", "PUT"])
+@api_login_required
+def update_annotation(annotation_id: int) -> Any:
+    """Changes an annotation (its author, or a manager); the change is kept in its history."""
+    annotation, project = _annotation_and_project(annotation_id, can_annotate, "annotate")
+    _own_or_manager(annotation, project)
+    body = json_body(dict)
+    annotation_service.update_annotation(
+        db.session,
+        annotation,
+        user_id=g.user.id,
+        result=body.get("result"),
+        was_cancelled=body.get("was_cancelled"),
+        ground_truth=body.get("ground_truth"),
+        lead_time=_lead_time(body),
+        now=_now(),
+    )
+    db.session.commit()
+    return jsonify(annotation_json(annotation))
+
+
+@bp.delete("/annotations/<int:annotation_id>")
+@api_login_required
+def delete_annotation(annotation_id: int) -> Any:
+    """Deletes an annotation (its author, or a manager)."""
+    annotation, project = _annotation_and_project(annotation_id, can_annotate, "annotate")
+    _own_or_manager(annotation, project)
+    annotation_service.delete_annotation(db.session, annotation, user_id=g.user.id, now=_now())
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/annotations/<int:annotation_id>/review")
+@api_login_required
+def review_annotation(annotation_id: int) -> Any:
+    """Accepts or rejects an annotation ``{"decision": "accepted"|"rejected", "comment", "result"?}``."""
+    annotation, _ = _annotation_and_project(annotation_id, can_review, "review")
+    body = json_body(dict)
+    if annotation.completed_by_id == g.user.id and not g.user.is_admin:
+        raise PermissionDeniedError("reviewers cannot review their own annotations")
+    annotation_service.review_annotation(
+        db.session,
+        annotation,
+        reviewer_id=g.user.id,
+        decision=str(body.get("decision", "")),
+        comment=str(body.get("comment", "")),
+        result=body.get("result"),
+        now=_now(),
+    )
+    db.session.commit()
+    return jsonify(annotation_json(annotation))
+
+
+@bp.get("/tasks/<int:task_id>/history")
+@api_login_required
+def task_history(task_id: int) -> Any:
+    """Lists every change to a task's annotations: who, what, when."""
+    task, _ = _task_and_project(task_id, can_view, "view history")
+    return jsonify(
+        [
+            {
+                "annotation": r.annotation_id,
+                "revision": r.revision,
+                "action": r.action,
+                "result": r.result,
+                "changed_by": r.changed_by_id,
+                "comment": r.comment,
+                "created_at": r.created_at.isoformat() + "Z",
+            }
+            for r in annotation_service.history(db.session, task.id)
+        ]
+    )
+
+
+@bp.get("/predictions")
+@api_login_required
+def list_predictions() -> Any:
+    """Lists predictions of a task (``?task=``) or a project (``?project=``)."""
+    task_id = int_arg("task", 0)
+    if task_id:
+        task, _ = _task_and_project(task_id, can_view, "view predictions")
+        rows = annotation_service.task_predictions(db.session, task.id)
+    else:
+        project = project_for(int_arg("project", 0), can_view, "view predictions")
+        rows = annotation_service.project_predictions(
+            db.session, project.id, limit=int_arg("page_size", 1000, minimum=1, maximum=10000)
+        )
+    return jsonify([prediction_json(r) for r in rows])
+
+
+@bp.post("/predictions")
+@api_login_required
+def create_predictions() -> Any:
+    """Creates one prediction ``{task, result, score?, model_version?}`` or a list of them."""
+    body = request.get_json(silent=True)
+    items = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
+    if not items:
+        raise ValueError("request body must be a prediction object or a list of them")
+    task = task_service.get_task(db.session, int(items[0].get("task") or 0))
+    project = project_for(task.project_id, can_manage, "add predictions")
+    rows = annotation_service.create_predictions(db.session, project, items, now=_now())
+    db.session.commit()
+    if isinstance(body, dict):
+        return jsonify(prediction_json(rows[0])), 201
+    return jsonify([prediction_json(r) for r in rows]), 201
+
+
+@bp.get("/predictions/<int:prediction_id>")
+@api_login_required
+def get_prediction(prediction_id: int) -> Any:
+    """Returns one prediction."""
+    prediction = annotation_service.get_prediction(db.session, prediction_id)
+    project_for(prediction.project_id, can_view, "view predictions")
+    return jsonify(prediction_json(prediction))
+
+
+@bp.delete("/predictions/<int:prediction_id>")
+@api_login_required
+def delete_prediction(prediction_id: int) -> Any:
+    """Deletes one prediction (managers)."""
+    prediction = annotation_service.get_prediction(db.session, prediction_id)
+    project_for(prediction.project_id, can_manage, "delete predictions")
+    annotation_service.delete_prediction(db.session, prediction)
+    db.session.commit()
+    return "", 204

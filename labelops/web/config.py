@@ -1,0 +1,38 @@
+"""Flask configuration built from Settings; tests pass overrides to the app factory."""
+
+import secrets
+from typing import Any
+
+from labelops.db.engine import normalize_url
+from labelops.settings import Settings
+
+
+def config_from_settings(settings: Settings) -> dict[str, Any]:
+    """Returns the Flask config mapping for these settings."""
+    secret = settings.secret_key or _home_secret(settings)
+    return {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": normalize_url(settings.database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024**3,
+        "LABELOPS_SETTINGS": settings,
+        "TASK_LOCK_TTL_SECONDS": settings.task_lock_ttl_seconds,
+        "DAGSTER_UI_URL": settings.dagster_ui_url,
+    }
+
+
+def _home_secret(settings: Settings) -> str:
+    """Returns a secret key persisted under LABELOPS_HOME, created on first use."""
+    path = settings.home / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
