@@ -1,0 +1,43 @@
+# labelops developer verbs. `make up` starts everything on embedded defaults; `make test` runs the suite.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: install browser up web dev test lint fmt typecheck bench
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+up: install
+	$(BIN)/labelops up
+
+web: install
+	$(BIN)/flask --app labelops.web run
+
+dev: install
+	$(BIN)/dagster dev -m labelops.definitions
+
+test: install browser
+	$(BIN)/pytest -n 2
+
+lint: install
+	$(BIN)/ruff check labelops tests bench
+	$(BIN)/ruff format --check labelops tests bench
+
+fmt: install
+	$(BIN)/ruff format labelops tests bench
+	$(BIN)/ruff check --fix labelops tests bench
+
+typecheck: install
+	$(BIN)/python -m mypy labelops/domain labelops/services
+
+bench: install
+	$(BIN)/python -m bench --tasks 100000 --db sqlite --db postgres

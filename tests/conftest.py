@@ -1,0 +1,170 @@
+"""Shared fixtures: a migrated database per test on SQLite and on PostgreSQL, and flaskr's four.
+
+PostgreSQL is the server on 127.0.0.1:5432 (trust auth); a test that needs it fails with a message
+naming it when it does not answer. Each xdist worker gets its own database, migrated once and
+truncated between tests.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.orm import Session
+
+from labelops.db.base import Base
+from labelops.db.engine import make_engine
+from labelops.db.migrate import upgrade
+from labelops.settings import Settings
+from labelops.web import create_app
+
+PG_ADMIN_URL = os.environ.get("LABELOPS_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def _pg_admin_engine() -> sa.Engine:
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc.orig}); start it with "
+            "'pg_ctlcluster <version> main start' or set LABELOPS_TEST_PG_URL",
+            pytrace=False,
+        )
+    return engine
+
+
+@pytest.fixture(scope="session")
+def pg_template_url(worker_id: str) -> Iterator[str]:
+    """A migrated PostgreSQL database for this test worker, dropped at the end."""
+    admin = _pg_admin_engine()
+    name = f"labelops_test_{worker_id}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies."""
+    path = tmp_path_factory.mktemp("template") / "labelops.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty labeling database: every test using it runs on SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "labelops.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_template_url")
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated, empty SQLite database only (for tests about the embedded default)."""
+    path = tmp_path / "labelops.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: sa.Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    settings = Settings.from_env(tmp_path / "home")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "LABELOPS_SETTINGS": settings,
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    yield app
+    with app.app_context():
+        from labelops.web.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Signs a browser-like client in and out through the real login form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, email: str, password: str) -> Any:
+        page = self._client.get("/auth/login")
+        token = _csrf_from(page.get_data(as_text=True))
+        return self._client.post(
+            "/auth/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    def logout(self) -> Any:
+        page = self._client.get("/auth/login")
+        return self._client.post("/auth/logout", data={"csrf_token": _csrf_from(page.get_data(as_text=True))})
+
+
+def _csrf_from(html: str) -> str:
+    marker = 'name="csrf-token" content="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)

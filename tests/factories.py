@@ -1,0 +1,58 @@
+"""Small builders for test data: make_user, make_project, make_tasks."""
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from labelops.db.models import ProjectRow, TaskRow, UserRow
+from labelops.services.imports import import_rows
+from labelops.services.projects import create_project, set_member
+from labelops.services.users import create_user, issue_token
+
+TEXT_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text" choice="single">
+    <Choice value="Positive"/>
+    <Choice value="Negative"/>
+    <Choice value="Neutral"/>
+  </Choices>
+</View>"""
+
+NER_CONFIG = """<View>
+  <Labels name="label" toName="text">
+    <Label value="PER"/>
+    <Label value="ORG"/>
+  </Labels>
+  <Text name="text" value="$text"/>
+</View>"""
+
+
+def make_user(session: Session, email: str = "ann@example.com", *, admin: bool = False, **kw: Any) -> UserRow:
+    return create_user(session, email=email, password=kw.pop("password", "password123"), is_admin=admin, **kw)
+
+
+def make_token(session: Session, user: UserRow) -> str:
+    return issue_token(session, user)
+
+
+def make_project(session: Session, owner: UserRow | None = None, **overrides: Any) -> ProjectRow:
+    fields = {"title": "Sentiment", "label_config": TEXT_CONFIG, **overrides}
+    return create_project(session, created_by=owner, **fields)
+
+
+def add_member(session: Session, project: ProjectRow, user: UserRow, role: str) -> None:
+    set_member(session, project, user, role, by=None)
+
+
+def make_tasks(session: Session, project: ProjectRow, n: int = 3, **item_overrides: Any) -> list[TaskRow]:
+    rows = [(i + 1, {"text": f"task number {i}", **item_overrides}) for i in range(n)]
+    report = import_rows(
+        session, project, rows, source="factory", fmt="json", created_by_id=None, return_task_ids=True
+    )
+    return [session.get_one(TaskRow, task_id) for task_id in report.task_ids]
+
+
+def choice_result(value: str, from_name: str = "sentiment", to_name: str = "text") -> list[dict[str, Any]]:
+    return [
+        {"id": "r1", "from_name": from_name, "to_name": to_name, "type": "choices", "value": {"choices": [value]}}
+    ]

@@ -1,0 +1,86 @@
+from datetime import datetime
+
+import pytest
+from sqlalchemy.orm import Session
+
+from labelops.domain.errors import AnnotationError, StateTransitionError
+from labelops.services.annotations import (
+    create_annotation,
+    create_predictions,
+    delete_annotation,
+    history,
+    review_annotation,
+    update_annotation,
+)
+from labelops.services.next_task import next_task
+from tests.factories import choice_result, make_project, make_tasks, make_user
+
+NOW = datetime(2026, 1, 1, 12, 0, 0)
+
+
+def test_create_update_delete_keep_a_history(session: Session) -> None:
+    a = make_user(session)
+    project = make_project(session)
+    (task,) = make_tasks(session, project, 1)
+    annotation = create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    update_annotation(session, annotation, user_id=a.id, result=choice_result("Negative"), now=NOW)
+    delete_annotation(session, annotation, user_id=a.id, now=NOW)
+    steps = history(session, task.id)
+    assert [s.action for s in steps] == ["created", "updated", "deleted"]
+    assert steps[0].result[0]["value"]["choices"] == ["Positive"]
+    assert steps[1].result[0]["value"]["choices"] == ["Negative"]
+    assert task.total_annotations == 0 and not task.is_labeled
+    assert project.num_annotations == 0
+
+
+def test_rejects_annotation_with_unknown_label(session: Session) -> None:
+    a = make_user(session)
+    project = make_project(session)
+    (task,) = make_tasks(session, project, 1)
+    with pytest.raises(AnnotationError, match="Furious"):
+        create_annotation(session, task, user_id=a.id, result=choice_result("Furious"), now=NOW)
+    assert task.total_annotations == 0
+
+
+def test_rejected_annotation_sends_the_task_back_to_the_queue_for_someone_else(session: Session) -> None:
+    a, b, r = (make_user(session, f"{n}@x.io") for n in "abr")
+    project = make_project(session)
+    (task,) = make_tasks(session, project, 1)
+    annotation = create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    assert next_task(session, project, b.id, now=NOW) is None
+    review_annotation(session, annotation, reviewer_id=r.id, decision="rejected", comment="wrong", now=NOW)
+    assert task.state == "rejected" and not task.is_labeled
+    assert next_task(session, project, a.id, now=NOW) is None  # the author is not asked again
+    assert next_task(session, project, b.id, now=NOW).id == task.id
+
+
+def test_accepting_a_completed_task_marks_it_reviewed(session: Session) -> None:
+    a, r = make_user(session, "a@x.io"), make_user(session, "r@x.io")
+    project = make_project(session)
+    (task,) = make_tasks(session, project, 1)
+    annotation = create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    review_annotation(session, annotation, reviewer_id=r.id, decision="accepted", now=NOW)
+    assert task.state == "reviewed"
+    assert annotation.review_state == "accepted" and annotation.reviewed_by_id == r.id
+
+
+def test_review_of_an_unfinished_task_is_refused(session: Session) -> None:
+    a, r = make_user(session, "a@x.io"), make_user(session, "r@x.io")
+    project = make_project(session, maximum_annotations=2)
+    (task,) = make_tasks(session, project, 1)
+    annotation = create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    with pytest.raises(StateTransitionError, match="in_progress"):
+        review_annotation(session, annotation, reviewer_id=r.id, decision="accepted", now=NOW)
+
+
+def test_predictions_set_the_task_score_and_reject_bad_results(session: Session) -> None:
+    project = make_project(session)
+    t1, t2 = make_tasks(session, project, 2)
+    create_predictions(
+        session, project,
+        [{"task": t1.id, "result": choice_result("Positive"), "score": 0.25, "model_version": "v1"}],
+        now=NOW,
+    )
+    assert t1.prediction_score == pytest.approx(0.25) and t1.total_predictions == 1
+    with pytest.raises(AnnotationError, match=r"predictions\[0\]"):
+        create_predictions(session, project, [{"task": t2.id, "result": choice_result("Nope")}], now=NOW)

@@ -1,0 +1,99 @@
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from labelops.db.models import TaskLockRow, TaskRow
+from labelops.services.annotations import create_annotation
+from labelops.services.next_task import expire_locks, next_task
+from tests.factories import choice_result, make_project, make_tasks, make_user
+
+NOW = datetime(2026, 1, 1, 12, 0, 0)
+
+
+def test_serves_highest_priority_first_then_lowest_id(session: Session) -> None:
+    ann = make_user(session)
+    project = make_project(session)
+    t1, t2, t3 = make_tasks(session, project, 3)
+    t3.priority = 5.0
+    t2.priority = 5.0
+    session.flush()
+    assert next_task(session, project, ann.id, now=NOW).id == t2.id
+
+
+def test_returns_the_same_task_while_the_annotator_holds_it(session: Session) -> None:
+    ann = make_user(session)
+    project = make_project(session)
+    make_tasks(session, project, 3)
+    first = next_task(session, project, ann.id, now=NOW)
+    again = next_task(session, project, ann.id, now=NOW + timedelta(minutes=5))
+    assert first.id == again.id
+    assert first.state == "in_progress"
+
+
+def test_overlap_one_never_hands_a_locked_task_to_a_second_annotator(session: Session) -> None:
+    a, b = make_user(session, "a@x.io"), make_user(session, "b@x.io")
+    project = make_project(session)
+    make_tasks(session, project, 2)
+    ta = next_task(session, project, a.id, now=NOW)
+    tb = next_task(session, project, b.id, now=NOW)
+    assert ta.id != tb.id
+    c = make_user(session, "c@x.io")
+    assert next_task(session, project, c.id, now=NOW) is None
+
+
+def test_overlap_two_hands_one_task_to_two_annotators_but_not_three(session: Session) -> None:
+    a, b, c = (make_user(session, f"{n}@x.io") for n in "abc")
+    project = make_project(session, maximum_annotations=2)
+    (task,) = make_tasks(session, project, 1)
+    assert next_task(session, project, a.id, now=NOW).id == task.id
+    assert next_task(session, project, b.id, now=NOW).id == task.id
+    assert next_task(session, project, c.id, now=NOW) is None
+
+
+def test_never_serves_a_task_the_annotator_already_annotated_or_skipped(session: Session) -> None:
+    a = make_user(session)
+    project = make_project(session, maximum_annotations=3)
+    t1, t2 = make_tasks(session, project, 2)
+    create_annotation(session, t1, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    create_annotation(session, t2, user_id=a.id, result=[], was_cancelled=True, now=NOW)
+    assert next_task(session, project, a.id, now=NOW) is None
+
+
+def test_finished_tasks_leave_the_queue(session: Session) -> None:
+    a, b = make_user(session, "a@x.io"), make_user(session, "b@x.io")
+    project = make_project(session)
+    t1, t2 = make_tasks(session, project, 2)
+    create_annotation(session, t1, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    assert t1.is_labeled and t1.state == "completed"
+    assert next_task(session, project, b.id, now=NOW).id == t2.id
+
+
+def test_expired_lock_frees_the_task_for_someone_else(session: Session) -> None:
+    a, b = make_user(session, "a@x.io"), make_user(session, "b@x.io")
+    project = make_project(session)
+    (task,) = make_tasks(session, project, 1)
+    next_task(session, project, a.id, now=NOW, lock_ttl=timedelta(minutes=10))
+    assert next_task(session, project, b.id, now=NOW + timedelta(minutes=9)) is None
+    assert next_task(session, project, b.id, now=NOW + timedelta(minutes=11)).id == task.id
+
+
+def test_expire_locks_deletes_stale_locks_and_resets_untouched_tasks(session: Session) -> None:
+    a = make_user(session)
+    project = make_project(session)
+    (task,) = make_tasks(session, project, 1)
+    next_task(session, project, a.id, now=NOW, lock_ttl=timedelta(minutes=1))
+    assert expire_locks(session, now=NOW + timedelta(minutes=2)) == 1
+    session.refresh(task)
+    assert task.state == "new"
+    assert session.scalar(sa.select(sa.func.count()).select_from(TaskLockRow)) == 0
+
+
+def test_submitting_releases_the_lock(session: Session) -> None:
+    a = make_user(session)
+    project = make_project(session, maximum_annotations=2)
+    (task,) = make_tasks(session, project, 1)
+    next_task(session, project, a.id, now=NOW)
+    create_annotation(session, task, user_id=a.id, result=choice_result("Neutral"), now=NOW)
+    assert session.scalar(sa.select(sa.func.count()).select_from(TaskLockRow)) == 0
+    assert session.get_one(TaskRow, task.id).state == "in_progress"

@@ -1,0 +1,14 @@
+"""Helpers for API tests: users with tokens created through the services, and auth headers."""
+
+from flask import Flask
+
+from labelops.services.users import create_user, issue_token
+from labelops.web.extensions import db
+
+
+def user_with_token(app: Flask, email: str, *, admin: bool = False) -> tuple[int, dict[str, str]]:
+    with app.app_context():
+        user = create_user(db.session, email=email, password="password123", is_admin=admin)
+        key = issue_token(db.session, user)
+        db.session.commit()
+        return user.id, {"Authorization": f"Token {key}"}
