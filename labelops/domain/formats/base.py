@@ -137,6 +137,18 @@ class ZipStream:
                     member.write(chunk)
         return self._buffer.drain()
 
+    def add_stream(self, name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Yields the archive bytes while writing one member from chunks, draining after each."""
+        info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with self._zip.open(info, "w", force_zip64=True) as member:
+            for chunk in chunks:
+                member.write(chunk)
+                drained = self._buffer.drain()
+                if drained:
+                    yield drained
+        yield self._buffer.drain()
+
     def close(self) -> bytes:
         """Returns the trailing bytes (central directory) after closing the archive."""
         self._zip.close()

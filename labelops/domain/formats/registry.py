@@ -15,6 +15,7 @@ from labelops.domain.formats.writers_text import (
     SpacyFormat,
     TsvFormat,
 )
+from labelops.domain.formats.writers_vision import VISION_FORMATS
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     fmt.name: fmt
@@ -25,6 +26,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         TsvFormat(),
         ConllFormat(),
         SpacyFormat(),
+        *VISION_FORMATS,
     )
 }
 
