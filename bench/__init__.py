@@ -1,0 +1,1 @@
+"""Benchmarks for the bulk paths: import, next-task latency and streamed exports."""
