@@ -19,10 +19,70 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from labelops.domain.records import Annotation, ResultItem, Task
+
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 Weights = Literal["linear", "quadratic"] | None
 
 LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
+
+CLASSIFICATION_TYPES = frozenset(
+    {"choices", "rating", "number", "textarea", "taxonomy", "datetime", "pairwise"}
+)
+INTERVAL_TYPES = frozenset({"rating", "number"})
+_VALUE_KEY = {"textarea": "text", "pairwise": "selected"}
+_UNORDERED_TYPES = frozenset({"choices", "taxonomy"})
+
+
+def finished_annotations(task: Task) -> list[Annotation]:
+    """Returns the task's annotations that count: not cancelled and not rejected in review.
+
+    Args:
+        task: The task.
+
+    Returns:
+        Its annotations without ``was_cancelled`` ones and ``review_state == "rejected"`` ones.
+    """
+    return [a for a in task.annotations if not a.was_cancelled and a.review_state != "rejected"]
+
+
+def _hashable(value: object) -> Hashable:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _hashable(v)) for k, v in value.items()))
+    return value  # type: ignore[return-value]
+
+
+def control_value(result: Sequence[ResultItem], control: str) -> Hashable | None:
+    """Returns the category one annotation gave a classification control, or None if it gave none.
+
+    Choices and taxonomy paths become a sorted tuple (a multiple choice is one category); textarea
+    text a tuple; rating, number, datetime and pairwise their scalar. Several items for the control
+    (e.g. per-region choices) become a tuple of their categories.
+
+    Args:
+        result: One annotation's Label Studio result items.
+        control: The control's name (``from_name``).
+
+    Returns:
+        A hashable category, or None.
+    """
+    found: list[Hashable] = []
+    for item in result:
+        if item.get("from_name") != control:
+            continue
+        kind = str(item.get("type", ""))
+        raw = item.get("value", {}).get(_VALUE_KEY.get(kind, kind))
+        if raw is None:
+            continue
+        value = _hashable(raw)
+        if kind in _UNORDERED_TYPES and isinstance(value, tuple):
+            value = tuple(sorted(value, key=repr))
+        found.append(value)
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else tuple(sorted(found, key=repr))
 
 
 def percent_agreement(labels: Sequence[Hashable]) -> float:

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from labelops.domain.agreement import percent_agreement
+from labelops.domain.agreement import finished_annotations, percent_agreement
 from labelops.domain.records import Annotation, Task
 
 Strategy = Literal["least_confidence", "margin", "entropy", "random", "sequential", "disagreement"]
@@ -98,18 +98,6 @@ def _result_signature(annotation: Annotation) -> str:
     ]
     encoded = sorted(json.dumps(i, sort_keys=True, default=str) for i in items)
     return "\n".join(encoded)
-
-
-def finished_annotations(task: Task) -> list[Annotation]:
-    """Returns the task's annotations that count: not cancelled and not rejected in review.
-
-    Args:
-        task: The task.
-
-    Returns:
-        Its annotations without ``was_cancelled`` ones and ``review_state == "rejected"`` ones.
-    """
-    return [a for a in task.annotations if not a.was_cancelled and a.review_state != "rejected"]
 
 
 def disagreement_scores(tasks: Sequence[Task]) -> dict[int, float]:
