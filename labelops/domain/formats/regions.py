@@ -173,8 +173,9 @@ class FileNames:
 
 
 def iter_labeled(regions_: list[Region], ids: dict[str, int]) -> Iterator[tuple[int, str, Region]]:
-    """Yields ``(category id, label, region)`` for each label of each region (multi-label boxes
-    give one entry per label); labels that are not categories are skipped.
+    """Yields ``(category id, label, region)`` for each label of each region.
+
+    A multi-label box gives one entry per label; labels that are not categories are skipped.
     """
     for region in regions_:
         for label in region.labels:

@@ -7,6 +7,15 @@ as Label Studio's ``_get_supported_formats`` does.
 
 from labelops.domain.errors import UnknownFormatError
 from labelops.domain.formats.base import ExportFormat, ImportFormat, LabelConfig
+from labelops.domain.formats.importers import (
+    ConllImport,
+    CsvImport,
+    JsonMinImport,
+    LabelStudioJsonImport,
+    TsvImport,
+)
+from labelops.domain.formats.importers_vision import CocoImport, VocImport, YoloImport, ZipImport
+from labelops.domain.formats.writers_tabular import TABULAR_FORMATS
 from labelops.domain.formats.writers_text import (
     ConllFormat,
     CsvFormat,
@@ -27,10 +36,24 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         ConllFormat(),
         SpacyFormat(),
         *VISION_FORMATS,
+        *TABULAR_FORMATS,
     )
 }
 
-IMPORT_FORMATS: dict[str, ImportFormat] = {}
+IMPORT_FORMATS: dict[str, ImportFormat] = {
+    fmt.name: fmt
+    for fmt in (
+        LabelStudioJsonImport(),
+        JsonMinImport(),
+        CsvImport(),
+        TsvImport(),
+        CocoImport(),
+        VocImport(),
+        YoloImport(),
+        ConllImport(),
+        ZipImport(),
+    )
+}
 
 
 def get_export_format(name: str) -> ExportFormat:

@@ -1,0 +1,393 @@
+"""Importers of COCO, Pascal VOC and YOLO files, and of ZIP archives of any import format.
+
+Pixel coordinates become Label Studio's percent coordinates with the image's width and height
+(from the COCO image record, the VOC ``<size>``, or for YOLO the ``image_sizes`` mapping, keyed
+by image URL, file name or file stem). A box becomes a rectangle of the first RectangleLabels
+control that has its label (else the first one); a COCO segmentation becomes a polygon when a
+PolygonLabels control has the label; COCO keypoints become KeyPointLabels points whose
+``parentID`` is their box.
+"""
+
+import io
+import json
+import posixpath
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
+
+from labelops.domain.errors import TaskImportError
+from labelops.domain.formats.base import ImportFormat, ImportTarget, LabelConfig, first_data_field
+from labelops.domain.formats.importers import (
+    ConllImport,
+    CsvImport,
+    JsonMinImport,
+    LabelStudioJsonImport,
+    TsvImport,
+    one_result_task,
+)
+from labelops.domain.formats.regions import FileNames
+from labelops.domain.records import ResultItem, Task
+
+Sizes = Mapping[str, tuple[int, int]] | None
+
+
+def _control(config: LabelConfig, tag: str, label: str) -> tuple[str, str] | None:
+    """Returns (control name, to_name) of the first control of ``tag`` offering ``label``."""
+    fallback = None
+    for name, ctl in config.controls.items():
+        if str(ctl.tag).lower() != tag:
+            continue
+        pair = (str(name), str(ctl.to_names[0]))
+        if label in ctl.label_values():
+            return pair
+        fallback = fallback or pair
+    return fallback
+
+
+def rect_item(
+    config: LabelConfig, label: str, box: tuple[float, float, float, float], size: tuple[int, int]
+) -> ResultItem | None:
+    """Returns a rectanglelabels result item for a pixel box ``(x, y, w, h)``."""
+    target = _control(config, "rectanglelabels", label)
+    if target is None:
+        return None
+    width, height = size
+    x, y, w, h = box
+    return {
+        "from_name": target[0],
+        "to_name": target[1],
+        "type": "rectanglelabels",
+        "original_width": width,
+        "original_height": height,
+        "image_rotation": 0,
+        "value": {
+            "x": x * 100 / width,
+            "y": y * 100 / height,
+            "width": w * 100 / width,
+            "height": h * 100 / height,
+            "rotation": 0,
+            "rectanglelabels": [label],
+        },
+    }
+
+
+def _image_task(config: LabelConfig, url: str, result: list[ResultItem], as_: ImportTarget) -> Task:
+    field = first_data_field(config, "image") or "image"
+    for index, item in enumerate(result):
+        item.setdefault("id", f"r{index}")
+    return one_result_task({field: url}, result, as_)
+
+
+class CocoImport(ImportFormat):
+    """COCO JSON: one task per image with its boxes, polygons and keypoints."""
+
+    name = "COCO"
+    extensions = (".json",)
+
+    def read(
+        self,
+        source: BinaryIO,
+        config: LabelConfig,
+        *,
+        source_name: str,
+        as_: ImportTarget = "annotations",
+        image_sizes: Sizes = None,
+    ) -> Iterator[Task]:
+        """Yields one task per COCO image."""
+        try:
+            coco = json.load(source)
+            names = {c["id"]: c["name"] for c in coco["categories"]}
+            keypoint_names = {c["id"]: c.get("keypoints") or [] for c in coco["categories"]}
+            images = coco["images"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise TaskImportError(f"not a COCO file: {exc!r}", source=source_name) from exc
+        by_image: dict[Any, list[dict[str, Any]]] = {}
+        for ann in coco.get("annotations", []):
+            by_image.setdefault(ann.get("image_id"), []).append(ann)
+        for row, image in enumerate(images, start=1):
+            size = (image.get("width"), image.get("height"))
+            if not size[0] or not size[1]:
+                raise TaskImportError(
+                    f"image {image.get('file_name')!r} has no width/height",
+                    source=source_name,
+                    row=row,
+                    field="images",
+                )
+            result: list[ResultItem] = []
+            for ann in by_image.get(image["id"], []):
+                label = names.get(ann.get("category_id"))
+                if label is None:
+                    raise TaskImportError(
+                        f"unknown category_id {ann.get('category_id')!r}",
+                        source=source_name,
+                        row=row,
+                        field=f"annotations[{ann.get('id')}]",
+                    )
+                result.extend(
+                    self._items(config, ann, label, size, keypoint_names[ann["category_id"]])
+                )
+            yield _image_task(config, image["file_name"], result, as_)
+
+    @staticmethod
+    def _items(
+        config: LabelConfig,
+        ann: dict[str, Any],
+        label: str,
+        size: tuple[int, int],
+        keypoint_names: list[str],
+    ) -> list[ResultItem]:
+        width, height = size
+        seg = ann.get("segmentation")
+        polygon = _control(config, "polygonlabels", label)
+        region_id = f"coco{ann.get('id')}"
+        if seg and isinstance(seg, list) and polygon and label in _labels(config, polygon[0]):
+            flat = seg[0]
+            points = [
+                [flat[i] * 100 / width, flat[i + 1] * 100 / height] for i in range(0, len(flat), 2)
+            ]
+            return [
+                {
+                    "id": region_id,
+                    "from_name": polygon[0],
+                    "to_name": polygon[1],
+                    "type": "polygonlabels",
+                    "original_width": width,
+                    "original_height": height,
+                    "value": {"points": points, "polygonlabels": [label]},
+                }
+            ]
+        box = rect_item(config, label, tuple(ann["bbox"]), size)
+        if box is None:
+            return []
+        box["id"] = region_id
+        items = [box]
+        keypoints = ann.get("keypoints") or []
+        for index, name in enumerate(keypoint_names):
+            x, y, visible = keypoints[3 * index : 3 * index + 3] or (0, 0, 0)
+            target = _control(config, "keypointlabels", name)
+            if not visible or target is None:
+                continue
+            items.append(
+                {
+                    "id": f"{region_id}-kp{index}",
+                    "from_name": target[0],
+                    "to_name": target[1],
+                    "type": "keypointlabels",
+                    "original_width": width,
+                    "original_height": height,
+                    "parentID": region_id,
+                    "value": {
+                        "x": x * 100 / width,
+                        "y": y * 100 / height,
+                        "keypointlabels": [name],
+                    },
+                }
+            )
+        return items
+
+
+def _labels(config: LabelConfig, control: str) -> tuple[str, ...]:
+    return tuple(config.controls[control].label_values())
+
+
+class VocImport(ImportFormat):
+    """One Pascal VOC XML file: one task with its boxes."""
+
+    name = "VOC"
+    extensions = (".xml",)
+
+    def read(
+        self,
+        source: BinaryIO,
+        config: LabelConfig,
+        *,
+        source_name: str,
+        as_: ImportTarget = "annotations",
+        image_sizes: Sizes = None,
+    ) -> Iterator[Task]:
+        """Yields the task of one VOC annotation file."""
+        try:
+            root = ET.parse(source).getroot()
+            filename = root.findtext("filename") or ""
+            size = (int(root.findtext("size/width") or 0), int(root.findtext("size/height") or 0))
+        except (ET.ParseError, ValueError) as exc:
+            raise TaskImportError(f"not a VOC XML file: {exc}", source=source_name) from exc
+        if not size[0] or not size[1]:
+            raise TaskImportError(
+                f"image {filename!r} has no size", source=source_name, field="size"
+            )
+        result: list[ResultItem] = []
+        for index, obj in enumerate(root.iter("object"), start=1):
+            try:
+                x0, y0, x1, y1 = (
+                    float(obj.findtext(f"bndbox/{k}") or "")
+                    for k in ("xmin", "ymin", "xmax", "ymax")
+                )
+            except ValueError:
+                raise TaskImportError(
+                    "bndbox needs numeric xmin, ymin, xmax, ymax",
+                    source=source_name,
+                    row=index,
+                    field="object/bndbox",
+                ) from None
+            item = rect_item(config, obj.findtext("name") or "", (x0, y0, x1 - x0, y1 - y0), size)
+            if item is not None:
+                result.append(item)
+        yield _image_task(config, filename, result, as_)
+
+
+class YoloImport(ImportFormat):
+    """A YOLO zip: ``labels/*.txt``, ``classes.txt`` or ``data.yaml``, optional ``images.txt``."""
+
+    name = "YOLO"
+    extensions = (".zip",)
+
+    def read(
+        self,
+        source: BinaryIO,
+        config: LabelConfig,
+        *,
+        source_name: str,
+        as_: ImportTarget = "annotations",
+        image_sizes: Sizes = None,
+    ) -> Iterator[Task]:
+        """Yields one task per label file, sized from ``image_sizes``.
+
+        Raises:
+            TaskImportError: No class names, or an image without a known size (named).
+        """
+        archive = zipfile.ZipFile(source)
+        members = set(archive.namelist())
+        classes = _yolo_classes(archive, members, source_name)
+        urls: dict[str, str] = {}
+        if "images.txt" in members:
+            names = FileNames()
+            for line in archive.read("images.txt").decode().splitlines():
+                if line.strip():
+                    urls[posixpath.splitext(names(line.strip()))[0]] = line.strip()
+        sizes = dict(image_sizes or {})
+        for member in sorted(m for m in members if m.startswith("labels/") and m.endswith(".txt")):
+            stem = posixpath.splitext(posixpath.basename(member))[0]
+            url = urls.get(stem, stem)
+            size = sizes.get(url) or sizes.get(posixpath.basename(url)) or sizes.get(stem)
+            if size is None:
+                raise TaskImportError(
+                    f"no image size for {url!r}; pass its (width, height) in image_sizes",
+                    source=source_name,
+                    field=member,
+                )
+            result: list[ResultItem] = []
+            lines = archive.read(member).decode().splitlines()
+            for row, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                parts = line.split()
+                try:
+                    label = classes[int(parts[0])]
+                    cx, cy, w, h = (float(v) for v in parts[1:5])
+                except (ValueError, KeyError, IndexError):
+                    raise TaskImportError(
+                        f"expected 'class cx cy w h' with a known class, got {line!r}",
+                        source=f"{source_name}:{member}",
+                        row=row,
+                    ) from None
+                width, height = size
+                box = ((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height)
+                item = rect_item(config, label, box, size)
+                if item is not None:
+                    result.append(item)
+            yield _image_task(config, url, result, as_)
+
+
+def _yolo_classes(archive: zipfile.ZipFile, members: set[str], source: str) -> dict[int, str]:
+    if "classes.txt" in members:
+        lines = archive.read("classes.txt").decode().splitlines()
+        return {i: name.strip() for i, name in enumerate(lines) if name.strip()}
+    if "data.yaml" in members:
+        classes: dict[int, str] = {}
+        in_names = False
+        for line in archive.read("data.yaml").decode().splitlines():
+            if line.startswith("names:"):
+                inline = line.removeprefix("names:").strip()
+                if inline.startswith("["):
+                    items = [v.strip().strip("'\"") for v in inline.strip("[]").split(",")]
+                    return dict(enumerate(items))
+                in_names = True
+            elif in_names and line.startswith(" ") and ":" in line:
+                key, _, value = line.strip().partition(":")
+                value = value.strip()
+                classes[int(key)] = json.loads(value) if value.startswith('"') else value
+            elif in_names and line.strip():
+                in_names = False
+        if classes:
+            return classes
+    raise TaskImportError("YOLO archive has neither classes.txt nor data.yaml names", source=source)
+
+
+class ZipImport(ImportFormat):
+    """A ZIP archive of any importable format, detected from its contents."""
+
+    name = "ZIP"
+    extensions = (".zip",)
+
+    def read(
+        self,
+        source: BinaryIO,
+        config: LabelConfig,
+        *,
+        source_name: str,
+        as_: ImportTarget = "annotations",
+        image_sizes: Sizes = None,
+    ) -> Iterator[Task]:
+        """Yields the tasks of every importable member, each member read with its format.
+
+        Raises:
+            TaskImportError: The archive holds nothing importable.
+        """
+        try:
+            archive = zipfile.ZipFile(source)
+        except zipfile.BadZipFile as exc:
+            raise TaskImportError("not a ZIP archive", source=source_name) from exc
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if any(m.startswith("labels/") for m in members) and (
+            {"classes.txt", "data.yaml"} & set(members)
+        ):
+            source.seek(0)
+            yield from YoloImport().read(
+                source, config, source_name=source_name, as_=as_, image_sizes=image_sizes
+            )
+            return
+        found = False
+        for member in sorted(members):
+            fmt = _detect(archive, member)
+            if fmt is None:
+                continue
+            found = True
+            name = f"{source_name}:{member}"
+            with archive.open(member) as raw:
+                data = io.BytesIO(raw.read())
+            yield from fmt.read(data, config, source_name=name, as_=as_, image_sizes=image_sizes)
+        if not found:
+            raise TaskImportError("archive holds no importable file", source=source_name)
+
+
+def _detect(archive: zipfile.ZipFile, member: str) -> ImportFormat | None:
+    lower = member.lower()
+    if lower.endswith(".xml"):
+        return VocImport()
+    if lower.endswith(".conll"):
+        return ConllImport()
+    if lower.endswith(".csv"):
+        return CsvImport()
+    if lower.endswith(".tsv"):
+        return TsvImport()
+    if lower.endswith(".json"):
+        with archive.open(member) as raw:
+            head = raw.read(4096).lstrip()
+        if head.startswith(b"{") and (b'"images"' in head or b'"categories"' in head):
+            return CocoImport()
+        if head.startswith(b"["):
+            full_task = b'"data": {' in head or b'"annotations"' in head
+            return LabelStudioJsonImport() if full_task else JsonMinImport()
+    return None
