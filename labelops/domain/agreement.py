@@ -10,6 +10,7 @@ The project-level report over Label Studio tasks is :func:`agreement_report`; Io
 matching for region controls live in :mod:`labelops.domain.agreement_regions`.
 """
 
+import json
 import math
 from collections import Counter
 from collections.abc import Hashable, Sequence
@@ -44,6 +45,22 @@ def finished_annotations(task: Task) -> list[Annotation]:
         Its annotations without ``was_cancelled`` ones and ``review_state == "rejected"`` ones.
     """
     return [a for a in task.annotations if not a.was_cancelled and a.review_state != "rejected"]
+
+
+def result_signature(annotation: Annotation) -> str:
+    """Returns a canonical text of an annotation's result without region ids, to compare results.
+
+    Args:
+        annotation: The annotation.
+
+    Returns:
+        Its (from_name, type, value) items as sorted JSON lines.
+    """
+    items = (
+        {"from_name": i.get("from_name"), "type": i.get("type"), "value": i.get("value")}
+        for i in annotation.result
+    )
+    return "\n".join(sorted(json.dumps(i, sort_keys=True, default=str) for i in items))
 
 
 def _hashable(value: object) -> Hashable:

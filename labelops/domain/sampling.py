@@ -6,7 +6,6 @@ uncertain row, so it is flipped), and entropy ``-sum p log p`` in nats. Randomne
 the caller's rng.
 """
 
-import json
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -15,8 +14,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from labelops.domain.agreement import finished_annotations, percent_agreement
-from labelops.domain.records import Annotation, Task
+from labelops.domain.agreement import finished_annotations, percent_agreement, result_signature
+from labelops.domain.records import Task
 
 Strategy = Literal["least_confidence", "margin", "entropy", "random", "sequential", "disagreement"]
 
@@ -91,15 +90,6 @@ def entropy(probs: ArrayLike) -> NDArray[np.float64]:
     return -(p * logs).sum(axis=1) + 0.0
 
 
-def _result_signature(annotation: Annotation) -> str:
-    items = [
-        {"from_name": i.get("from_name"), "type": i.get("type"), "value": i.get("value")}
-        for i in annotation.result
-    ]
-    encoded = sorted(json.dumps(i, sort_keys=True, default=str) for i in items)
-    return "\n".join(encoded)
-
-
 def disagreement_scores(tasks: Sequence[Task]) -> dict[int, float]:
     """Returns ``1 - percent agreement`` of each task's finished annotations, keyed by task id.
 
@@ -123,7 +113,7 @@ def disagreement_scores(tasks: Sequence[Task]) -> dict[int, float]:
         if len(finished) < 2:
             scores[task.id] = 0.0
             continue
-        scores[task.id] = 1.0 - percent_agreement([_result_signature(a) for a in finished])
+        scores[task.id] = 1.0 - percent_agreement([result_signature(a) for a in finished])
     return scores
 
 
