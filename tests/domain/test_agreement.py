@@ -1,5 +1,6 @@
 """Agreement coefficients against published worked examples and scikit-learn as an oracle."""
 
+import json
 import math
 
 import numpy as np
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
 from labelops.domain.agreement import (
+    agreement_report,
     cohen_kappa,
     encode_values,
     fleiss_kappa,
@@ -17,6 +19,7 @@ from labelops.domain.agreement import (
     pairwise_kappas,
     percent_agreement,
 )
+from labelops.domain.records import Annotation, Task
 
 nan = math.nan
 
@@ -196,3 +199,79 @@ def test_pairwise_kappas_use_items_both_raters_labeled() -> None:
     assert out[("ann", "bob")] == (2, pytest.approx(1.0))
     n, kappa = out[("ann", "cat")]
     assert n == 0 and math.isnan(kappa)
+
+
+def choice_ann(label: str, who: int, **kwargs: object) -> Annotation:
+    item = {"from_name": "s", "to_name": "t", "type": "choices", "value": {"choices": [label]}}
+    return Annotation(result=[item], completed_by=who, **kwargs)  # type: ignore[arg-type]
+
+
+def box_ann(xs: list[float], who: int) -> Annotation:
+    result = [
+        {
+            "from_name": "bbox",
+            "to_name": "img",
+            "type": "rectanglelabels",
+            "value": {"x": x, "y": 0, "width": 2, "height": 2, "rectanglelabels": ["car"]},
+        }
+        for x in xs
+    ]
+    return Annotation(result=result, completed_by=who)
+
+
+REPORT_TASKS = [
+    Task(data={}, id=1, annotations=(choice_ann("a", 1), choice_ann("a", 2), choice_ann("b", 3))),
+    Task(data={}, id=2, annotations=(choice_ann("b", 1), choice_ann("b", 2), choice_ann("b", 3))),
+    Task(
+        data={},
+        id=3,
+        annotations=(
+            choice_ann("a", 1, ground_truth=True),
+            choice_ann("b", 2, ground_truth=True),
+            choice_ann("a", 3, was_cancelled=True),
+        ),
+    ),
+    Task(data={}, id=4, annotations=(choice_ann("b", 4, review_state="rejected"),)),
+]
+
+
+def test_agreement_report_on_choices_by_hand() -> None:
+    report = agreement_report(REPORT_TASKS, {"s": "choices"})
+    s = report.controls["s"]
+    assert s.annotators == (1, 2, 3)  # annotator 4 only has a rejected annotation
+    pair = next(p for p in s.pairs if (p.annotator_a, p.annotator_b) == (1, 2))
+    # 1: a b a, 2: a b b -> p_o 2/3, p_e 4/9 -> kappa (2/9) / (5/9) = 0.4
+    assert pair.num_tasks == 3 and pair.kappa == pytest.approx(0.4)
+    # Fleiss over the two tasks with 3 raters: rows [2, 1], [0, 3] -> (2/3 - 5/9) / (4/9)
+    assert s.fleiss_num_raters == 3 and s.fleiss_num_tasks == 2
+    assert s.fleiss_kappa == pytest.approx(0.25)
+    assert s.task_agreement == {1: pytest.approx(1 / 3), 2: 1.0, 3: 0.0}
+    assert report.contradictory_ground_truth == (3,)
+    out = report.to_dict()
+    assert out["controls"]["s"]["krippendorff_alpha_interval"] is None
+    assert json.loads(json.dumps(out)) == out  # JSON-ready: no NaN, string keys
+
+
+def test_agreement_report_on_boxes_matches_one_to_one() -> None:
+    tasks = [Task(data={}, id=1, annotations=(box_ann([0, 0], 1), box_ann([0, 50], 2)))]
+    report = agreement_report(tasks, {"bbox": "rectanglelabels"})
+    [pair] = report.controls["bbox"].pairs
+    assert (pair.tp, pair.fp, pair.fn) == (1, 1, 1)
+    assert pair.f1 == pytest.approx(0.5)
+    assert report.controls["bbox"].mean_iou == pytest.approx(1.0)
+    assert report.controls["bbox"].per_label["car"]["f1"] == pytest.approx(0.5)
+
+
+def test_agreement_report_interval_alpha_for_ratings() -> None:
+    def stars(n: int, who: int) -> Annotation:
+        item = {"from_name": "r", "to_name": "t", "type": "rating", "value": {"rating": n}}
+        return Annotation(result=[item], completed_by=who)
+
+    tasks = [
+        Task(data={}, id=i, annotations=(stars(a, 1), stars(b, 2)))
+        for i, (a, b) in enumerate([(1, 1), (2, 3), (5, 5)])
+    ]
+    r = agreement_report(tasks, {"r": "rating"}).controls["r"]
+    expected = krippendorff_alpha([[1, 2, 5], [1, 3, 5]], "interval")
+    assert r.alpha_interval == pytest.approx(expected)
+    assert r.alpha_interval > r.alpha_nominal
