@@ -149,9 +149,7 @@ def _canonical_tag(el: etree._Element) -> str:
     raw = str(el.tag)
     tag = _KNOWN_TAGS.get(raw.lower())
     if tag is None:
-        raise LabelConfigError(
-            f"unsupported tag <{raw}> on line {el.sourceline}", tag=raw, line=el.sourceline
-        )
+        raise LabelConfigError(f"unsupported tag <{raw}>", tag=raw, line=el.sourceline)
     return tag
 
 
@@ -208,7 +206,7 @@ class _Builder:
         name = attrs.required("name")
         value = attrs.get("value") or attrs.get("valueList")
         if not value:
-            attrs.fail("value", value, 'an object tag needs a value, e.g. value="$text"')
+            value = attrs.required("value")
         match = _FIELD.match(value)
         if value.startswith("$") and not match:
             attrs.fail("value", value, "is not a valid $field reference")

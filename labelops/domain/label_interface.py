@@ -277,7 +277,8 @@ def _label_json(
 
 def _generated_hotkeys(config: LabelConfig) -> dict[tuple[str, int], str]:
     """Returns (control name, top-level label index) -> generated hotkey for labels without one."""
-    used = {item.hotkey.lower() for c in config.controls.values() for item in c.label_items()}
+    items = (item for c in config.controls.values() for item in c.label_items())
+    used = {item.hotkey.lower() for item in items if item.hotkey}
     used |= {c.attrs["hotkey"].lower() for c in config.controls.values() if "hotkey" in c.attrs}
     free = (key for key in GENERATED_HOTKEYS if key not in used)
     generated: dict[tuple[str, int], str] = {}
