@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for db in args.db or ["sqlite"]:
         started = time.time()
-        result = run_suite(db, args.tasks, next_calls=args.next_calls, formats=args.formats.split(","))
+        result = run_suite(
+            db, args.tasks, next_calls=args.next_calls, formats=args.formats.split(",")
+        )
         result["machine"] = {"python": sys.version.split()[0], "platform": platform.platform()}
         result["wall_seconds"] = round(time.time() - started, 1)
         path = args.out / f"{db}-{args.tasks}.json"

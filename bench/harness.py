@@ -26,7 +26,9 @@ from labelops.services.next_task import next_task
 from labelops.services.projects import create_project
 from labelops.services.users import create_user
 
-PG_ADMIN = os.environ.get("LABELOPS_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+PG_ADMIN = os.environ.get(
+    "LABELOPS_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
 CONFIG = """<View>
   <Text name="text" value="$text"/>
   <Choices name="sentiment" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices>
@@ -85,14 +87,20 @@ def run_suite(kind: str, n: int, *, next_calls: int, formats: list[str]) -> dict
         write_tasks(data, n, rng)
         engine = make_engine(url)
         with Session(engine) as session:
-            owner = create_user(session, email="owner@bench.io", password="password123", is_admin=True)
+            owner = create_user(
+                session, email="owner@bench.io", password="password123", is_admin=True
+            )
             project = create_project(session, created_by=owner, title="bench", label_config=CONFIG)
             session.commit()
             project_id = project.id
             started = time.perf_counter()
             with data.open("rb") as source:
                 import_rows(
-                    session, project, read_jsonl(source, data.name), source=data.name, fmt="jsonl",
+                    session,
+                    project,
+                    read_jsonl(source, data.name),
+                    source=data.name,
+                    fmt="jsonl",
                     created_by_id=owner.id,
                 )
             session.commit()
@@ -106,13 +114,16 @@ def run_suite(kind: str, n: int, *, next_calls: int, formats: list[str]) -> dict
     return {"db": kind, "tasks": n, "figures": {k: round(v, 2) for k, v in figures.items()}}
 
 
-def _next_task_latency(engine: sa.Engine, project_id: int, calls: int, rng: random.Random) -> dict[str, float]:
+def _next_task_latency(
+    engine: sa.Engine, project_id: int, calls: int, rng: random.Random
+) -> dict[str, float]:
     """Times next-task requests from 50 annotators who submit most of what they are handed."""
     from labelops.db.models import ProjectRow
 
     with Session(engine) as session:
         users = [
-            create_user(session, email=f"a{i}@bench.io", password="password123").id for i in range(50)
+            create_user(session, email=f"a{i}@bench.io", password="password123").id
+            for i in range(50)
         ]
         session.commit()
     timings: list[float] = []
@@ -126,9 +137,18 @@ def _next_task_latency(engine: sa.Engine, project_id: int, calls: int, rng: rand
             timings.append(time.perf_counter() - started)
             if task is not None and rng.random() < 0.8:
                 create_annotation(
-                    session, task, user_id=user_id, now=_now(),
-                    result=[{"from_name": "sentiment", "to_name": "text", "type": "choices",
-                             "value": {"choices": ["Positive"]}}],
+                    session,
+                    task,
+                    user_id=user_id,
+                    now=_now(),
+                    result=[
+                        {
+                            "from_name": "sentiment",
+                            "to_name": "text",
+                            "type": "choices",
+                            "value": {"choices": ["Positive"]},
+                        }
+                    ],
                 )
                 session.commit()
     timings.sort()
@@ -164,5 +184,3 @@ def _export_in_child(url: str, project_id: int, fmt: str, n: int) -> dict[str, f
         f"export_{key}_mb": int(size) / 1e6,
         f"export_{key}_peak_rss_mb": int(rss_kb) / 1024,
     }
-
-

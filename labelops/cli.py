@@ -85,7 +85,9 @@ def user_create(obj: _Context, email: str, password: str, admin: bool, print_tok
     upgrade(settings.database_url)
     with Session(_engine(settings)) as session:
         try:
-            created = user_service.create_user(session, email=email, password=password, is_admin=admin)
+            created = user_service.create_user(
+                session, email=email, password=password, is_admin=admin
+            )
         except (ValueError, ConflictError) as exc:
             raise click.ClickException(str(exc)) from exc
         token = user_service.issue_token(session, created) if print_token else None
@@ -102,7 +104,9 @@ def project() -> None:
 
 @project.command("create")
 @click.option("--title", required=True)
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), required=True)
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False), required=True
+)
 @click.option("--owner", "owner_email", default=ADMIN_EMAIL, show_default=True)
 @click.pass_obj
 def project_create(obj: _Context, title: str, config_path: str, owner_email: str) -> None:
@@ -127,7 +131,9 @@ def project_create(obj: _Context, title: str, config_path: str, owner_email: str
 @click.option("--dedupe", is_flag=True, help="Skip tasks whose data is already in the project.")
 @click.option("--format", "fmt", default=None, help="json, jsonl, csv, tsv or parquet.")
 @click.pass_obj
-def import_command(obj: _Context, project_id: int, files: tuple[str, ...], dedupe: bool, fmt: str | None) -> None:
+def import_command(
+    obj: _Context, project_id: int, files: tuple[str, ...], dedupe: bool, fmt: str | None
+) -> None:
     """Import task files into a project: all rows of all files, or nothing."""
     settings = obj.settings
     with Session(_engine(settings)) as session:
@@ -136,10 +142,18 @@ def import_command(obj: _Context, project_id: int, files: tuple[str, ...], dedup
             total = 0
             for path in files:
                 size = os.path.getsize(path)
-                with open(path, "rb") as raw, tqdm.wrapattr(
-                    raw, "read", total=size, desc=Path(path).name, unit="B", unit_scale=True,
-                    disable=not sys.stderr.isatty(),
-                ) as source:
+                with (
+                    open(path, "rb") as raw,
+                    tqdm.wrapattr(
+                        raw,
+                        "read",
+                        total=size,
+                        desc=Path(path).name,
+                        unit="B",
+                        unit_scale=True,
+                        disable=not sys.stderr.isatty(),
+                    ) as source,
+                ):
                     report = import_rows(
                         session,
                         target,
@@ -167,19 +181,26 @@ def import_command(obj: _Context, project_id: int, files: tuple[str, ...], dedup
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--all-tasks", is_flag=True, help="Include tasks without annotations.")
 @click.pass_obj
-def export_command(obj: _Context, project_id: int, fmt: str, out_path: str, all_tasks: bool) -> None:
+def export_command(
+    obj: _Context, project_id: int, fmt: str, out_path: str, all_tasks: bool
+) -> None:
     """Export a project in a Label Studio format, streamed to a file."""
     settings = obj.settings
     with Session(_engine(settings)) as session:
         try:
             target = get_project(session, project_id)
-            export_format, chunks = export_project(session, target, fmt, download_all_tasks=all_tasks)
+            export_format, chunks = export_project(
+                session, target, fmt, download_all_tasks=all_tasks
+            )
         except (UnknownFormatError, NotFoundError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc
         tmp = Path(out_path + ".part")
-        with tmp.open("wb") as out, tqdm(
-            unit="B", unit_scale=True, desc=export_format.name, disable=not sys.stderr.isatty()
-        ) as bar:
+        with (
+            tmp.open("wb") as out,
+            tqdm(
+                unit="B", unit_scale=True, desc=export_format.name, disable=not sys.stderr.isatty()
+            ) as bar,
+        ):
             for chunk in chunks:
                 out.write(chunk)
                 bar.update(len(chunk))
@@ -194,7 +215,9 @@ def export_command(obj: _Context, project_id: int, fmt: str, out_path: str, all_
 @click.option("--no-dagster", is_flag=True, help="Serve only the web app.")
 @click.option("--no-demo", is_flag=True, help="Do not create the demo project.")
 @click.pass_obj
-def up(obj: _Context, host: str, port: int, dagster_port: int, no_dagster: bool, no_demo: bool) -> None:
+def up(
+    obj: _Context, host: str, port: int, dagster_port: int, no_dagster: bool, no_demo: bool
+) -> None:
     """Create LABELOPS_HOME with embedded defaults, an admin and a demo project, and serve."""
     settings = obj.settings
     for folder in (settings.home, settings.object_store_root, settings.dagster_home):
@@ -204,7 +227,9 @@ def up(obj: _Context, host: str, port: int, dagster_port: int, no_dagster: bool,
     dagster = None if no_dagster else _start_dagster(settings, host, dagster_port)
     from labelops.web import create_app
 
-    app = create_app({"LABELOPS_SETTINGS": settings, "DAGSTER_UI_URL": f"http://{host}:{dagster_port}"})
+    app = create_app(
+        {"LABELOPS_SETTINGS": settings, "DAGSTER_UI_URL": f"http://{host}:{dagster_port}"}
+    )
     click.echo(f"labelops web app: http://{host}:{port}/  (data in {settings.home})")
     if admin_password:
         click.echo(f"admin login: {ADMIN_EMAIL} / {admin_password}")
@@ -223,7 +248,9 @@ def _bootstrap(settings: Settings, *, demo: bool) -> str | None:
         password = None
         if admin is None:
             password = os.environ.get("LABELOPS_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-            admin = user_service.create_user(session, email=ADMIN_EMAIL, password=password, is_admin=True)
+            admin = user_service.create_user(
+                session, email=ADMIN_EMAIL, password=password, is_admin=True
+            )
             token = user_service.issue_token(session, admin, name="bootstrap")
             click.echo(f"admin API token: {token}")
         if demo:
@@ -235,7 +262,11 @@ def _bootstrap(settings: Settings, *, demo: bool) -> str | None:
 
 
 def _start_dagster(settings: Settings, host: str, port: int) -> "subprocess.Popen[Any] | None":
-    env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home), "LABELOPS_HOME": str(settings.home)}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(settings.dagster_home),
+        "LABELOPS_HOME": str(settings.home),
+    }
     try:
         import labelops.definitions  # noqa: F401 - only start Dagster when the pipeline is installed
     except ImportError:
@@ -245,7 +276,18 @@ def _start_dagster(settings: Settings, host: str, port: int) -> "subprocess.Pope
     if not dagster_yaml.exists():
         dagster_yaml.write_text("telemetry:\n  enabled: false\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-m", "labelops.definitions", "-h", host, "-p", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "dev",
+            "-m",
+            "labelops.definitions",
+            "-h",
+            host,
+            "-p",
+            str(port),
+        ],
         env=env,
         start_new_session=True,
     )

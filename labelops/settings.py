@@ -38,8 +38,7 @@ class Settings:
             s3_bucket=env.get("LABELOPS_S3_BUCKET", ""),
             s3_prefix=env.get("LABELOPS_S3_PREFIX", ""),
             s3_endpoint_url=env.get("LABELOPS_S3_ENDPOINT_URL", ""),
-            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI")
-            or f"sqlite:///{root / 'mlflow.db'}",
+            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}",
             dagster_home=Path(env.get("DAGSTER_HOME") or root / "dagster"),
             secret_key=env.get("LABELOPS_SECRET_KEY", ""),
             dagster_ui_url=env.get("LABELOPS_DAGSTER_UI_URL", "http://127.0.0.1:3000"),

@@ -24,7 +24,9 @@ from labelops.db.migrate import upgrade
 from labelops.settings import Settings
 from labelops.web import create_app
 
-PG_ADMIN_URL = os.environ.get("LABELOPS_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "LABELOPS_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
 
 
 def _pg_admin_engine() -> sa.Engine:
@@ -156,7 +158,9 @@ class AuthActions:
 
     def logout(self) -> Any:
         page = self._client.get("/auth/login")
-        return self._client.post("/auth/logout", data={"csrf_token": _csrf_from(page.get_data(as_text=True))})
+        return self._client.post(
+            "/auth/logout", data={"csrf_token": _csrf_from(page.get_data(as_text=True))}
+        )
 
 
 def _csrf_from(html: str) -> str:

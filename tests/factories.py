@@ -27,8 +27,12 @@ NER_CONFIG = """<View>
 </View>"""
 
 
-def make_user(session: Session, email: str = "ann@example.com", *, admin: bool = False, **kw: Any) -> UserRow:
-    return create_user(session, email=email, password=kw.pop("password", "password123"), is_admin=admin, **kw)
+def make_user(
+    session: Session, email: str = "ann@example.com", *, admin: bool = False, **kw: Any
+) -> UserRow:
+    return create_user(
+        session, email=email, password=kw.pop("password", "password123"), is_admin=admin, **kw
+    )
 
 
 def make_token(session: Session, user: UserRow) -> str:
@@ -44,15 +48,31 @@ def add_member(session: Session, project: ProjectRow, user: UserRow, role: str) 
     set_member(session, project, user, role, by=None)
 
 
-def make_tasks(session: Session, project: ProjectRow, n: int = 3, **item_overrides: Any) -> list[TaskRow]:
+def make_tasks(
+    session: Session, project: ProjectRow, n: int = 3, **item_overrides: Any
+) -> list[TaskRow]:
     rows = [(i + 1, {"text": f"task number {i}", **item_overrides}) for i in range(n)]
     report = import_rows(
-        session, project, rows, source="factory", fmt="json", created_by_id=None, return_task_ids=True
+        session,
+        project,
+        rows,
+        source="factory",
+        fmt="json",
+        created_by_id=None,
+        return_task_ids=True,
     )
     return [session.get_one(TaskRow, task_id) for task_id in report.task_ids]
 
 
-def choice_result(value: str, from_name: str = "sentiment", to_name: str = "text") -> list[dict[str, Any]]:
+def choice_result(
+    value: str, from_name: str = "sentiment", to_name: str = "text"
+) -> list[dict[str, Any]]:
     return [
-        {"id": "r1", "from_name": from_name, "to_name": to_name, "type": "choices", "value": {"choices": [value]}}
+        {
+            "id": "r1",
+            "from_name": from_name,
+            "to_name": to_name,
+            "type": "choices",
+            "value": {"choices": [value]},
+        }
     ]

@@ -41,8 +41,20 @@ def _imports(path: Path) -> set[str]:
 
 def test_lower_layers_do_not_import_upper_layers() -> None:
     rules = {
-        "domain": ("labelops.db", "labelops.services", "labelops.web", "labelops.assets", "labelops.resources"),
-        "db": ("labelops.services", "labelops.web", "labelops.assets", "labelops.resources", "flask"),
+        "domain": (
+            "labelops.db",
+            "labelops.services",
+            "labelops.web",
+            "labelops.assets",
+            "labelops.resources",
+        ),
+        "db": (
+            "labelops.services",
+            "labelops.web",
+            "labelops.assets",
+            "labelops.resources",
+            "flask",
+        ),
         "services": ("labelops.web", "labelops.assets", "labelops.resources", "flask", "dagster"),
         "resources": ("labelops.web", "labelops.assets"),
     }

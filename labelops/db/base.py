@@ -1,7 +1,5 @@
 """The one declarative base every labelops table is mapped on."""
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
@@ -21,4 +19,3 @@ class Base(DeclarativeBase):
     """Declarative base shared by the web app (Flask-SQLAlchemy) and the pipeline (plain Session)."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: dict[Any, Any] = {dict[str, Any]: JsonType, list[Any]: JsonType}

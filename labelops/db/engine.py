@@ -52,7 +52,8 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def is_postgres(session_or_engine: Session | Engine) -> bool:
-    """Returns True when the session's or engine's database is PostgreSQL."""
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
-    return bind.dialect.name == "postgresql"
+def is_postgres(session_or_engine: Any) -> bool:
+    """Returns True when the session's (plain or scoped) or engine's database is PostgreSQL."""
+    get_bind = getattr(session_or_engine, "get_bind", None)
+    bind = get_bind() if callable(get_bind) else session_or_engine
+    return bool(bind.dialect.name == "postgresql")

@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from labelops.db.base import Base
+from labelops.db.base import Base, JsonType
 
 
 def utcnow() -> datetime:
@@ -98,9 +98,7 @@ class ProjectMemberRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -140,8 +138,8 @@ class TaskRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
-    data: Mapped[dict[str, Any]]
-    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    meta: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     priority: Mapped[float] = mapped_column(default=0.0)
     state: Mapped[str] = mapped_column(sa.String(20), default="new")
     is_labeled: Mapped[bool] = mapped_column(default=False)
@@ -165,9 +163,7 @@ class TaskLockRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     expire_at: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -185,7 +181,7 @@ class AnnotationRow(Base):
     completed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    result: Mapped[list[Any]] = mapped_column(default=list)
+    result: Mapped[list[Any]] = mapped_column(JsonType, default=list)
     was_cancelled: Mapped[bool] = mapped_column(default=False)
     ground_truth: Mapped[bool] = mapped_column(default=False)
     lead_time: Mapped[float | None]
@@ -208,12 +204,10 @@ class AnnotationRevisionRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     annotation_id: Mapped[int] = mapped_column(index=True)
-    task_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tasks.id", ondelete="CASCADE"), index=True
-    )
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     revision: Mapped[int]
     action: Mapped[str] = mapped_column(sa.String(20))
-    result: Mapped[list[Any]] = mapped_column(default=list)
+    result: Mapped[list[Any]] = mapped_column(JsonType, default=list)
     changed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -234,8 +228,8 @@ class PredictionRow(Base):
     )
     model_version: Mapped[str] = mapped_column(sa.String(200), default="")
     score: Mapped[float | None]
-    result: Mapped[list[Any]] = mapped_column(default=list)
-    probabilities: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    result: Mapped[list[Any]] = mapped_column(JsonType, default=list)
+    probabilities: Mapped[dict[str, Any] | None] = mapped_column(JsonType, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -250,7 +244,7 @@ class DatasetVersionRow(Base):
     version: Mapped[str] = mapped_column(sa.String(64))
     uri: Mapped[str] = mapped_column(sa.String(2048))
     num_tasks: Mapped[int] = mapped_column(default=0)
-    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -263,7 +257,7 @@ class AgreementReportRow(Base):
     project_id: Mapped[int] = mapped_column(
         sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
-    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    report: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -334,5 +328,5 @@ class AuditLogRow(Base):
     action: Mapped[str] = mapped_column(sa.String(60))
     object_type: Mapped[str] = mapped_column(sa.String(40), default="")
     object_id: Mapped[int | None]
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

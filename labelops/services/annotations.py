@@ -110,7 +110,9 @@ def update_annotation(
     return annotation
 
 
-def delete_annotation(session: Session, annotation: AnnotationRow, *, user_id: int, now: datetime) -> None:
+def delete_annotation(
+    session: Session, annotation: AnnotationRow, *, user_id: int, now: datetime
+) -> None:
     """Deletes the annotation; its history keeps a 'deleted' entry and the task re-enters the queue."""
     task = session.get_one(TaskRow, annotation.task_id)
     project = session.get_one(ProjectRow, task.project_id)
@@ -144,7 +146,9 @@ def review_annotation(
         AnnotationError: A fixed result does not fit the config.
     """
     if decision not in REVIEW_STATES:
-        raise ValueError(f"review decision must be one of {', '.join(REVIEW_STATES)}, got {decision!r}")
+        raise ValueError(
+            f"review decision must be one of {', '.join(REVIEW_STATES)}, got {decision!r}"
+        )
     if annotation.was_cancelled:
         raise ValueError(f"annotation {annotation.id} was skipped; there is nothing to review")
     task = session.get_one(TaskRow, annotation.task_id)
@@ -170,7 +174,9 @@ def review_annotation(
     return annotation
 
 
-def _count_finished(project: ProjectRow, task: TaskRow, delta: int, *, keep_review_state: bool = False) -> None:
+def _count_finished(
+    project: ProjectRow, task: TaskRow, delta: int, *, keep_review_state: bool = False
+) -> None:
     before = task.is_labeled
     task.total_annotations += delta
     project.num_annotations += delta
@@ -196,7 +202,12 @@ def _checked_result(
 
 
 def _revision(
-    session: Session, annotation: AnnotationRow, action: str, user_id: int | None, now: datetime, comment: str = ""
+    session: Session,
+    annotation: AnnotationRow,
+    action: str,
+    user_id: int | None,
+    now: datetime,
+    comment: str = "",
 ) -> None:
     last = session.scalar(
         sa.select(sa.func.max(AnnotationRevisionRow.revision)).where(
@@ -244,7 +255,9 @@ def task_annotations(session: Session, task_id: int) -> list[AnnotationRow]:
     """Returns the task's annotations, oldest first."""
     return list(
         session.scalars(
-            sa.select(AnnotationRow).where(AnnotationRow.task_id == task_id).order_by(AnnotationRow.id)
+            sa.select(AnnotationRow)
+            .where(AnnotationRow.task_id == task_id)
+            .order_by(AnnotationRow.id)
         )
     )
 
@@ -267,14 +280,18 @@ def create_predictions(
     for index, item in enumerate(items):
         task = session.get(TaskRow, int(item.get("task") or 0))
         if task is None or task.project_id != project.id:
-            raise NotFoundError(f"predictions[{index}]: task {item.get('task')!r} not found in project")
+            raise NotFoundError(
+                f"predictions[{index}]: task {item.get('task')!r} not found in project"
+            )
         result = item.get("result")
         if not isinstance(result, list):
             raise AnnotationError(f"predictions[{index}]: result must be a list", field="result")
         try:
             validate_result(config, result, task.data, require_required=False)
         except AnnotationError as exc:
-            raise AnnotationError(f"predictions[{index}]: {exc}", index=exc.index, field=exc.field) from exc
+            raise AnnotationError(
+                f"predictions[{index}]: {exc}", index=exc.index, field=exc.field
+            ) from exc
         score = item.get("score")
         if score is not None and not isinstance(score, int | float):
             raise AnnotationError(f"predictions[{index}]: score must be a number", field="score")
@@ -291,7 +308,9 @@ def create_predictions(
         session.add(row)
         task.total_predictions += 1
         project.num_predictions += 1
-        if row.score is not None and (not project.model_version or version == project.model_version):
+        if row.score is not None and (
+            not project.model_version or version == project.model_version
+        ):
             task.prediction_score = row.score
         rows.append(row)
     session.flush()
@@ -300,7 +319,9 @@ def create_predictions(
 
 def current_predictions(session: Session, project: ProjectRow, task_id: int) -> list[PredictionRow]:
     """Returns the task's predictions from the project's current model version (all if none is set)."""
-    query = sa.select(PredictionRow).where(PredictionRow.task_id == task_id).order_by(PredictionRow.id)
+    query = (
+        sa.select(PredictionRow).where(PredictionRow.task_id == task_id).order_by(PredictionRow.id)
+    )
     if project.model_version:
         query = query.where(PredictionRow.model_version == project.model_version)
     return list(session.scalars(query))
@@ -309,7 +330,11 @@ def current_predictions(session: Session, project: ProjectRow, task_id: int) -> 
 def task_predictions(session: Session, task_id: int) -> list[PredictionRow]:
     """Returns all of the task's predictions, oldest first."""
     return list(
-        session.scalars(sa.select(PredictionRow).where(PredictionRow.task_id == task_id).order_by(PredictionRow.id))
+        session.scalars(
+            sa.select(PredictionRow)
+            .where(PredictionRow.task_id == task_id)
+            .order_by(PredictionRow.id)
+        )
     )
 
 
@@ -317,7 +342,10 @@ def project_predictions(session: Session, project_id: int, *, limit: int) -> lis
     """Returns up to ``limit`` of the project's predictions, oldest first."""
     return list(
         session.scalars(
-            sa.select(PredictionRow).where(PredictionRow.project_id == project_id).order_by(PredictionRow.id).limit(limit)
+            sa.select(PredictionRow)
+            .where(PredictionRow.project_id == project_id)
+            .order_by(PredictionRow.id)
+            .limit(limit)
         )
     )
 

@@ -275,7 +275,15 @@ class _BulkWriter:
             labeled = done >= self.project.maximum_annotations
             self.num_labeled += labeled
             self.num_annotations += done
-            state = "completed" if labeled else "in_progress" if done else "skipped" if cancelled else "new"
+            state = (
+                "completed"
+                if labeled
+                else "in_progress"
+                if done
+                else "skipped"
+                if cancelled
+                else "new"
+            )
             task_rows.append(
                 {
                     "id": task_id,

@@ -62,10 +62,14 @@ def next_task(
 
 
 def _annotated_by(user_id: int) -> sa.ColumnElement[bool]:
-    return sa.exists().where(AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id)
+    return sa.exists().where(
+        AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id
+    )
 
 
-def _candidate(session: Session, project: ProjectRow, user_id: int, now: datetime) -> TaskRow | None:
+def _candidate(
+    session: Session, project: ProjectRow, user_id: int, now: datetime
+) -> TaskRow | None:
     others_locks = (
         sa.select(sa.func.count(TaskLockRow.id))
         .where(

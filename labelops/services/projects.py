@@ -76,7 +76,9 @@ def _apply(project: ProjectRow, fields: Mapping[str, Any]) -> None:
     if "maximum_annotations" in fields:
         overlap = fields["maximum_annotations"]
         if not isinstance(overlap, int) or isinstance(overlap, bool) or not 1 <= overlap <= 100:
-            raise ValueError(f"maximum_annotations must be an integer from 1 to 100, got {overlap!r}")
+            raise ValueError(
+                f"maximum_annotations must be an integer from 1 to 100, got {overlap!r}"
+            )
     if "sampling" in fields and fields["sampling"] not in SAMPLING_MODES:
         raise ValueError(
             f"sampling must be one of {', '.join(SAMPLING_MODES)}, got {fields['sampling']!r}"
@@ -157,7 +159,9 @@ def set_member(
     return member
 
 
-def remove_member(session: Session, project: ProjectRow, user: UserRow, *, by: UserRow | None) -> None:
+def remove_member(
+    session: Session, project: ProjectRow, user: UserRow, *, by: UserRow | None
+) -> None:
     """Removes the user from the project (their annotations stay)."""
     session.execute(
         sa.delete(ProjectMemberRow).where(

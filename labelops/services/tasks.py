@@ -61,7 +61,8 @@ def _filtered(project_id: int, flt: TaskFilter) -> sa.Select[tuple[TaskRow]]:
     if flt.annotator_id is not None:
         query = query.where(
             sa.exists().where(
-                AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == flt.annotator_id
+                AnnotationRow.task_id == TaskRow.id,
+                AnnotationRow.completed_by_id == flt.annotator_id,
             )
         )
     if flt.has_predictions is not None:
@@ -75,7 +76,9 @@ def _filtered(project_id: int, flt: TaskFilter) -> sa.Select[tuple[TaskRow]]:
     if flt.contains:
         if not flt.field:
             raise ValueError("a 'contains' filter needs the data field to search in")
-        pattern = "%" + flt.contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%" + flt.contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         query = query.where(TaskRow.data[flt.field].as_string().ilike(pattern, escape="\\"))
     if flt.ids is not None:
         query = query.where(TaskRow.id.in_(list(flt.ids)))
@@ -111,9 +114,13 @@ def list_tasks(
         if sort == "updated_at" and value is not None:
             value = datetime.fromisoformat(value)
         if direction == "asc":
-            query = query.where(sa.or_(column > value, sa.and_(column == value, TaskRow.id > last_id)))
+            query = query.where(
+                sa.or_(column > value, sa.and_(column == value, TaskRow.id > last_id))
+            )
         else:
-            query = query.where(sa.or_(column < value, sa.and_(column == value, TaskRow.id < last_id)))
+            query = query.where(
+                sa.or_(column < value, sa.and_(column == value, TaskRow.id < last_id))
+            )
     if direction == "asc":
         query = query.order_by(column.asc(), TaskRow.id.asc())
     else:
@@ -128,7 +135,12 @@ def list_tasks(
 
 
 def page_tasks(
-    session: Session, project_id: int | None, *, page: int, page_size: int, flt: TaskFilter = TaskFilter()
+    session: Session,
+    project_id: int | None,
+    *,
+    page: int,
+    page_size: int,
+    flt: TaskFilter = TaskFilter(),
 ) -> list[TaskRow]:
     """Returns tasks by page number (Label Studio's paging; an empty list past the end)."""
     if page < 1 or page_size < 1:
@@ -138,21 +150,31 @@ def page_tasks(
     return list(session.scalars(query))
 
 
-def delete_tasks(session: Session, project: ProjectRow, task_ids: Sequence[int] | None = None) -> int:
+def delete_tasks(
+    session: Session, project: ProjectRow, task_ids: Sequence[int] | None = None
+) -> int:
     """Returns how many tasks were deleted (all of the project's when ``task_ids`` is None)."""
     where = [TaskRow.project_id == project.id]
     if task_ids is not None:
         where.append(TaskRow.id.in_(list(task_ids)))
     doomed = sa.select(TaskRow.id).where(*where)
-    annotations = session.scalar(
-        sa.select(sa.func.count(AnnotationRow.id)).where(
-            AnnotationRow.task_id.in_(doomed), AnnotationRow.was_cancelled.is_(False)
+    annotations = (
+        session.scalar(
+            sa.select(sa.func.count(AnnotationRow.id)).where(
+                AnnotationRow.task_id.in_(doomed), AnnotationRow.was_cancelled.is_(False)
+            )
         )
-    ) or 0
-    predictions = session.scalar(
-        sa.select(sa.func.count(PredictionRow.id)).where(PredictionRow.task_id.in_(doomed))
-    ) or 0
-    labeled = session.scalar(sa.select(sa.func.count(TaskRow.id)).where(*where, TaskRow.is_labeled)) or 0
+        or 0
+    )
+    predictions = (
+        session.scalar(
+            sa.select(sa.func.count(PredictionRow.id)).where(PredictionRow.task_id.in_(doomed))
+        )
+        or 0
+    )
+    labeled = (
+        session.scalar(sa.select(sa.func.count(TaskRow.id)).where(*where, TaskRow.is_labeled)) or 0
+    )
     session.execute(sa.delete(AnnotationRow).where(AnnotationRow.task_id.in_(doomed)))
     session.execute(sa.delete(PredictionRow).where(PredictionRow.task_id.in_(doomed)))
     deleted = session.execute(sa.delete(TaskRow).where(*where)).rowcount or 0  # type: ignore[attr-defined]
@@ -178,7 +200,9 @@ def task_records(session: Session, rows: Sequence[TaskRow]) -> list[Task]:
         ):
             annotations[ann.task_id].append(annotation_record(ann, email))
         for pred in session.scalars(
-            sa.select(PredictionRow).where(PredictionRow.task_id.in_(ids)).order_by(PredictionRow.id)
+            sa.select(PredictionRow)
+            .where(PredictionRow.task_id.in_(ids))
+            .order_by(PredictionRow.id)
         ):
             predictions[pred.task_id].append(prediction_record(pred))
     return [
@@ -236,7 +260,11 @@ def annotation_record(row: AnnotationRow, email: str | None = None) -> Annotatio
 def prediction_record(row: PredictionRow) -> Prediction:
     """Returns the prediction row as a domain record."""
     return Prediction(
-        id=row.id, result=row.result, model_version=row.model_version, score=row.score, created_at=row.created_at
+        id=row.id,
+        result=row.result,
+        model_version=row.model_version,
+        score=row.score,
+        created_at=row.created_at,
     )
 
 

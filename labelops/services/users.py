@@ -96,7 +96,9 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: UserRow, *, name: str = "api", revoke_others: bool = False) -> str:
+def issue_token(
+    session: Session, user: UserRow, *, name: str = "api", revoke_others: bool = False
+) -> str:
     """Returns a new API token for the user; only its digest is stored, so show it now.
 
     Args:

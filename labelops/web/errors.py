@@ -34,7 +34,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(TaskImportError)
     def _import_error(exc: TaskImportError) -> Any:
-        return error_response(400, str(exc), **{k: v for k, v in exc.to_dict().items() if k != "message"})
+        return error_response(
+            400, str(exc), **{k: v for k, v in exc.to_dict().items() if k != "message"}
+        )
 
     @app.errorhandler(AnnotationError)
     def _annotation_error(exc: AnnotationError) -> Any:

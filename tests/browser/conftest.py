@@ -104,7 +104,9 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def sign_in(page: Page, server: LiveServer, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> None:
+def sign_in(
+    page: Page, server: LiveServer, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+) -> None:
     """Signs in through the real login form."""
     page.goto(f"{server.url}/auth/login")
     page.fill("input[name=email]", email)

@@ -43,7 +43,10 @@ def test_refuses_illegal_transitions_with_a_message_naming_both(state: str, even
 
 def test_allowed_events_of_new_task() -> None:
     assert allowed_events("new") == {
-        TaskEvent.LOCK, TaskEvent.ANNOTATE_PARTIAL, TaskEvent.ANNOTATE_FULL, TaskEvent.SKIP
+        TaskEvent.LOCK,
+        TaskEvent.ANNOTATE_PARTIAL,
+        TaskEvent.ANNOTATE_FULL,
+        TaskEvent.SKIP,
     }
 
 

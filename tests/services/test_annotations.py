@@ -22,7 +22,9 @@ def test_create_update_delete_keep_a_history(session: Session) -> None:
     a = make_user(session)
     project = make_project(session)
     (task,) = make_tasks(session, project, 1)
-    annotation = create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    annotation = create_annotation(
+        session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
+    )
     update_annotation(session, annotation, user_id=a.id, result=choice_result("Negative"), now=NOW)
     delete_annotation(session, annotation, user_id=a.id, now=NOW)
     steps = history(session, task.id)
@@ -42,13 +44,19 @@ def test_rejects_annotation_with_unknown_label(session: Session) -> None:
     assert task.total_annotations == 0
 
 
-def test_rejected_annotation_sends_the_task_back_to_the_queue_for_someone_else(session: Session) -> None:
+def test_rejected_annotation_sends_the_task_back_to_the_queue_for_someone_else(
+    session: Session,
+) -> None:
     a, b, r = (make_user(session, f"{n}@x.io") for n in "abr")
     project = make_project(session)
     (task,) = make_tasks(session, project, 1)
-    annotation = create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    annotation = create_annotation(
+        session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
+    )
     assert next_task(session, project, b.id, now=NOW) is None
-    review_annotation(session, annotation, reviewer_id=r.id, decision="rejected", comment="wrong", now=NOW)
+    review_annotation(
+        session, annotation, reviewer_id=r.id, decision="rejected", comment="wrong", now=NOW
+    )
     assert task.state == "rejected" and not task.is_labeled
     assert next_task(session, project, a.id, now=NOW) is None  # the author is not asked again
     assert next_task(session, project, b.id, now=NOW).id == task.id
@@ -58,7 +66,9 @@ def test_accepting_a_completed_task_marks_it_reviewed(session: Session) -> None:
     a, r = make_user(session, "a@x.io"), make_user(session, "r@x.io")
     project = make_project(session)
     (task,) = make_tasks(session, project, 1)
-    annotation = create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    annotation = create_annotation(
+        session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
+    )
     review_annotation(session, annotation, reviewer_id=r.id, decision="accepted", now=NOW)
     assert task.state == "reviewed"
     assert annotation.review_state == "accepted" and annotation.reviewed_by_id == r.id
@@ -68,7 +78,9 @@ def test_review_of_an_unfinished_task_is_refused(session: Session) -> None:
     a, r = make_user(session, "a@x.io"), make_user(session, "r@x.io")
     project = make_project(session, maximum_annotations=2)
     (task,) = make_tasks(session, project, 1)
-    annotation = create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    annotation = create_annotation(
+        session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
+    )
     with pytest.raises(StateTransitionError, match="in_progress"):
         review_annotation(session, annotation, reviewer_id=r.id, decision="accepted", now=NOW)
 
@@ -77,10 +89,20 @@ def test_predictions_set_the_task_score_and_reject_bad_results(session: Session)
     project = make_project(session)
     t1, t2 = make_tasks(session, project, 2)
     create_predictions(
-        session, project,
-        [{"task": t1.id, "result": choice_result("Positive"), "score": 0.25, "model_version": "v1"}],
+        session,
+        project,
+        [
+            {
+                "task": t1.id,
+                "result": choice_result("Positive"),
+                "score": 0.25,
+                "model_version": "v1",
+            }
+        ],
         now=NOW,
     )
     assert t1.prediction_score == pytest.approx(0.25) and t1.total_predictions == 1
     with pytest.raises(AnnotationError, match=r"predictions\[0\]"):
-        create_predictions(session, project, [{"task": t2.id, "result": choice_result("Nope")}], now=NOW)
+        create_predictions(
+            session, project, [{"task": t2.id, "result": choice_result("Nope")}], now=NOW
+        )

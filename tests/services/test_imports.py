@@ -14,8 +14,13 @@ from tests.factories import make_project, make_user
 
 def _import(session: Session, project, payload: bytes, fmt: str, **kw):
     return import_rows(
-        session, project, read_rows(io.BytesIO(payload), fmt, f"upload.{fmt}"),
-        source=f"upload.{fmt}", fmt=fmt, created_by_id=None, **kw,
+        session,
+        project,
+        read_rows(io.BytesIO(payload), fmt, f"upload.{fmt}"),
+        source=f"upload.{fmt}",
+        fmt=fmt,
+        created_by_id=None,
+        **kw,
     )
 
 
@@ -36,7 +41,9 @@ def _count(session: Session, model) -> int:
         ("tsv", b"text\tsource\na\tx\nb\ty\nc\tz\n"),
     ],
 )
-def test_imports_three_tasks_from_each_plain_format(session: Session, fmt: str, payload: bytes) -> None:
+def test_imports_three_tasks_from_each_plain_format(
+    session: Session, fmt: str, payload: bytes
+) -> None:
     project = make_project(session)
     report = _import(session, project, payload, fmt, return_task_ids=True)
     session.commit()
@@ -80,8 +87,16 @@ def test_rejects_imported_annotation_with_unknown_label(session: Session) -> Non
     task = {
         "data": {"text": "hello"},
         "annotations": [
-            {"result": [{"from_name": "sentiment", "to_name": "text", "type": "choices",
-                         "value": {"choices": ["Furious"]}}]}
+            {
+                "result": [
+                    {
+                        "from_name": "sentiment",
+                        "to_name": "text",
+                        "type": "choices",
+                        "value": {"choices": ["Furious"]},
+                    }
+                ]
+            }
         ],
     }
     with pytest.raises(TaskImportError) as err:
@@ -97,8 +112,15 @@ def test_label_studio_export_keeps_annotations_predictions_and_annotators(sessio
     project = make_project(session, maximum_annotations=2)
     known = make_user(session, "known@example.com")
     session.commit()
-    result = [{"id": "a", "from_name": "sentiment", "to_name": "text", "type": "choices",
-               "value": {"choices": ["Positive"]}}]
+    result = [
+        {
+            "id": "a",
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["Positive"]},
+        }
+    ]
     tasks = [
         {
             "id": 77,
@@ -118,22 +140,29 @@ def test_label_studio_export_keeps_annotations_predictions_and_annotators(sessio
     assert task.total_annotations == 2 and task.cancelled_annotations == 1
     assert task.is_labeled and task.state == "completed"
     assert task.prediction_score == pytest.approx(0.7)
-    annotators = session.scalars(sa.select(AnnotationRow.completed_by_id).order_by(AnnotationRow.id)).all()
+    annotators = session.scalars(
+        sa.select(AnnotationRow.completed_by_id).order_by(AnnotationRow.id)
+    ).all()
     assert annotators[1] == known.id
     imported = session.scalars(sa.select(UserRow).where(UserRow.is_imported)).all()
     assert sorted(u.email for u in imported) == [
-        "imported-10@labelops.invalid", "imported-12@labelops.invalid"
+        "imported-10@labelops.invalid",
+        "imported-12@labelops.invalid",
     ]
     assert len(set(annotators)) == 3
     assert _count(session, PredictionRow) == 1
 
 
-def test_dedupe_skips_tasks_already_in_the_project_and_repeated_in_the_file(session: Session) -> None:
+def test_dedupe_skips_tasks_already_in_the_project_and_repeated_in_the_file(
+    session: Session,
+) -> None:
     project = make_project(session)
     _import(session, project, json.dumps([{"text": "a"}, {"text": "b"}]).encode(), "json")
     report = _import(
-        session, project,
-        json.dumps([{"text": "b"}, {"text": "c"}, {"text": "c"}, {"text": "a"}]).encode(), "json",
+        session,
+        project,
+        json.dumps([{"text": "b"}, {"text": "c"}, {"text": "c"}, {"text": "a"}]).encode(),
+        "json",
         dedupe=True,
     )
     assert report.num_tasks == 1 and report.num_duplicates == 3

@@ -20,7 +20,9 @@ def _create_project(client: FlaskClient, headers: dict[str, str], **fields) -> d
     return response.json
 
 
-def test_create_import_next_annotate_export_round_trip(client: FlaskClient, admin: dict[str, str]) -> None:
+def test_create_import_next_annotate_export_round_trip(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
     project = _create_project(client, admin)
     tasks = [{"text": f"review {i} ✓ 日本"} for i in range(1000)]
     imported = client.post(f"/api/projects/{project['id']}/import", json=tasks, headers=admin)
@@ -29,10 +31,20 @@ def test_create_import_next_annotate_export_round_trip(client: FlaskClient, admi
 
     task = client.get(f"/api/projects/{project['id']}/next", headers=admin).json
     assert task["data"] == {"text": "review 0 ✓ 日本"}
-    result = [{"id": "r1", "from_name": "sentiment", "to_name": "text", "type": "choices",
-               "value": {"choices": ["Positive"]}}]
-    created = client.post(f"/api/tasks/{task['id']}/annotations/", json={"result": result, "lead_time": 2.5},
-                          headers=admin)
+    result = [
+        {
+            "id": "r1",
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["Positive"]},
+        }
+    ]
+    created = client.post(
+        f"/api/tasks/{task['id']}/annotations/",
+        json={"result": result, "lead_time": 2.5},
+        headers=admin,
+    )
     assert created.status_code == 201, created.json
     nxt = client.get(f"/api/projects/{project['id']}/next", headers=admin).json
     assert nxt["id"] != task["id"]
@@ -48,7 +60,8 @@ def test_create_import_next_annotate_export_round_trip(client: FlaskClient, admi
     assert body[0]["annotations"][0]["lead_time"] == 2.5
 
     everything = client.get(
-        f"/api/projects/{project['id']}/export?exportType=JSON&download_all_tasks=true", headers=admin
+        f"/api/projects/{project['id']}/export?exportType=JSON&download_all_tasks=true",
+        headers=admin,
     )
     assert len(json.loads(everything.get_data())) == 1000
 
@@ -61,9 +74,13 @@ def test_create_import_next_annotate_export_round_trip(client: FlaskClient, admi
 
 
 def test_invalid_config_error_names_the_line(client: FlaskClient, admin: dict[str, str]) -> None:
-    config = "<View>\n  <Text name=\"text\" value=\"$text\"/>\n  <Choices name=\"c\" toName=\"nowhere\">\n" \
-             "    <Choice value=\"A\"/>\n  </Choices>\n</View>"
-    response = client.post("/api/projects/", json={"title": "x", "label_config": config}, headers=admin)
+    config = (
+        '<View>\n  <Text name="text" value="$text"/>\n  <Choices name="c" toName="nowhere">\n'
+        '    <Choice value="A"/>\n  </Choices>\n</View>'
+    )
+    response = client.post(
+        "/api/projects/", json={"title": "x", "label_config": config}, headers=admin
+    )
     assert response.status_code == 400
     assert "line 3" in response.json["detail"]
     assert "nowhere" in response.json["detail"]
@@ -71,13 +88,19 @@ def test_invalid_config_error_names_the_line(client: FlaskClient, admin: dict[st
     assert error["line"] == 3 and error["tag"] == "Choices"
 
 
-def test_validate_endpoint_accepts_a_good_config(client: FlaskClient, admin: dict[str, str]) -> None:
-    response = client.post("/api/projects/validate", json={"label_config": NER_CONFIG}, headers=admin)
+def test_validate_endpoint_accepts_a_good_config(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/projects/validate", json={"label_config": NER_CONFIG}, headers=admin
+    )
     assert response.status_code == 200
     assert response.json["data_fields"] == ["text"]
 
 
-def test_import_with_a_bad_row_writes_nothing_and_names_the_row(client: FlaskClient, admin: dict[str, str]) -> None:
+def test_import_with_a_bad_row_writes_nothing_and_names_the_row(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
     project = _create_project(client, admin)
     rows = [{"text": "ok"}, {"text": "ok"}, {"other": "missing text"}]
     response = client.post(f"/api/projects/{project['id']}/import", json=rows, headers=admin)
@@ -92,13 +115,19 @@ def test_import_multipart_csv_file(client: FlaskClient, admin: dict[str, str]) -
 
     project = _create_project(client, admin)
     data = {"file": (io.BytesIO(b"text\nhello\nworld\n"), "tasks.csv")}
-    response = client.post(f"/api/projects/{project['id']}/import", data=data, headers=admin,
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/api/projects/{project['id']}/import",
+        data=data,
+        headers=admin,
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201, response.json
     assert response.json["task_count"] == 2
 
 
-def test_paths_work_with_and_without_trailing_slash(client: FlaskClient, admin: dict[str, str]) -> None:
+def test_paths_work_with_and_without_trailing_slash(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
     project = _create_project(client, admin)
     assert client.get(f"/api/projects/{project['id']}", headers=admin).status_code == 200
     assert client.get(f"/api/projects/{project['id']}/", headers=admin).status_code == 200
@@ -116,11 +145,17 @@ def test_errors_are_json(client: FlaskClient, admin: dict[str, str]) -> None:
     assert bad.status_code == 400 and "'project'" in bad.json["detail"]
 
 
-def test_annotator_cannot_manage_or_see_other_projects(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
+def test_annotator_cannot_manage_or_see_other_projects(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
     project = _create_project(client, admin)
     other = _create_project(client, admin, title="Other")
     ann_id, ann = user_with_token(app, "ann@example.com")
-    client.post(f"/api/projects/{project['id']}/members", json={"user": ann_id, "role": "annotator"}, headers=admin)
+    client.post(
+        f"/api/projects/{project['id']}/members",
+        json={"user": ann_id, "role": "annotator"},
+        headers=admin,
+    )
     client.post(f"/api/projects/{project['id']}/import", json=[{"text": "a"}], headers=admin)
     assert client.get(f"/api/projects/{project['id']}/next", headers=ann).status_code == 200
     denied = client.post(f"/api/projects/{project['id']}/import", json=[{"text": "b"}], headers=ann)
@@ -128,10 +163,14 @@ def test_annotator_cannot_manage_or_see_other_projects(app: Flask, client: Flask
     assert client.get(f"/api/projects/{project['id']}/export", headers=ann).status_code == 403
     assert client.delete(f"/api/projects/{project['id']}", headers=ann).status_code == 403
     assert client.get(f"/api/projects/{other['id']}", headers=ann).status_code == 404
-    assert [p["id"] for p in client.get("/api/projects", headers=ann).json["results"]] == [project["id"]]
+    assert [p["id"] for p in client.get("/api/projects", headers=ann).json["results"]] == [
+        project["id"]
+    ]
 
 
-def test_reviewer_rejects_and_task_returns_to_queue(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
+def test_reviewer_rejects_and_task_returns_to_queue(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
     project = _create_project(client, admin)
     pid = project["id"]
     a_id, a = user_with_token(app, "a@example.com")
@@ -141,13 +180,27 @@ def test_reviewer_rejects_and_task_returns_to_queue(app: Flask, client: FlaskCli
         client.post(f"/api/projects/{pid}/members", json={"user": uid, "role": role}, headers=admin)
     client.post(f"/api/projects/{pid}/import", json=[{"text": "only"}], headers=admin)
     task = client.get(f"/api/projects/{pid}/next", headers=a).json
-    result = [{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Neutral"]}}]
-    annotation = client.post(f"/api/tasks/{task['id']}/annotations", json={"result": result}, headers=a).json
+    result = [
+        {
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["Neutral"]},
+        }
+    ]
+    annotation = client.post(
+        f"/api/tasks/{task['id']}/annotations", json={"result": result}, headers=a
+    ).json
     assert client.get(f"/api/projects/{pid}/next", headers=b).status_code == 404
-    denied = client.post(f"/api/annotations/{annotation['id']}/review", json={"decision": "rejected"}, headers=a)
+    denied = client.post(
+        f"/api/annotations/{annotation['id']}/review", json={"decision": "rejected"}, headers=a
+    )
     assert denied.status_code == 403
-    reviewed = client.post(f"/api/annotations/{annotation['id']}/review",
-                           json={"decision": "rejected", "comment": "not neutral"}, headers=r)
+    reviewed = client.post(
+        f"/api/annotations/{annotation['id']}/review",
+        json={"decision": "rejected", "comment": "not neutral"},
+        headers=r,
+    )
     assert reviewed.status_code == 200 and reviewed.json["review_state"] == "rejected"
     assert client.get(f"/api/projects/{pid}/next", headers=b).json["id"] == task["id"]
     history = client.get(f"/api/tasks/{task['id']}/history", headers=admin).json
@@ -157,17 +210,25 @@ def test_reviewer_rejects_and_task_returns_to_queue(app: Flask, client: FlaskCli
 def test_keyset_listing_with_filters(client: FlaskClient, admin: dict[str, str]) -> None:
     project = _create_project(client, admin)
     pid = project["id"]
-    client.post(f"/api/projects/{pid}/import", json=[{"text": f"item {i:02d}"} for i in range(25)], headers=admin)
+    client.post(
+        f"/api/projects/{pid}/import",
+        json=[{"text": f"item {i:02d}"} for i in range(25)],
+        headers=admin,
+    )
     seen, cursor = [], ""
     while True:
-        page = client.get(f"/api/projects/{pid}/tasks?limit=10&sort=id&direction=desc&cursor={cursor}",
-                          headers=admin).json
+        page = client.get(
+            f"/api/projects/{pid}/tasks?limit=10&sort=id&direction=desc&cursor={cursor}",
+            headers=admin,
+        ).json
         seen += [t["id"] for t in page["tasks"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
     assert len(seen) == 25 and seen == sorted(seen, reverse=True)
-    found = client.get(f"/api/projects/{pid}/tasks?limit=50&field=text&contains=item 1", headers=admin).json
+    found = client.get(
+        f"/api/projects/{pid}/tasks?limit=50&field=text&contains=item 1", headers=admin
+    ).json
     assert len(found["tasks"]) == 10
 
 
@@ -176,32 +237,60 @@ def test_predictions_api_and_score_filter(client: FlaskClient, admin: dict[str, 
     pid = project["id"]
     client.post(f"/api/projects/{pid}/import", json=[{"text": "a"}, {"text": "b"}], headers=admin)
     tasks = client.get(f"/api/tasks?project={pid}", headers=admin).json["tasks"]
-    result = [{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}}]
-    created = client.post("/api/predictions", json={"task": tasks[0]["id"], "result": result, "score": 0.3,
-                                                     "model_version": "m1"}, headers=admin)
+    result = [
+        {
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["Positive"]},
+        }
+    ]
+    created = client.post(
+        "/api/predictions",
+        json={"task": tasks[0]["id"], "result": result, "score": 0.3, "model_version": "m1"},
+        headers=admin,
+    )
     assert created.status_code == 201 and created.json["score"] == 0.3
-    low = client.get(f"/api/projects/{pid}/tasks?limit=10&max_score=0.5", headers=admin).json["tasks"]
+    low = client.get(f"/api/projects/{pid}/tasks?limit=10&max_score=0.5", headers=admin).json[
+        "tasks"
+    ]
     assert [t["id"] for t in low] == [tasks[0]["id"]]
-    bad = client.post("/api/predictions", json={"task": tasks[1]["id"], "result": [{"from_name": "nope"}]},
-                      headers=admin)
+    bad = client.post(
+        "/api/predictions",
+        json={"task": tasks[1]["id"], "result": [{"from_name": "nope"}]},
+        headers=admin,
+    )
     assert bad.status_code == 422
 
 
 def test_openapi_document_lists_the_label_studio_paths(client: FlaskClient) -> None:
     doc = client.get("/api/openapi.json").json
     assert doc["openapi"].startswith("3.")
-    for path in ("/api/projects", "/api/projects/{project_id}/import", "/api/tasks/{task_id}/annotations",
-                 "/api/projects/{project_id}/next", "/api/projects/{project_id}/export", "/api/predictions"):
+    for path in (
+        "/api/projects",
+        "/api/projects/{project_id}/import",
+        "/api/tasks/{task_id}/annotations",
+        "/api/projects/{project_id}/next",
+        "/api/projects/{project_id}/export",
+        "/api/predictions",
+    ):
         assert path in doc["paths"], path
     assert "post" in doc["paths"]["/api/projects"]
 
 
-def test_current_user_token_works_and_reset_revokes_old_ones(app: Flask, client: FlaskClient) -> None:
+def test_current_user_token_works_and_reset_revokes_old_ones(
+    app: Flask, client: FlaskClient
+) -> None:
     _, headers = user_with_token(app, "tok@example.com")
     new = client.get("/api/current-user/token", headers=headers).json["token"]
-    assert client.get("/api/current-user/whoami", headers={"Authorization": f"Token {new}"}).status_code == 200
+    assert (
+        client.get(
+            "/api/current-user/whoami", headers={"Authorization": f"Token {new}"}
+        ).status_code
+        == 200
+    )
     reset = client.post("/api/current-user/reset-token", headers=headers).json["token"]
     assert client.get("/api/current-user/whoami", headers=headers).status_code == 401
-    assert client.get("/api/current-user/whoami", headers={"Authorization": f"Token {reset}"}).json["email"] == (
-        "tok@example.com"
-    )
+    assert client.get("/api/current-user/whoami", headers={"Authorization": f"Token {reset}"}).json[
+        "email"
+    ] == ("tok@example.com")

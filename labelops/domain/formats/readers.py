@@ -53,10 +53,14 @@ def read_json(source: BinaryIO, source_name: str) -> RawRows:
         try:
             yield 1, json.load(source)
         except json.JSONDecodeError as exc:
-            raise TaskImportError(f"invalid JSON: {exc.msg} at line {exc.lineno}", source=source_name) from exc
+            raise TaskImportError(
+                f"invalid JSON: {exc.msg} at line {exc.lineno}", source=source_name
+            ) from exc
         return
     if head != b"[":
-        raise TaskImportError("expected a JSON list of tasks or one task object", source=source_name)
+        raise TaskImportError(
+            "expected a JSON list of tasks or one task object", source=source_name
+        )
     row = 0
     try:
         for row, item in enumerate(ijson.items(source, "item", use_float=True), start=1):
@@ -102,7 +106,9 @@ def _read_delimited(source: BinaryIO, source_name: str, delimiter: str) -> RawRo
     except UnicodeDecodeError as exc:
         raise TaskImportError("file is not UTF-8 text", source=source_name) from exc
     except csv.Error as exc:
-        raise TaskImportError(f"malformed CSV: {exc}", source=source_name, row=reader.line_num) from exc
+        raise TaskImportError(
+            f"malformed CSV: {exc}", source=source_name, row=reader.line_num
+        ) from exc
 
 
 def read_csv(source: BinaryIO, source_name: str) -> RawRows:

@@ -39,10 +39,22 @@ def build_openapi() -> dict[str, Any]:
                 "parameters": parameters,
                 "responses": {
                     "200": {"description": "OK", "content": {"application/json": {}}},
-                    "400": {"description": "Bad request", "content": {"application/json": {"schema": _ERROR}}},
-                    "401": {"description": "No or bad credentials", "content": {"application/json": {"schema": _ERROR}}},
-                    "403": {"description": "Role does not allow it", "content": {"application/json": {"schema": _ERROR}}},
-                    "404": {"description": "Not found", "content": {"application/json": {"schema": _ERROR}}},
+                    "400": {
+                        "description": "Bad request",
+                        "content": {"application/json": {"schema": _ERROR}},
+                    },
+                    "401": {
+                        "description": "No or bad credentials",
+                        "content": {"application/json": {"schema": _ERROR}},
+                    },
+                    "403": {
+                        "description": "Role does not allow it",
+                        "content": {"application/json": {"schema": _ERROR}},
+                    },
+                    "404": {
+                        "description": "Not found",
+                        "content": {"application/json": {"schema": _ERROR}},
+                    },
                 },
             }
             if rule.endpoint == "api_docs.openapi":
@@ -50,7 +62,10 @@ def build_openapi() -> dict[str, Any]:
             if method in ("POST", "PUT", "PATCH"):
                 operation["requestBody"] = {
                     "required": False,
-                    "content": {"application/json": {"schema": {}}, "multipart/form-data": {"schema": {}}},
+                    "content": {
+                        "application/json": {"schema": {}},
+                        "multipart/form-data": {"schema": {}},
+                    },
                 }
             paths.setdefault(path, {})[method.lower()] = operation
     return {
@@ -62,12 +77,17 @@ def build_openapi() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "securitySchemes": {"Token": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+            "securitySchemes": {
+                "Token": {"type": "apiKey", "in": "header", "name": "Authorization"}
+            },
             "schemas": {
                 "Error": {
                     "type": "object",
                     "required": ["detail", "status_code"],
-                    "properties": {"detail": {"type": "string"}, "status_code": {"type": "integer"}},
+                    "properties": {
+                        "detail": {"type": "string"},
+                        "status_code": {"type": "integer"},
+                    },
                 }
             },
         },

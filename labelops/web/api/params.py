@@ -10,7 +10,9 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-def int_arg(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def int_arg(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """Returns an integer query argument.
 
     Raises:
@@ -90,7 +92,9 @@ def task_filter_from_args() -> TaskFilter:
         state=request.args.get("state") or None,
         annotator_id=int_arg("annotator", 0) if annotator else None,
         has_predictions=optional_bool_arg("has_predictions"),
-        has_annotations=True if optional_bool_arg("only_annotated") else optional_bool_arg("has_annotations"),
+        has_annotations=True
+        if optional_bool_arg("only_annotated")
+        else optional_bool_arg("has_annotations"),
         min_score=float_arg("min_score"),
         max_score=float_arg("max_score"),
         field=request.args.get("field") or None,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from labelops.domain.errors import TaskImportError, UnknownFormatError
@@ -28,6 +29,7 @@ from labelops.web.errors import error_response
 from labelops.web.extensions import db
 
 bp = Blueprint("api_projects", __name__, url_prefix="/api/projects")
+_NEXT_TASK_ATTEMPTS = 5
 
 
 def _now() -> datetime:
@@ -214,8 +216,16 @@ def next_task(project_id: int) -> Any:
     """Hands the caller the next task to label (locked for them), or 404 when there is none."""
     project = project_for(project_id, can_annotate, "label tasks")
     ttl = timedelta(seconds=current_app.config.get("TASK_LOCK_TTL_SECONDS", 3600))
-    task = queue.next_task(db.session, project, g.user.id, now=_now(), lock_ttl=ttl)
-    db.session.commit()
+    for attempt in range(_NEXT_TASK_ATTEMPTS):
+        try:
+            task = queue.next_task(db.session, project, g.user.id, now=_now(), lock_ttl=ttl)
+            db.session.commit()
+            break
+        except OperationalError as exc:  # SQLite: another writer took the lock first
+            db.session.rollback()
+            if not queue.is_retryable(exc) or attempt == _NEXT_TASK_ATTEMPTS - 1:
+                raise
+            project = project_for(project_id, can_annotate, "label tasks")
     if task is None:
         return error_response(404, f"no more tasks to label in project {project.id}")
     predictions = annotation_service.current_predictions(db.session, project, task.id)
@@ -261,7 +271,12 @@ def export_formats(project_id: int) -> Any:
     offered = {f.name for f in export_service.available_formats(project)}
     return jsonify(
         [
-            {"name": f.name, "title": f.title, "description": f.description, "disabled": f.name not in offered}
+            {
+                "name": f.name,
+                "title": f.title,
+                "description": f.description,
+                "disabled": f.name not in offered,
+            }
             for f in export_service.all_formats()
         ]
     )
@@ -292,7 +307,9 @@ def add_member(project_id: int) -> Any:
         user = user_service.get_user_by_email(db.session, str(body.get("email", "")))
         if user is None:
             raise NotFoundError(f"no user with email {body.get('email')!r}")
-    member = project_service.set_member(db.session, project, user, str(body.get("role", "annotator")), by=g.user)
+    member = project_service.set_member(
+        db.session, project, user, str(body.get("role", "annotator")), by=g.user
+    )
     db.session.commit()
     return jsonify({"user": user.id, "email": user.email, "role": member.role}), 201
 
@@ -302,7 +319,9 @@ def add_member(project_id: int) -> Any:
 def remove_member(project_id: int, user_id: int) -> Any:
     """Removes a user from the project (managers)."""
     project = project_for(project_id, can_manage, "manage members")
-    project_service.remove_member(db.session, project, user_service.get_user(db.session, user_id), by=g.user)
+    project_service.remove_member(
+        db.session, project, user_service.get_user(db.session, user_id), by=g.user
+    )
     db.session.commit()
     return "", 204
 

@@ -109,7 +109,9 @@ def update_task(task_id: int) -> Any:
             raise ValueError("field 'data' must be an object")
         missing = [f for f in project_config(project).data_fields if f not in body["data"]]
         if missing:
-            raise ValueError(f"data field {missing[0]!r} required by the labeling config is missing")
+            raise ValueError(
+                f"data field {missing[0]!r} required by the labeling config is missing"
+            )
         task.data = body["data"]
         task.content_hash = import_service.content_hash(body["data"])
     if "meta" in body:
@@ -135,7 +137,9 @@ def delete_task(task_id: int) -> Any:
 def list_annotations(task_id: int) -> Any:
     """Lists a task's annotations."""
     task, _ = _task_and_project(task_id, can_view, "view annotations")
-    return jsonify([annotation_json(a) for a in annotation_service.task_annotations(db.session, task.id)])
+    return jsonify(
+        [annotation_json(a) for a in annotation_service.task_annotations(db.session, task.id)]
+    )
 
 
 @bp.post("/tasks/<int:task_id>/annotations")
