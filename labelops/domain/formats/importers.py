@@ -96,6 +96,13 @@ def value_from_min(tag: str, pretty: Any, *, source: str, row: int, field: str) 
         choices = [pretty] if isinstance(pretty, str) else pretty
         if isinstance(choices, dict):  # Label Studio's own {"choices": [...]} for several
             choices = choices.get("choices", [])
+        if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+            raise TaskImportError(
+                f"expected a choice or a list of choices, got {pretty!r}",
+                source=source,
+                row=row,
+                field=field,
+            )
         return [{"choices": list(choices)}]
     if tag == "textarea" and isinstance(pretty, str):
         return [{"text": [pretty]}]

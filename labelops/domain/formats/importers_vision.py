@@ -1,8 +1,8 @@
 """Importers of COCO, Pascal VOC and YOLO files, and of ZIP archives of any import format.
 
 Pixel coordinates become Label Studio's percent coordinates with the image's width and height
-(from the COCO image record, the VOC ``<size>``, or for YOLO the ``image_sizes`` mapping, keyed
-by image URL, file name or file stem). A box becomes a rectangle of the first RectangleLabels
+(from the COCO image record, the VOC ``<size>``, or for YOLO the ``image_sizes`` mapping,
+keyed by image URL, exported file name or file stem). A box becomes a rectangle of the first RectangleLabels
 control that has its label (else the first one); a COCO segmentation becomes a polygon when a
 PolygonLabels control has the label; COCO keypoints become KeyPointLabels points whose
 ``parentID`` is their box.
@@ -260,17 +260,18 @@ class YoloImport(ImportFormat):
         archive = zipfile.ZipFile(source)
         members = set(archive.namelist())
         classes = _yolo_classes(archive, members, source_name)
-        urls: dict[str, str] = {}
+        urls: dict[str, tuple[str, str]] = {}
         if "images.txt" in members:
             names = FileNames()
             for line in archive.read("images.txt").decode().splitlines():
                 if line.strip():
-                    urls[posixpath.splitext(names(line.strip()))[0]] = line.strip()
+                    file_name = names(line.strip())
+                    urls[posixpath.splitext(file_name)[0]] = (line.strip(), file_name)
         sizes = dict(image_sizes or {})
         for member in sorted(m for m in members if m.startswith("labels/") and m.endswith(".txt")):
             stem = posixpath.splitext(posixpath.basename(member))[0]
-            url = urls.get(stem, stem)
-            size = sizes.get(url) or sizes.get(posixpath.basename(url)) or sizes.get(stem)
+            url, file_name = urls.get(stem, (stem, stem))
+            size = sizes.get(url) or sizes.get(file_name) or sizes.get(stem)
             if size is None:
                 raise TaskImportError(
                     f"no image size for {url!r}; pass its (width, height) in image_sizes",
