@@ -2,10 +2,10 @@
 
 Pixel coordinates become Label Studio's percent coordinates with the image's width and height
 (from the COCO image record, the VOC ``<size>``, or for YOLO the ``image_sizes`` mapping,
-keyed by image URL, exported file name or file stem). A box becomes a rectangle of the first RectangleLabels
-control that has its label (else the first one); a COCO segmentation becomes a polygon when a
-PolygonLabels control has the label; COCO keypoints become KeyPointLabels points whose
-``parentID`` is their box.
+keyed by image URL, exported file name or file stem). A box becomes a rectangle of the first
+RectangleLabels control that has its label (else the first one); a COCO segmentation becomes a
+polygon when a PolygonLabels control has the label; COCO keypoints become KeyPointLabels points
+whose ``parentID`` is their box.
 """
 
 import io
