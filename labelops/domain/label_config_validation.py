@@ -247,7 +247,7 @@ def _check_percent(value: Mapping[str, Any], index: int, prefix: str = "value") 
             number = _number(value, key, index, prefix)
             if not -TOLERANCE <= number <= 100 + TOLERANCE:
                 _fail(index, f"{prefix}.{key}", f"{key}={number} is outside 0..100 percent")
-    if not value.get("rotation"):
+    if not value.get("rotation") and all(k in value for k in ("x", "y", "width", "height")):
         for start, size in (("x", "width"), ("y", "height")):
             if start in value and size in value and value[start] + value[size] > 100 + TOLERANCE:
                 _fail(index, f"{prefix}.{size}", f"{start}+{size} exceeds 100 percent")

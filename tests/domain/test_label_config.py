@@ -437,7 +437,8 @@ def test_control_lookup_names_the_missing_control() -> None:
         ),
         # required must be a boolean
         (
-            '<View><Text name="t" value="$t"/><TextArea name="a" toName="t" required="maybe"/></View>',
+            '<View><Text name="t" value="$t"/>'
+            '<TextArea name="a" toName="t" required="maybe"/></View>',
             "TextArea",
             "required",
             1,
