@@ -7,13 +7,19 @@ from flask import Flask, redirect, url_for
 
 from labelops.db.models import UserRow
 from labelops.settings import Settings
+from labelops.web.account.views import bp as account_bp
+from labelops.web.annotate.views import bp as annotate_bp
 from labelops.web.api import BLUEPRINTS as API_BLUEPRINTS
 from labelops.web.api.auth import UnauthorizedError
 from labelops.web.auth.views import bp as auth_bp
 from labelops.web.cli import register_commands
 from labelops.web.config import config_from_settings
+from labelops.web.dashboard.views import bp as dashboard_bp
 from labelops.web.errors import register_api_auth_handler, register_error_handlers
 from labelops.web.extensions import csrf, db, login_manager
+from labelops.web.projects.views import bp as projects_bp
+from labelops.web.review.views import bp as review_bp
+from labelops.web.tasks.views import bp as tasks_bp
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -31,7 +37,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/")
     def index() -> Any:
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("projects.index"))
 
     return app
 
@@ -41,6 +47,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
 
@@ -52,7 +59,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Registers the feature blueprints; the API is exempt from form CSRF (it checks its own)."""
-    app.register_blueprint(auth_bp)
+    for blueprint in (
+        auth_bp,
+        account_bp,
+        projects_bp,
+        tasks_bp,
+        annotate_bp,
+        review_bp,
+        dashboard_bp,
+    ):
+        app.register_blueprint(blueprint)
     for blueprint in API_BLUEPRINTS:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""A project's dashboard with charts drawn by the page itself."""

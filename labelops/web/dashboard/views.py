@@ -1,0 +1,30 @@
+"""The project dashboard: progress over time, throughput, labels and agreement."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+from labelops.services import dashboard as dashboard_service
+from labelops.web.extensions import db
+from labelops.web.projects.policies import can_view, project_access
+
+bp = Blueprint("dashboard", __name__, url_prefix="/projects")
+
+
+@bp.get("/<int:project_id>/dashboard")
+@login_required
+def show(project_id: int) -> Any:
+    """Shows the project's dashboard to its members."""
+    access = project_access(project_id, can_view)
+    figures = dashboard_service.project_dashboard(
+        db.session, access.project.id, now=datetime.now(UTC).replace(tzinfo=None)
+    )
+    return render_template(
+        "dashboard/show.html",
+        project=access.project,
+        access=access,
+        figures=figures,
+        tab="dashboard",
+    )

@@ -1,0 +1,1 @@
+"""Projects: list, create from the template gallery, settings, members, import and media."""

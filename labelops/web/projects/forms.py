@@ -1,0 +1,97 @@
+"""Forms of the projects blueprint (CSRF-protected by Flask-WTF)."""
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Regexp, ValidationError
+
+from labelops.domain.errors import LabelConfigError
+from labelops.domain.label_config import parse_label_config
+from labelops.domain.permissions import Role
+from labelops.services.projects import SAMPLING_MODES
+
+ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
+
+
+class ProjectForm(FlaskForm):
+    """A project's settings: title, labeling config, instructions, overlap and sampling."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Length(max=5000)])
+    label_config = TextAreaField("Labeling config", validators=[DataRequired()])
+    expert_instruction = TextAreaField(
+        "Instructions for annotators", validators=[Length(max=50000)]
+    )
+    show_instruction = BooleanField("Show the instructions before labeling")
+    show_skip_button = BooleanField("Annotators may skip tasks", default=True)
+    maximum_annotations = IntegerField(
+        "Annotations per task (overlap)", default=1, validators=[NumberRange(min=1, max=100)]
+    )
+    sampling = SelectField("Task order", choices=[(m, m) for m in SAMPLING_MODES])
+    color = StringField(
+        "Color",
+        default="#3056D3",
+        validators=[Regexp(r"^#[0-9A-Fa-f]{6}$", message="use a #RRGGBB color")],
+    )
+    template = HiddenField()
+
+    def validate_label_config(self, field: Any) -> None:
+        """Checks the config with the real parser; the message names the line."""
+        try:
+            parse_label_config(field.data or "")
+        except LabelConfigError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def settings(self) -> dict[str, Any]:
+        """Returns the form's values as project fields for the projects service."""
+        return {
+            "title": self.title.data or "",
+            "description": self.description.data or "",
+            "label_config": self.label_config.data or "",
+            "expert_instruction": self.expert_instruction.data or "",
+            "show_instruction": bool(self.show_instruction.data),
+            "show_skip_button": bool(self.show_skip_button.data),
+            "maximum_annotations": int(self.maximum_annotations.data or 1),
+            "sampling": self.sampling.data,
+            "color": self.color.data or "#3056D3",
+        }
+
+
+class DeleteProjectForm(FlaskForm):
+    """Deleting a project asks for its title, so that it is never a slip of the mouse."""
+
+    confirm = StringField("Type the project's title to confirm", validators=[DataRequired()])
+
+
+class MemberForm(FlaskForm):
+    """Adds a user to a project by email with a role."""
+
+    email = EmailField(
+        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.ANNOTATOR.value)
+
+
+class RoleForm(FlaskForm):
+    """Changes a member's role."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class ImportForm(FlaskForm):
+    """Uploads task files (JSON, JSONL, CSV, TSV, Parquet) or media files."""
+
+    files = MultipleFileField(
+        "Files", validators=[DataRequired(message="choose at least one file")]
+    )
+    dedupe = BooleanField("Skip tasks whose data is already in the project")

@@ -1,0 +1,311 @@
+"""Project pages: list, create (from the gallery or a clone), settings, delete, members, import."""
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from labelops.domain.errors import LabelConfigError, TaskImportError, UnknownFormatError
+from labelops.domain.label_config import (
+    interface_description,
+    parse_label_config,
+    sample_task_data,
+)
+from labelops.services import media as media_service
+from labelops.services import projects as project_service
+from labelops.services import users as user_service
+from labelops.services.errors import NotFoundError
+from labelops.templates_gallery import gallery, get_template
+from labelops.web.extensions import db
+from labelops.web.projects.forms import (
+    DeleteProjectForm,
+    ImportForm,
+    MemberForm,
+    ProjectForm,
+    RoleForm,
+)
+from labelops.web.projects.policies import can_manage, can_view, project_access
+
+bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every project page needs a signed-in user."""
+
+
+@bp.get("")
+def index() -> Any:
+    """Lists the projects the user belongs to, with their progress."""
+    projects = project_service.visible_projects(db.session, current_user)
+    return render_template("projects/index.html", projects=projects)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create() -> Any:
+    """Creates a project from a gallery template, a clone of another project, or a blank config."""
+    form = ProjectForm()
+    if request.method == "GET":
+        _prefill(form, request.args.get("template"), request.args.get("clone", type=int))
+    if form.validate_on_submit():
+        project = project_service.create_project(
+            db.session, created_by=current_user, **form.settings()
+        )
+        db.session.commit()
+        flash(f"Project “{project.title}” created. Import some tasks to start.", "success")
+        return redirect(url_for("projects.import_page", project_id=project.id))
+    return _editor("projects/create.html", form)
+
+
+def _prefill(form: ProjectForm, template_name: str | None, clone_id: int | None) -> None:
+    if clone_id is not None:
+        source = project_access(clone_id, can_view).project
+        form.process(
+            data={
+                **{name: getattr(source, name) for name in project_service.EDITABLE_FIELDS},
+                "title": f"{source.title} (copy)"[:200],
+            }
+        )
+        return
+    template = get_template(template_name or "text_classification") or gallery()[0]
+    form.label_config.data = template.label_config
+    form.template.data = template.name
+
+
+def _editor(template: str, form: ProjectForm, **context: Any) -> Any:
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        template,
+        form=form,
+        gallery=gallery(),
+        gallery_json=[asdict(t) for t in gallery()],
+        initial_preview=_preview(form.label_config.data or ""),
+        **context,
+    ), status
+
+
+def _preview(label_config: str) -> dict[str, Any] | None:
+    try:
+        config = parse_label_config(label_config)
+    except ValueError:
+        return None
+    return {"interface": interface_description(config), "task_data": sample_task_data(config)}
+
+
+@bp.post("/preview")
+def preview() -> Any:
+    """Returns the interface description and sample data for a config (the editor's preview)."""
+    body = request.get_json(silent=True) or {}
+    try:
+        config = parse_label_config(str(body.get("label_config", "")))
+    except LabelConfigError as exc:
+        return jsonify(
+            {"detail": str(exc), "validation_errors": {"label_config": [exc.to_dict()]}}
+        ), 400
+    return jsonify(
+        {"interface": interface_description(config), "task_data": sample_task_data(config)}
+    )
+
+
+@bp.get("/<int:project_id>")
+def show(project_id: int) -> Any:
+    """Opens a project on its data manager."""
+    project_access(project_id, can_view)
+    return redirect(url_for("tasks.data_manager", project_id=project_id))
+
+
+@bp.route("/<int:project_id>/settings", methods=["GET", "POST"])
+def settings(project_id: int) -> Any:
+    """Edits a project's settings and labeling config (managers)."""
+    access = project_access(project_id, can_manage)
+    project = access.project
+    form = ProjectForm(obj=project)
+    if form.validate_on_submit():
+        project_service.update_project(db.session, project, form.settings(), by=current_user)
+        db.session.commit()
+        flash("Settings saved.", "success")
+        return redirect(url_for("projects.settings", project_id=project.id))
+    return _editor("projects/settings.html", form, access=access, project=project, tab="settings")
+
+
+@bp.route("/<int:project_id>/delete", methods=["GET", "POST"])
+def delete(project_id: int) -> Any:
+    """Asks for the project's title, then deletes the project with all its data (managers)."""
+    access = project_access(project_id, can_manage)
+    project = access.project
+    form = DeleteProjectForm()
+    if form.validate_on_submit():
+        if (form.confirm.data or "").strip() != project.title:
+            form.confirm.errors = [*form.confirm.errors, "the title does not match"]
+        else:
+            title = project.title
+            project_service.delete_project(db.session, project, by=current_user)
+            db.session.commit()
+            flash(f"Project “{title}” deleted.", "success")
+            return redirect(url_for("projects.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "projects/delete.html", form=form, project=project, access=access, tab="settings"
+    ), status
+
+
+@bp.route("/<int:project_id>/members", methods=["GET", "POST"])
+def members(project_id: int) -> Any:
+    """Lists members; managers add people by email and set their roles."""
+    access = project_access(project_id, can_view)
+    form = MemberForm()
+    if request.method == "POST":
+        if not access.can_manage:
+            abort(403)
+        if form.validate_on_submit():
+            user = user_service.get_user_by_email(db.session, form.email.data or "")
+            if user is None:
+                form.email.errors = [f"no user with email {form.email.data}"]
+            else:
+                project_service.set_member(
+                    db.session, access.project, user, form.role.data, by=current_user
+                )
+                db.session.commit()
+                flash(f"{user.email} is now {form.role.data} of this project.", "success")
+                return redirect(url_for("projects.members", project_id=project_id))
+    rows = project_service.members(db.session, project_id)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "projects/members.html",
+        form=form,
+        role_form=RoleForm(),
+        members=rows,
+        project=access.project,
+        access=access,
+        tab="members",
+    ), status
+
+
+@bp.post("/<int:project_id>/members/<int:user_id>")
+def set_role(project_id: int, user_id: int) -> Any:
+    """Changes a member's role (managers)."""
+    access = project_access(project_id, can_manage)
+    form = RoleForm()
+    if form.validate_on_submit():
+        user = _member_user(user_id)
+        project_service.set_member(
+            db.session, access.project, user, form.role.data, by=current_user
+        )
+        db.session.commit()
+        flash(f"{user.email} is now {form.role.data}.", "success")
+    else:
+        flash("Choose a valid role.", "error")
+    return redirect(url_for("projects.members", project_id=project_id))
+
+
+@bp.post("/<int:project_id>/members/<int:user_id>/remove")
+def remove_member(project_id: int, user_id: int) -> Any:
+    """Removes a member from the project (managers); their annotations stay."""
+    access = project_access(project_id, can_manage)
+    form = RoleForm()
+    if not form.validate_on_submit() and form.errors.get("csrf_token"):
+        abort(400)
+    user = _member_user(user_id)
+    project_service.remove_member(db.session, access.project, user, by=current_user)
+    db.session.commit()
+    flash(f"{user.email} was removed from the project.", "success")
+    return redirect(url_for("projects.members", project_id=project_id))
+
+
+def _member_user(user_id: int) -> Any:
+    try:
+        return user_service.get_user(db.session, user_id)
+    except NotFoundError:
+        abort(404)
+
+
+@bp.route("/<int:project_id>/import", methods=["GET", "POST"])
+def import_page(project_id: int) -> Any:
+    """Uploads task files or media files; answers with a report of what was added or rejected."""
+    access = project_access(project_id, can_manage)
+    project = access.project
+    form = ImportForm()
+    report: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    status = 200
+    if form.validate_on_submit():
+        uploads = [(f.filename or "upload", f.stream) for f in form.files.data if f]
+        try:
+            result = media_service.import_uploads(
+                db.session,
+                project,
+                uploads,
+                media_root=_media_root(),
+                media_url=lambda name: url_for(
+                    "projects.media", project_id=project.id, filename=name
+                ),
+                created_by_id=current_user.id,
+                dedupe=bool(form.dedupe.data),
+            )
+        except (TaskImportError, UnknownFormatError) as exc:
+            db.session.rollback()
+            error = _import_error(exc)
+            status = 400
+        else:
+            db.session.commit()
+            report = result.to_dict()
+    elif request.method == "POST":
+        status = 400
+        error = {"message": " ".join(e for errs in form.errors.values() for e in errs)}
+    if request.method == "POST" and request.accept_mimetypes.best == "application/json":
+        return jsonify({"report": report, "error": error}), status
+    config = parse_label_config(project.label_config)
+    return render_template(
+        "projects/import.html",
+        form=form,
+        project=project,
+        access=access,
+        report=report,
+        error=error,
+        data_fields=config.data_fields,
+        media_kinds=sorted(
+            {obj.tag for obj in config.objects.values()} & {"Image", "Audio", "AudioPlus", "Video"}
+        ),
+        tab="import",
+    ), status
+
+
+def _import_error(exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, TaskImportError):
+        return {
+            "message": exc.message,
+            "source": exc.source,
+            "row": exc.row,
+            "field": exc.field,
+            "detail": str(exc),
+        }
+    return {"message": str(exc), "detail": str(exc)}
+
+
+def _media_root() -> Path:
+    return Path(current_app.config["LABELOPS_SETTINGS"].object_store_root) / "uploads"
+
+
+@bp.get("/<int:project_id>/media/<path:filename>")
+def media(project_id: int, filename: str) -> Any:
+    """Serves an uploaded media file to members of its project."""
+    project_access(project_id, can_view)
+    try:
+        path = media_service.media_path(_media_root(), project_id, filename)
+    except NotFoundError:
+        abort(404)
+    return send_file(path, conditional=True, max_age=3600)

@@ -1,0 +1,1 @@
+"""The review stream: reviewers accept, reject (with a comment) or fix annotations."""

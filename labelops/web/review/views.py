@@ -1,0 +1,94 @@
+"""The review stream: the next completed task with its annotations side by side."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from labelops.domain.errors import StateTransitionError
+from labelops.domain.label_config import parse_label_config
+from labelops.services import annotations as annotation_service
+from labelops.services import data_manager as manager_service
+from labelops.services import reviews as review_service
+from labelops.services import tasks as task_service
+from labelops.services.errors import NotFoundError
+from labelops.web.extensions import db
+from labelops.web.projects.policies import project_access
+from labelops.web.review.forms import ReviewForm
+from labelops.web.review.policies import can_review
+
+bp = Blueprint("review", __name__, url_prefix="/projects")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every review page needs a signed-in user."""
+
+
+@bp.get("/<int:project_id>/review")
+def stream(project_id: int) -> Any:
+    """Shows the task to review: ``?task=`` if it still waits, else the next one in the queue."""
+    access = project_access(project_id, can_review)
+    project = access.project
+    task = None
+    wanted = request.args.get("task", type=int)
+    if wanted is not None:
+        try:
+            task = task_service.get_task(db.session, wanted)
+        except NotFoundError:
+            task = None
+        if task is not None and (
+            task.project_id != project.id or not review_service.awaits_review(db.session, task)
+        ):
+            task = None
+    if task is None:
+        after = request.args.get("after", 0, type=int)
+        task = review_service.next_for_review(db.session, project.id, after_task_id=after)
+    config = parse_label_config(project.label_config)
+    return render_template(
+        "review/stream.html",
+        project=project,
+        access=access,
+        detail=manager_service.task_detail(db.session, task) if task else None,
+        objects=list(config.objects.values()),
+        form=ReviewForm(),
+        skipped=request.args.get("after", type=int),
+        tab="review",
+    )
+
+
+@bp.post("/<int:project_id>/review/annotations/<int:annotation_id>")
+def decide(project_id: int, annotation_id: int) -> Any:
+    """Accepts or rejects one annotation, then shows what is left to review."""
+    access = project_access(project_id, can_review)
+    try:
+        annotation = annotation_service.get_annotation(db.session, annotation_id)
+    except NotFoundError:
+        abort(404)
+    if annotation.project_id != access.project.id:
+        abort(404)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(f"Not saved: {' '.join(errors)}.", "error")
+        return redirect(url_for(".stream", project_id=project_id, task=annotation.task_id))
+    try:
+        annotation_service.review_annotation(
+            db.session,
+            annotation,
+            reviewer_id=current_user.id,
+            decision=form.decision.data,
+            comment=(form.comment.data or "").strip(),
+            now=datetime.now(UTC).replace(tzinfo=None),
+        )
+    except (StateTransitionError, ValueError) as exc:
+        db.session.rollback()
+        flash(f"Not saved: {exc}", "error")
+    else:
+        db.session.commit()
+        verb = "Accepted" if form.decision.data == "accepted" else "Rejected"
+        note = "" if form.decision.data == "accepted" else "; the task is back in the queue"
+        flash(f"{verb} annotation #{annotation.id}{note}.", "success")
+    return redirect(url_for(".stream", project_id=project_id, task=annotation.task_id))

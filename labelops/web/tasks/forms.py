@@ -1,0 +1,63 @@
+"""Forms of the tasks blueprint: the data manager's filter (GET, no CSRF) and bulk delete."""
+
+from collections.abc import Sequence
+
+from flask_wtf import FlaskForm
+from wtforms import FloatField, Form, IntegerField, SelectField, StringField
+from wtforms.validators import NumberRange, Optional
+
+from labelops.services.tasks import SORT_COLUMNS, STATES, TaskFilter
+
+SORT_LABELS = {
+    "id": "ID",
+    "priority": "Priority",
+    "prediction_score": "Prediction score",
+    "total_annotations": "Annotations",
+    "updated_at": "Last change",
+}
+
+
+class TaskFilterForm(Form):
+    """What the data manager shows: filters, sort order and page size (query arguments)."""
+
+    state = SelectField(
+        "State", choices=[("", "Any")] + [(s, s.replace("_", " ")) for s in STATES], default=""
+    )
+    annotator = SelectField("Annotator", choices=[("", "Anyone")], default="")
+    has_predictions = SelectField(
+        "Predictions", choices=[("", "Any"), ("1", "With"), ("0", "Without")], default=""
+    )
+    min_score = FloatField("Min score", validators=[Optional()])
+    max_score = FloatField("Max score", validators=[Optional()])
+    field = SelectField("Field", choices=[], default="")
+    contains = StringField("Contains", validators=[Optional()])
+    sort = SelectField("Sort by", choices=[(k, SORT_LABELS[k]) for k in SORT_COLUMNS], default="id")
+    direction = SelectField(
+        "Order", choices=[("asc", "Ascending"), ("desc", "Descending")], default="asc"
+    )
+    limit = IntegerField("Rows", default=50, validators=[Optional(), NumberRange(min=1, max=500)])
+
+    def set_options(
+        self, data_fields: Sequence[str], annotators: Sequence[tuple[int, str]]
+    ) -> None:
+        """Fills the choices that depend on the project: its data fields and its members."""
+        self.field.choices = [(f, f) for f in data_fields]
+        self.annotator.choices = [("", "Anyone")] + [(str(i), email) for i, email in annotators]
+        if not self.field.data and data_fields:
+            self.field.data = data_fields[0]
+
+    def task_filter(self) -> TaskFilter:
+        """Returns the task filter the form describes."""
+        return TaskFilter(
+            state=self.state.data or None,
+            annotator_id=int(self.annotator.data) if self.annotator.data else None,
+            has_predictions={"1": True, "0": False}.get(self.has_predictions.data or ""),
+            min_score=self.min_score.data,
+            max_score=self.max_score.data,
+            field=self.field.data or None,
+            contains=(self.contains.data or "").strip() or None,
+        )
+
+
+class DeleteTasksForm(FlaskForm):
+    """Deletes the selected tasks (their ids come as repeated ``task`` values)."""

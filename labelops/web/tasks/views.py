@@ -1,0 +1,107 @@
+"""The data manager and the task page."""
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from labelops.domain.label_config import parse_label_config
+from labelops.services import data_manager as manager_service
+from labelops.services import projects as project_service
+from labelops.services import tasks as task_service
+from labelops.services.errors import NotFoundError
+from labelops.web.extensions import db
+from labelops.web.projects.policies import can_manage, can_view, project_access
+from labelops.web.tasks.display import register_filters
+from labelops.web.tasks.forms import DeleteTasksForm, TaskFilterForm
+
+bp = Blueprint("tasks", __name__, url_prefix="/projects")
+bp.record_once(lambda state: register_filters(state.app))
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every task page needs a signed-in user."""
+
+
+@bp.get("/<int:project_id>/data")
+def data_manager(project_id: int) -> Any:
+    """Shows a page of the project's tasks, filtered and sorted, with keyset paging."""
+    access = project_access(project_id, can_view)
+    project = access.project
+    config = parse_label_config(project.label_config)
+    members = project_service.members(db.session, project.id)
+    form = TaskFilterForm(request.args)
+    form.set_options(config.data_fields, [(m.user_id, m.user.email) for m in members])
+    page = manager_service.TaskPage([], None, None)
+    error = None
+    if form.validate():
+        try:
+            page = manager_service.task_page(
+                db.session,
+                project.id,
+                form.task_filter(),
+                sort=form.sort.data or "id",
+                direction="desc" if form.direction.data == "desc" else "asc",
+                after=request.args.get("cursor") or None,
+                before=request.args.get("before") or None,
+                limit=form.limit.data or 50,
+            )
+        except ValueError as exc:
+            error = str(exc)
+    else:
+        error = "Check the filters: " + "; ".join(
+            f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
+        )
+    kept = {k: v for k, v in request.args.items() if k not in ("cursor", "before") and v}
+    return render_template(
+        "tasks/data_manager.html",
+        project=project,
+        access=access,
+        form=form,
+        page=page,
+        error=error,
+        data_fields=config.data_fields,
+        query=kept,
+        delete_form=DeleteTasksForm(),
+        tab="data",
+    ), 400 if error else 200
+
+
+@bp.post("/<int:project_id>/data/delete")
+def delete_selected(project_id: int) -> Any:
+    """Deletes the selected tasks (managers)."""
+    access = project_access(project_id, can_manage)
+    form = DeleteTasksForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("task") if v.isdigit()]
+    if not ids:
+        flash("Select the tasks to delete first.", "warning")
+    else:
+        deleted = task_service.delete_tasks(db.session, access.project, ids)
+        db.session.commit()
+        flash(f"Deleted {deleted} task{'' if deleted == 1 else 's'}.", "success")
+    return redirect(request.form.get("next") or url_for(".data_manager", project_id=project_id))
+
+
+@bp.get("/<int:project_id>/tasks/<int:task_id>")
+def task_page(project_id: int, task_id: int) -> Any:
+    """Shows a task's data, its annotators' annotations side by side, and their history."""
+    access = project_access(project_id, can_view)
+    try:
+        task = task_service.get_task(db.session, task_id)
+    except NotFoundError:
+        abort(404)
+    if task.project_id != project_id:
+        abort(404)
+    config = parse_label_config(access.project.label_config)
+    return render_template(
+        "tasks/task.html",
+        project=access.project,
+        access=access,
+        detail=manager_service.task_detail(db.session, task),
+        objects=list(config.objects.values()),
+        tab="data",
+    )
