@@ -1,0 +1,1 @@
+"""The labeling view: the annotator's stream of tasks and the tools that label them."""

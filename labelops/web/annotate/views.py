@@ -1,0 +1,103 @@
+"""The labeling stream (``/projects/<id>/label``) and a single task opened for labeling."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
+
+from labelops.db.models import AnnotationRow, ProjectRow, TaskRow
+from labelops.domain.errors import LabelConfigError
+from labelops.domain.label_config import parse_label_config
+from labelops.domain.permissions import can_annotate
+from labelops.services import annotations as annotation_service
+from labelops.services import next_task as queue
+from labelops.services import projects as project_service
+from labelops.services import tasks as task_service
+from labelops.services.errors import NotFoundError
+from labelops.web.annotate.page_data import page_payload, sanitize_html
+from labelops.web.extensions import db
+
+bp = Blueprint("annotate", __name__, url_prefix="/projects")
+_NEXT_TASK_ATTEMPTS = 5
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _project_to_label(project_id: int) -> ProjectRow:
+    try:
+        project = project_service.get_project(db.session, project_id)
+    except NotFoundError:
+        abort(404)
+    role = project_service.role_of(db.session, current_user, project.id)
+    if role is None and not current_user.is_admin:
+        abort(404)
+    if not can_annotate(role, is_admin=current_user.is_admin):
+        abort(403)
+    return project
+
+
+def _next_task(project: ProjectRow) -> TaskRow | None:
+    ttl = timedelta(seconds=current_app.config.get("TASK_LOCK_TTL_SECONDS", 3600))
+    for attempt in range(_NEXT_TASK_ATTEMPTS):
+        try:
+            task = queue.next_task(db.session, project, current_user.id, now=_now(), lock_ttl=ttl)
+            db.session.commit()
+            return task
+        except OperationalError as exc:  # SQLite: another writer took the lock first
+            db.session.rollback()
+            if not queue.is_retryable(exc) or attempt == _NEXT_TASK_ATTEMPTS - 1:
+                raise
+    return None
+
+
+def _own_annotation(task: TaskRow) -> AnnotationRow | None:
+    mine = [
+        a
+        for a in annotation_service.task_annotations(db.session, task.id)
+        if a.completed_by_id == current_user.id
+    ]
+    return mine[-1] if mine else None
+
+
+@bp.get("/<int:project_id>/label")
+@login_required
+def label(project_id: int) -> Any:
+    """Shows the next task of the queue, or the task given by ``?task=``, ready to label."""
+    project = _project_to_label(project_id)
+    instructions = sanitize_html(project.expert_instruction or "")
+    try:
+        config = parse_label_config(project.label_config)
+    except LabelConfigError as exc:
+        return render_template(
+            "annotate/label.html", project=project, config_error=str(exc), payload=None
+        ), 200
+    task_id = request.args.get("task", type=int)
+    annotation = None
+    if task_id is not None:
+        try:
+            task = task_service.get_task(db.session, task_id)
+        except NotFoundError:
+            abort(404)
+        if task.project_id != project.id:
+            abort(404)
+        annotation = _own_annotation(task)
+    else:
+        task = _next_task(project)
+    predictions = (
+        annotation_service.current_predictions(db.session, project, task.id)
+        if task is not None
+        else []
+    )
+    payload = page_payload(project, config, task, annotation=annotation, predictions=predictions)
+    return render_template(
+        "annotate/label.html",
+        project=project,
+        payload=payload,
+        instructions=instructions,
+        single_task=task_id is not None,
+        config_error=None,
+    )

@@ -1,0 +1,246 @@
+// Classification controls: Choices (single/multiple/nested), Taxonomy, TextArea, Rating, Number,
+// DateTime, and the label pickers of every *Labels tag. perRegion controls edit the selected region.
+import { attr, h, resolveValue, truthy } from "./dom.js";
+
+// The items of a control: from the config, or (value="$field") from the task data.
+export function controlItems(ctx, control) {
+  if (!control.dynamic_options_field) return control.labels;
+  const raw = resolveValue(`$${control.dynamic_options_field}`, ctx.data) || [];
+  const palette = ["#FFA39E", "#FFC069", "#D3F261", "#5CDBD3", "#ADC6FF", "#F759AB"];
+  const item = (o, i) => {
+    const value = typeof o === "string" ? o : o.value;
+    return {
+      value, alias: null, hotkey: null, background: palette[i % palette.length], selected: false,
+      hint: typeof o === "object" ? o.hint || null : null,
+      children: typeof o === "object" && Array.isArray(o.children) ? o.children.map(item) : [],
+    };
+  };
+  return Array.isArray(raw) ? raw.map(item) : [];
+}
+
+// The value a control shows: the selected region's when perRegion, else the task's.
+function currentValue(ctx, control) {
+  if (control.per_region) {
+    const region = ctx.store.selected();
+    return region ? region.perRegion[control.name] || null : null;
+  }
+  const c = ctx.store.classifications[control.name];
+  return c ? c.value : null;
+}
+
+function setValue(ctx, control, value) {
+  if (ctx.readOnly) return;
+  if (control.per_region) {
+    const region = ctx.store.selected();
+    if (region) ctx.store.setPerRegion(region.id, control.name, value);
+  } else {
+    ctx.store.setClassification(control.name, value);
+  }
+}
+
+function hotkeyHint(hotkey) {
+  return hotkey ? h("kbd", { class: "lo-kbd" }, hotkey) : null;
+}
+
+export function mountLabels(ctx, node, control) {
+  const el = h("div", { class: "lo-labels", "data-control": control.name });
+  const buttons = [];
+  const add = (item, depth) => {
+    const button = h("button", {
+      type: "button", class: "lo-label", "data-value": item.value, title: item.hint || null,
+      onclick: () => ctx.store.chooseLabel(control.name, item.value),
+    }, h("span", { class: "lo-swatch" }), item.alias || item.value, hotkeyHint(item.hotkey));
+    button.style.setProperty("--label-color", item.background);
+    if (depth) button.style.marginLeft = `${depth}em`;
+    buttons.push(button);
+    el.append(button);
+    for (const child of item.children || []) add(child, depth + 1);
+  };
+  for (const item of controlItems(ctx, control)) add(item, 0);
+  ctx.registerHotkeys(control, (value) => ctx.store.chooseLabel(control.name, value));
+  ctx.onRedraw(() => {
+    const active = ctx.store.activeLabels[control.name] || [];
+    const region = ctx.store.selected();
+    const regionLabels = region && region.control === control.name ? region.labels : [];
+    for (const b of buttons) {
+      const value = b.dataset.value;
+      b.classList.toggle("active", active.includes(value));
+      b.classList.toggle("in-region", regionLabels.includes(value));
+    }
+  });
+  return el;
+}
+
+export function mountChoices(ctx, node, control) {
+  const multiple = control.choice === "multiple";
+  const inline = truthy(attr(control.attrs, "showInline"));
+  const el = h("fieldset", { class: `lo-choices${inline ? " inline" : ""}`, "data-control": control.name });
+  const inputs = [];
+  const group = `${control.name}-${Math.random().toString(36).slice(2, 8)}`;
+  const add = (item, parent, depth) => {
+    const input = h("input", {
+      type: multiple ? "checkbox" : "radio", name: group, value: item.value,
+      disabled: ctx.readOnly,
+      onchange: () => toggle(item.value),
+    });
+    inputs.push(input);
+    const label = h("label", { class: "lo-choice", title: item.hint || null }, input,
+      h("span", {}, item.alias || item.value), hotkeyHint(item.hotkey));
+    if (depth) label.style.marginLeft = `${depth * 1.2}em`;
+    parent.append(label);
+    for (const child of item.children || []) add(child, parent, depth + 1);
+  };
+  const toggle = (value) => {
+    const chosen = (currentValue(ctx, control) || {}).choices || [];
+    let next;
+    if (multiple) next = chosen.includes(value) ? chosen.filter((v) => v !== value) : [...chosen, value];
+    else next = chosen.includes(value) ? [] : [value];
+    setValue(ctx, control, next.length ? { choices: next } : null);
+  };
+  control.toggle = toggle;
+  for (const item of controlItems(ctx, control)) add(item, el, 0);
+  ctx.onRedraw(() => {
+    const chosen = (currentValue(ctx, control) || {}).choices || [];
+    for (const input of inputs) input.checked = chosen.includes(input.value);
+  });
+  ctx.registerHotkeys(control, (value) => toggle(value));
+  return el;
+}
+
+export function mountTaxonomy(ctx, node, control) {
+  const el = h("div", { class: "lo-taxonomy", "data-control": control.name });
+  const leafsOnly = truthy(attr(control.attrs, "leafsOnly"));
+  const inputs = [];
+  const add = (item, path, parent) => {
+    const full = [...path, item.value];
+    const leaf = !(item.children || []).length;
+    const row = h("div", { class: "lo-taxonomy-item" });
+    if (!leafsOnly || leaf) {
+      const input = h("input", {
+        type: "checkbox", disabled: ctx.readOnly, "data-path": JSON.stringify(full),
+        onchange: () => {
+          const paths = ((currentValue(ctx, control) || {}).taxonomy || []).map((p) => JSON.stringify(p));
+          const key = JSON.stringify(full);
+          const next = paths.includes(key) ? paths.filter((p) => p !== key) : [...paths, key];
+          const single = control.choice === "single";
+          const kept = single ? next.slice(-1) : next;
+          setValue(ctx, control, kept.length ? { taxonomy: kept.map((p) => JSON.parse(p)) } : null);
+        },
+      });
+      inputs.push(input);
+      row.append(h("label", {}, input, " ", item.alias || item.value));
+    } else {
+      row.append(h("span", { class: "lo-taxonomy-group" }, item.alias || item.value));
+    }
+    parent.append(row);
+    if (!leaf) {
+      const sub = h("div", { class: "lo-taxonomy-children" });
+      row.append(sub);
+      for (const child of item.children) add(child, full, sub);
+    }
+  };
+  for (const item of controlItems(ctx, control)) add(item, [], el);
+  ctx.onRedraw(() => {
+    const paths = ((currentValue(ctx, control) || {}).taxonomy || []).map((p) => JSON.stringify(p));
+    for (const input of inputs) input.checked = paths.includes(input.dataset.path);
+  });
+  return el;
+}
+
+export function mountTextArea(ctx, node, control) {
+  const rows = Number(attr(control.attrs, "rows", "2")) || 2;
+  const placeholder = attr(control.attrs, "placeholder", "");
+  const el = h("div", { class: "lo-textarea", "data-control": control.name });
+  const list = h("ul", { class: "lo-texts" });
+  const input = h("textarea", { rows, placeholder, disabled: ctx.readOnly, "aria-label": control.name });
+  const max = Number(attr(control.attrs, "maxSubmissions", "0")) || 0;
+  const add = () => {
+    const text = input.value.trim();
+    if (!text) return;
+    const texts = (currentValue(ctx, control) || {}).text || [];
+    if (max && texts.length >= max) return;
+    input.value = "";
+    setValue(ctx, control, { text: [...texts, text] });
+  };
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      add();
+    }
+  });
+  const button = h("button", { type: "button", class: "lo-small", onclick: add, disabled: ctx.readOnly }, "Add");
+  el.append(list, h("div", { class: "lo-textarea-row" }, input, button));
+  control.flush = add;
+  ctx.onRedraw(() => {
+    const texts = (currentValue(ctx, control) || {}).text || [];
+    list.replaceChildren(...texts.map((t, i) => h("li", {}, h("span", {}, t), ctx.readOnly ? null : h("button", {
+      type: "button", class: "lo-icon", title: "Remove", "aria-label": `Remove ${t}`,
+      onclick: () => {
+        const rest = texts.filter((_, j) => j !== i);
+        setValue(ctx, control, rest.length ? { text: rest } : null);
+      },
+    }, "×"))));
+  });
+  return el;
+}
+
+export function mountRating(ctx, node, control) {
+  const max = Number(attr(control.attrs, "maxRating", "5")) || 5;
+  const el = h("div", { class: "lo-rating", "data-control": control.name, role: "radiogroup" });
+  const stars = [];
+  for (let i = 1; i <= max; i += 1) {
+    const star = h("button", {
+      type: "button", class: "lo-star", "aria-label": `${i} star${i > 1 ? "s" : ""}`, disabled: ctx.readOnly,
+      onclick: () => {
+        const cur = (currentValue(ctx, control) || {}).rating;
+        setValue(ctx, control, cur === i ? null : { rating: i });
+      },
+    }, "★");
+    stars.push(star);
+    el.append(star);
+  }
+  ctx.onRedraw(() => {
+    const cur = (currentValue(ctx, control) || {}).rating || 0;
+    stars.forEach((star, i) => star.classList.toggle("on", i < cur));
+  });
+  return el;
+}
+
+export function mountNumber(ctx, node, control) {
+  const input = h("input", {
+    type: "number", class: "lo-number", "aria-label": control.name, disabled: ctx.readOnly,
+    min: attr(control.attrs, "min"), max: attr(control.attrs, "max"), step: attr(control.attrs, "step", "any"),
+    onchange: () => {
+      const raw = input.value.trim();
+      setValue(ctx, control, raw === "" || Number.isNaN(Number(raw)) ? null : { number: Number(raw) });
+    },
+  });
+  ctx.onRedraw(() => {
+    const cur = currentValue(ctx, control);
+    if (document.activeElement !== input) input.value = cur ? String(cur.number) : "";
+  });
+  return h("div", { class: "lo-number-wrap", "data-control": control.name }, input);
+}
+
+export function mountDateTime(ctx, node, control) {
+  const onlyDate = attr(control.attrs, "only") === "date";
+  const input = h("input", {
+    type: onlyDate ? "date" : "datetime-local", class: "lo-datetime", "aria-label": control.name,
+    disabled: ctx.readOnly,
+    onchange: () => setValue(ctx, control, input.value ? { datetime: input.value } : null),
+  });
+  ctx.onRedraw(() => {
+    const cur = currentValue(ctx, control);
+    if (document.activeElement !== input) input.value = cur ? cur.datetime : "";
+  });
+  return h("div", { class: "lo-datetime-wrap", "data-control": control.name }, input);
+}
+
+export const CONTROL_MOUNTS = {
+  Choices: mountChoices,
+  Taxonomy: mountTaxonomy,
+  TextArea: mountTextArea,
+  Rating: mountRating,
+  Number: mountNumber,
+  DateTime: mountDateTime,
+};

@@ -1,0 +1,98 @@
+// The labeling page: renders the task, then submits, skips or updates through the REST API.
+import { renderInterface } from "./render.js";
+
+const payload = JSON.parse(document.getElementById("lo-payload").textContent);
+const container = document.getElementById("lo-interface");
+const errorBox = document.getElementById("lo-error");
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const shownAt = performance.now();
+let busy = false;
+
+function leadTime() {
+  return Math.round((performance.now() - shownAt) / 10) / 100;
+}
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = !message;
+}
+
+async function send(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+    credentials: "same-origin",
+    body: JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const where = data.index !== undefined && data.index !== null ? ` (result item ${data.index}${data.field ? `, ${data.field}` : ""})` : "";
+    throw new Error(`${data.detail || `The server answered ${response.status}`}${where}`);
+  }
+  return data;
+}
+
+function nextTask() {
+  window.location.assign(`/projects/${payload.project.id}/label`);
+}
+
+async function save(wasCancelled) {
+  if (busy) return;
+  busy = true;
+  showError("");
+  document.body.classList.add("lo-saving");
+  const result = wasCancelled ? [] : controller.result();
+  const body = { result, lead_time: leadTime(), was_cancelled: wasCancelled };
+  try {
+    if (payload.annotation) {
+      const updated = await send("PATCH", `/api/annotations/${payload.annotation.id}`, body);
+      payload.annotation = updated;
+      document.getElementById("lo-submit").textContent = "Update";
+      flash("Saved.");
+    } else {
+      await send("POST", `/api/tasks/${payload.task.id}/annotations`, body);
+      nextTask();
+      return;
+    }
+  } catch (error) {
+    showError(`Not saved: ${error.message}`);
+  } finally {
+    busy = false;
+    document.body.classList.remove("lo-saving");
+  }
+}
+
+function flash(message) {
+  const note = document.querySelector(".lo-notice");
+  if (!note) return;
+  note.textContent = message;
+  note.classList.add("show");
+  setTimeout(() => note.classList.remove("show"), 2000);
+}
+
+let controller;
+try {
+  controller = await renderInterface(container, payload.description, payload.task.data, {
+    predictions: payload.predictions,
+    annotation: payload.annotation,
+    onSubmit: () => save(false),
+  });
+} catch (error) {
+  container.textContent = "";
+  showError(`The labeling interface could not be shown: ${error.message}`);
+  throw error;
+}
+container.removeAttribute("aria-busy");
+document.body.dataset.labelingReady = "true";
+window.labeling = controller;
+
+document.getElementById("lo-submit").addEventListener("click", () => save(false));
+document.getElementById("lo-skip")?.addEventListener("click", () => save(true));
+document.getElementById("lo-undo").addEventListener("click", () => controller.undo());
+document.getElementById("lo-redo").addEventListener("click", () => controller.redo());
+
+const timer = document.getElementById("lo-timer");
+setInterval(() => {
+  const seconds = Math.floor(leadTime());
+  timer.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}, 1000);

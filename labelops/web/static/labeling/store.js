@@ -1,0 +1,278 @@
+// The labeling state and its Label Studio result JSON: regions, classifications and relations.
+import { History } from "./history.js";
+
+// Controls whose result items are regions on an object (everything else classifies the task,
+// or a region when perRegion is set).
+export const REGION_TAGS = new Set([
+  "Labels", "HyperTextLabels", "ParagraphLabels", "RectangleLabels", "PolygonLabels",
+  "KeyPointLabels", "EllipseLabels", "TimeSeriesLabels", "TimelineLabels", "Rectangle",
+  "Polygon", "KeyPoint", "Ellipse", "VideoRectangle",
+]);
+const VALUE_KEYS = {
+  choices: ["choices"], taxonomy: ["taxonomy"], textarea: ["text"], rating: ["rating"],
+  number: ["number"], datetime: ["datetime"],
+};
+const EXTRA_KEYS = ["original_width", "original_height", "image_rotation"];
+
+export function regionId() {
+  const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+  let id = "";
+  for (let i = 0; i < 10; i += 1) id += chars[Math.floor(Math.random() * chars.length)];
+  return id;
+}
+
+export function labelKey(type) {
+  return type.endsWith("labels") ? type : null;
+}
+
+export class Store {
+  constructor(description) {
+    this.description = description;
+    this.regions = [];
+    this.classifications = {};
+    this.relations = [];
+    this.selectedId = null;
+    this.linkFrom = null;
+    this.activeLabels = {};
+    this.history = new History();
+    this.listeners = new Set();
+  }
+
+  control(name) {
+    return this.description.controls[name];
+  }
+
+  subscribe(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit() {
+    for (const fn of this.listeners) fn(this);
+  }
+
+  snapshot() {
+    return JSON.stringify({
+      regions: this.regions, classifications: this.classifications, relations: this.relations,
+    });
+  }
+
+  restore(snapshot) {
+    const state = JSON.parse(snapshot);
+    this.regions = state.regions;
+    this.classifications = state.classifications;
+    this.relations = state.relations;
+    if (!this.region(this.selectedId)) this.selectedId = null;
+    this.linkFrom = null;
+  }
+
+  // Records an undo point, applies the change and re-renders.
+  change(mutate) {
+    this.history.record(this.snapshot());
+    mutate();
+    this.emit();
+  }
+
+  checkpoint() {
+    this.history.record(this.snapshot());
+  }
+
+  undo() {
+    const prev = this.history.undo(this.snapshot());
+    if (prev !== null) { this.restore(prev); this.emit(); }
+  }
+
+  redo() {
+    const next = this.history.redo(this.snapshot());
+    if (next !== null) { this.restore(next); this.emit(); }
+  }
+
+  region(id) {
+    return this.regions.find((r) => r.id === id) || null;
+  }
+
+  selected() {
+    return this.region(this.selectedId);
+  }
+
+  regionsOf(objectName) {
+    return this.regions.filter((r) => r.to === objectName);
+  }
+
+  select(id) {
+    if (this.linkFrom && id && id !== this.linkFrom) {
+      const from = this.linkFrom;
+      this.linkFrom = null;
+      this.change(() => {
+        this.relations.push({ from_id: from, to_id: id, type: "relation", direction: "right" });
+      });
+      return;
+    }
+    this.selectedId = id;
+    this.emit();
+  }
+
+  addRegion(region) {
+    const full = { id: regionId(), labels: [], perRegion: {}, extra: {}, ...region };
+    this.change(() => { this.regions.push(full); });
+    return full;
+  }
+
+  updateRegion(id, patch, { record = true } = {}) {
+    const region = this.region(id);
+    if (!region) return;
+    const apply = () => {
+      if (patch.value) region.value = { ...region.value, ...patch.value };
+      if (patch.labels) region.labels = patch.labels;
+      if (patch.perRegion) region.perRegion = { ...region.perRegion, ...patch.perRegion };
+    };
+    if (record) this.change(apply);
+    else { apply(); this.emit(); }
+  }
+
+  removeRegion(id) {
+    this.change(() => {
+      this.regions = this.regions.filter((r) => r.id !== id);
+      this.relations = this.relations.filter((rel) => rel.from_id !== id && rel.to_id !== id);
+      if (this.selectedId === id) this.selectedId = null;
+    });
+  }
+
+  setClassification(controlName, value) {
+    const control = this.control(controlName);
+    this.change(() => {
+      if (value === null) {
+        delete this.classifications[controlName];
+        return;
+      }
+      const old = this.classifications[controlName];
+      this.classifications[controlName] = {
+        id: old ? old.id : regionId(), to: control.to_names[0], value,
+      };
+    });
+  }
+
+  setPerRegion(regionIdValue, controlName, value) {
+    const region = this.region(regionIdValue);
+    if (!region) return;
+    this.change(() => {
+      if (value === null) delete region.perRegion[controlName];
+      else region.perRegion[controlName] = value;
+    });
+  }
+
+  // Sets or toggles the label used for new regions (and relabels the selected region).
+  chooseLabel(controlName, value) {
+    const control = this.control(controlName);
+    const current = this.activeLabels[controlName] || [];
+    let next;
+    if (current.includes(value)) next = current.filter((v) => v !== value);
+    else next = control.choice === "multiple" ? [...current, value] : [value];
+    for (const name of Object.keys(this.activeLabels)) {
+      if (name !== controlName && control.choice !== "multiple") this.activeLabels[name] = [];
+    }
+    this.activeLabels[controlName] = next;
+    const region = this.selected();
+    if (region && region.control === controlName && next.length) {
+      this.updateRegion(region.id, { labels: [...next] });
+      return;
+    }
+    this.emit();
+  }
+
+  // Returns {control, labels} of the active labels for an object, limited to some control tags.
+  activeFor(objectName, tags) {
+    for (const [name, labels] of Object.entries(this.activeLabels)) {
+      const control = this.control(name);
+      if (labels.length && control.to_names.includes(objectName) && tags.includes(control.tag)) {
+        return { control, labels: [...labels] };
+      }
+    }
+    return null;
+  }
+
+  labelColor(controlName, value) {
+    const control = this.control(controlName);
+    const walk = (items) => {
+      for (const item of items || []) {
+        if (item.value === value) return item.background;
+        const found = walk(item.children);
+        if (found) return found;
+      }
+      return null;
+    };
+    return (control && walk(control.labels)) || "#1677ff";
+  }
+
+  regionColor(region) {
+    return region.labels.length ? this.labelColor(region.control, region.labels[0]) : "#1677ff";
+  }
+
+  // Label Studio result items for everything in the state.
+  result() {
+    const items = [];
+    for (const r of this.regions) {
+      const key = labelKey(r.type);
+      const value = { ...r.value };
+      if (key) value[key] = [...r.labels];
+      items.push({ id: r.id, from_name: r.control, to_name: r.to, type: r.type, value, ...r.extra });
+      for (const [name, own] of Object.entries(r.perRegion)) {
+        const control = this.control(name);
+        items.push({
+          id: r.id, from_name: name, to_name: r.to, type: control.result_type,
+          value: { ...r.value, ...own }, ...r.extra,
+        });
+      }
+    }
+    for (const [name, c] of Object.entries(this.classifications)) {
+      const control = this.control(name);
+      items.push({ id: c.id, from_name: name, to_name: c.to, type: control.result_type, value: c.value });
+    }
+    for (const rel of this.relations) items.push({ ...rel });
+    return items;
+  }
+
+  // Loads Label Studio result items (an annotation's or a prediction's) into the state.
+  load(result) {
+    this.regions = [];
+    this.classifications = {};
+    this.relations = [];
+    const byId = new Map();
+    const later = [];
+    for (const item of result || []) {
+      if (item.type === "relation") {
+        const rel = { from_id: item.from_id, to_id: item.to_id, type: "relation", direction: item.direction || "right" };
+        if (item.labels && item.labels.length) rel.labels = [...item.labels];
+        this.relations.push(rel);
+        continue;
+      }
+      const control = this.control(item.from_name);
+      if (!control) continue;
+      if (REGION_TAGS.has(control.tag) && !byId.has(item.id)) {
+        const key = labelKey(item.type);
+        const value = { ...item.value };
+        const labels = key && Array.isArray(value[key]) ? value[key] : [];
+        if (key) delete value[key];
+        const extra = {};
+        for (const k of EXTRA_KEYS) if (k in item) extra[k] = item[k];
+        const region = {
+          id: item.id || regionId(), to: item.to_name, control: item.from_name, type: item.type,
+          value, labels: [...labels], perRegion: {}, extra,
+        };
+        byId.set(region.id, region);
+        this.regions.push(region);
+      } else {
+        later.push([item, control]);
+      }
+    }
+    for (const [item, control] of later) {
+      const own = {};
+      for (const k of VALUE_KEYS[control.result_type] || Object.keys(item.value)) {
+        if (k in item.value) own[k] = item.value[k];
+      }
+      const region = byId.get(item.id);
+      if (region && control.per_region) region.perRegion[item.from_name] = own;
+      else this.classifications[item.from_name] = { id: item.id || regionId(), to: item.to_name, value: own };
+    }
+  }
+}
