@@ -9,7 +9,8 @@ from typing import Any
 import nh3
 
 from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow
-from labelops.domain.label_config import LabelConfig, interface_description
+from labelops.domain.label_config import LabelConfig, LabelItem, interface_description
+from labelops.domain.label_interface import DEFAULT_BACKGROUNDS
 from labelops.web.api.serializers import annotation_json, prediction_json
 
 # Tags the browser renders; anything else the config holds is shown as a clear notice.
@@ -73,6 +74,31 @@ def safe_task_data(config: LabelConfig, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def distinct_colors(config: LabelConfig, description: dict[str, Any]) -> dict[str, Any]:
+    """Returns the description with palette colors running on across controls.
+
+    The description numbers palette colors per control, so the first label of every control gets
+    the same color; on one image or text that makes different tools indistinguishable. Labels
+    with a ``background`` in the config keep it.
+    """
+    position = 0
+    for name, control in config.controls.items():
+        described = description["controls"][name]["labels"]
+
+        def paint(items: tuple[LabelItem, ...], out: list[dict[str, Any]]) -> None:
+            nonlocal position
+            for item, json_item in zip(items, out, strict=True):
+                if not item.background:
+                    json_item["background"] = DEFAULT_BACKGROUNDS[
+                        position % len(DEFAULT_BACKGROUNDS)
+                    ]
+                    position += 1
+                paint(item.children, json_item["children"])
+
+        paint(control.labels, described)
+    return description
+
+
 def unsupported_tags(config: LabelConfig) -> list[str]:
     """Returns the config's tags that the labeling view cannot render, in config order."""
     found = [node.tag for node in config.layout.walk() if node.tag not in RENDERED_TAGS]
@@ -94,7 +120,7 @@ def page_payload(
             "title": project.title,
             "show_skip_button": project.show_skip_button,
         },
-        "description": interface_description(config),
+        "description": distinct_colors(config, interface_description(config)),
         "unsupported": unsupported_tags(config),
         "task": None
         if task is None

@@ -1,0 +1,171 @@
+"""Image labeling in the browser: boxes (draw, resize), polygons, keypoints, ellipses, zoom."""
+
+import io
+
+from PIL import Image, ImageDraw
+
+from tests.browser.conftest import screenshot
+from tests.browser.labeling_helpers import (
+    annotations,
+    assert_matches,
+    create_project,
+    drag,
+    media_url,
+    normalized,
+    open_labeling,
+    submit,
+)
+
+IMAGE_CONFIG = """
+<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image">
+    <Label value="Car"/><Label value="Tree"/>
+  </RectangleLabels>
+  <PolygonLabels name="poly" toName="image"><Label value="Road"/></PolygonLabels>
+  <KeyPointLabels name="kp" toName="image"><Label value="Eye"/></KeyPointLabels>
+  <EllipseLabels name="ell" toName="image"><Label value="Ball"/></EllipseLabels>
+  <Choices name="weather" toName="image" showInline="true">
+    <Choice value="Sunny"/><Choice value="Rainy"/>
+  </Choices>
+</View>
+"""
+
+
+def png(width: int = 400, height: int = 200) -> bytes:
+    image = Image.new("RGB", (width, height), "#8fb3d9")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, height * 0.7, width, height], fill="#6b8e23")
+    draw.ellipse([300, 20, 360, 80], fill="#ffd700")
+    draw.rectangle([60, 60, 180, 120], fill="#b22222")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def at(page, x: float, y: float) -> tuple[float, float]:
+    """Screen point at x%, y% of the displayed image (whatever the zoom)."""
+    box = page.locator(".lo-stage svg").bounding_box()
+    return box["x"] + box["width"] * x / 100, box["y"] + box["height"] * y / 100
+
+
+def test_draws_resizes_and_saves_shapes_in_percent(live_server, page):
+    url = media_url("scene.png", png())
+    project_id, (task_id,) = create_project(live_server, IMAGE_CONFIG, [{"image": url}])
+    open_labeling(page, live_server, project_id)
+    page.wait_for_selector(".lo-stage svg[viewBox]")
+
+    page.click(".lo-label[data-value=Car]")
+    drag(page, at(page, 10, 20), at(page, 50, 60))
+    page.mouse.click(*at(page, 30, 40))  # select the box
+    drag(page, at(page, 50, 60), at(page, 60, 70))  # resize by its bottom-right handle
+
+    page.click(".lo-label[data-value=Road]")
+    for point in ((70, 10), (90, 10), (90, 40), (70, 10)):
+        page.mouse.click(*at(page, *point))
+
+    page.click(".lo-label[data-value=Ball]")
+    drag(page, at(page, 30, 85), at(page, 35, 95))
+
+    page.click(".lo-label[data-value=Eye]")
+    page.click("button[aria-label='Zoom in']")
+    page.click("button[aria-label='Zoom in']")
+    assert page.locator(".lo-image-tools").inner_text().count("156%") == 1
+    page.mouse.click(*at(page, 80, 60))
+    page.click("text=Fit")
+    page.click("label:has-text('Sunny')")
+    page.locator(".lo-region").first.click()
+    screenshot(page, "labeling-image")
+    submit(page)
+
+    size = {"original_width": 400, "original_height": 200, "image_rotation": 0}
+
+    def region(name, type_, value):
+        return {
+            "id": value.pop("id"),
+            "from_name": name,
+            "to_name": "image",
+            "type": type_,
+            "value": value,
+            **size,
+        }
+
+    expected = [
+        region(
+            "box",
+            "rectanglelabels",
+            {
+                "id": "r1",
+                "x": 10.0,
+                "y": 20.0,
+                "width": 50.0,
+                "height": 50.0,
+                "rotation": 0,
+                "rectanglelabels": ["Car"],
+            },
+        ),
+        region(
+            "poly",
+            "polygonlabels",
+            {
+                "id": "r2",
+                "points": [[70.0, 10.0], [90.0, 10.0], [90.0, 40.0]],
+                "polygonlabels": ["Road"],
+            },
+        ),
+        region(
+            "ell",
+            "ellipselabels",
+            {
+                "id": "r3",
+                "x": 30.0,
+                "y": 85.0,
+                "radiusX": 5.0,
+                "radiusY": 10.0,
+                "rotation": 0,
+                "ellipselabels": ["Ball"],
+            },
+        ),
+        region(
+            "kp",
+            "keypointlabels",
+            {"id": "r4", "x": 80.0, "y": 60.0, "width": 1, "keypointlabels": ["Eye"]},
+        ),
+        {
+            "id": "r5",
+            "from_name": "weather",
+            "to_name": "image",
+            "type": "choices",
+            "value": {"choices": ["Sunny"]},
+        },
+    ]
+    (annotation,) = annotations(live_server, task_id)
+    assert_matches(normalized(annotation["result"]), expected)
+
+
+def test_rotates_a_box_around_its_center(live_server, page):
+    url = media_url("square.png", png(300, 300))
+    project_id, (task_id,) = create_project(live_server, IMAGE_CONFIG, [{"image": url}])
+    open_labeling(page, live_server, project_id)
+    page.wait_for_selector(".lo-stage svg[viewBox]")
+    page.keyboard.press("1")  # hotkey of "Car"
+    drag(page, at(page, 40, 40), at(page, 60, 60))
+    page.mouse.click(*at(page, 50, 50))
+    handle = page.locator("[data-handle=rotate]").bounding_box()
+    start = (handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    drag(page, start, at(page, 90, 50))  # drag the top handle to the right: 90 degrees
+    submit(page)
+    (annotation,) = annotations(live_server, task_id)
+    value = annotation["result"][0]["value"]
+    # Rotated about its center (50%, 50%), the top-left corner moves to the top-right.
+    assert_matches(
+        value,
+        {
+            "x": 60.0,
+            "y": 40.0,
+            "width": 20.0,
+            "height": 20.0,
+            "rotation": 90.0,
+            "rectanglelabels": ["Car"],
+        },
+    )
