@@ -1,0 +1,169 @@
+// Audio: the waveform decoded by the browser itself (AudioContext.decodeAudioData) drawn on a
+// canvas; Labels regions marked by dragging (start/end in seconds); play a region.
+import { clamp, h, resolveValue, round } from "./dom.js";
+
+const LABEL_TAGS = ["Labels"];
+
+async function decode(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  const bytes = await response.arrayBuffer();
+  const Offline = window.OfflineAudioContext || window.webkitOfflineAudioContext;
+  const context = new Offline(1, 1, 44100);
+  return context.decodeAudioData(bytes);
+}
+
+// Min/max peaks of the first channel, one pair per pixel column.
+export function peaks(buffer, columns) {
+  const data = buffer.getChannelData(0);
+  const step = Math.max(1, Math.floor(data.length / columns));
+  const out = [];
+  for (let c = 0; c < columns; c += 1) {
+    let [lo, hi] = [1, -1];
+    const end = Math.min(data.length, (c + 1) * step);
+    for (let i = c * step; i < end; i += 1) {
+      const v = data[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    out.push(lo <= hi ? [lo, hi] : [0, 0]);
+  }
+  return out;
+}
+
+export async function mountAudio(ctx, node, obj) {
+  const { store } = ctx;
+  const src = resolveValue(obj.value, ctx.data);
+  const audio = h("audio", { src, preload: "auto", controls: true, "aria-label": "Audio player" });
+  const canvas = h("canvas", {});
+  const bands = h("div", { class: "lo-bands" });
+  const cursor = h("div", { class: "lo-cursor" });
+  const wave = h("div", { class: "lo-wave", "data-object": obj.name }, canvas, bands, cursor);
+  const status = h("span", { class: "lo-audio-status" }, "Decoding audio…");
+  const el = h("div", { class: "lo-audio" }, wave, h("div", { class: "lo-media-row" }, audio, status));
+  let duration = 0;
+  let buffer = null;
+  let stopAt = null;
+
+  const play = (region) => {
+    audio.currentTime = region.value.start;
+    stopAt = region.value.end;
+    audio.play().catch(() => ctx.notify("The browser did not allow playback."));
+  };
+  ctx.objectActions[obj.name] = (region) => [h("button", {
+    type: "button", class: "lo-icon", title: "Play region", "aria-label": "Play region",
+    onclick: () => play(region),
+  }, "▶")];
+  audio.addEventListener("timeupdate", () => {
+    if (stopAt !== null && audio.currentTime >= stopAt) { audio.pause(); stopAt = null; }
+    if (duration) cursor.style.left = `${(audio.currentTime / duration) * 100}%`;
+  });
+
+  const draw = () => {
+    const width = wave.clientWidth || 800;
+    const height = wave.clientHeight || 140;
+    const ratio = window.devicePixelRatio || 1;
+    canvas.width = width * ratio;
+    canvas.height = height * ratio;
+    const g = canvas.getContext("2d");
+    g.scale(ratio, ratio);
+    g.clearRect(0, 0, width, height);
+    g.fillStyle = "#f6f7f9";
+    g.fillRect(0, 0, width, height);
+    g.strokeStyle = "#d0d5dd";
+    g.beginPath();
+    g.moveTo(0, height / 2);
+    g.lineTo(width, height / 2);
+    g.stroke();
+    if (!buffer) return;
+    g.fillStyle = "#1f6feb";
+    peaks(buffer, width).forEach(([lo, hi], x) => {
+      const top = ((1 - hi) / 2) * height;
+      const bottom = ((1 - lo) / 2) * height;
+      g.fillRect(x, top, 1, Math.max(1, bottom - top));
+    });
+    g.fillStyle = "#667085";
+    g.font = "11px system-ui, sans-serif";
+    const stepSeconds = duration > 20 ? 5 : duration > 5 ? 1 : 0.5;
+    for (let t = stepSeconds; t < duration; t += stepSeconds) {
+      const x = (t / duration) * width;
+      g.fillRect(x, height - 6, 1, 6);
+      g.fillText(`${round(t, 1)}s`, x + 2, height - 8);
+    }
+  };
+
+  const redraw = () => {
+    if (!duration) return;
+    bands.replaceChildren(...store.regionsOf(obj.name).map((region) => {
+      const band = h("div", {
+        class: `lo-band${region.id === store.selectedId ? " selected" : ""}`, "data-region": region.id,
+        title: `${region.labels.join(", ")} ${region.value.start.toFixed(2)}–${region.value.end.toFixed(2)} s`,
+      }, h("span", { class: "lo-band-label" }, region.labels.join(", ")));
+      band.style.left = `${(region.value.start / duration) * 100}%`;
+      band.style.width = `${((region.value.end - region.value.start) / duration) * 100}%`;
+      band.style.setProperty("--label-color", store.regionColor(region));
+      return band;
+    }));
+    if (draft) {
+      const band = h("div", { class: "lo-band" });
+      const [a, b] = [Math.min(draft.start, draft.end), Math.max(draft.start, draft.end)];
+      band.style.left = `${(a / duration) * 100}%`;
+      band.style.width = `${((b - a) / duration) * 100}%`;
+      band.style.setProperty("--label-color", draft.color);
+      bands.append(band);
+    }
+  };
+  ctx.onRedraw(redraw);
+
+  const timeAt = (event) => {
+    const r = wave.getBoundingClientRect();
+    return clamp(((event.clientX - r.left) / r.width) * duration, 0, duration);
+  };
+  let draft = null;
+  wave.addEventListener("pointerdown", (event) => {
+    if (!duration || event.button !== 0) return;
+    const band = event.target.closest(".lo-band[data-region]");
+    if (band) { store.select(band.dataset.region); return; }
+    if (ctx.readOnly) return;
+    const active = store.activeFor(obj.name, LABEL_TAGS);
+    const t = timeAt(event);
+    if (!active) {
+      audio.currentTime = t;
+      if (store.selectedId) store.select(null);
+      return;
+    }
+    draft = { start: t, end: t, active, color: store.labelColor(active.control.name, active.labels[0]) };
+    wave.setPointerCapture(event.pointerId);
+  });
+  wave.addEventListener("pointermove", (event) => {
+    if (!draft) return;
+    draft.end = timeAt(event);
+    redraw();
+  });
+  wave.addEventListener("pointerup", () => {
+    if (!draft) return;
+    const d = draft;
+    draft = null;
+    const [a, b] = [Math.min(d.start, d.end), Math.max(d.start, d.end)];
+    if (b - a < duration / 500) { audio.currentTime = a; redraw(); return; }
+    store.addRegion({
+      to: obj.name, control: d.active.control.name, type: "labels",
+      value: { start: round(a), end: round(b), channel: 0 }, labels: d.active.labels,
+    });
+  });
+
+  decode(src).then((decoded) => {
+    buffer = decoded;
+    duration = decoded.duration;
+    status.textContent = `${round(duration, 2)} s · drag on the waveform to mark a region`;
+    wave.dataset.duration = String(duration);
+    draw();
+    redraw();
+  }).catch((error) => {
+    status.textContent = "";
+    el.prepend(h("div", { class: "lo-unsupported", role: "alert" }, `The audio could not be decoded (${error.message}): ${src}`));
+  });
+  requestAnimationFrame(draw);
+  window.addEventListener("resize", () => { draw(); });
+  return el;
+}
