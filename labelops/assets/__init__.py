@@ -1,0 +1,1 @@
+"""Thin Dagster assets of the labeling loop, one module per group."""

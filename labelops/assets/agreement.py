@@ -1,0 +1,147 @@
+"""Agreement group: the annotations people make (an observed source) and how well they agree."""
+
+import inspect
+import math
+import warnings
+
+import dagster as dg
+
+from labelops.assets.partitions import project_id_of, project_partitions
+from labelops.domain.agreement import AgreementReport, agreement_report
+from labelops.domain.label_config import parse_label_config
+from labelops.resources.database import DatabaseResource
+from labelops.services.pipeline import (
+    annotation_fingerprints,
+    controls_of,
+    fingerprint_version,
+    save_agreement_report,
+)
+from labelops.services.projects import get_project
+from labelops.services.tasks import iter_task_records
+
+AGREEMENT = "agreement"
+MEETS_THRESHOLD = "annotator_agreement_meets_threshold"
+NO_CONTRADICTORY_GROUND_TRUTH = "annotator_agreement_has_no_contradictory_ground_truth"
+
+
+def _observe_annotations(
+    context: dg.AssetExecutionContext, database: DatabaseResource
+) -> dg.DataVersionsByPartition:
+    """Annotations people make in the web app; a project's version changes when any of them does.
+
+    The data version is a hash of the number of the project's annotations and their latest
+    update time.
+    """
+    known = set(context.instance.get_dynamic_partitions(project_partitions.name))
+    with database.session() as session:
+        prints = annotation_fingerprints(session)
+    return dg.DataVersionsByPartition(
+        {
+            str(pid): dg.DataVersion(fingerprint_version(*fp))
+            for pid, fp in prints.items()
+            if str(pid) in known
+        }
+    )
+
+
+# Dagster 1.13 still labels observable source assets beta (the API is unchanged since 1.5); the
+# warning is silenced here only, where the one observable source of the loop is defined.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=dg.BetaWarning)
+    annotations = dg.observable_source_asset(
+        name="annotations",
+        partitions_def=project_partitions,
+        group_name=AGREEMENT,
+        description=inspect.cleandoc(_observe_annotations.__doc__ or ""),
+    )(_observe_annotations)
+
+
+class AgreementConfig(dg.Config):
+    """Thresholds of the agreement checks."""
+
+    min_agreement: float = 0.6
+    iou_threshold: float = 0.5
+
+
+def headline_agreement(report: AgreementReport) -> dict[str, float]:
+    """Returns one figure per control: nominal alpha for classification, mean pair F1 otherwise.
+
+    Controls where the figure is undefined (too little overlap) are left out.
+    """
+    out = {}
+    for name, control in report.controls.items():
+        if control.kind == "classification":
+            value = control.alpha_nominal
+        else:
+            f1s = [p.f1 for p in control.pairs if not math.isnan(p.f1)]
+            value = sum(f1s) / len(f1s) if f1s else math.nan
+        if not math.isnan(value):
+            out[name] = float(value)
+    return out
+
+
+def _figures(report: AgreementReport) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, c in report.controls.items():
+        kappas = [p.kappa for p in c.pairs if not math.isnan(p.kappa)]
+        values = {
+            "mean_pair_kappa": sum(kappas) / len(kappas) if kappas else math.nan,
+            "fleiss_kappa": c.fleiss_kappa,
+            "alpha_nominal": c.alpha_nominal,
+            "alpha_interval": c.alpha_interval,
+            "mean_iou": c.mean_iou,
+        }
+        out.update({f"{name}_{k}": float(v) for k, v in values.items() if not math.isnan(v)})
+    return out
+
+
+@dg.asset(
+    group_name=AGREEMENT,
+    partitions_def=project_partitions,
+    deps=[annotations],
+    kinds={"python"},
+    check_specs=[
+        dg.AssetCheckSpec(MEETS_THRESHOLD, asset="annotator_agreement"),
+        dg.AssetCheckSpec(NO_CONTRADICTORY_GROUND_TRUTH, asset="annotator_agreement"),
+    ],
+)
+def annotator_agreement(
+    context: dg.AssetExecutionContext, config: AgreementConfig, database: DatabaseResource
+) -> dg.MaterializeResult:
+    """Inter-annotator agreement of the project, stored for the web dashboard.
+
+    Per control: Cohen's kappa per annotator pair, Fleiss' kappa, Krippendorff's alpha (nominal,
+    interval), percent agreement per task, IoU-matched F1 for boxes and polygons, span F1 for
+    NER, per label and per annotator. Low agreement warns; contradictory ground truth errors.
+    """
+    project_id = project_id_of(context)
+    with database.session() as session:
+        project = get_project(session, project_id)
+        controls = controls_of(parse_label_config(project.label_config))
+        tasks = iter_task_records(session, project_id, only_annotated=True)
+        report = agreement_report(tasks, controls, iou_threshold=config.iou_threshold)
+        save_agreement_report(session, project_id, report.to_dict())
+    headline = headline_agreement(report)
+    low = {name: v for name, v in headline.items() if v < config.min_agreement}
+    contradictory = list(report.contradictory_ground_truth)
+    return dg.MaterializeResult(
+        metadata={"num_tasks": report.num_tasks, **_figures(report)},
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=MEETS_THRESHOLD,
+                passed=not low,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "min_agreement": config.min_agreement,
+                    "agreement": dg.MetadataValue.json(headline),
+                    "below_threshold": dg.MetadataValue.json(low),
+                },
+            ),
+            dg.AssetCheckResult(
+                check_name=NO_CONTRADICTORY_GROUND_TRUTH,
+                passed=not contradictory,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"task_ids": dg.MetadataValue.json(contradictory[:100])},
+            ),
+        ],
+    )

@@ -1,0 +1,10 @@
+"""Partitions of the pipeline: one dynamic partition per labeling project (key = project id)."""
+
+import dagster as dg
+
+project_partitions = dg.DynamicPartitionsDefinition(name="projects")
+
+
+def project_id_of(context: dg.AssetExecutionContext) -> int:
+    """Returns the project id that the run's partition key names."""
+    return int(context.partition_key)

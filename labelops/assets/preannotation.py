@@ -1,0 +1,65 @@
+"""Preannotation group: predictions of the project's current model for its tasks."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from labelops.assets.ingest import raw_tasks
+from labelops.assets.partitions import project_id_of, project_partitions
+from labelops.domain.label_config import parse_label_config
+from labelops.resources.database import DatabaseResource
+from labelops.resources.predictor import Predictor
+from labelops.services.annotations import create_predictions
+from labelops.services.pipeline import set_model_version, tasks_without_prediction
+from labelops.services.projects import get_project
+
+PREANNOTATION = "preannotation"
+
+
+class PredictionConfig(dg.Config):
+    """How many tasks go to the model at once."""
+
+    batch_size: int = 500
+
+
+@dg.asset(
+    group_name=PREANNOTATION,
+    partitions_def=project_partitions,
+    deps=[raw_tasks],
+    kinds={"python"},
+)
+def task_predictions(
+    context: dg.AssetExecutionContext,
+    config: PredictionConfig,
+    database: DatabaseResource,
+    predictor: Predictor,
+) -> dg.MaterializeResult:
+    """Predictions of the current model (the registry's champion) for tasks it has not seen yet.
+
+    Stored as Label Studio predictions with model_version, score (top class probability) and the
+    class probabilities that uncertainty sampling uses; the project's model version follows.
+    """
+    project_id = project_id_of(context)
+    num_predictions, scores = 0, []
+    with database.session() as session:
+        project = get_project(session, project_id)
+        label_config = parse_label_config(project.label_config)
+        version = predictor.model_version(project_id, label_config)
+        if version is None:
+            context.log.info(f"project {project_id} has no model yet; nothing to predict")
+            return dg.MaterializeResult(metadata={"num_predictions": 0, "model_version": ""})
+        set_model_version(session, project, version)
+        for batch in tasks_without_prediction(session, project_id, version, config.batch_size):
+            results = predictor.predict(project_id, label_config, batch)
+            items = [{**p, "task": t.id} for t, p in zip(batch, results, strict=True) if p]
+            create_predictions(session, project, items, now=datetime.now(UTC).replace(tzinfo=None))
+            session.commit()
+            num_predictions += len(items)
+            scores += [p["score"] for p in items if p.get("score") is not None]
+    return dg.MaterializeResult(
+        metadata={
+            "num_predictions": num_predictions,
+            "model_version": version,
+            "mean_score": sum(scores) / len(scores) if scores else float("nan"),
+        }
+    )

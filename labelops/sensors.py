@@ -1,0 +1,113 @@
+"""Sensors: new objects start imports; new annotations and new champions refresh the loop."""
+
+import hashlib
+import json
+from datetime import datetime
+
+import dagster as dg
+
+from labelops.assets.ingest import project_objects
+from labelops.assets.partitions import project_partitions
+from labelops.jobs import ingest_job, model_refresh_job, preannotation_job
+from labelops.resources.database import DatabaseResource
+from labelops.resources.object_store import ObjectStore
+from labelops.services.pipeline import annotation_fingerprints, project_ids
+
+ANNOTATIONS_PER_REFRESH = 10
+
+
+def _new_objects(
+    seen: dict[str, object], objects: list[tuple[str, datetime]]
+) -> tuple[list[str], dict[str, object]]:
+    """Returns (keys newer than the cursor, the project's next cursor).
+
+    The cursor is a high-water mark: the latest last-modified time and the keys seen at it, so a
+    key is new when it changed later, or at that same instant but was not seen yet.
+    """
+    mark = datetime.fromisoformat(str(seen["t"])) if seen.get("t") else None
+    at_mark = set(seen.get("keys", []))  # type: ignore[call-overload]
+    new = [
+        key
+        for key, modified in objects
+        if mark is None or modified > mark or (modified == mark and key not in at_mark)
+    ]
+    if not objects:
+        return new, seen
+    latest = max(modified for _, modified in objects)
+    keys = sorted(key for key, modified in objects if modified == latest)
+    if mark is not None and latest == mark:
+        keys = sorted(at_mark | set(keys))
+    return new, {"t": latest.isoformat(), "keys": keys}
+
+
+@dg.sensor(job=ingest_job, minimum_interval_seconds=60)
+def new_object_sensor(
+    context: dg.SensorEvaluationContext, database: DatabaseResource, object_store: ObjectStore
+) -> dg.SensorResult:
+    """Requests an import run for each project whose storage has new or changed objects.
+
+    The cursor keeps, per project, the latest last-modified time and the keys seen at it, and
+    each run key names the objects it covers, so a restarted sensor never imports twice.
+    """
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    requests, new_keys = [], []
+    known = set(context.instance.get_dynamic_partitions(project_partitions.name))
+    with database.session() as session:
+        for project_id in project_ids(session):
+            listed = [
+                (store.uri(info.key), info.last_modified)
+                for store, info in project_objects(session, project_id, object_store)
+            ]
+            key = str(project_id)
+            new, cursor[key] = _new_objects(cursor.get(key, {}), listed)
+            if not new:
+                continue
+            if key not in known:
+                new_keys.append(key)
+            digest = hashlib.sha256("\n".join(sorted(new)).encode()).hexdigest()[:16]
+            requests.append(dg.RunRequest(partition_key=key, run_key=f"ingest-{key}-{digest}"))
+            context.log.info(f"project {key}: {len(new)} new object(s)")
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=(
+            [project_partitions.build_add_request(new_keys)] if new_keys else []
+        ),
+        cursor=json.dumps(cursor, sort_keys=True),
+    )
+
+
+@dg.sensor(job=model_refresh_job, minimum_interval_seconds=120)
+def annotation_progress_sensor(
+    context: dg.SensorEvaluationContext, database: DatabaseResource
+) -> dg.SensorResult:
+    """Refreshes agreement, dataset and model of a project after every 10 new annotations.
+
+    The cursor keeps the annotation count of each project at its last refresh.
+    """
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    known = set(context.instance.get_dynamic_partitions(project_partitions.name))
+    requests = []
+    with database.session() as session:
+        prints = annotation_fingerprints(session)
+    for project_id, (count, _) in prints.items():
+        key = str(project_id)
+        if key in known and count - int(cursor.get(key, 0)) >= ANNOTATIONS_PER_REFRESH:
+            requests.append(dg.RunRequest(partition_key=key, run_key=f"refresh-{key}-{count}"))
+            cursor[key] = count
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))
+
+
+@dg.asset_sensor(asset_key=dg.AssetKey("trained_model"), job=preannotation_job)
+def new_champion_sensor(
+    context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry
+) -> dg.SensorResult:
+    """Re-predicts a project's tasks and reorders its queue when its model got a new champion."""
+    materialization = asset_event.asset_materialization
+    promoted = materialization.metadata.get("promoted") if materialization else None
+    if materialization is None or promoted is None or not promoted.value:
+        return dg.SensorResult(run_requests=[])
+    key = materialization.partition or ""
+    version = materialization.metadata["model_version"].value
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=key, run_key=f"champion-{key}-{version}")]
+    )

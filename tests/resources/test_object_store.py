@@ -1,0 +1,63 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from labelops.resources.object_store import (
+    LocalObjectStore,
+    ObjectStore,
+    S3ObjectStore,
+    StorageLocation,
+)
+
+
+@pytest.fixture(params=["s3", "local"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    if request.param == "s3":
+        return request.getfixturevalue("s3_store")
+    return LocalObjectStore(root=str(tmp_path / "objects"))
+
+
+def test_put_list_open_and_exists_round_trip(store: ObjectStore) -> None:
+    store.put_bytes("in/b.jsonl", b'{"text": "b"}\n')
+    store.put_json("in/a.json", [{"text": "a"}])
+    store.put_bytes("other/c.csv", b"text\nc\n")
+
+    listed = store.list_objects("in/")
+
+    assert [o.key for o in listed] == ["in/a.json", "in/b.jsonl"]
+    assert all(o.etag and o.size > 0 for o in listed)
+    assert json.loads(store.read_bytes("in/a.json")) == [{"text": "a"}]
+    assert store.exists("other/c.csv")
+    assert not store.exists("other/missing.csv")
+    with pytest.raises(FileNotFoundError):
+        store.open("other/missing.csv")
+
+
+def test_etag_changes_when_the_object_changes(store: ObjectStore) -> None:
+    store.put_bytes("x.json", b"[1]")
+    first = store.list_objects()[0].etag
+    store.put_bytes("x.json", b"[2]")
+
+    assert store.list_objects()[0].etag != first
+
+
+def test_a_connection_store_sees_keys_relative_to_its_prefix(store: ObjectStore) -> None:
+    store.put_bytes("projects/1/tasks.json", b"[]")
+    store.put_bytes("projects/2/tasks.json", b"[]")
+
+    scoped = store.at(StorageLocation(prefix="projects/1"))
+
+    assert [o.key for o in scoped.list_objects()] == ["tasks.json"]
+    assert scoped.uri("tasks.json").endswith("projects/1/tasks.json")
+
+
+def test_s3_uri_names_bucket_and_prefix(s3_store: S3ObjectStore) -> None:
+    scoped = s3_store.at(StorageLocation(prefix="p"))
+    assert scoped.uri("k.json") == f"s3://{s3_store.bucket}/p/k.json"
+
+
+def test_local_store_refuses_keys_that_leave_its_root(tmp_path: Path) -> None:
+    store = LocalObjectStore(root=str(tmp_path))
+    with pytest.raises(ValueError, match="leaves the store's root"):
+        store.put_bytes("../escape.txt", b"x")
