@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,6 +45,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # orjson decodes JSON/JSONB columns several times faster than the standard library.
+    kwargs.setdefault("json_deserializer", orjson.loads)
     return sa.create_engine(url, **kwargs)
 
 

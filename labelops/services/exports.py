@@ -1,6 +1,7 @@
 """Exports: a project's tasks streamed through a format writer, in constant memory."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
@@ -55,5 +56,6 @@ def export_project(
             f"export format {fmt.name} does not fit this project's labeling config; "
             f"offered: {offered}"
         )
+    options = replace(options or ExportOptions(), download_all_tasks=download_all_tasks)
     tasks = iter_task_records(session, project.id, only_annotated=not download_all_tasks)
-    return fmt, fmt.stream(tasks, config, options or ExportOptions())
+    return fmt, fmt.stream(tasks, config, options)

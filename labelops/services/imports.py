@@ -7,29 +7,29 @@ rolls back everything the batch wrote. Tasks are written through the database's 
 row.
 """
 
-import csv
 import hashlib
 import io
-import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.engine import is_postgres
 from labelops.db.models import AnnotationRow, ImportBatchRow, PredictionRow, ProjectRow, TaskRow
 from labelops.domain.errors import AnnotationError, TaskImportError
-from labelops.domain.label_config import LabelConfig, parse_label_config, validate_result
-from labelops.domain.records import Task
 from labelops.domain.formats.readers import normalize_task
+from labelops.domain.label_config import LabelConfig, parse_label_config, validate_result
+from labelops.domain.records import Annotation, Task
 from labelops.services.users import imported_annotator
 
 CHUNK_SIZE = 5_000
-_TASK_COLUMNS = (
+_TASK_COLUMNS: tuple[str, ...] = (
     "id",
     "project_id",
     "data",
@@ -45,6 +45,10 @@ _TASK_COLUMNS = (
     "import_batch_id",
     "created_at",
     "updated_at",
+)
+
+_SQLITE_INSERT = (
+    f"INSERT INTO tasks ({', '.join(_TASK_COLUMNS)}) VALUES ({', '.join('?' * len(_TASK_COLUMNS))})"
 )
 
 
@@ -71,10 +75,21 @@ class ImportReport:
         }
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)  # Decimal, date, UUID ... from Parquet or CSV readers
+
+
+def to_json(value: Any, *, sort_keys: bool = False) -> bytes:
+    """Returns compact UTF-8 JSON for a task's data (values JSON lacks are written as strings)."""
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+    return orjson.dumps(value, default=_json_default, option=option)
+
+
 def content_hash(data: Any) -> str:
-    """Returns the SHA-256 hex digest of the task data's canonical JSON."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """Returns the SHA-256 hex digest of the task data's canonical (key-sorted) JSON."""
+    return hashlib.sha256(to_json(data, sort_keys=True)).hexdigest()
 
 
 def import_rows(
@@ -154,20 +169,14 @@ def import_tasks(
     report = ImportReport(batch_id=batch.id)
     writer = _BulkWriter(session, project, config, batch.id, source)
     seen: set[bytes] = set()
-    handled = 0
-    iterator = iter(tasks)
-    while chunk := list(islice(iterator, CHUNK_SIZE)):
-        handled += len(chunk)
-        hashes = [content_hash(dict(task.data)) for _, task in chunk]
-        if dedupe:
-            chunk, hashes, dropped = _drop_duplicates(session, project.id, chunk, hashes, seen)
-            report.num_duplicates += dropped
-        ids = writer.write(chunk, hashes)
-        report.num_tasks += len(ids)
-        if return_task_ids:
-            report.task_ids.extend(ids)
-        if progress:
-            progress(handled)
+    try:
+        _write_all(
+            session, project.id, tasks, writer, report, seen, dedupe, return_task_ids, progress
+        )
+    except BaseException:
+        writer.abandon()
+        raise
+    writer.wait()
     report.num_annotations = writer.num_annotations
     report.num_predictions = writer.num_predictions
     batch.num_tasks = report.num_tasks
@@ -180,6 +189,34 @@ def import_tasks(
     project.num_labeled_tasks += writer.num_labeled
     session.flush()
     return report
+
+
+def _write_all(
+    session: Session,
+    project_id: int,
+    tasks: Iterable[tuple[int, Task]],
+    writer: "_BulkWriter",
+    report: ImportReport,
+    seen: set[bytes],
+    dedupe: bool,
+    return_task_ids: bool,
+    progress: Callable[[int], None] | None,
+) -> None:
+    handled = 0
+    iterator = iter(tasks)
+    while chunk := list(islice(iterator, CHUNK_SIZE)):
+        handled += len(chunk)
+        hashes = [content_hash(task.data) for _, task in chunk]
+        if dedupe:
+            writer.wait()
+            chunk, hashes, dropped = _drop_duplicates(session, project_id, chunk, hashes, seen)
+            report.num_duplicates += dropped
+        ids = writer.write(chunk, hashes)
+        report.num_tasks += len(ids)
+        if return_task_ids:
+            report.task_ids.extend(ids)
+        if progress:
+            progress(handled)
 
 
 def _drop_duplicates(
@@ -208,8 +245,22 @@ def _drop_duplicates(
     return kept, kept_hashes, len(chunk) - len(kept)
 
 
+@dataclass
+class _Prepared:
+    """A chunk turned into rows, waiting for its reserved task ids."""
+
+    tasks: list[tuple[Any, ...]]  # task columns after "id"
+    annotations: list[tuple[int, dict[str, Any]]]  # (index of the task in the chunk, row)
+    predictions: list[tuple[int, dict[str, Any]]]
+
+
 class _BulkWriter:
-    """Writes chunks of tasks with reserved ids, then their annotations and predictions."""
+    """Writes chunks of tasks with reserved ids, then their annotations and predictions.
+
+    On PostgreSQL a chunk of plain tasks is sent with ``COPY`` from a background thread while the
+    caller parses the next chunk, so parsing (Python) and ingest (the server) overlap on two cores.
+    Only one statement runs on the connection at a time: every other use waits for the copy.
+    """
 
     def __init__(
         self, session: Session, project: ProjectRow, config: LabelConfig, batch_id: int, source: str
@@ -224,57 +275,91 @@ class _BulkWriter:
         self.num_annotations = 0
         self.num_predictions = 0
         self.num_labeled = 0
+        self._copy: threading.Thread | None = None
+        self._copy_error: BaseException | None = None
 
     def write(self, chunk: list[tuple[int, Task]], hashes: list[str]) -> list[int]:
+        """Returns the ids given to the chunk's tasks (their rows may still be in flight)."""
         if not chunk:
             return []
-        now = datetime.now(UTC).replace(tzinfo=None)
+        prepared = self._prepare(chunk, hashes)
+        self.wait()
         ids = self._reserve_ids(len(chunk))
-        task_rows: list[dict[str, Any]] = []
-        annotation_rows: list[dict[str, Any]] = []
-        prediction_rows: list[dict[str, Any]] = []
-        for task_id, (row, task), digest in zip(ids, chunk, hashes, strict=True):
+        rows = [(task_id, *row) for task_id, row in zip(ids, prepared.tasks, strict=True)]
+        if not self.postgres:
+            self.session.connection().exec_driver_sql(_SQLITE_INSERT, rows)
+        else:
+            raw = self.session.connection().connection.dbapi_connection
+            if prepared.annotations or prepared.predictions:
+                _copy_tasks(raw, rows)
+            else:
+                self._copy = threading.Thread(target=self._copy_in_background, args=(raw, rows))
+                self._copy.start()
+        if prepared.annotations:
+            self.session.execute(
+                sa.insert(AnnotationRow.__table__),
+                [{**row, "task_id": ids[i]} for i, row in prepared.annotations],
+            )
+        if prepared.predictions:
+            self.session.execute(
+                sa.insert(PredictionRow.__table__),
+                [{**row, "task_id": ids[i]} for i, row in prepared.predictions],
+            )
+        return ids
+
+    def wait(self) -> None:
+        """Waits for a copy in flight; re-raises its error here."""
+        if self._copy is not None:
+            self._copy.join()
+            self._copy = None
+        if self._copy_error is not None:
+            error, self._copy_error = self._copy_error, None
+            raise error
+
+    def abandon(self) -> None:
+        """Waits for a copy in flight and drops its error (the caller is already failing)."""
+        if self._copy is not None:
+            self._copy.join()
+            self._copy = None
+        self._copy_error = None
+
+    def _copy_in_background(self, raw: Any, rows: list[tuple[Any, ...]]) -> None:
+        try:
+            _copy_tasks(raw, rows)
+        except BaseException as exc:  # handed to the caller's thread by wait()
+            self._copy_error = exc
+
+    def _prepare(self, chunk: list[tuple[int, Task]], hashes: list[str]) -> _Prepared:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        prepared = _Prepared([], [], [])
+        for position, ((row, task), digest) in enumerate(zip(chunk, hashes, strict=True)):
             done = cancelled = 0
             for index, annotation in enumerate(task.annotations):
                 self._check(annotation.result, task, row, f"annotations[{index}]")
                 done += not annotation.was_cancelled
                 cancelled += annotation.was_cancelled
-                annotation_rows.append(
-                    {
-                        "task_id": task_id,
-                        "project_id": self.project.id,
-                        "completed_by_id": imported_annotator(
-                            self.session,
-                            email=annotation.completed_by_email,
-                            external_id=annotation.completed_by,
-                            cache=self.annotators,
-                        ),
-                        "result": annotation.result,
-                        "was_cancelled": annotation.was_cancelled,
-                        "ground_truth": annotation.ground_truth,
-                        "lead_time": annotation.lead_time,
-                        "import_batch_id": self.batch_id,
-                        "created_at": annotation.created_at or now,
-                        "updated_at": annotation.updated_at or annotation.created_at or now,
-                    }
-                )
+                prepared.annotations.append((position, self._annotation_row(annotation, now)))
             score = None
             for index, prediction in enumerate(task.predictions):
                 self._check(prediction.result, task, row, f"predictions[{index}]")
                 score = prediction.score if prediction.score is not None else score
-                prediction_rows.append(
-                    {
-                        "task_id": task_id,
-                        "project_id": self.project.id,
-                        "model_version": prediction.model_version,
-                        "score": prediction.score,
-                        "result": prediction.result,
-                        "created_at": now,
-                    }
+                prepared.predictions.append(
+                    (
+                        position,
+                        {
+                            "project_id": self.project.id,
+                            "model_version": prediction.model_version,
+                            "score": prediction.score,
+                            "result": prediction.result,
+                            "created_at": now,
+                        },
+                    )
                 )
             labeled = done >= self.project.maximum_annotations
             self.num_labeled += labeled
             self.num_annotations += done
+            self.num_predictions += len(task.predictions)
             state = (
                 "completed"
                 if labeled
@@ -284,35 +369,43 @@ class _BulkWriter:
                 if cancelled
                 else "new"
             )
-            task_rows.append(
-                {
-                    "id": task_id,
-                    "project_id": self.project.id,
-                    "data": dict(task.data),
-                    "meta": dict(task.meta),
-                    "priority": 0.0,
-                    "state": state,
-                    "is_labeled": labeled,
-                    "total_annotations": done,
-                    "cancelled_annotations": cancelled,
-                    "total_predictions": len(task.predictions),
-                    "prediction_score": score,
-                    "content_hash": digest,
-                    "import_batch_id": self.batch_id,
-                    "created_at": now,
-                    "updated_at": now,
-                }
+            prepared.tasks.append(
+                (
+                    self.project.id,
+                    to_json(task.data).decode(),
+                    to_json(task.meta).decode() if task.meta else "{}",
+                    0.0,
+                    state,
+                    labeled,
+                    done,
+                    cancelled,
+                    len(task.predictions),
+                    score,
+                    digest,
+                    self.batch_id,
+                    stamp,
+                    stamp,
+                )
             )
-        self.num_predictions += len(prediction_rows)
-        if self.postgres:
-            self._copy_tasks(task_rows)
-        else:
-            self.session.execute(sa.insert(TaskRow.__table__), task_rows)
-        if annotation_rows:
-            self.session.execute(sa.insert(AnnotationRow.__table__), annotation_rows)
-        if prediction_rows:
-            self.session.execute(sa.insert(PredictionRow.__table__), prediction_rows)
-        return ids
+        return prepared
+
+    def _annotation_row(self, annotation: Annotation, now: datetime) -> dict[str, Any]:
+        return {
+            "project_id": self.project.id,
+            "completed_by_id": imported_annotator(
+                self.session,
+                email=annotation.completed_by_email,
+                external_id=annotation.completed_by,
+                cache=self.annotators,
+            ),
+            "result": annotation.result,
+            "was_cancelled": annotation.was_cancelled,
+            "ground_truth": annotation.ground_truth,
+            "lead_time": annotation.lead_time,
+            "import_batch_id": self.batch_id,
+            "created_at": annotation.created_at or now,
+            "updated_at": annotation.updated_at or annotation.created_at or now,
+        }
 
     def _check(self, result: list[Any], task: Task, row: int, where: str) -> None:
         try:
@@ -337,28 +430,37 @@ class _BulkWriter:
         start = self.session.scalar(sa.select(sa.func.coalesce(sa.func.max(TaskRow.id), 0))) or 0
         return list(range(start + 1, start + 1 + count))
 
-    def _copy_tasks(self, rows: list[dict[str, Any]]) -> None:
-        buffer = io.StringIO()
-        out = csv.writer(buffer)
-        for row in rows:
-            out.writerow(
-                [
-                    json.dumps(row[name], ensure_ascii=False)
-                    if name in ("data", "meta")
-                    else ("t" if row[name] else "f")
-                    if isinstance(row[name], bool)
-                    else row[name]
-                    for name in _TASK_COLUMNS
-                ]
+
+def _copy_tasks(raw_connection: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Sends task rows to PostgreSQL with COPY on the given DB-API connection."""
+    buffer = io.StringIO()
+    buffer.writelines("\t".join(map(_copy_field, row)) + "\n" for row in rows)
+    buffer.seek(0)
+    cursor = raw_connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY tasks ({', '.join(_TASK_COLUMNS)}) FROM STDIN", buffer)
+    finally:
+        cursor.close()
+
+
+def _copy_field(value: Any) -> str:
+    """Returns one value in PostgreSQL COPY text format (NULL as backslash-N, escapes doubled)."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return (
+                value.replace("\\", "\\\\")
+                .replace("\t", "\\t")
+                .replace("\n", "\\n")
+                .replace("\r", "\\r")
             )
-        buffer.seek(0)
-        cursor = self.session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.copy_expert(
-                f"COPY tasks ({', '.join(_TASK_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buffer
-            )
-        finally:
-            cursor.close()
+        return value
+    return str(value)
 
 
 def describe_import_error(exc: TaskImportError) -> dict[str, Any]:

@@ -186,32 +186,92 @@ def delete_tasks(
     return int(deleted)
 
 
-def task_records(session: Session, rows: Sequence[TaskRow]) -> list[Task]:
-    """Returns the rows as Task records with their annotations and predictions."""
-    ids = [row.id for row in rows]
+_RECORD_COLUMNS = (
+    TaskRow.id,
+    TaskRow.data,
+    TaskRow.meta,
+    TaskRow.created_at,
+    TaskRow.updated_at,
+    TaskRow.total_annotations,
+    TaskRow.cancelled_annotations,
+    TaskRow.total_predictions,
+)
+_ANNOTATION_COLUMNS = (
+    AnnotationRow.id,
+    AnnotationRow.task_id,
+    AnnotationRow.result,
+    AnnotationRow.completed_by_id,
+    UserRow.email,
+    AnnotationRow.was_cancelled,
+    AnnotationRow.ground_truth,
+    AnnotationRow.lead_time,
+    AnnotationRow.review_state,
+    AnnotationRow.created_at,
+    AnnotationRow.updated_at,
+)
+_PREDICTION_COLUMNS = (
+    PredictionRow.id,
+    PredictionRow.task_id,
+    PredictionRow.result,
+    PredictionRow.model_version,
+    PredictionRow.score,
+    PredictionRow.created_at,
+)
+
+
+def task_records(session: Session, rows: Sequence[Any]) -> list[Task]:
+    """Returns task rows (ORM rows or column tuples) as Task records with annotations and predictions.
+
+    Only tasks whose counters say they have annotations or predictions are looked up, so a chunk of
+    unlabeled tasks costs a single query.
+    """
+    annotated = [r.id for r in rows if r.total_annotations or r.cancelled_annotations]
+    predicted = [r.id for r in rows if r.total_predictions]
     annotations: dict[int, list[Annotation]] = defaultdict(list)
     predictions: dict[int, list[Prediction]] = defaultdict(list)
-    if ids:
-        for ann, email in session.execute(
-            sa.select(AnnotationRow, UserRow.email)
+    if annotated:
+        for a in session.execute(
+            sa.select(*_ANNOTATION_COLUMNS)
             .outerjoin(UserRow, UserRow.id == AnnotationRow.completed_by_id)
-            .where(AnnotationRow.task_id.in_(ids))
+            .where(AnnotationRow.task_id.in_(annotated))
             .order_by(AnnotationRow.id)
         ):
-            annotations[ann.task_id].append(annotation_record(ann, email))
-        for pred in session.scalars(
-            sa.select(PredictionRow)
-            .where(PredictionRow.task_id.in_(ids))
+            annotations[a.task_id].append(
+                Annotation(
+                    id=a.id,
+                    result=a.result,
+                    completed_by=a.completed_by_id,
+                    completed_by_email=a.email,
+                    was_cancelled=a.was_cancelled,
+                    ground_truth=a.ground_truth,
+                    lead_time=a.lead_time,
+                    review_state=a.review_state,
+                    created_at=a.created_at,
+                    updated_at=a.updated_at,
+                )
+            )
+    if predicted:
+        for p in session.execute(
+            sa.select(*_PREDICTION_COLUMNS)
+            .where(PredictionRow.task_id.in_(predicted))
             .order_by(PredictionRow.id)
         ):
-            predictions[pred.task_id].append(prediction_record(pred))
+            predictions[p.task_id].append(
+                Prediction(
+                    id=p.id,
+                    result=p.result,
+                    model_version=p.model_version,
+                    score=p.score,
+                    created_at=p.created_at,
+                )
+            )
     return [
         Task(
             id=row.id,
             data=row.data,
             meta=row.meta or {},
-            annotations=tuple(annotations[row.id]),
-            predictions=tuple(predictions[row.id]),
+            annotations=tuple(annotations.get(row.id, ())),
+            predictions=tuple(predictions.get(row.id, ())),
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -220,52 +280,24 @@ def task_records(session: Session, rows: Sequence[TaskRow]) -> list[Task]:
 
 
 def iter_task_records(
-    session: Session, project_id: int, *, only_annotated: bool, chunk_size: int = 2_000
+    session: Session, project_id: int, *, only_annotated: bool, chunk_size: int = 5_000
 ) -> Iterator[Task]:
     """Yields every task of the project as a record, in id order, a chunk at a time."""
     last_id = 0
     while True:
         query = (
-            sa.select(TaskRow)
+            sa.select(*_RECORD_COLUMNS)
             .where(TaskRow.project_id == project_id, TaskRow.id > last_id)
             .order_by(TaskRow.id)
             .limit(chunk_size)
         )
         if only_annotated:
             query = query.where((TaskRow.total_annotations + TaskRow.cancelled_annotations) > 0)
-        rows = list(session.scalars(query))
+        rows = session.connection().execute(query).all()  # Core rows: no ORM identity overhead
         if not rows:
             return
         yield from task_records(session, rows)
         last_id = rows[-1].id
-        session.expunge_all()
-
-
-def annotation_record(row: AnnotationRow, email: str | None = None) -> Annotation:
-    """Returns the annotation row as a domain record."""
-    return Annotation(
-        id=row.id,
-        result=row.result,
-        completed_by=row.completed_by_id,
-        completed_by_email=email,
-        was_cancelled=row.was_cancelled,
-        ground_truth=row.ground_truth,
-        lead_time=row.lead_time,
-        review_state=row.review_state,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def prediction_record(row: PredictionRow) -> Prediction:
-    """Returns the prediction row as a domain record."""
-    return Prediction(
-        id=row.id,
-        result=row.result,
-        model_version=row.model_version,
-        score=row.score,
-        created_at=row.created_at,
-    )
 
 
 def _encode_cursor(value: Any, last_id: int) -> str:

@@ -184,7 +184,7 @@ def normalize_task(
         predictions = item.get("predictions") or []
         meta = item.get("meta") or {}
     else:
-        data = {str(k): v for k, v in item.items()}
+        data = dict(item)
         annotations, predictions, meta = [], [], {}
     for name in required_fields:
         if name not in data:
