@@ -1,0 +1,119 @@
+// Video: the clip with a frame timeline; TimelineLabels segments are dragged on the timeline and
+// stored as frame ranges {ranges: [{start, end}], timelinelabels: [...]} (frames count from 1).
+import { attr, clamp, h, resolveValue } from "./dom.js";
+
+const LABEL_TAGS = ["TimelineLabels"];
+
+// Resolves the clip's duration, working around recordings whose header has none (Infinity).
+function duration(video) {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      if (Number.isFinite(video.duration) && video.duration > 0) { resolve(video.duration); return true; }
+      return false;
+    };
+    video.addEventListener("error", () => reject(new Error("the video could not be loaded")), { once: true });
+    video.addEventListener("loadedmetadata", () => {
+      if (done()) return;
+      const onChange = () => {
+        if (!done()) return;
+        video.removeEventListener("durationchange", onChange);
+        video.currentTime = 0;
+      };
+      video.addEventListener("durationchange", onChange);
+      video.currentTime = 1e101;
+    }, { once: true });
+  });
+}
+
+export async function mountVideo(ctx, node, obj) {
+  const { store } = ctx;
+  const src = resolveValue(obj.value, ctx.data);
+  const fps = Number(attr(obj.attrs, "frameRate") || attr(obj.attrs, "framerate")) || 24;
+  const video = h("video", { src, preload: "auto", controls: true, muted: true, playsinline: true });
+  const ticks = h("div", { class: "lo-ticks" });
+  const bands = h("div", { class: "lo-bands" });
+  const cursor = h("div", { class: "lo-cursor" });
+  const timeline = h("div", { class: "lo-timeline", "data-object": obj.name, role: "slider", "aria-label": "Frames" }, ticks, bands, cursor);
+  const status = h("span", {}, "Loading video…");
+  const el = h("div", { class: "lo-video" }, video, timeline, h("div", { class: "lo-media-row" }, status));
+  const hasTimeline = Object.values(store.description.controls).some((c) => c.tag === "TimelineLabels" && c.to_names.includes(obj.name));
+  timeline.hidden = !hasTimeline;
+  let frames = 0;
+
+  const frameNow = () => clamp(Math.floor(video.currentTime * fps) + 1, 1, frames || 1);
+  const pct = (frame) => ((frame - 1) / (frames || 1)) * 100;
+  const frameAt = (event) => {
+    const r = timeline.getBoundingClientRect();
+    return clamp(Math.floor(((event.clientX - r.left) / r.width) * frames) + 1, 1, frames);
+  };
+  const showTime = () => {
+    if (!frames) return;
+    cursor.style.left = `${pct(frameNow())}%`;
+    status.textContent = `Frame ${frameNow()} / ${frames} · ${fps} fps · drag on the timeline to mark a segment`;
+  };
+  video.addEventListener("timeupdate", showTime);
+  video.addEventListener("seeked", showTime);
+
+  let draft = null;
+  const band = (start, end, color, region) => {
+    const b = h("div", { class: `lo-band${region && region.id === store.selectedId ? " selected" : ""}` },
+      region ? h("span", { class: "lo-band-label" }, region.labels.join(", ")) : null);
+    if (region) b.dataset.region = region.id;
+    b.style.left = `${pct(start)}%`;
+    b.style.width = `${((end - start + 1) / frames) * 100}%`;
+    b.style.setProperty("--label-color", color);
+    return b;
+  };
+  const redraw = () => {
+    if (!frames) return;
+    const out = [];
+    for (const region of store.regionsOf(obj.name)) {
+      for (const range of region.value.ranges || []) out.push(band(range.start, range.end, store.regionColor(region), region));
+    }
+    if (draft) out.push(band(Math.min(draft.a, draft.b), Math.max(draft.a, draft.b), draft.color, null));
+    bands.replaceChildren(...out);
+  };
+  ctx.onRedraw(redraw);
+
+  timeline.addEventListener("pointerdown", (event) => {
+    if (!frames || event.button !== 0) return;
+    const hit = event.target.closest(".lo-band[data-region]");
+    if (hit) { store.select(hit.dataset.region); return; }
+    const frame = frameAt(event);
+    const active = ctx.readOnly ? null : store.activeFor(obj.name, LABEL_TAGS);
+    video.currentTime = (frame - 1) / fps;
+    if (!active) { if (store.selectedId) store.select(null); return; }
+    draft = { a: frame, b: frame, active, color: store.labelColor(active.control.name, active.labels[0]) };
+    timeline.setPointerCapture(event.pointerId);
+    redraw();
+  });
+  timeline.addEventListener("pointermove", (event) => {
+    if (!draft) return;
+    draft.b = frameAt(event);
+    redraw();
+  });
+  timeline.addEventListener("pointerup", () => {
+    if (!draft) return;
+    const d = draft;
+    draft = null;
+    store.addRegion({
+      to: obj.name, control: d.active.control.name, type: "timelinelabels",
+      value: { ranges: [{ start: Math.min(d.a, d.b), end: Math.max(d.a, d.b) }] }, labels: d.active.labels,
+    });
+  });
+
+  duration(video).then((seconds) => {
+    frames = Math.max(1, Math.round(seconds * fps));
+    timeline.dataset.frames = String(frames);
+    const step = [1, 5, 10, 25, 50, 100, 250, 500, 1000].find((v) => frames / v <= 12) || 1000;
+    const marks = [1];
+    for (let f = step; f <= frames; f += step) if (f > 1) marks.push(f);
+    ticks.replaceChildren(...marks.map((f) => { const t = h("span", {}, String(f)); t.style.left = `${pct(f)}%`; return t; }));
+    showTime();
+    redraw();
+  }).catch((error) => {
+    status.textContent = "";
+    el.prepend(h("div", { class: "lo-unsupported", role: "alert" }, `${error.message}: ${src}`));
+  });
+  return el;
+}
