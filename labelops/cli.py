@@ -141,27 +141,26 @@ def import_command(
             target = get_project(session, project_id)
             total = 0
             for path in files:
-                size = os.path.getsize(path)
+                name = Path(path).name
                 with (
-                    open(path, "rb") as raw,
-                    tqdm.wrapattr(
-                        raw,
-                        "read",
-                        total=size,
-                        desc=Path(path).name,
+                    open(path, "rb") as source,
+                    tqdm(
+                        total=os.path.getsize(path),
+                        desc=name,
                         unit="B",
                         unit_scale=True,
                         disable=not sys.stderr.isatty(),
-                    ) as source,
+                    ) as bar,
                 ):
                     report = import_rows(
                         session,
                         target,
-                        read_rows(source, fmt or detect_format(path), Path(path).name),
-                        source=Path(path).name,
+                        read_rows(source, fmt or detect_format(path), name),
+                        source=name,
                         fmt=fmt or detect_format(path),
                         created_by_id=None,
                         dedupe=dedupe,
+                        progress=lambda _rows, f=source, b=bar: b.update(f.tell() - b.n),
                     )
                 total += report.num_tasks
                 click.echo(
@@ -297,3 +296,7 @@ def _start_dagster(settings: Settings, host: str, port: int) -> "subprocess.Pope
 
 def _redact(url: str) -> str:
     return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    main()

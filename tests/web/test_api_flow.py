@@ -294,3 +294,42 @@ def test_current_user_token_works_and_reset_revokes_old_ones(
     assert client.get("/api/current-user/whoami", headers={"Authorization": f"Token {reset}"}).json[
         "email"
     ] == ("tok@example.com")
+
+
+def test_export_json_min_and_csv_through_the_api(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    project = _create_project(client, admin)
+    pid = project["id"]
+    client.post(
+        f"/api/projects/{pid}/import", json=[{"text": "good"}, {"text": "meh"}], headers=admin
+    )
+    task = client.get(f"/api/projects/{pid}/next", headers=admin).json
+    result = [
+        {
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["Positive"]},
+        }
+    ]
+    client.post(f"/api/tasks/{task['id']}/annotations", json={"result": result}, headers=admin)
+    minimal = json.loads(
+        client.get(f"/api/projects/{pid}/export?exportType=JSON_MIN", headers=admin).get_data()
+    )
+    assert len(minimal) == 1
+    assert minimal[0]["text"] == "good" and minimal[0]["sentiment"] == "Positive"
+    csv_body = client.get(
+        f"/api/projects/{pid}/export?exportType=CSV&download_all_tasks=true", headers=admin
+    )
+    lines = csv_body.get_data(as_text=True).strip().splitlines()
+    assert len(lines) == 3 and "sentiment" in lines[0] and "Positive" in lines[1]
+    formats = {
+        f["name"]: f["disabled"]
+        for f in client.get(f"/api/projects/{pid}/export/formats", headers=admin).json
+    }
+    assert formats["JSON"] is False and formats["COCO"] is True  # no image boxes in a text config
+    unknown = client.get(f"/api/projects/{pid}/export?exportType=NOPE", headers=admin)
+    assert unknown.status_code == 400 and "NOPE" in unknown.json["detail"]
+    unfit = client.get(f"/api/projects/{pid}/export?exportType=COCO", headers=admin)
+    assert unfit.status_code == 400 and "COCO" in unfit.json["detail"]

@@ -82,7 +82,13 @@ def read_jsonl(source: BinaryIO, source_name: str) -> RawRows:
 
 def _read_delimited(source: BinaryIO, source_name: str, delimiter: str) -> RawRows:
     text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        yield from _delimited_rows(csv.reader(text, delimiter=delimiter), source_name)
+    finally:
+        text.detach()  # leave the caller's stream open
+
+
+def _delimited_rows(reader: Any, source_name: str) -> RawRows:
     try:
         header = next(reader)
     except StopIteration:
