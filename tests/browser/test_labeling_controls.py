@@ -1,5 +1,7 @@
-"""Classification controls in the browser: choices (nested, conditional), taxonomy, text, rating,
-number and date, with hotkeys, undo/redo and Ctrl+Enter to submit."""
+"""Classification controls in the browser, with hotkeys, undo/redo and Ctrl+Enter to submit.
+
+Choices (nested, conditional), taxonomy, text, rating, number and date.
+"""
 
 from tests.browser.conftest import screenshot
 from tests.browser.labeling_helpers import (
