@@ -165,12 +165,10 @@ def delete(project_id: int) -> Any:
 
 @bp.route("/<int:project_id>/members", methods=["GET", "POST"])
 def members(project_id: int) -> Any:
-    """Lists members; managers add people by email and set their roles."""
-    access = project_access(project_id, can_view)
+    """Lists members, adds people by email and sets their roles (managers)."""
+    access = project_access(project_id, can_manage)
     form = MemberForm()
     if request.method == "POST":
-        if not access.can_manage:
-            abort(403)
         if form.validate_on_submit():
             user = user_service.get_user_by_email(db.session, form.email.data or "")
             if user is None:
