@@ -14,6 +14,8 @@ from tests.browser.labeling_helpers import (
 
 CONTROLS_CONFIG = """
 <View>
+  <Style>.lo-header { color: #096dd9; }</Style>
+  <Table name="order" value="$order"/>
   <Text name="text" value="$text"/>
   <Header value="Sentiment"/>
   <Choices name="sentiment" toName="text" choice="single" showInline="true" required="true">
@@ -45,9 +47,14 @@ CONTROLS_CONFIG = """
 
 def test_fills_every_classification_control_with_hotkeys_and_undo(live_server, page):
     project_id, (task_id,) = create_project(
-        live_server, CONTROLS_CONFIG, [{"text": "The shoes came two weeks late."}]
+        live_server,
+        CONTROLS_CONFIG,
+        [{"text": "The shoes came two weeks late.", "order": {"id": "A-17", "store": "Berlin"}}],
     )
     open_labeling(page, live_server, project_id)
+    assert page.locator(".lo-table tr").all_inner_texts() == ["id\tA-17", "store\tBerlin"]
+    header = page.locator(".lo-header").first
+    assert header.evaluate("h => getComputedStyle(h).color") == "rgb(9, 109, 217)"
     issues = page.locator("[data-control=issues]")
     assert not issues.is_visible()
 

@@ -59,6 +59,12 @@ def test_draws_resizes_and_saves_shapes_in_percent(live_server, page):
     drag(page, at(page, 10, 20), at(page, 50, 60))
     page.mouse.click(*at(page, 30, 40))  # select the box
     drag(page, at(page, 50, 60), at(page, 60, 70))  # resize by its bottom-right handle
+    description = page.locator(".lo-region-desc").first
+    assert description.inner_text() == "box 50.0×50.0%"
+    page.keyboard.press("Control+z")
+    assert description.inner_text() == "box 40.0×40.0%"
+    page.keyboard.press("Control+Shift+z")
+    assert description.inner_text() == "box 50.0×50.0%"
 
     page.click(".lo-label[data-value=Road]")
     for point in ((70, 10), (90, 10), (90, 40), (70, 10)):
