@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from labelops.domain.errors import StateTransitionError
-from labelops.domain.label_config import parse_label_config
+from labelops.domain.label_config import interface_description, parse_label_config
 from labelops.services import annotations as annotation_service
 from labelops.services import data_manager as manager_service
 from labelops.services import reviews as review_service
@@ -53,6 +53,7 @@ def stream(project_id: int) -> Any:
         access=access,
         detail=manager_service.task_detail(db.session, task) if task else None,
         objects=list(config.objects.values()),
+        interface=interface_description(config),
         form=ReviewForm(),
         skipped=request.args.get("after", type=int),
         tab="review",

@@ -5,8 +5,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from labelops.domain.label_config import parse_label_config
+from labelops.domain.label_config import interface_description, parse_label_config
 from labelops.services import data_manager as manager_service
+from labelops.services import exports as export_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.errors import NotFoundError
@@ -65,6 +66,7 @@ def data_manager(project_id: int) -> Any:
         data_fields=config.data_fields,
         query=kept,
         delete_form=DeleteTasksForm(),
+        export_formats=export_service.available_formats(project) if access.can_manage else [],
         tab="data",
     ), 400 if error else 200
 
@@ -103,5 +105,6 @@ def task_page(project_id: int, task_id: int) -> Any:
         access=access,
         detail=manager_service.task_detail(db.session, task),
         objects=list(config.objects.values()),
+        interface=interface_description(config),
         tab="data",
     )

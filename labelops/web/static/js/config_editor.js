@@ -46,6 +46,7 @@ function setUp(root) {
         const where = badLine ? `Line ${badLine}: ` : "";
         const message = (error?.message || checked.data?.detail || "invalid config").replace(/^line \d+: /, "");
         show("bad", `${where}${message}`);
+        previewBox.classList.add("stale");
         paintGutter();
         return;
       }
@@ -54,6 +55,7 @@ function setUp(root) {
       const fields = checked.data.data_fields || [];
       show("ok", `The config is valid. Task data fields: ${fields.length ? fields.map((f) => `$${f}`).join(", ") : "none"}.`);
       const preview = await postJSON("/projects/preview", { label_config }, { signal: controller.signal });
+      previewBox.classList.remove("stale");
       if (preview.ok) await renderPreview(previewBox, preview.data);
     } catch (error) {
       if (error.name !== "AbortError") show("bad", `Could not check the config: ${error.message}`);
