@@ -39,19 +39,28 @@ def next_task(
         now: The current time (naive UTC), for lock expiry.
         lock_ttl: How long the hand-out holds the task.
     """
-    held = session.scalar(
-        sa.select(TaskRow)
-        .join(TaskLockRow, TaskLockRow.task_id == TaskRow.id)
-        .where(
-            TaskRow.project_id == project.id,
-            TaskLockRow.user_id == user_id,
-            TaskLockRow.expire_at > now,
-            TaskRow.is_labeled.is_(False),
-            ~_annotated_by(user_id),
+    # Start from the annotator's few live locks (an indexed lookup), never from a scan of the
+    # project's tasks: query planners otherwise walk the queue index looking for them.
+    held_ids = list(
+        session.scalars(
+            sa.select(TaskLockRow.task_id).where(
+                TaskLockRow.user_id == user_id, TaskLockRow.expire_at > now
+            )
         )
-        .order_by(TaskRow.priority.desc(), TaskRow.id)
-        .limit(1)
     )
+    held = None
+    if held_ids:
+        held = session.scalar(
+            sa.select(TaskRow)
+            .where(
+                TaskRow.id.in_(held_ids),
+                TaskRow.project_id == project.id,
+                TaskRow.is_labeled.is_(False),
+                ~_annotated_by(user_id),
+            )
+            .order_by(TaskRow.priority.desc(), TaskRow.id)
+            .limit(1)
+        )
     if held is not None:
         _lock(session, held, user_id, now + lock_ttl)
         return held
