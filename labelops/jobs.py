@@ -4,7 +4,7 @@ from typing import Any
 
 import dagster as dg
 
-from labelops.assets.agreement import annotator_agreement
+from labelops.assets.agreement import annotations, annotator_agreement
 from labelops.assets.dataset import labeled_dataset
 from labelops.assets.ingest import raw_tasks
 from labelops.assets.preannotation import task_predictions
@@ -51,7 +51,14 @@ labeling_loop_job = _job(
     trained_model,
 )
 
+annotations_observation_job = dg.define_asset_job(
+    "annotations_observation_job",
+    selection=dg.AssetSelection.assets(annotations.key),
+    description="Observe the annotations of every project (new data versions where they changed).",
+)
+
 JOBS = (
+    annotations_observation_job,
     ingest_job,
     preannotation_job,
     sampling_job,

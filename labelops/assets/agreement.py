@@ -35,17 +35,18 @@ def _observe_annotations(
     known = set(context.instance.get_dynamic_partitions(project_partitions.name))
     with database.session() as session:
         prints = annotation_fingerprints(session)
-    return dg.DataVersionsByPartition(
-        {
-            str(pid): dg.DataVersion(fingerprint_version(*fp))
-            for pid, fp in prints.items()
-            if str(pid) in known
-        }
-    )
+    versions = {
+        str(pid): dg.DataVersion(fingerprint_version(*fp))
+        for pid, fp in prints.items()
+        if str(pid) in known
+    }
+    with warnings.catch_warnings():  # beta in Dagster 1.13, see below
+        warnings.simplefilter("ignore", category=dg.BetaWarning)
+        return dg.DataVersionsByPartition(versions)
 
 
-# Dagster 1.13 still labels observable source assets beta (the API is unchanged since 1.5); the
-# warning is silenced here only, where the one observable source of the loop is defined.
+# Dagster 1.13 still labels observable source assets and DataVersionsByPartition beta (the API is
+# unchanged since 1.5); the warning is silenced only where the loop's one observed source is made.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", category=dg.BetaWarning)
     annotations = dg.observable_source_asset(

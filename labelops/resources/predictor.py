@@ -115,11 +115,17 @@ class LabelStudioMLBackend(Predictor):
             self._http.mount("https://", adapter)
         return self._http
 
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._session().request(
+                method, url, timeout=(self.connect_timeout, self.read_timeout), **kwargs
+            )
+        except requests.RequestException as exc:
+            raise RuntimeError(f"ML backend {url} is unreachable: {exc}") from exc
+
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         url = self.url.rstrip("/") + path
-        response = self._session().post(
-            url, json=body, timeout=(self.connect_timeout, self.read_timeout)
-        )
+        response = self._request("post", url, json=body)
         if response.status_code >= 400:
             raise RuntimeError(
                 f"ML backend {url} answered {response.status_code}: {response.text[:500]}"
@@ -133,7 +139,7 @@ class LabelStudioMLBackend(Predictor):
             RuntimeError: The backend is down or not healthy.
         """
         url = self.url.rstrip("/") + "/health"
-        response = self._session().get(url, timeout=(self.connect_timeout, self.read_timeout))
+        response = self._request("get", url)
         body = response.json() if response.ok else {}
         if body.get("status") != "UP":
             raise RuntimeError(f"ML backend {url} is not healthy: {response.status_code} {body}")

@@ -1,10 +1,12 @@
 """Fixtures for asset and sensor tests: real database, S3 endpoint and MLflow on SQLite."""
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
+from mlflow.tracking import MlflowClient
 
 from labelops.db.models import ProjectRow
 from labelops.resources.database import DatabaseResource
@@ -32,8 +34,17 @@ def database(database_url: str) -> DatabaseResource:
     return DatabaseResource(url=database_url)
 
 
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow tracking database on SQLite, migrated once (the migrations take seconds)."""
+    path = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
 @pytest.fixture
-def registry(tmp_path: Path) -> MlflowModelRegistry:
+def registry(tmp_path: Path, mlflow_template: Path) -> MlflowModelRegistry:
+    shutil.copy(mlflow_template, tmp_path / "mlflow.db")
     return MlflowModelRegistry(
         tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
         artifact_location=(tmp_path / "mlartifacts").as_uri(),
