@@ -31,7 +31,9 @@ PG_ADMIN = os.environ.get(
 )
 CONFIG = """<View>
   <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices>
+  <Choices name="sentiment" toName="text">
+    <Choice value="Positive"/><Choice value="Negative"/>
+  </Choices>
 </View>"""
 # name -> (comparison, target) for N = 1,000,000 on PostgreSQL (issue targets)
 TARGETS = {

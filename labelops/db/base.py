@@ -16,6 +16,6 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
-    """Declarative base shared by the web app (Flask-SQLAlchemy) and the pipeline (plain Session)."""
+    """Declarative base shared by the web app (Flask-SQLAlchemy) and the pipeline (Session)."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)

@@ -70,6 +70,32 @@ def next_task(
     return task
 
 
+def claim_next_task(
+    session: Session,
+    project_id: int,
+    user_id: int,
+    *,
+    now: datetime,
+    lock_ttl: timedelta = DEFAULT_LOCK_TTL,
+    attempts: int = 5,
+) -> TaskRow | None:
+    """Returns the next task (locked and committed), retrying SQLite's transient write conflicts.
+
+    Unlike :func:`next_task` this commits the session: a hand-out is its own transaction.
+    """
+    for attempt in range(attempts):
+        try:
+            project = session.get_one(ProjectRow, project_id)
+            task = next_task(session, project, user_id, now=now, lock_ttl=lock_ttl)
+            session.commit()
+            return task
+        except OperationalError as exc:
+            session.rollback()
+            if not is_retryable(exc) or attempt == attempts - 1:
+                raise
+    return None
+
+
 def _annotated_by(user_id: int) -> sa.ColumnElement[bool]:
     return sa.exists().where(
         AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id

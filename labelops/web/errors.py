@@ -16,7 +16,7 @@ from labelops.services.errors import ConflictError, NotFoundError, PermissionDen
 
 
 def error_response(status: int, message: str, **extra: Any) -> tuple[Response, int]:
-    """Returns a JSON error body ``{"detail": message, "status_code": status, ...}`` and the code."""
+    """Returns a JSON body ``{"detail": message, "status_code": status, ...}`` and the code."""
     body = {"detail": message, "status_code": status, **extra}
     return jsonify(body), status
 

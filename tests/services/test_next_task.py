@@ -14,7 +14,7 @@ NOW = datetime(2026, 1, 1, 12, 0, 0)
 def test_serves_highest_priority_first_then_lowest_id(session: Session) -> None:
     ann = make_user(session)
     project = make_project(session)
-    t1, t2, t3 = make_tasks(session, project, 3)
+    _t1, t2, t3 = make_tasks(session, project, 3)
     t3.priority = 5.0
     t2.priority = 5.0
     session.flush()
@@ -97,3 +97,42 @@ def test_submitting_releases_the_lock(session: Session) -> None:
     create_annotation(session, task, user_id=a.id, result=choice_result("Neutral"), now=NOW)
     assert session.scalar(sa.select(sa.func.count()).select_from(TaskLockRow)) == 0
     assert session.get_one(TaskRow, task.id).state == "in_progress"
+
+
+def test_concurrent_annotators_never_share_a_task_beyond_overlap(engine, session: Session) -> None:
+    import threading
+
+    from labelops.services.next_task import claim_next_task
+
+    project = make_project(session)
+    make_tasks(session, project, 30)
+    users = [make_user(session, f"u{i}@x.io").id for i in range(8)]
+    session.commit()
+    handed: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(users))
+
+    def work(user_id: int) -> None:
+        try:
+            with Session(engine) as own:
+                barrier.wait()
+                for _ in range(3):
+                    # each annotator takes a task and (by not submitting) keeps holding it,
+                    # then asks again: they must get their held task back, not a new one
+                    task = claim_next_task(own, project.id, user_id, now=NOW)
+                    handed.append((user_id, task.id))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    by_user = {}
+    for user_id, task_id in handed:
+        by_user.setdefault(user_id, set()).add(task_id)
+    assert all(len(ids) == 1 for ids in by_user.values())  # a held task comes back
+    owners = [next(iter(ids)) for ids in by_user.values()]
+    assert len(set(owners)) == len(users)  # overlap 1: no task handed to two annotators

@@ -43,13 +43,21 @@ def test_sdk_project_lifecycle_import_list_annotate_predict_export(ls: LabelStud
     task = ls.tasks.get(id=str(tasks[3].id))
     assert task.data["text"] == "sdk task 3"
 
-    result = [{"from_name": "sentiment", "to_name": "text", "type": "choices",
-               "value": {"choices": ["Negative"]}}]
+    result = [
+        {
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["Negative"]},
+        }
+    ]
     annotation = ls.annotations.create(id=tasks[3].id, result=result, lead_time=1.5)
     assert annotation.id is not None
     assert ls.annotations.get(id=annotation.id).result[0]["value"] == {"choices": ["Negative"]}
 
-    prediction = ls.predictions.create(task=tasks[4].id, result=result, score=0.42, model_version="sdk-1")
+    prediction = ls.predictions.create(
+        task=tasks[4].id, result=result, score=0.42, model_version="sdk-1"
+    )
     assert prediction.score == pytest.approx(0.42)
 
     created = ls.tasks.create(project=project.id, data={"text": "one more"})
@@ -61,7 +69,9 @@ def test_sdk_project_lifecycle_import_list_annotate_predict_export(ls: LabelStud
     assert body[0]["annotations"][0]["result"][0]["value"] == {"choices": ["Negative"]}
 
     everything = b"".join(
-        ls.projects.exports.download_sync(id=project.id, export_type="JSON", download_all_tasks=True)
+        ls.projects.exports.download_sync(
+            id=project.id, export_type="JSON", download_all_tasks=True
+        )
     )
     assert len(json.loads(everything)) == 26
 

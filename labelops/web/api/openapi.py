@@ -73,7 +73,9 @@ def build_openapi() -> dict[str, Any]:
         "info": {
             "title": "labelops API",
             "version": labelops.__version__,
-            "description": "Label Studio compatible REST API. Authenticate with 'Authorization: Token <key>'.",
+            "description": (
+                "Label Studio compatible REST API. Authenticate with 'Authorization: Token <key>'."
+            ),
         },
         "paths": paths,
         "components": {

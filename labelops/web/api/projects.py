@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from labelops.domain.errors import TaskImportError, UnknownFormatError
@@ -29,7 +28,6 @@ from labelops.web.errors import error_response
 from labelops.web.extensions import db
 
 bp = Blueprint("api_projects", __name__, url_prefix="/api/projects")
-_NEXT_TASK_ATTEMPTS = 5
 
 
 def _now() -> datetime:
@@ -167,7 +165,7 @@ def _import_sources() -> Iterator[tuple[str, str, Any]]:
             yield name, detect_format(name), upload.stream
         return
     if request.content_length:
-        body = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)  # noqa: SIM115 - closed with the request
+        body = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
         shutil.copyfileobj(request.stream, body)
         body.seek(0)
         yield "request body", "json", body
@@ -216,16 +214,7 @@ def next_task(project_id: int) -> Any:
     """Hands the caller the next task to label (locked for them), or 404 when there is none."""
     project = project_for(project_id, can_annotate, "label tasks")
     ttl = timedelta(seconds=current_app.config.get("TASK_LOCK_TTL_SECONDS", 3600))
-    for attempt in range(_NEXT_TASK_ATTEMPTS):
-        try:
-            task = queue.next_task(db.session, project, g.user.id, now=_now(), lock_ttl=ttl)
-            db.session.commit()
-            break
-        except OperationalError as exc:  # SQLite: another writer took the lock first
-            db.session.rollback()
-            if not queue.is_retryable(exc) or attempt == _NEXT_TASK_ATTEMPTS - 1:
-                raise
-            project = project_for(project_id, can_annotate, "label tasks")
+    task = queue.claim_next_task(db.session, project.id, g.user.id, now=_now(), lock_ttl=ttl)
     if task is None:
         return error_response(404, f"no more tasks to label in project {project.id}")
     predictions = annotation_service.current_predictions(db.session, project, task.id)

@@ -24,7 +24,7 @@ def list_users() -> Any:
 @bp.post("/users")
 @api_login_required
 def create_user() -> Any:
-    """Creates a user ``{email, password, username?, first_name?, last_name?, is_admin?}`` (admins)."""
+    """Creates a user ``{email, password, username?, first_name?, last_name?, is_admin?}``."""
     require_admin()
     body = json_body(dict)
     user = user_service.create_user(

@@ -19,7 +19,6 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Applies this revision."""
-
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -487,7 +486,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Reverts this revision."""
-
     with op.batch_alter_table("task_locks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_task_locks_user_id"))
         batch_op.drop_index(batch_op.f("ix_task_locks_expire_at"))
