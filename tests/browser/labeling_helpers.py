@@ -4,6 +4,7 @@ import functools
 import http.server
 import importlib
 import math
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -18,9 +19,28 @@ TOLERANCE = 0.5
 
 
 class _MediaHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with CORS and byte ranges (browsers seek media with Range requests)."""
+
     def end_headers(self) -> None:
         self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Accept-Ranges", "bytes")
         super().end_headers()
+
+    def do_GET(self) -> None:
+        match = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
+        path = Path(self.translate_path(self.path))
+        if not match or not path.is_file():
+            super().do_GET()
+            return
+        data = path.read_bytes()
+        start = int(match.group(1) or 0)
+        end = min(int(match.group(2)) if match.group(2) else len(data) - 1, len(data) - 1)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.end_headers()
+        self.wfile.write(data[start : end + 1])
 
     def log_message(self, format: str, *args: Any) -> None:
         return

@@ -60,11 +60,11 @@ def test_draws_resizes_and_saves_shapes_in_percent(live_server, page):
     page.mouse.click(*at(page, 30, 40))  # select the box
     drag(page, at(page, 50, 60), at(page, 60, 70))  # resize by its bottom-right handle
     description = page.locator(".lo-region-desc").first
-    assert description.inner_text() == "box 50.0×50.0%"
+    assert description.inner_text() == "box 50.0\u00d750.0%"
     page.keyboard.press("Control+z")
-    assert description.inner_text() == "box 40.0×40.0%"
+    assert description.inner_text() == "box 40.0\u00d740.0%"
     page.keyboard.press("Control+Shift+z")
-    assert description.inner_text() == "box 50.0×50.0%"
+    assert description.inner_text() == "box 50.0\u00d750.0%"
 
     page.click(".lo-label[data-value=Road]")
     for point in ((70, 10), (90, 10), (90, 40), (70, 10)):

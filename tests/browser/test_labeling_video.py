@@ -90,3 +90,64 @@ def test_marks_a_timeline_segment_in_frames_and_classifies_the_clip(live_server,
     ]
     (annotation,) = annotations(live_server, task_id)
     assert_matches(normalized(annotation["result"]), expected)
+
+
+BOXES_CONFIG = """
+<View>
+  <Labels name="kind" toName="video"><Label value="Car"/><Label value="Person"/></Labels>
+  <Video name="video" value="$video" frameRate="10"/>
+  <VideoRectangle name="box" toName="video"/>
+</View>
+"""
+
+
+def test_tracks_a_box_over_keyframes(live_server, page):
+    url = media_url("track.webm", base64.b64decode(page.evaluate(RECORD)))
+    project_id, (task_id,) = create_project(live_server, BOXES_CONFIG, [{"video": url}])
+    open_labeling(page, live_server, project_id)
+    timeline = page.locator(".lo-timeline[data-frames]")
+    timeline.wait_for()
+    frames = int(timeline.get_attribute("data-frames"))
+    duration = page.evaluate("document.querySelector('video').duration")
+    line = timeline.bounding_box()
+
+    def at(x, y):
+        box = page.locator(".lo-video-boxes").bounding_box()
+        return box["x"] + box["width"] * x / 100, box["y"] + box["height"] * y / 100
+
+    page.click(".lo-label[data-value=Car]")
+    drag(page, at(10, 20), at(40, 60))
+    page.mouse.click(line["x"] + line["width"] * 9.5 / frames, line["y"] + 10)  # frame 10
+    page.wait_for_function(
+        "document.querySelector('.lo-media-row').textContent.includes('Frame 10 ')"
+    )
+    drag(page, at(25, 40), at(45, 50))  # move the box: a keyframe on frame 10
+    page.get_by_role("button", name="Previous frame").click()
+    page.wait_for_function(
+        "document.querySelector('.lo-media-row').textContent.includes('Frame 9 ')"
+    )
+    shown = page.locator(".lo-video-boxes rect.lo-shape").first
+    assert abs(float(shown.get_attribute("x")) - (10 + 20 * 8 / 9)) < 0.5  # interpolated
+    screenshot(page, "labeling-video-boxes")
+    submit(page)
+
+    box = {"width": 30.0, "height": 40.0, "rotation": 0, "enabled": True}
+    expected = [
+        {
+            "id": "r1",
+            "from_name": "box",
+            "to_name": "video",
+            "type": "videorectangle",
+            "value": {
+                "framesCount": frames,
+                "duration": duration,
+                "labels": ["Car"],
+                "sequence": [
+                    {"frame": 1, "time": 0, "x": 10.0, "y": 20.0, **box},
+                    {"frame": 10, "time": 0.9, "x": 30.0, "y": 30.0, **box},
+                ],
+            },
+        },
+    ]
+    (annotation,) = annotations(live_server, task_id)
+    assert_matches(normalized(annotation["result"]), expected)

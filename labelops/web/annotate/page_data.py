@@ -44,6 +44,7 @@ RENDERED_TAGS = frozenset(
         "Ellipse",
         "TimeSeriesLabels",
         "TimelineLabels",
+        "VideoRectangle",
         "Choices",
         "Choice",
         "Taxonomy",

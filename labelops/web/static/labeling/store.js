@@ -22,6 +22,7 @@ export function regionId() {
 }
 
 export function labelKey(type) {
+  if (type === "videorectangle") return "labels";
   return type.endsWith("labels") ? type : null;
 }
 
@@ -192,7 +193,6 @@ export class Store {
   }
 
   labelColor(controlName, value) {
-    const control = this.control(controlName);
     const walk = (items) => {
       for (const item of items || []) {
         if (item.value === value) return item.background;
@@ -201,7 +201,15 @@ export class Store {
       }
       return null;
     };
-    return (control && walk(control.labels)) || "#1677ff";
+    const control = this.control(controlName);
+    const own = control && walk(control.labels);
+    if (own) return own;
+    // Tools without labels of their own (VideoRectangle, Rectangle) take them from a Labels tag.
+    for (const other of Object.values(this.description.controls)) {
+      const found = control && other.to_names.some((n) => control.to_names.includes(n)) && walk(other.labels);
+      if (found) return found;
+    }
+    return "#1677ff";
   }
 
   regionColor(region) {

@@ -1,6 +1,7 @@
 // Video: the clip with a frame timeline; TimelineLabels segments are dragged on the timeline and
 // stored as frame ranges {ranges: [{start, end}], timelinelabels: [...]} (frames count from 1).
 import { attr, clamp, h, resolveValue } from "./dom.js";
+import { mountVideoBoxes } from "./video_boxes.js";
 
 const LABEL_TAGS = ["TimelineLabels"];
 
@@ -29,18 +30,29 @@ export async function mountVideo(ctx, node, obj) {
   const { store } = ctx;
   const src = resolveValue(obj.value, ctx.data);
   const fps = Number(attr(obj.attrs, "frameRate") || attr(obj.attrs, "framerate")) || 24;
-  const video = h("video", { src, preload: "auto", controls: true, muted: true, playsinline: true });
+  const hasBoxes = Object.values(store.description.controls).some((c) => c.tag === "VideoRectangle" && c.to_names.includes(obj.name));
+  const video = h("video", { src, preload: "auto", controls: !hasBoxes, muted: true, playsinline: true });
+  const holder = h("div", { class: "lo-video-holder" }, video);
   const ticks = h("div", { class: "lo-ticks" });
   const bands = h("div", { class: "lo-bands" });
   const cursor = h("div", { class: "lo-cursor" });
   const timeline = h("div", { class: "lo-timeline", "data-object": obj.name, role: "slider", "aria-label": "Frames" }, ticks, bands, cursor);
   const status = h("span", {}, "Loading video…");
-  const el = h("div", { class: "lo-video" }, video, timeline, h("div", { class: "lo-media-row" }, status));
-  const hasTimeline = Object.values(store.description.controls).some((c) => c.tag === "TimelineLabels" && c.to_names.includes(obj.name));
+  const step = (n) => { video.pause(); video.currentTime = clamp((frameNow() - 1 + n) / fps, 0, (frames - 1) / fps) + 0.001; };
+  const playButton = h("button", { type: "button", class: "lo-small", onclick: () => (video.paused ? video.play() : video.pause()) }, "Play");
+  video.addEventListener("play", () => { playButton.textContent = "Pause"; });
+  video.addEventListener("pause", () => { playButton.textContent = "Play"; });
+  const transport = hasBoxes ? [playButton,
+    h("button", { type: "button", class: "lo-small", title: "Previous frame", "aria-label": "Previous frame", onclick: () => step(-1) }, "◀"),
+    h("button", { type: "button", class: "lo-small", title: "Next frame", "aria-label": "Next frame", onclick: () => step(1) }, "▶")] : [];
+  const el = h("div", { class: "lo-video" }, holder, timeline, h("div", { class: "lo-media-row" }, ...transport, status));
+  const hasTimeline = Object.values(store.description.controls).some((c) => (c.tag === "TimelineLabels" || c.tag === "VideoRectangle") && c.to_names.includes(obj.name));
   timeline.hidden = !hasTimeline;
   let frames = 0;
+  const clip = { fps, frames: 0, duration: 0, frame: () => frameNow() };
+  if (hasBoxes) mountVideoBoxes(ctx, obj, video, holder, clip);
 
-  const frameNow = () => clamp(Math.floor(video.currentTime * fps) + 1, 1, frames || 1);
+  const frameNow = () => clamp(Math.floor(video.currentTime * fps + 1e-6) + 1, 1, frames || 1);
   const pct = (frame) => ((frame - 1) / (frames || 1)) * 100;
   const frameAt = (event) => {
     const r = timeline.getBoundingClientRect();
@@ -69,6 +81,8 @@ export async function mountVideo(ctx, node, obj) {
     const out = [];
     for (const region of store.regionsOf(obj.name)) {
       for (const range of region.value.ranges || []) out.push(band(range.start, range.end, store.regionColor(region), region));
+      const keys = (region.value.sequence || []).map((k) => k.frame);
+      if (keys.length) out.push(band(Math.min(...keys), Math.max(...keys), store.regionColor(region), region));
     }
     if (draft) out.push(band(Math.min(draft.a, draft.b), Math.max(draft.a, draft.b), draft.color, null));
     bands.replaceChildren(...out);
@@ -104,6 +118,7 @@ export async function mountVideo(ctx, node, obj) {
 
   duration(video).then((seconds) => {
     frames = Math.max(1, Math.round(seconds * fps));
+    Object.assign(clip, { frames, duration: seconds });
     timeline.dataset.frames = String(frames);
     const step = [1, 5, 10, 25, 50, 100, 250, 500, 1000].find((v) => frames / v <= 12) || 1000;
     const marks = [1];
