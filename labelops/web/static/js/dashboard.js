@@ -18,14 +18,20 @@ function empty(container, message) {
 }
 
 function niceMax(value) {
-  if (value <= 5) return 5;
+  // A top value that four grid lines divide into whole numbers.
+  if (value <= 4) return 4;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  return Math.ceil(value / magnitude) * magnitude;
+  const top = Math.ceil(value / magnitude) * magnitude;
+  return Math.ceil(top / 4) * 4;
+}
+
+function widthOf(container) {
+  return Math.max(320, Math.round(container.clientWidth || 560));
 }
 
 export function columnChart(container, points) {
   if (!points.length || points.every((p) => p.value === 0)) return empty(container, "No annotations in this period yet.");
-  const width = 560;
+  const width = widthOf(container);
   const height = 220;
   const pad = { left: 36, right: 8, top: 10, bottom: 28 };
   const max = niceMax(Math.max(...points.map((p) => p.value)));
@@ -52,21 +58,22 @@ export function columnChart(container, points) {
 
 export function barChart(container, items, emptyMessage) {
   if (!items.length) return empty(container, emptyMessage);
-  const rowHeight = 26;
-  const width = 560;
-  const labelWidth = 190;
+  const rowHeight = 28;
+  const width = widthOf(container);
+  const labelWidth = Math.min(200, Math.round(width * 0.38));
   const height = items.length * rowHeight + 8;
   const max = Math.max(...items.map((item) => item.value)) || 1;
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}` });
   items.forEach((item, i) => {
     const y = 4 + i * rowHeight;
     const w = ((width - labelWidth - 60) * item.value) / max;
-    const label = item.label.length > 28 ? `${item.label.slice(0, 27)}…` : item.label;
-    root.append(svg("text", { x: labelWidth - 8, y: y + 16, "text-anchor": "end" }, label));
+    const room = Math.floor(labelWidth / 7);
+    const label = item.label.length > room ? `${item.label.slice(0, room - 1)}…` : item.label;
+    root.append(svg("text", { x: labelWidth - 8, y: y + 17, "text-anchor": "end" }, label));
     const bar = svg("rect", { x: labelWidth, y: y + 3, width: Math.max(w, 1), height: rowHeight - 8, rx: 3, fill: item.color || PALETTE[i % PALETTE.length] });
     bar.append(svg("title", {}, `${item.label}: ${item.value}`));
     root.append(bar);
-    root.append(svg("text", { x: labelWidth + w + 6, y: y + 16 }, Number.isInteger(item.value) ? String(item.value) : item.value.toFixed(3)));
+    root.append(svg("text", { x: labelWidth + w + 6, y: y + 17 }, Number.isInteger(item.value) ? String(item.value) : item.value.toFixed(3)));
   });
   container.replaceChildren(root);
 }

@@ -1,0 +1,130 @@
+"""Review, task history, dashboard and members in the browser, on a project two people annotated."""
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from labelops.db.models import AgreementReportRow
+from labelops.templates_gallery import get_template
+from labelops.web.extensions import db
+from tests.browser.conftest import LiveServer, screenshot, sign_in
+from tests.browser.pages_helpers import add_user, annotate, choice, import_tasks, make_project
+
+TEXT_CONFIG = get_template("text_classification").label_config  # type: ignore[union-attr]
+
+
+def seed(server: LiveServer) -> dict[str, Any]:
+    """Three reviews labeled by Ann and Bob (two annotations per task), plus an agreement report."""
+    project_id = make_project(
+        server,
+        "Product reviews",
+        TEXT_CONFIG,
+        description="Sentiment of customer reviews",
+        maximum_annotations=2,
+    )
+    tasks = import_tasks(
+        server,
+        project_id,
+        [
+            {"text": "The battery lasts all day and charges fast."},
+            {"text": "Arrived broken, and support never answered."},
+            {"text": "It is a phone. It makes calls."},
+        ],
+    )
+    ann = add_user(server, "ann@example.com", project_id, "annotator")
+    bob = add_user(server, "bob@example.com", project_id, "annotator")
+    annotations = {
+        "ann_0": annotate(server, tasks[0], choice("Positive"), ann),
+        "bob_0": annotate(server, tasks[0], choice("Positive"), bob),
+        "ann_1": annotate(server, tasks[1], choice("Positive"), ann),
+        "bob_1": annotate(server, tasks[1], choice("Negative"), bob),
+        "ann_2": annotate(server, tasks[2], choice("Neutral"), ann),
+    }
+    with server.app.app_context():
+        db.session.add(
+            AgreementReportRow(
+                project_id=project_id,
+                report={"percent_agreement": 0.5, "cohen_kappa": 0.2, "tasks_compared": 2},
+            )
+        )
+        db.session.commit()
+    return {"project": project_id, "tasks": tasks, **annotations}
+
+
+def test_review_accept_reject_history_dashboard_members(
+    page: Page, live_server: LiveServer
+) -> None:
+    ids = seed(live_server)
+    project, tasks = ids["project"], ids["tasks"]
+    add_user(live_server, "carol@example.com")
+    for name, title in (
+        ("object_detection", "Street scenes"),
+        ("named_entity_recognition", "News"),
+    ):
+        other = make_project(
+            live_server,
+            title,
+            get_template(name).label_config,  # type: ignore[union-attr]
+            description=get_template(name).description,  # type: ignore[union-attr]
+            color="#36C2B4" if name == "object_detection" else "#F59F00",
+        )
+        field = "image" if name == "object_detection" else "text"
+        import_tasks(live_server, other, [{field: f"item {i}"} for i in range(4)])
+    sign_in(page, live_server)
+    expect(page.locator(".project-card", has_text="Product reviews")).to_contain_text(
+        "2 / 3 labeled"
+    )
+    screenshot(page, "projects")
+
+    page.goto(f"{live_server.url}/projects/{project}/review")
+    panes = page.locator("[data-review-panes] .pane")
+    expect(panes).to_have_count(2)
+    expect(panes.nth(0)).to_contain_text("ann@example.com")
+    expect(panes.nth(1)).to_contain_text("bob@example.com")
+    expect(panes.nth(0).locator(".result-list")).to_contain_text("Positive")
+    screenshot(page, "review")
+
+    for _ in range(2):  # accept both annotations of the first task
+        page.get_by_role("button", name="Accept").first.click()
+        expect(page.locator(".flash.success")).to_contain_text("Accepted annotation")
+    expect(page.locator(".page-head h2")).to_contain_text(f"Task {tasks[1]}")
+
+    bob_pane = page.locator(f'[data-annotation-id="{ids["bob_1"]}"]')
+    bob_pane.get_by_role("button", name="Reject").click()
+    expect(page.locator(".flash.error")).to_contain_text("say what is wrong")
+    bob_pane = page.locator(f'[data-annotation-id="{ids["bob_1"]}"]')
+    bob_pane.get_by_label("Comment for the annotator").fill(
+        "The customer is clearly unhappy? Re-read."
+    )
+    bob_pane.get_by_role("button", name="Reject").click()
+    expect(page.locator(".flash.success")).to_contain_text("back in the queue")
+    expect(page.locator("[data-review-empty]")).to_be_visible()
+
+    page.goto(f"{live_server.url}/projects/{project}/tasks/{tasks[0]}")
+    expect(page.locator("[data-annotations] .pane")).to_have_count(2)
+    history = page.locator("[data-history] li")
+    expect(history).to_have_count(4)
+    expect(history.first).to_contain_text("admin@example.com accepted annotation")
+    screenshot(page, "task_history")
+
+    page.goto(f"{live_server.url}/projects/{project}/data?state=rejected")
+    expect(page.locator("[data-tasks] tbody tr")).to_have_count(1)
+
+    page.goto(f"{live_server.url}/projects/{project}/dashboard")
+    expect(page.locator('[data-chart="annotators"] svg rect')).to_have_count(2)
+    expect(page.locator('[data-chart="labels"] svg')).to_contain_text("Positive")
+    expect(page.locator('[data-chart="per_day"] svg rect')).not_to_have_count(0)
+    expect(page.locator('[data-chart="agreement"] svg')).to_contain_text("cohen_kappa")
+    screenshot(page, "dashboard")
+
+    page.goto(f"{live_server.url}/projects/{project}/members")
+    page.fill("#email", "carol@example.com")
+    page.select_option("#role", "reviewer")
+    page.get_by_role("button", name="Add member").click()
+    expect(page.locator(".flash.success")).to_have_text(
+        "carol@example.com is now reviewer of this project."
+    )
+    page.get_by_label("Role of ann@example.com").select_option("reviewer")
+    page.locator("tr", has_text="ann@example.com").get_by_role("button", name="Save").click()
+    expect(page.locator(".flash.success")).to_have_text("ann@example.com is now reviewer.")
+    screenshot(page, "members")
