@@ -1,12 +1,7 @@
 """Helpers for the labeling-view browser tests: projects through the API, media, mouse work."""
 
-import functools
-import http.server
-import importlib
+import json
 import math
-import re
-import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,76 +13,18 @@ from tests.browser.conftest import LiveServer, sign_in
 TOLERANCE = 0.5
 
 
-class _MediaHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files with CORS and byte ranges (browsers seek media with Range requests)."""
-
-    def end_headers(self) -> None:
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Accept-Ranges", "bytes")
-        super().end_headers()
-
-    def do_GET(self) -> None:
-        match = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
-        path = Path(self.translate_path(self.path))
-        if not match or not path.is_file():
-            super().do_GET()
-            return
-        data = path.read_bytes()
-        start = int(match.group(1) or 0)
-        end = min(int(match.group(2)) if match.group(2) else len(data) - 1, len(data) - 1)
-        self.send_response(206)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-        self.send_header("Content-Length", str(end - start + 1))
-        self.end_headers()
-        self.wfile.write(data[start : end + 1])
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-@functools.cache
-def _media_root() -> tuple[Path, str]:
-    root = Path(tempfile.mkdtemp(prefix="labeling-media-"))
-    handler = functools.partial(_MediaHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return root, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-def media_url(name: str, content: bytes) -> str:
-    """Serves ``content`` as ``name`` from a small static server and returns its URL."""
-    root, base = _media_root()
-    (root / name).write_bytes(content)
-    return f"{base}/{name}"
-
-
-def ensure_annotate_blueprint(server: LiveServer) -> None:
-    """Registers the labeling blueprint (and the pages the layout links to) if the factory does not.
-
-    A stopgap while the app factory does not register every page blueprint yet; it only adds what
-    is missing, before the app has handled a request.
-    """
-    if "annotate" in server.app.blueprints or server.app._got_first_request:
-        return
-    for module in ("annotate", "projects", "account"):
-        if module in server.app.blueprints:
-            continue
-        try:
-            views = importlib.import_module(f"labelops.web.{module}.views")
-        except ImportError:
-            continue
-        server.app.register_blueprint(views.bp)
-
-
 def create_project(
     server: LiveServer,
     config: str,
     tasks: list[dict[str, Any]],
+    media: dict[str, bytes] | None = None,
     **fields: Any,
 ) -> tuple[int, list[int]]:
-    """Creates a project with ``config`` and imports ``tasks``; returns its id and the task ids."""
-    ensure_annotate_blueprint(server)
+    """Creates a project with ``config`` and imports ``tasks``; returns its id and the task ids.
+
+    ``media`` files are stored in the project's uploads folder; task values written
+    ``"media:<name>"`` become the URL the app serves that file at.
+    """
     headers = server.api_headers()
     response = requests.post(
         f"{server.url}/api/projects",
@@ -97,6 +34,13 @@ def create_project(
     )
     response.raise_for_status()
     project_id = response.json()["id"]
+    if media:
+        settings = server.app.config["LABELOPS_SETTINGS"]
+        folder = Path(settings.object_store_root) / "uploads" / str(project_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in media.items():
+            (folder / name).write_bytes(content)
+        tasks = json.loads(json.dumps(tasks).replace('"media:', f'"/projects/{project_id}/media/'))
     response = requests.post(
         f"{server.url}/api/projects/{project_id}/import?return_task_ids=true",
         json=tasks,
@@ -109,7 +53,6 @@ def create_project(
 
 def open_labeling(page: Page, server: LiveServer, project_id: int, query: str = "") -> None:
     """Signs in and opens the labeling stream (or ``?task=``), waiting for the interface."""
-    ensure_annotate_blueprint(server)
     if not page.url.startswith(server.url):
         sign_in(page, server)
     page.goto(f"{server.url}/projects/{project_id}/label{query}")

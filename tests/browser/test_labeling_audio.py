@@ -11,7 +11,6 @@ from tests.browser.labeling_helpers import (
     assert_matches,
     create_project,
     drag,
-    media_url,
     normalized,
     open_labeling,
     submit,
@@ -48,8 +47,9 @@ def sine_wav(seconds: float = 2.0, rate: int = 8000) -> bytes:
 
 
 def test_marks_a_region_in_seconds_and_transcribes_it(live_server, page):
-    url = media_url("tones.wav", sine_wav())
-    project_id, (task_id,) = create_project(live_server, AUDIO_CONFIG, [{"audio": url}])
+    project_id, (task_id,) = create_project(
+        live_server, AUDIO_CONFIG, [{"audio": "media:tones.wav"}], media={"tones.wav": sine_wav()}
+    )
     open_labeling(page, live_server, project_id)
     page.wait_for_selector(".lo-wave[data-duration]")
     box = page.locator(".lo-wave").bounding_box()

@@ -10,7 +10,6 @@ from tests.browser.labeling_helpers import (
     assert_matches,
     create_project,
     drag,
-    media_url,
     normalized,
     open_labeling,
     submit,
@@ -50,8 +49,9 @@ def at(page, x: float, y: float) -> tuple[float, float]:
 
 
 def test_draws_resizes_and_saves_shapes_in_percent(live_server, page):
-    url = media_url("scene.png", png())
-    project_id, (task_id,) = create_project(live_server, IMAGE_CONFIG, [{"image": url}])
+    project_id, (task_id,) = create_project(
+        live_server, IMAGE_CONFIG, [{"image": "media:scene.png"}], media={"scene.png": png()}
+    )
     open_labeling(page, live_server, project_id)
     page.wait_for_selector(".lo-stage svg[viewBox]")
 
@@ -150,8 +150,12 @@ def test_draws_resizes_and_saves_shapes_in_percent(live_server, page):
 
 
 def test_rotates_a_box_around_its_center(live_server, page):
-    url = media_url("square.png", png(300, 300))
-    project_id, (task_id,) = create_project(live_server, IMAGE_CONFIG, [{"image": url}])
+    project_id, (task_id,) = create_project(
+        live_server,
+        IMAGE_CONFIG,
+        [{"image": "media:square.png"}],
+        media={"square.png": png(300, 300)},
+    )
     open_labeling(page, live_server, project_id)
     page.wait_for_selector(".lo-stage svg[viewBox]")
     page.keyboard.press("1")  # hotkey of "Car"

@@ -8,7 +8,6 @@ from tests.browser.labeling_helpers import (
     assert_matches,
     create_project,
     drag,
-    media_url,
     normalized,
     open_labeling,
     submit,
@@ -36,8 +35,9 @@ def csv_series(points: int = 101) -> bytes:
 
 
 def test_marks_a_time_range_on_the_chart(live_server, page):
-    url = media_url("sensor.csv", csv_series())
-    project_id, (task_id,) = create_project(live_server, TS_CONFIG, [{"csv": url}])
+    project_id, (task_id,) = create_project(
+        live_server, TS_CONFIG, [{"csv": "media:sensor.csv"}], media={"sensor.csv": csv_series()}
+    )
     open_labeling(page, live_server, project_id)
     chart = page.locator(".lo-chart svg[data-channel=temperature]")
     chart.wait_for()

@@ -8,7 +8,6 @@ from tests.browser.labeling_helpers import (
     assert_matches,
     create_project,
     drag,
-    media_url,
     normalized,
     open_labeling,
     submit,
@@ -54,8 +53,10 @@ RECORD = """async () => {
 
 
 def test_marks_a_timeline_segment_in_frames_and_classifies_the_clip(live_server, page):
-    url = media_url("clip.webm", base64.b64decode(page.evaluate(RECORD)))
-    project_id, (task_id,) = create_project(live_server, VIDEO_CONFIG, [{"video": url}])
+    clip = base64.b64decode(page.evaluate(RECORD))
+    project_id, (task_id,) = create_project(
+        live_server, VIDEO_CONFIG, [{"video": "media:clip.webm"}], media={"clip.webm": clip}
+    )
     open_labeling(page, live_server, project_id)
     timeline = page.locator(".lo-timeline[data-frames]")
     timeline.wait_for()
@@ -102,8 +103,10 @@ BOXES_CONFIG = """
 
 
 def test_tracks_a_box_over_keyframes(live_server, page):
-    url = media_url("track.webm", base64.b64decode(page.evaluate(RECORD)))
-    project_id, (task_id,) = create_project(live_server, BOXES_CONFIG, [{"video": url}])
+    clip = base64.b64decode(page.evaluate(RECORD))
+    project_id, (task_id,) = create_project(
+        live_server, BOXES_CONFIG, [{"video": "media:track.webm"}], media={"track.webm": clip}
+    )
     open_labeling(page, live_server, project_id)
     timeline = page.locator(".lo-timeline[data-frames]")
     timeline.wait_for()

@@ -5,7 +5,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -19,16 +18,6 @@ HTML_CONFIG = """<View>
   <HyperText name="html" value="$html"/>
   <Choices name="kind" toName="html"><Choice value="Spam"/><Choice value="Ham"/></Choices>
 </View>"""
-
-
-@pytest.fixture
-def labeling_app(app: Flask) -> Flask:
-    """The app with the labeling pages (registered here until the factory does it)."""
-    from labelops.web.annotate.views import bp
-
-    if "annotate" not in app.blueprints:
-        app.register_blueprint(bp)
-    return app
 
 
 def _seed(app: Flask, data: dict[str, Any] | None = None, **project_fields: Any) -> dict[str, Any]:
@@ -47,9 +36,9 @@ def _payload(html: str) -> dict[str, Any]:
 
 
 def test_embeds_the_next_task_and_the_interface_description(
-    labeling_app: Flask, client: FlaskClient, auth: AuthActions
+    app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
-    ids = _seed(labeling_app)
+    ids = _seed(app)
     auth.login("admin@example.com", "password123")
     response = client.get(f"/projects/{ids['project']}/label")
     assert response.status_code == 200
@@ -62,10 +51,10 @@ def test_embeds_the_next_task_and_the_interface_description(
 
 
 def test_sanitizes_hypertext_before_it_reaches_the_browser(
-    labeling_app: Flask, client: FlaskClient, auth: AuthActions
+    app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
     dirty = '<p onclick="steal()">Hi<script>steal()</script></p><a href="javascript:x()">x</a>'
-    ids = _seed(labeling_app, {"html": dirty}, label_config=HTML_CONFIG)
+    ids = _seed(app, {"html": dirty}, label_config=HTML_CONFIG)
     auth.login("admin@example.com", "password123")
     html = _payload(client.get(f"/projects/{ids['project']}/label").get_data(as_text=True))
     cleaned = html["task"]["data"]["html"]
@@ -74,10 +63,10 @@ def test_sanitizes_hypertext_before_it_reaches_the_browser(
 
 
 def test_shows_the_end_screen_when_no_task_is_left(
-    labeling_app: Flask, client: FlaskClient, auth: AuthActions
+    app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
-    ids = _seed(labeling_app)
-    with labeling_app.app_context():
+    ids = _seed(app)
+    with app.app_context():
         from labelops.db.models import TaskRow
 
         for task_id in ids["tasks"]:
@@ -97,10 +86,10 @@ def test_shows_the_end_screen_when_no_task_is_left(
 
 
 def test_opens_a_given_task_with_the_users_own_annotation(
-    labeling_app: Flask, client: FlaskClient, auth: AuthActions
+    app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
-    ids = _seed(labeling_app)
-    with labeling_app.app_context():
+    ids = _seed(app)
+    with app.app_context():
         from labelops.db.models import TaskRow
 
         task = db.session.get_one(TaskRow, ids["tasks"][1])
@@ -122,10 +111,10 @@ def test_opens_a_given_task_with_the_users_own_annotation(
 
 
 def test_hides_projects_from_non_members_and_needs_sign_in(
-    labeling_app: Flask, client: FlaskClient, auth: AuthActions
+    app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
-    ids = _seed(labeling_app)
-    with labeling_app.app_context():
+    ids = _seed(app)
+    with app.app_context():
         make_user(db.session, "out@example.com")
         member = make_user(db.session, "ann@example.com")
         from labelops.db.models import ProjectRow
@@ -143,13 +132,13 @@ def test_hides_projects_from_non_members_and_needs_sign_in(
 
 
 def test_names_tags_the_view_cannot_show(
-    labeling_app: Flask, client: FlaskClient, auth: AuthActions
+    app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
     config = """<View>
       <Image name="image" value="$image"/>
       <BrushLabels name="mask" toName="image"><Label value="Sky"/></BrushLabels>
     </View>"""
-    ids = _seed(labeling_app, {"image": "https://example.com/a.png"}, label_config=config)
+    ids = _seed(app, {"image": "https://example.com/a.png"}, label_config=config)
     auth.login("admin@example.com", "password123")
     response = client.get(f"/projects/{ids['project']}/label")
     assert _payload(response.get_data(as_text=True))["unsupported"] == ["BrushLabels"]
