@@ -165,7 +165,8 @@ def import_command(
                 total += report.num_tasks
                 click.echo(
                     f"{path}: {report.num_tasks} tasks, {report.num_annotations} annotations, "
-                    f"{report.num_predictions} predictions, {report.num_duplicates} duplicates skipped"
+                    f"{report.num_predictions} predictions, "
+                    f"{report.num_duplicates} duplicates skipped"
                 )
             session.commit()
         except (TaskImportError, UnknownFormatError, NotFoundError) as exc:
@@ -232,6 +233,8 @@ def up(
     click.echo(f"labelops web app: http://{host}:{port}/  (data in {settings.home})")
     if admin_password:
         click.echo(f"admin login: {ADMIN_EMAIL} / {admin_password}")
+    # SIGTERM ends the server like Ctrl+C does, so the Dagster process group is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         app.run(host=host, port=port, debug=False, use_reloader=False)
     finally:
@@ -288,6 +291,7 @@ def _start_dagster(settings: Settings, host: str, port: int) -> "subprocess.Pope
             str(port),
         ],
         env=env,
+        cwd=settings.dagster_home,
         start_new_session=True,
     )
     click.echo(f"Dagster UI: http://{host}:{port}/")

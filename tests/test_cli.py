@@ -124,9 +124,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_up_serves_the_demo_project_on_embedded_defaults(tmp_path: Path) -> None:
-    port = _free_port()
+def _start_up(home: Path, *args: str) -> tuple[subprocess.Popen, str, list[str]]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -134,50 +132,81 @@ def test_up_serves_the_demo_project_on_embedded_defaults(tmp_path: Path) -> None
     }
     env["LABELOPS_ADMIN_PASSWORD"] = "demo-password"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "labelops.cli",
-            "--home",
-            str(tmp_path / "home"),
-            "up",
-            "--no-dagster",
-            "--port",
-            str(port),
-        ],
+        [sys.executable, "-m", "labelops.cli", "--home", str(home), "up", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
+    token, lines = "", []
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if line.startswith("admin API token:"):
+            token = line.split(":", 1)[1].strip()
+        if "web app:" in line:
+            break
+        assert process.poll() is None, "".join(lines)
+    assert token, "".join(lines)
+    return process, token, lines
+
+
+def _get(url: str, **kwargs) -> requests.Response:
+    for _ in range(300):
+        try:
+            return requests.get(url, timeout=5, **kwargs)
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answered at {url}")
+
+
+@pytest.mark.slow
+def test_up_serves_the_demo_project_on_embedded_defaults(tmp_path: Path) -> None:
+    port = _free_port()
+    process, token, _ = _start_up(tmp_path / "home", "--no-dagster", "--port", str(port))
     try:
-        token = None
-        deadline = time.time() + 60
-        lines = []
-        while time.time() < deadline:
-            line = process.stdout.readline()
-            lines.append(line)
-            if line.startswith("admin API token:"):
-                token = line.split(":", 1)[1].strip()
-            if "web app:" in line:
-                break
-            assert process.poll() is None, "".join(lines)
-        assert token, "".join(lines)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                page = requests.get(f"{base}/auth/login", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+        page = _get(f"{base}/auth/login")
         assert page.status_code == 200 and "Sign in" in page.text
-        projects = requests.get(
-            f"{base}/api/projects", headers={"Authorization": f"Token {token}"}, timeout=5
-        ).json()
+        projects = _get(f"{base}/api/projects", headers={"Authorization": f"Token {token}"}).json()
         demo = projects["results"][0]
         assert demo["title"] == "Demo: product review sentiment" and demo["task_number"] == 50
         assert (tmp_path / "home" / "labelops.db").exists()
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_up_starts_the_dagster_ui_with_the_pipeline_and_stops_it(tmp_path: Path) -> None:
+    port, dagster_port = _free_port(), _free_port()
+    process, _, _ = _start_up(
+        tmp_path / "home", "--port", str(port), "--dagster-port", str(dagster_port)
+    )
+    try:
+        query = (
+            "{ repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } } } } }"
+        )
+        jobs: set[str] = set()
+        deadline = time.time() + 90
+        while time.time() < deadline and "labeling_loop_job" not in jobs:
+            try:
+                answer = requests.post(
+                    f"http://127.0.0.1:{dagster_port}/graphql", json={"query": query}, timeout=5
+                ).json()
+                nodes = answer["data"]["repositoriesOrError"].get("nodes", [])
+                jobs = {job["name"] for node in nodes for job in node["jobs"]}
+            except (requests.ConnectionError, KeyError, TypeError, ValueError):
+                time.sleep(0.5)
+        assert {"ingest_job", "labeling_loop_job"} <= jobs
+        assert (tmp_path / "home" / "dagster").is_dir()
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    time.sleep(2)
+    survivors = subprocess.run(
+        ["pgrep", "-f", f"dagster.*{dagster_port}"], capture_output=True, text=True
+    ).stdout
+    assert survivors.strip() == "", "the Dagster process group outlived labelops up"
