@@ -58,6 +58,10 @@ def test_fills_every_classification_control_with_hotkeys_and_undo(live_server, p
     issues = page.locator("[data-control=issues]")
     assert not issues.is_visible()
 
+    with page.expect_response("**/annotations") as response:
+        page.keyboard.press("Control+Enter")  # "sentiment" is required: the server says so
+    assert response.value.status == 422
+    assert "required control 'sentiment' has no result" in page.inner_text("#lo-error")
     page.keyboard.press("2")  # generated hotkey of "Negative"
     assert page.is_checked("[data-control=sentiment] input[value=Negative]")
     assert issues.is_visible()

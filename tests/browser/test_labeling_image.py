@@ -149,33 +149,70 @@ def test_draws_resizes_and_saves_shapes_in_percent(live_server, page):
     assert_matches(normalized(annotation["result"]), expected)
 
 
-def test_rotates_a_box_around_its_center(live_server, page):
+PER_REGION_CONFIG = """
+<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image"><Label value="Car"/></RectangleLabels>
+  <View visibleWhen="region-selected">
+    <Choices name="state" toName="image" perRegion="true" showInline="true">
+      <Choice value="Parked"/><Choice value="Moving"/>
+    </Choices>
+    <TextArea name="plate" toName="image" perRegion="true" placeholder="Plate"/>
+  </View>
+</View>
+"""
+
+
+def test_rotates_a_box_and_describes_it_per_region(live_server, page):
     project_id, (task_id,) = create_project(
         live_server,
-        IMAGE_CONFIG,
+        PER_REGION_CONFIG,
         [{"image": "media:square.png"}],
         media={"square.png": png(300, 300)},
     )
     open_labeling(page, live_server, project_id)
     page.wait_for_selector(".lo-stage svg[viewBox]")
+    assert not page.locator("[data-control=state]").is_visible()
     page.keyboard.press("1")  # hotkey of "Car"
     drag(page, at(page, 40, 40), at(page, 60, 60))
     page.mouse.click(*at(page, 50, 50))
     handle = page.locator("[data-handle=rotate]").bounding_box()
     start = (handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
     drag(page, start, at(page, 90, 50))  # drag the top handle to the right: 90 degrees
+    page.check("[data-control=state] input[value=Parked]")
+    page.fill("[data-control=plate] textarea", "B-LO 42")
+    page.keyboard.press("Enter")
+    screenshot(page, "labeling-image-per-region")
     submit(page)
-    (annotation,) = annotations(live_server, task_id)
-    value = annotation["result"][0]["value"]
+
     # Rotated about its center (50%, 50%), the top-left corner moves to the top-right.
-    assert_matches(
-        value,
+    box = {"x": 60.0, "y": 40.0, "width": 20.0, "height": 20.0, "rotation": 90.0}
+    size = {"original_width": 300, "original_height": 300, "image_rotation": 0}
+    expected = [
         {
-            "x": 60.0,
-            "y": 40.0,
-            "width": 20.0,
-            "height": 20.0,
-            "rotation": 90.0,
-            "rectanglelabels": ["Car"],
+            "id": "r1",
+            "from_name": "box",
+            "to_name": "image",
+            "type": "rectanglelabels",
+            "value": {**box, "rectanglelabels": ["Car"]},
+            **size,
         },
-    )
+        {
+            "id": "r1",
+            "from_name": "state",
+            "to_name": "image",
+            "type": "choices",
+            "value": {**box, "choices": ["Parked"]},
+            **size,
+        },
+        {
+            "id": "r1",
+            "from_name": "plate",
+            "to_name": "image",
+            "type": "textarea",
+            "value": {**box, "text": ["B-LO 42"]},
+            **size,
+        },
+    ]
+    (annotation,) = annotations(live_server, task_id)
+    assert_matches(normalized(annotation["result"]), expected)

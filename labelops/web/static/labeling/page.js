@@ -6,10 +6,11 @@ const container = document.getElementById("lo-interface");
 const errorBox = document.getElementById("lo-error");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const shownAt = performance.now();
+let visitStart = shownAt;
 let busy = false;
 
-function leadTime() {
-  return Math.round((performance.now() - shownAt) / 10) / 100;
+function leadTime(from = visitStart) {
+  return Math.round((performance.now() - from) / 10) / 100;
 }
 
 function showError(message) {
@@ -42,11 +43,14 @@ async function save(wasCancelled) {
   showError("");
   document.body.classList.add("lo-saving");
   const result = wasCancelled ? [] : controller.result();
-  const body = { result, lead_time: leadTime(), was_cancelled: wasCancelled };
+  // An update adds this visit's time to the time already spent on the annotation.
+  const spent = payload.annotation ? (payload.annotation.lead_time || 0) + leadTime() : leadTime();
+  const body = { result, lead_time: Math.round(spent * 100) / 100, was_cancelled: wasCancelled };
   try {
     if (payload.annotation) {
       const updated = await send("PATCH", `/api/annotations/${payload.annotation.id}`, body);
       payload.annotation = updated;
+      visitStart = performance.now();
       document.getElementById("lo-submit").textContent = "Update";
       flash("Saved.");
     } else {
@@ -93,6 +97,6 @@ document.getElementById("lo-redo").addEventListener("click", () => controller.re
 
 const timer = document.getElementById("lo-timer");
 setInterval(() => {
-  const seconds = Math.floor(leadTime());
+  const seconds = Math.floor(leadTime(shownAt));
   timer.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }, 1000);

@@ -34,6 +34,7 @@ function unsupported(tag, why = "is not supported by the labeling view yet") {
 
 export async function renderInterface(container, description, taskData, options = {}) {
   const store = new Store(description);
+  store.onRefuse = (message) => ctx.notify(message);
   const redraws = [];
   const hotkeys = new Hotkeys();
   const notice = h("div", { class: "lo-notice", role: "status", "aria-live": "polite" });

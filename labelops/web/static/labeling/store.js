@@ -113,7 +113,29 @@ export class Store {
     this.emit();
   }
 
+  // How many more times a label may be used (maxUsages on the label or its control).
+  usesLeft(controlName, label) {
+    const control = this.control(controlName);
+    const walk = (items) => {
+      for (const item of items || []) {
+        if (item.value === label) return item;
+        const found = walk(item.children);
+        if (found) return found;
+      }
+      return null;
+    };
+    const item = control && walk(control.labels);
+    const limit = (item && item.max_usages) || (control && control.max_usages);
+    if (!limit) return Infinity;
+    return limit - this.regions.filter((r) => r.control === controlName && r.labels.includes(label)).length;
+  }
+
   addRegion(region) {
+    const spent = (region.labels || []).find((label) => this.usesLeft(region.control, label) <= 0);
+    if (spent) {
+      if (this.onRefuse) this.onRefuse(`“${spent}” is already used as often as this project allows.`);
+      return null;
+    }
     const full = { id: regionId(), labels: [], perRegion: {}, extra: {}, ...region };
     this.change(() => { this.regions.push(full); });
     return full;
