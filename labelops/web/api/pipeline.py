@@ -1,0 +1,208 @@
+"""REST endpoints of the pipeline: launch Dagster runs, follow them, storages, agreement, datasets.
+
+JSON shapes (all under ``/api/projects/<id>``; token or session auth, JSON errors):
+
+- ``POST /pipeline/<action>``, action in ``sync-storage | preannotate | agreement |
+  export-dataset`` (managers) -> 202 with a run (below). A launch that fails is 202 too, with
+  ``status: "failed"`` and the reason in ``error``.
+- ``GET /pipeline/runs`` -> ``{"results": [run, ...]}``, newest first, statuses refreshed. A run is
+  ``{"id", "project", "job_name", "run_id", "status": "queued|running|succeeded|failed",
+  "error", "launched_by", "created_at", "updated_at", "dagster_url"}`` where ``dagster_url`` is
+  ``<Dagster UI>/runs/<run_id>``.
+- ``GET /storages`` -> ``{"results": [storage, ...]}``; ``POST /storages`` with ``{"kind":
+  "s3|local", "bucket", "prefix", "file_pattern", "region", "endpoint_url",
+  "access_key_id_env", "secret" | "secret_env"}`` -> 201 storage; ``DELETE /storages/<sid>`` ->
+  204. A storage is ``{"id", "project", "kind", "bucket", "prefix", "file_pattern", "region",
+  "endpoint_url", "access_key_id_env", "secret_source": "encrypted|env|none", "secret_env",
+  "created_at"}``; the secret itself is never returned.
+- ``GET /agreement`` -> ``{"id", "project", "created_at", "report"}`` where ``report`` is the
+  agreement report (``num_tasks``, ``controls`` with pairs, Fleiss' kappa, Krippendorff's alpha,
+  per-task, per-label and per-annotator figures, ``contradictory_ground_truth``); 404 before the
+  first computation.
+- ``GET /datasets`` -> ``{"results": [{"id", "project", "version", "uri", "num_tasks",
+  "details", "created_at"}, ...]}``, newest first.
+"""
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify
+
+from labelops.db.models import DatasetVersionRow, PipelineRunRow, StorageConnectionRow
+from labelops.domain.permissions import can_manage, can_view
+from labelops.resources.run_launcher import launcher_for
+from labelops.services import pipeline as pipeline_service
+from labelops.services import pipeline_runs as run_service
+from labelops.services import pipeline_storage as storage_service
+from labelops.services.errors import NotFoundError
+from labelops.settings import Settings
+from labelops.web.api.auth import api_login_required, project_for
+from labelops.web.api.params import json_body
+from labelops.web.extensions import db
+
+bp = Blueprint("api_pipeline", __name__, url_prefix="/api")
+_STORAGE_FIELDS = (
+    "kind",
+    "bucket",
+    "prefix",
+    "file_pattern",
+    "region",
+    "endpoint_url",
+    "access_key_id_env",
+    "secret",
+    "secret_env",
+)
+
+
+def _settings() -> Settings:
+    return current_app.config["LABELOPS_SETTINGS"]
+
+
+def _ui_url() -> str:
+    return str(current_app.config.get("DAGSTER_UI_URL") or _settings().dagster_ui_url).rstrip("/")
+
+
+def _launcher() -> run_service.RunLauncher:
+    return launcher_for(_ui_url(), _settings().dagster_home)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def run_json(row: PipelineRunRow) -> dict[str, Any]:
+    """Returns a pipeline run as the API shows it."""
+    return {
+        "id": row.id,
+        "project": row.project_id,
+        "job_name": row.job_name,
+        "run_id": row.run_id,
+        "status": row.status,
+        "error": row.error,
+        "launched_by": row.launched_by_id,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+        "dagster_url": f"{_ui_url()}/runs/{row.run_id}" if row.run_id else None,
+    }
+
+
+def storage_json(row: StorageConnectionRow) -> dict[str, Any]:
+    """Returns a storage connection without its secret."""
+    stored = row.secret_encrypted
+    source = "encrypted" if stored.startswith("fernet:") else "env" if stored else "none"
+    return {
+        "id": row.id,
+        "project": row.project_id,
+        "kind": row.kind,
+        "bucket": row.bucket,
+        "prefix": row.prefix,
+        "file_pattern": row.file_pattern,
+        "region": row.region,
+        "endpoint_url": row.endpoint_url,
+        "access_key_id_env": row.access_key_id_env,
+        "secret_source": source,
+        "secret_env": stored[4:] if source == "env" else None,
+        "created_at": _iso(row.created_at),
+    }
+
+
+def dataset_json(row: DatasetVersionRow) -> dict[str, Any]:
+    """Returns a dataset version as the API shows it."""
+    return {
+        "id": row.id,
+        "project": row.project_id,
+        "version": row.version,
+        "uri": row.uri,
+        "num_tasks": row.num_tasks,
+        "details": row.details,
+        "created_at": _iso(row.created_at),
+    }
+
+
+@bp.post("/projects/<int:project_id>/pipeline/<action>")
+@api_login_required
+def launch(project_id: int, action: str) -> Any:
+    """Launches the Dagster job of an action for the project's partition (202 with the run)."""
+    project = project_for(project_id, can_manage, "run the pipeline")
+    run_service.job_for_action(action)
+    row = run_service.launch_action(
+        db.session, project, action, launcher=_launcher(), launched_by_id=g.user.id
+    )
+    db.session.commit()
+    return jsonify(run_json(row)), 202
+
+
+@bp.get("/projects/<int:project_id>/pipeline/runs")
+@api_login_required
+def list_runs(project_id: int) -> Any:
+    """Lists the project's pipeline runs with their refreshed status."""
+    project = project_for(project_id, can_view, "view pipeline runs")
+    runs = run_service.list_runs(db.session, project.id)
+    if any(r.status not in run_service.FINISHED for r in runs):
+        runs = run_service.refresh_runs(db.session, runs, _launcher())
+        db.session.commit()
+    return jsonify({"results": [run_json(r) for r in runs]})
+
+
+@bp.get("/projects/<int:project_id>/storages")
+@api_login_required
+def list_storages(project_id: int) -> Any:
+    """Lists the project's storage connections (never their secrets)."""
+    project = project_for(project_id, can_manage, "view storages")
+    rows = storage_service.list_storages(db.session, project.id)
+    return jsonify({"results": [storage_json(r) for r in rows]})
+
+
+@bp.post("/projects/<int:project_id>/storages")
+@api_login_required
+def create_storage(project_id: int) -> Any:
+    """Adds a storage connection; a secret is encrypted before it is stored."""
+    project = project_for(project_id, can_manage, "add storages")
+    body = json_body(dict)
+    unknown = set(body) - set(_STORAGE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown storage field(s): {', '.join(sorted(unknown))}")
+    for name, value in body.items():
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"storage field {name!r} must be a string")
+    row = storage_service.create_storage(db.session, project, **body)
+    db.session.commit()
+    return jsonify(storage_json(row)), 201
+
+
+@bp.delete("/projects/<int:project_id>/storages/<int:storage_id>")
+@api_login_required
+def delete_storage(project_id: int, storage_id: int) -> Any:
+    """Deletes a storage connection (its imported tasks stay)."""
+    project = project_for(project_id, can_manage, "delete storages")
+    storage_service.delete_storage(
+        db.session, storage_service.get_storage(db.session, project.id, storage_id)
+    )
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/projects/<int:project_id>/agreement")
+@api_login_required
+def latest_agreement(project_id: int) -> Any:
+    """Returns the project's latest agreement report."""
+    project = project_for(project_id, can_view, "view agreement")
+    row = pipeline_service.latest_agreement_report(db.session, project.id)
+    if row is None:
+        raise NotFoundError(f"project {project.id} has no agreement report yet")
+    return jsonify(
+        {
+            "id": row.id,
+            "project": row.project_id,
+            "created_at": _iso(row.created_at),
+            "report": row.report,
+        }
+    )
+
+
+@bp.get("/projects/<int:project_id>/datasets")
+@api_login_required
+def list_datasets(project_id: int) -> Any:
+    """Lists the project's dataset versions, newest first."""
+    project = project_for(project_id, can_view, "view datasets")
+    rows = pipeline_service.list_dataset_versions(db.session, project.id)
+    return jsonify({"results": [dataset_json(r) for r in rows], "count": len(rows)})

@@ -1,0 +1,130 @@
+import random
+from datetime import datetime
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy.orm import Session
+
+from labelops.db.models import TaskRow
+from labelops.services.annotations import create_annotation, create_predictions
+from labelops.services.errors import NotFoundError
+from labelops.services.pipeline import (
+    annotation_fingerprints,
+    compute_queue_priorities,
+    consensus_rows,
+    content_version,
+    fingerprint_version,
+    list_dataset_versions,
+    record_dataset_version,
+    write_priorities,
+)
+from labelops.services.pipeline_runs import job_for_action
+from labelops.services.pipeline_storage import (
+    SECRET_KEY_ENV,
+    create_storage,
+    storage_credentials,
+)
+from tests.factories import choice_result, make_project, make_tasks, make_user
+
+NOW = datetime(2026, 1, 1)
+
+
+def test_secret_round_trips_through_encryption_and_env_references(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv(SECRET_KEY_ENV, key)
+    project = make_project(session)
+
+    encrypted = create_storage(session, project, secret="s3cr3t", access_key_id_env="MY_KEY_ID")
+    referenced = create_storage(session, project, secret_env="MY_SECRET")
+
+    env = {SECRET_KEY_ENV: key, "MY_KEY_ID": "AKIA1", "MY_SECRET": "from-env"}
+    assert "s3cr3t" not in encrypted.secret_encrypted
+    assert storage_credentials(encrypted, env) == ("AKIA1", "s3cr3t")
+    assert storage_credentials(referenced, env) == ("", "from-env")
+    other_key = {SECRET_KEY_ENV: Fernet.generate_key().decode(), "MY_KEY_ID": "x"}
+    with pytest.raises(ValueError, match="does not decrypt"):
+        storage_credentials(encrypted, other_key)
+
+
+def test_a_secret_without_an_encryption_key_is_refused(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
+    project = make_project(session)
+    with pytest.raises(ValueError, match=SECRET_KEY_ENV):
+        create_storage(session, project, secret="plain")
+
+
+def test_annotation_fingerprint_changes_with_annotations(session: Session) -> None:
+    project = make_project(session)
+    task = make_tasks(session, project, n=1)[0]
+    before = fingerprint_version(*annotation_fingerprints(session)[project.id])
+    create_annotation(
+        session, task, user_id=make_user(session).id, result=choice_result("Positive"), now=NOW
+    )
+    after = fingerprint_version(*annotation_fingerprints(session)[project.id])
+    assert before != after
+
+
+def test_dataset_version_is_the_content_hash_and_is_recorded_once(session: Session) -> None:
+    project = make_project(session)
+    task = make_tasks(session, project, n=1)[0]
+    create_annotation(
+        session, task, user_id=make_user(session).id, result=choice_result("Negative"), now=NOW
+    )
+
+    rows = consensus_rows(session, project)
+    version = content_version(rows)
+    for _ in range(2):
+        record_dataset_version(
+            session, project.id, version=version, uri="s3://b/k", num_tasks=1, details={}
+        )
+
+    assert [r["label"] for r in rows] == ["Negative"]
+    assert content_version(consensus_rows(session, project)) == version
+    assert [v.version for v in list_dataset_versions(session, project.id)] == [version]
+
+
+def test_uncertainty_queue_puts_unpredicted_tasks_first_then_least_confident(
+    session: Session,
+) -> None:
+    project = make_project(session, model_version="m/v1")
+    tasks = make_tasks(session, project, n=3)
+    create_predictions(
+        session,
+        project,
+        [
+            {
+                "task": tasks[0].id,
+                "result": choice_result("Positive"),
+                "score": 0.9,
+                "probabilities": {"Positive": 0.9, "Negative": 0.1},
+            },
+            {
+                "task": tasks[1].id,
+                "result": choice_result("Positive"),
+                "score": 0.6,
+                "probabilities": {"Positive": 0.6, "Negative": 0.4},
+            },
+        ],
+        now=NOW,
+    )
+
+    priorities, scored = compute_queue_priorities(
+        session, project, "least_confidence", random.Random(0)
+    )
+    write_priorities(session, priorities)
+
+    assert scored == 2
+    assert priorities[tasks[0].id] == pytest.approx(0.1)
+    assert priorities[tasks[1].id] == pytest.approx(0.4)
+    assert priorities[tasks[2].id] > priorities[tasks[1].id]
+    assert session.get_one(TaskRow, tasks[1].id).priority == pytest.approx(0.4)
+
+
+def test_unknown_pipeline_action_names_the_known_ones() -> None:
+    assert job_for_action("export-dataset") == "dataset_job"
+    with pytest.raises(NotFoundError, match="sync-storage, preannotate, agreement, export-dataset"):
+        job_for_action("train")
