@@ -2,6 +2,7 @@
 // HyperTextLabels spans stored as Label Studio does: element xpaths in start/end plus
 // startOffset/endOffset (code points into each element's text).
 import { codePointOffset, h, pointAt, resolveValue, textOffsetIn, utf16Offset } from "./dom.js";
+import { drawRelations } from "./relations.js";
 
 const LABEL_TAGS = ["HyperTextLabels", "Labels"];
 const DROP = "script,style,iframe,object,embed,link,meta,base,form,frame,frameset,template";
@@ -106,6 +107,7 @@ export function mountHyperText(ctx, node, obj) {
       const spans = el.querySelectorAll(`[data-region="${region.id}"]`);
       if (spans.length) { spans[spans.length - 1].classList.add("span-end"); spans[spans.length - 1].dataset.label = region.labels.join(", "); }
     }
+    drawRelations(ctx, el, obj.name);
   };
   ctx.onRedraw(redraw);
 

@@ -2,6 +2,7 @@
 // whole utterance by clicking its author. Stored as Label Studio does: start/end are utterance
 // indexes (strings), startOffset/endOffset code points into those utterances.
 import { attr, codePointOffset, h, resolveValue, textOffsetIn, utf16Offset } from "./dom.js";
+import { drawRelations } from "./relations.js";
 import { paintSpans } from "./text.js";
 
 const LABEL_TAGS = ["ParagraphLabels", "Labels"];
@@ -40,6 +41,8 @@ export function mountParagraphs(ctx, node, obj) {
       }
       paintSpans(ctx, row, texts[k], spans);
     });
+    el.querySelector(":scope > .lo-relations")?.remove();
+    drawRelations(ctx, el, obj.name);
   };
   ctx.onRedraw(redraw);
 

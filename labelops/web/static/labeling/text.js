@@ -1,6 +1,7 @@
 // Text: Labels spans chosen with the mouse, stored as code-point offsets (as Python counts them),
 // so emoji and other astral characters give the same start/end as the server's str slicing.
 import { attr, codePointOffset, h, resolveValue, textOffsetIn, utf16Offset } from "./dom.js";
+import { drawRelations } from "./relations.js";
 
 const SPAN_TAGS = ["Labels"];
 
@@ -72,6 +73,7 @@ export function mountText(ctx, node, obj) {
     const spans = ctx.store.regionsOf(obj.name).filter((r) => typeof r.value.start === "number")
       .map((region) => ({ region, start: utf16Offset(text, region.value.start), end: utf16Offset(text, region.value.end) }));
     paintSpans(ctx, el, text, spans);
+    drawRelations(ctx, el, obj.name);
   };
   ctx.onRedraw(redraw);
 
