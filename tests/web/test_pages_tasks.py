@@ -218,3 +218,37 @@ def test_dashboard_draws_progress_throughput_labels_and_agreement(
     body = client.get(url).get_data(as_text=True)
     assert '"kappa": 0.71' in body
     assert "No agreement report yet" not in body
+
+
+def test_annotator_sees_instructions_and_no_manager_tabs(
+    app: Flask, client: FlaskClient, auth: Any, project: dict[str, Any]
+) -> None:
+    with app.app_context():
+        current = get_project(db.session, project["id"])
+        current.expert_instruction = "Irony counts as <b>negative</b>."
+        db.session.commit()
+    auth.logout()
+    auth.login("ann@example.com", "password123")
+    body = client.get(f"/projects/{project['id']}/data").get_data(as_text=True)
+    assert "Irony counts as &lt;b&gt;negative&lt;/b&gt;." in body
+    for tab in ("/import", "/settings", "/members", "/review"):
+        assert f'href="/projects/{project["id"]}{tab}"' not in body
+    assert "Delete selected" not in body
+    assert 'name="task"' not in body
+
+
+def test_filter_by_a_former_member_still_works(
+    app: Flask, client: FlaskClient, project: dict[str, Any]
+) -> None:
+    with app.app_context():
+        ann = get_user_by_email(db.session, "ann@example.com")
+        assert ann is not None
+        from labelops.services.projects import remove_member
+
+        remove_member(db.session, get_project(db.session, project["id"]), ann, by=None)
+        db.session.commit()
+        ann_id = ann.id
+    response = client.get(f"/projects/{project['id']}/data?annotator={ann_id}")
+    assert response.status_code == 200
+    assert row_ids(response.get_data(as_text=True)) == project["tasks"][:2]
+    assert client.get(f"/projects/{project['id']}/data?annotator=x").status_code == 400

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from flask_wtf import FlaskForm
 from wtforms import FloatField, Form, IntegerField, SelectField, StringField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from labelops.services.tasks import SORT_COLUMNS, STATES, TaskFilter
 
@@ -23,7 +23,9 @@ class TaskFilterForm(Form):
     state = SelectField(
         "State", choices=[("", "Any")] + [(s, s.replace("_", " ")) for s in STATES], default=""
     )
-    annotator = SelectField("Annotator", choices=[("", "Anyone")], default="")
+    annotator = SelectField(
+        "Annotator", choices=[("", "Anyone")], default="", validate_choice=False
+    )
     has_predictions = SelectField(
         "Predictions", choices=[("", "Any"), ("1", "With"), ("0", "Without")], default=""
     )
@@ -45,6 +47,11 @@ class TaskFilterForm(Form):
         self.annotator.choices = [("", "Anyone")] + [(str(i), email) for i, email in annotators]
         if not self.field.data and data_fields:
             self.field.data = data_fields[0]
+
+    def validate_annotator(self, field: SelectField) -> None:
+        """Any user id is accepted (former members too), as long as it is a number."""
+        if field.data and not str(field.data).isdigit():
+            raise ValidationError("choose an annotator from the list")
 
     def task_filter(self) -> TaskFilter:
         """Returns the task filter the form describes."""
