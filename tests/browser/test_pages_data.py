@@ -1,5 +1,6 @@
 """Import through the upload page and work the data manager, in the browser."""
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -87,3 +88,36 @@ def test_data_manager_filters_sorts_and_pages(page: Page, live_server: LiveServe
     expect(page.locator("[data-tasks] tbody tr").first).to_have_attribute(
         "data-task-id", str(ids[2])
     )
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
+    b"\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_uploaded_images_become_tasks_shown_from_the_media_route(
+    page: Page, live_server: LiveServer, tmp_path: Path
+) -> None:
+    config = get_template("image_classification").label_config  # type: ignore[union-attr]
+    project_id = make_project(live_server, "Pets", config)
+    files = []
+    for name in ("cat.png", "dog.png"):
+        (tmp_path / name).write_bytes(PNG)
+        files.append(str(tmp_path / name))
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/projects/{project_id}/import")
+    page.set_input_files("input[type=file]", files)
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("[data-report]")).to_contain_text("Imported 2 tasks")
+    page.get_by_role("link", name="Open the data manager").click()
+    cells = page.locator("[data-tasks] tbody td.truncate").filter(has_text=".png")
+    expect(cells).to_have_count(2)
+    expect(cells.first).to_contain_text("cat.png")
+    page.get_by_role("link", name="Details").first.click()
+    image = page.locator("dd img")
+    expect(image).to_have_attribute(
+        "src", re.compile(rf"^/projects/{project_id}/media/\w+-cat\.png$")
+    )
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 1
