@@ -18,12 +18,11 @@ from labelops.db.engine import make_engine
 from labelops.db.migrate import upgrade
 from labelops.db.models import ProjectRow, UserRow
 from labelops.domain.errors import LabelConfigError, TaskImportError, UnknownFormatError
-from labelops.domain.formats.readers import detect_format, read_rows
 from labelops.services import users as user_service
 from labelops.services.demo import ensure_demo_project
 from labelops.services.errors import ConflictError, NotFoundError
 from labelops.services.exports import export_project
-from labelops.services.imports import import_rows
+from labelops.services.imports import import_file
 from labelops.services.projects import create_project, get_project
 from labelops.settings import Settings
 
@@ -129,10 +128,29 @@ def project_create(obj: _Context, title: str, config_path: str, owner_email: str
 @click.argument("project_id", type=int)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--dedupe", is_flag=True, help="Skip tasks whose data is already in the project.")
-@click.option("--format", "fmt", default=None, help="json, jsonl, csv, tsv or parquet.")
+@click.option(
+    "--format",
+    "fmt",
+    default=None,
+    help="json, jsonl, csv, tsv, parquet, JSON_MIN, COCO, VOC, YOLO, CONLL2003 or ZIP "
+    "(default: from the file name).",
+)
+@click.option(
+    "--as",
+    "as_",
+    type=click.Choice(["annotations", "predictions"]),
+    default="annotations",
+    show_default=True,
+    help="What the results in an annotated file become.",
+)
 @click.pass_obj
 def import_command(
-    obj: _Context, project_id: int, files: tuple[str, ...], dedupe: bool, fmt: str | None
+    obj: _Context,
+    project_id: int,
+    files: tuple[str, ...],
+    dedupe: bool,
+    fmt: str | None,
+    as_: str,
 ) -> None:
     """Import task files into a project: all rows of all files, or nothing."""
     settings = obj.settings
@@ -152,12 +170,13 @@ def import_command(
                         disable=not sys.stderr.isatty(),
                     ) as bar,
                 ):
-                    report = import_rows(
+                    report = import_file(
                         session,
                         target,
-                        read_rows(source, fmt or detect_format(path), name),
-                        source=name,
-                        fmt=fmt or detect_format(path),
+                        source,
+                        source_name=name,
+                        format_name=fmt,
+                        as_=as_,  # type: ignore[arg-type]
                         created_by_id=None,
                         dedupe=dedupe,
                         progress=lambda _rows, f=source, b=bar: b.update(f.tell() - b.n),

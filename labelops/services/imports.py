@@ -10,11 +10,12 @@ row.
 import hashlib
 import io
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import orjson
 import sqlalchemy as sa
@@ -23,7 +24,9 @@ from sqlalchemy.orm import Session
 from labelops.db.engine import is_postgres
 from labelops.db.models import AnnotationRow, ImportBatchRow, PredictionRow, ProjectRow, TaskRow
 from labelops.domain.errors import AnnotationError, TaskImportError
-from labelops.domain.formats.readers import normalize_task
+from labelops.domain.formats.base import ImportTarget
+from labelops.domain.formats.readers import READERS, detect_format, normalize_task, read_rows
+from labelops.domain.formats.registry import get_import_format
 from labelops.domain.label_config import LabelConfig, parse_label_config, validate_result
 from labelops.domain.records import Annotation, Task
 from labelops.services.users import imported_annotator
@@ -142,6 +145,63 @@ def import_rows(
     )
 
 
+PLAIN_FORMATS = frozenset(READERS)
+_BY_EXTENSION = {".xml": "VOC", ".conll": "CONLL2003", ".zip": "ZIP"}
+
+
+def import_file(
+    session: Session,
+    project: ProjectRow,
+    source: BinaryIO,
+    *,
+    source_name: str,
+    format_name: str | None = None,
+    as_: ImportTarget = "annotations",
+    image_sizes: Mapping[str, tuple[int, int]] | None = None,
+    created_by_id: int | None,
+    dedupe: bool = False,
+    return_task_ids: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Returns the report of importing one file in any supported format.
+
+    Plain task files (JSON, JSONL, CSV, TSV, Parquet; the format from the extension unless named)
+    take the streaming path; Label Studio's annotated formats (JSON export, JSON_MIN, COCO, VOC,
+    YOLO, CONLL2003, ZIP of any of these) go through their importer, whose results become
+    annotations or, with ``as_="predictions"``, predictions.
+
+    Raises:
+        UnknownFormatError: The format is not known (or cannot be told from the file name).
+        TaskImportError: A row is bad; nothing of the file is written.
+    """
+    name = (format_name or "").strip()
+    if not name:
+        suffix = Path(source_name).suffix.lower()
+        name = _BY_EXTENSION.get(suffix) or detect_format(source_name)
+    common = {
+        "source": source_name,
+        "created_by_id": created_by_id,
+        "dedupe": dedupe,
+        "return_task_ids": return_task_ids,
+        "progress": progress,
+    }
+    if name.lower() in PLAIN_FORMATS and as_ == "annotations":
+        fmt = name.lower()
+        return import_rows(session, project, read_rows(source, fmt, source_name), fmt=fmt, **common)
+    importer = get_import_format("JSON" if name.lower() == "json" else name)
+    config = parse_label_config(project.label_config)
+    tasks = importer.read(source, config, source_name=source_name, as_=as_, image_sizes=image_sizes)
+    return import_tasks(
+        session,
+        project,
+        enumerate(tasks, start=1),
+        fmt=importer.name,
+        config=config,
+        check_fields=True,
+        **common,
+    )
+
+
 def import_tasks(
     session: Session,
     project: ProjectRow,
@@ -154,13 +214,31 @@ def import_tasks(
     return_task_ids: bool = False,
     progress: Callable[[int], None] | None = None,
     config: LabelConfig | None = None,
+    check_fields: bool = False,
 ) -> ImportReport:
     """Returns the report of importing Task records (numbered by source row) into the project.
 
+    Args:
+        session: The database session; the caller commits (or rolls back on error).
+        project: The project the tasks go into.
+        tasks: ``(row_number, Task)`` pairs.
+        source: The file name shown in errors and kept on the import batch.
+        fmt: The format name kept on the import batch.
+        created_by_id: Who imports.
+        dedupe: Skip tasks whose data equals an existing task's or an earlier row's.
+        return_task_ids: Keep the new task ids on the report.
+        progress: Called with the number of rows handled after each chunk.
+        config: The project's parsed config, when the caller has it.
+        check_fields: Check each task for the data fields the config needs (readers that went
+            through ``normalize_task`` have done so already).
+
     Raises:
-        TaskImportError: A task's annotation or prediction does not fit the labeling config.
+        TaskImportError: A task lacks a data field, or its annotation or prediction does not fit
+            the labeling config.
     """
     config = config or parse_label_config(project.label_config)
+    if check_fields:
+        tasks = _with_fields_checked(tasks, config.data_fields, source)
     batch = ImportBatchRow(
         project_id=project.id, source=source[:1024], format=fmt, created_by_id=created_by_id
     )
@@ -189,6 +267,21 @@ def import_tasks(
     project.num_labeled_tasks += writer.num_labeled
     session.flush()
     return report
+
+
+def _with_fields_checked(
+    tasks: Iterable[tuple[int, Task]], required: Sequence[str], source: str
+) -> Iterator[tuple[int, Task]]:
+    for row, task in tasks:
+        for name in required:
+            if name not in task.data:
+                raise TaskImportError(
+                    f"data field {name!r} required by the labeling config is missing",
+                    source=source,
+                    row=row,
+                    field=name,
+                )
+        yield row, task
 
 
 def _write_all(

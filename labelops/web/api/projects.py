@@ -1,5 +1,6 @@
 """REST endpoints under /api/projects: CRUD, validate, import, tasks, next, export, members."""
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -10,7 +11,6 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from sqlalchemy.orm import Session
 
 from labelops.domain.errors import TaskImportError, UnknownFormatError
-from labelops.domain.formats.readers import detect_format, read_rows
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate, can_manage, can_view
 from labelops.services import annotations as annotation_service
@@ -124,6 +124,11 @@ def import_tasks(project_id: int) -> Any:
     project = project_for(project_id, can_manage, "import tasks")
     dedupe = bool_arg("dedupe", False)
     return_ids = bool_arg("return_task_ids", False)
+    format_name = request.args.get("format") or request.form.get("format") or None
+    as_ = request.args.get("as") or request.form.get("as") or "annotations"
+    if as_ not in ("annotations", "predictions"):
+        raise ValueError(f"'as' must be 'annotations' or 'predictions', got {as_!r}")
+    image_sizes = _image_sizes(request.form.get("image_sizes") or request.args.get("image_sizes"))
     sources = list(_import_sources())
     if not sources:
         return error_response(400, "no tasks: send a JSON body or upload files as multipart 'file'")
@@ -136,13 +141,15 @@ def import_tasks(project_id: int) -> Any:
         "import": [],
     }
     try:
-        for name, fmt, stream in sources:
-            report = import_service.import_rows(
+        for name, stream, implied_format in sources:
+            report = import_service.import_file(
                 db.session,
                 project,
-                read_rows(stream, fmt, name),
-                source=name,
-                fmt=fmt,
+                stream,
+                source_name=name,
+                format_name=format_name or implied_format,
+                as_=as_,  # type: ignore[arg-type]
+                image_sizes=image_sizes,
                 created_by_id=g.user.id,
                 dedupe=dedupe,
                 return_task_ids=return_ids,
@@ -158,17 +165,29 @@ def import_tasks(project_id: int) -> Any:
     return jsonify(totals), 201
 
 
-def _import_sources() -> Iterator[tuple[str, str, Any]]:
+def _image_sizes(raw: str | None) -> dict[str, tuple[int, int]] | None:
+    """Returns ``{"image name": (width, height)}`` from a JSON form field (YOLO imports need it)."""
+    if not raw:
+        return None
+    try:
+        parsed = json.loads(raw)
+        return {str(k): (int(v[0]), int(v[1])) for k, v in parsed.items()}
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise ValueError(
+            'image_sizes must be a JSON object {"name.jpg": [width, height], ...}'
+        ) from exc
+
+
+def _import_sources() -> Iterator[tuple[str, Any, str | None]]:
     if request.files:
         for upload in request.files.getlist("file") or list(request.files.values()):
-            name = upload.filename or "upload"
-            yield name, detect_format(name), upload.stream
+            yield upload.filename or "upload", upload.stream, None
         return
     if request.content_length:
         body = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
         shutil.copyfileobj(request.stream, body)
         body.seek(0)
-        yield "request body", "json", body
+        yield "request body", body, "json"
 
 
 @bp.get("/<int:project_id>/tasks")
