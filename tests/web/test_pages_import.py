@@ -117,7 +117,10 @@ def test_image_upload_becomes_a_task_with_a_member_only_url(
     assert re.fullmatch(rf"/projects/{projects['image']}/media/[0-9a-f]{{12}}-cat_photo\.png", url)
     stored = list((tmp_path / "home" / "objects" / "uploads" / str(projects["image"])).iterdir())
     assert [p.read_bytes() for p in stored] == [PNG]
-    assert client.get(url).data == PNG
+    served = client.get(url)
+    assert served.data == PNG
+    assert served.headers["Content-Security-Policy"].startswith("sandbox")
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
     auth.logout()
     auth.login("annotator@example.com", "password123")
     assert client.get(url).status_code == 200

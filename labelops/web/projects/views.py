@@ -306,4 +306,10 @@ def media(project_id: int, filename: str) -> Any:
         path = media_service.media_path(_media_root(), project_id, filename)
     except NotFoundError:
         abort(404)
-    return send_file(path, conditional=True, max_age=3600)
+    response = send_file(path, conditional=True, max_age=3600)
+    # Uploaded files are data, never pages: an SVG or HTML file must not run script on our origin.
+    response.headers["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
