@@ -2,10 +2,12 @@
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from labelops.db.models import ProjectRow
+from labelops.domain.consensus import consensus_result
 from labelops.domain.formats.options import ExportOptions
 from labelops.domain.formats.registry import (
     EXPORT_FORMATS,
@@ -13,8 +15,42 @@ from labelops.domain.formats.registry import (
     get_export_format,
     supported_export_formats,
 )
-from labelops.domain.label_config import parse_label_config
+from labelops.domain.label_config import LabelConfig, parse_label_config
+from labelops.domain.records import ResultItem, Task
 from labelops.services.tasks import iter_task_records
+
+
+def export_options(
+    config: LabelConfig,
+    *,
+    annotations: str = "all",
+    include_predictions: bool = True,
+    annotators: frozenset[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ExportOptions:
+    """Returns export options; the 'consensus' policy gets the project's consensus function.
+
+    Raises:
+        ValueError: Unknown annotation policy (the message lists the valid ones).
+    """
+    consensus = None
+    if annotations == "consensus":
+        controls = {name: control.result_type for name, control in config.controls.items()}
+        order = {name: control.label_values() for name, control in config.controls.items()}
+
+        def consensus(task: Task) -> list[ResultItem] | None:
+            label = consensus_result(task, controls, label_order=order)
+            return label.result if label is not None else None
+
+    return ExportOptions(
+        annotations=annotations,  # type: ignore[arg-type]
+        include_predictions=include_predictions,
+        annotators=annotators,
+        since=since,
+        until=until,
+        consensus=consensus,
+    )
 
 
 def all_formats() -> list[ExportFormat]:

@@ -333,3 +333,49 @@ def test_export_json_min_and_csv_through_the_api(
     assert unknown.status_code == 400 and "NOPE" in unknown.json["detail"]
     unfit = client.get(f"/api/projects/{pid}/export?exportType=COCO", headers=admin)
     assert unfit.status_code == 400 and "COCO" in unfit.json["detail"]
+
+
+def test_export_options_pick_annotations_per_task(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    project = _create_project(client, admin, maximum_annotations=3)
+    pid = project["id"]
+    client.post(f"/api/projects/{pid}/import", json=[{"text": "one"}], headers=admin)
+    task_id = client.get(f"/api/tasks?project={pid}", headers=admin).json["tasks"][0]["id"]
+    votes = {"a@example.com": "Positive", "b@example.com": "Positive", "c@example.com": "Negative"}
+    ids = {}
+    for email, choice in votes.items():
+        uid, headers = user_with_token(app, email)
+        ids[email] = uid
+        client.post(
+            f"/api/projects/{pid}/members", json={"user": uid, "role": "annotator"}, headers=admin
+        )
+        result = [
+            {
+                "from_name": "sentiment",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": [choice]},
+            }
+        ]
+        created = client.post(
+            f"/api/tasks/{task_id}/annotations", json={"result": result}, headers=headers
+        )
+        assert created.status_code == 201
+
+    def export(query: str) -> list:
+        response = client.get(f"/api/projects/{pid}/export?exportType=JSON&{query}", headers=admin)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return json.loads(response.get_data())
+
+    assert len(export("annotations=all")[0]["annotations"]) == 3
+    latest = export("annotations=latest")[0]["annotations"]
+    assert [a["completed_by"] for a in latest] == [ids["c@example.com"]]
+    consensus = export("annotations=consensus")[0]["annotations"]
+    assert consensus[0]["result"][0]["value"]["choices"] == ["Positive"]
+    only_b = export(f"annotators={ids['b@example.com']}")[0]["annotations"]
+    assert [a["completed_by"] for a in only_b] == [ids["b@example.com"]]
+    assert export("since=2999-01-01T00:00:00Z&download_all_tasks=false") == []
+    assert export("include_predictions=false")[0]["predictions"] == []
+    bad = client.get(f"/api/projects/{pid}/export?annotations=best", headers=admin)
+    assert bad.status_code == 400 and "best" in bad.json["detail"]

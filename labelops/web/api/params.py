@@ -1,5 +1,6 @@
 """Parsing query arguments and JSON bodies with errors that name the parameter."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
@@ -45,6 +46,38 @@ def float_arg(name: str) -> float | None:
         return float(raw)
     except ValueError:
         raise ValueError(f"query parameter {name!r} must be a number, got {raw!r}") from None
+
+
+def datetime_arg(name: str) -> datetime | None:
+    """Returns an ISO 8601 query argument as naive UTC, or None when absent.
+
+    Raises:
+        ValueError: It is not an ISO 8601 date or time.
+    """
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"query parameter {name!r} must be an ISO 8601 time, got {raw!r}"
+        ) from None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def int_list(raw: str, name: str) -> list[int]:
+    """Returns a comma-separated list of integers.
+
+    Raises:
+        ValueError: An item is not an integer (message names the parameter).
+    """
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(
+            f"query parameter {name!r} must be comma-separated ids, got {raw!r}"
+        ) from None
 
 
 def bool_arg(name: str, default: bool) -> bool:

@@ -21,8 +21,16 @@ from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services import users as user_service
 from labelops.services.errors import NotFoundError
+from labelops.services.projects import project_config
 from labelops.web.api.auth import api_login_required, project_for
-from labelops.web.api.params import bool_arg, int_arg, json_body, task_filter_from_args
+from labelops.web.api.params import (
+    bool_arg,
+    datetime_arg,
+    int_arg,
+    int_list,
+    json_body,
+    task_filter_from_args,
+)
 from labelops.web.api.serializers import prediction_json, project_json, task_json
 from labelops.web.errors import error_response
 from labelops.web.extensions import db
@@ -247,10 +255,19 @@ def export(project_id: int) -> Any:
     project = project_for(project_id, can_manage, "export")
     fmt_name = request.args.get("exportType") or request.args.get("export_type") or "JSON"
     download_all = bool_arg("download_all_tasks", False)
+    annotators = request.args.get("annotators")
+    options = export_service.export_options(
+        project_config(project),
+        annotations=request.args.get("annotations", "all"),
+        include_predictions=bool_arg("include_predictions", True),
+        annotators=frozenset(int_list(annotators, "annotators")) if annotators else None,
+        since=datetime_arg("since"),
+        until=datetime_arg("until"),
+    )
     session = Session(db.engine)
     try:
         fmt, chunks = export_service.export_project(
-            session, project, fmt_name, download_all_tasks=download_all
+            session, project, fmt_name, download_all_tasks=download_all, options=options
         )
     except Exception:
         session.close()

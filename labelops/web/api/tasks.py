@@ -226,7 +226,10 @@ def delete_annotation(annotation_id: int) -> Any:
 @bp.post("/annotations/<int:annotation_id>/review")
 @api_login_required
 def review_annotation(annotation_id: int) -> Any:
-    """Accepts or rejects an annotation ``{"decision": "accepted"|"rejected", "comment", "result"?}``."""
+    """Accepts or rejects an annotation ``{"decision": "accepted"|"rejected", "comment"}``.
+
+    A ``result`` in the body fixes the annotation before the decision is recorded.
+    """
     annotation, _ = _annotation_and_project(annotation_id, can_review, "review")
     body = json_body(dict)
     if annotation.completed_by_id == g.user.id and not g.user.is_admin:
