@@ -98,8 +98,18 @@ def test_anonymous_visitors_are_sent_to_sign_in(app: Flask, client: FlaskClient)
 def test_unknown_project_is_not_found(app: Flask, client: FlaskClient, auth: Any) -> None:
     seed(app)
     auth.login("admin@example.com", "password123")
-    assert client.get("/projects/999/data").status_code == 404
+    missing = client.get("/projects/999/data")
+    assert missing.status_code == 404
+    assert "belongs to a project you are not a member of" in missing.get_data(as_text=True)
     assert client.get("/projects/999/settings").status_code == 404
+
+
+def test_refusal_page_explains_the_role(app: Flask, client: FlaskClient, auth: Any) -> None:
+    ids = seed(app)
+    auth.login("annotator@example.com", "password123")
+    refused = client.get(pages(ids)["settings"])
+    assert refused.status_code == 403
+    assert "Your role in this project does not allow it." in refused.get_data(as_text=True)
 
 
 def test_project_list_hides_other_projects(app: Flask, client: FlaskClient, auth: Any) -> None:

@@ -8,9 +8,10 @@ from flask_login import login_required
 
 from labelops.services import dashboard as dashboard_service
 from labelops.web.extensions import db
-from labelops.web.projects.policies import can_view, project_access
+from labelops.web.projects.policies import can_view, explain_refusals, project_access
 
 bp = Blueprint("dashboard", __name__, url_prefix="/projects")
+explain_refusals(bp)
 
 
 @bp.get("/<int:project_id>/dashboard")

@@ -7,8 +7,9 @@ page get 403.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort
+from flask import Blueprint, abort, render_template
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from labelops.db.models import ProjectRow, UserRow
 from labelops.domain import permissions
@@ -74,3 +75,14 @@ def project_access(
         can_review=can_review(user, role),
         can_manage=can_manage(user, role),
     )
+
+
+def explain_refusals(blueprint: Blueprint) -> None:
+    """Makes the blueprint answer 403 and 404 with a page that says what happened."""
+
+    def page(error: HTTPException) -> tuple[str, int]:
+        status = error.code or 500
+        return render_template("errors/refused.html", status=status), status
+
+    blueprint.register_error_handler(403, page)
+    blueprint.register_error_handler(404, page)

@@ -37,9 +37,10 @@ from labelops.web.projects.forms import (
     ProjectForm,
     RoleForm,
 )
-from labelops.web.projects.policies import can_manage, can_view, project_access
+from labelops.web.projects.policies import can_manage, can_view, explain_refusals, project_access
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
+explain_refusals(bp)
 
 
 @bp.before_request

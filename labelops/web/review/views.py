@@ -14,11 +14,12 @@ from labelops.services import reviews as review_service
 from labelops.services import tasks as task_service
 from labelops.services.errors import NotFoundError
 from labelops.web.extensions import db
-from labelops.web.projects.policies import project_access
+from labelops.web.projects.policies import explain_refusals, project_access
 from labelops.web.review.forms import ReviewForm
 from labelops.web.review.policies import can_review
 
 bp = Blueprint("review", __name__, url_prefix="/projects")
+explain_refusals(bp)
 
 
 @bp.before_request

@@ -12,11 +12,12 @@ from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.errors import NotFoundError
 from labelops.web.extensions import db
-from labelops.web.projects.policies import can_manage, can_view, project_access
+from labelops.web.projects.policies import can_manage, can_view, explain_refusals, project_access
 from labelops.web.tasks.display import register_filters
 from labelops.web.tasks.forms import DeleteTasksForm, TaskFilterForm
 
 bp = Blueprint("tasks", __name__, url_prefix="/projects")
+explain_refusals(bp)
 bp.record_once(lambda state: register_filters(state.app))
 
 
