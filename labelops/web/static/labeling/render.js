@@ -128,6 +128,11 @@ export async function renderInterface(container, description, taskData, options 
   const side = h("aside", { class: "lo-side", "aria-label": "Regions" });
   root.append(main, side, notice);
   container.replaceChildren(root);
+  // Narrow hosts (the config editor's preview, review panes) get the region list below.
+  const fit = () => root.classList.toggle("lo-narrow", root.clientWidth > 0 && root.clientWidth < 760);
+  const resizer = typeof ResizeObserver === "function" ? new ResizeObserver(fit) : null;
+  if (resizer) resizer.observe(root);
+  fit();
 
   await renderNode(description.layout, main);
   mountSidebar(ctx, side);
@@ -165,7 +170,7 @@ export async function renderInterface(container, description, taskData, options 
     },
     undo: () => store.undo(),
     redo: () => store.redo(),
-    destroy: () => { hotkeys.detach(); container.replaceChildren(); },
+    destroy: () => { hotkeys.detach(); if (resizer) resizer.disconnect(); container.replaceChildren(); },
   };
 }
 
@@ -226,7 +231,7 @@ function mountSidebar(ctx, side) {
   ctx.onRedraw(() => {
     linkHint.hidden = !store.linkFrom;
     if (!store.regions.length) {
-      regionList.replaceChildren(h("li", { class: "lo-empty" }, "No regions yet: pick a label, then mark the data."));
+      regionList.replaceChildren(h("li", { class: "lo-empty" }, ctx.readOnly ? "No regions." : "No regions yet: pick a label, then mark the data."));
     } else {
       regionList.replaceChildren(...store.regions.map((region, i) => {
         const actions = ctx.objectActions[region.to] ? ctx.objectActions[region.to](region) : [];
