@@ -39,6 +39,15 @@ def test_labels_spans_with_code_point_offsets_and_links_them(live_server, page):
     select_text(page, ".lo-text", *utf16_index(TEXT, "Berlin"))
     assert page.locator(".lo-region").count() == 3
 
+    select_text(page, ".lo-text", *utf16_index(TEXT, "today"))  # a mistake: delete it
+    page.locator(".lo-region").nth(3).click()
+    page.keyboard.press("Delete")
+    assert page.locator(".lo-region").count() == 3
+    page.keyboard.press("Control+z")
+    assert page.locator(".lo-region").count() == 4
+    page.keyboard.press("Control+Shift+z")
+    assert page.locator(".lo-region").count() == 3
+
     page.locator(".lo-region").nth(0).get_by_role("button", name="Create relation").click()
     page.locator(".lo-region").nth(1).click()
     page.select_option(".lo-relation select", "lives_in")

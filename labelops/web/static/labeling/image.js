@@ -26,7 +26,8 @@ function loadImage(img) {
 
 export async function mountImage(ctx, node, obj) {
   const { store } = ctx;
-  const src = resolveValue(obj.value, ctx.data);
+  const value = resolveValue(obj.value, ctx.data);
+  const src = Array.isArray(value) ? value[0] : value;
   const img = h("img", { src, alt: attr(obj.attrs, "name", "image"), draggable: "false" });
   const svg = s("svg", { preserveAspectRatio: "none", role: "application", "aria-label": "Image annotation area" });
   const canvas = h("div", { class: "lo-canvas" }, img, svg);
@@ -59,6 +60,10 @@ export async function mountImage(ctx, node, obj) {
     panButton, zoomLabel,
     h("span", { class: "lo-image-hint" }, "Pick a label, then drag a box or ellipse, or click points; close a polygon on its first vertex. Ctrl+wheel zooms."));
   const el = h("div", { class: "lo-image" }, tools, stage);
+  if (Array.isArray(value) && value.length > 1) {
+    el.prepend(h("div", { class: "lo-unsupported", role: "alert" },
+      `This task has ${value.length} images (valueList); the labeling view shows the first one only.`));
+  }
 
   const ok = await loadImage(img);
   if (!ok) {
