@@ -4,6 +4,7 @@ import base64
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -220,7 +221,7 @@ _PREDICTION_COLUMNS = (
 
 
 def task_records(session: Session, rows: Sequence[Any]) -> list[Task]:
-    """Returns task rows (ORM rows or column tuples) as Task records with annotations and predictions.
+    """Returns task rows (ORM rows or column tuples) as Task records with their results.
 
     Only tasks whose counters say they have annotations or predictions are looked up, so a chunk of
     unlabeled tasks costs a single query.
@@ -282,9 +283,14 @@ def task_records(session: Session, rows: Sequence[Any]) -> list[Task]:
 def iter_task_records(
     session: Session, project_id: int, *, only_annotated: bool, chunk_size: int = 5_000
 ) -> Iterator[Task]:
-    """Yields every task of the project as a record, in id order, a chunk at a time."""
-    last_id = 0
-    while True:
+    """Yields every task of the project as a record, in id order, a chunk at a time.
+
+    The next chunk is read in a helper thread while the caller works through the current one, so
+    the database's time and the caller's (serializing an export) overlap. Only the helper thread
+    touches the session while the stream is open.
+    """
+
+    def chunk_after(last_id: int) -> list[Task]:
         query = (
             sa.select(*_RECORD_COLUMNS)
             .where(TaskRow.project_id == project_id, TaskRow.id > last_id)
@@ -294,10 +300,14 @@ def iter_task_records(
         if only_annotated:
             query = query.where((TaskRow.total_annotations + TaskRow.cancelled_annotations) > 0)
         rows = session.connection().execute(query).all()  # Core rows: no ORM identity overhead
-        if not rows:
-            return
-        yield from task_records(session, rows)
-        last_id = rows[-1].id
+        return task_records(session, rows)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="task-records") as reader:
+        pending = reader.submit(chunk_after, 0)
+        while records := pending.result():
+            pending = reader.submit(chunk_after, records[-1].id or 0)
+            yield from records
+        pending.result()
 
 
 def _encode_cursor(value: Any, last_id: int) -> str:
