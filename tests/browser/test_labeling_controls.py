@@ -28,6 +28,8 @@ CONTROLS_CONFIG = """
       <Choice value="Price"/>
     </Choices>
   </View>
+  <Header value="Product (options from the task)"/>
+  <Choices name="product" toName="text" value="$products" showInline="true"/>
   <Header value="Topic"/>
   <Taxonomy name="topic" toName="text">
     <Choice value="Product"><Choice value="Shoes"/><Choice value="Bags"/></Choice>
@@ -49,7 +51,13 @@ def test_fills_every_classification_control_with_hotkeys_and_undo(live_server, p
     project_id, (task_id,) = create_project(
         live_server,
         CONTROLS_CONFIG,
-        [{"text": "The shoes came two weeks late.", "order": {"id": "A-17", "store": "Berlin"}}],
+        [
+            {
+                "text": "The shoes came two weeks late.",
+                "order": {"id": "A-17", "store": "Berlin"},
+                "products": [{"value": "Sneakers"}, {"value": "Boots"}],
+            }
+        ],
     )
     open_labeling(page, live_server, project_id)
     assert page.locator(".lo-table tr").all_inner_texts() == ["id\tA-17", "store\tBerlin"]
@@ -71,6 +79,7 @@ def test_fills_every_classification_control_with_hotkeys_and_undo(live_server, p
     page.keyboard.press("Control+Shift+z")
     assert page.is_checked("[data-control=issues] input[value=Late]")
 
+    page.check("[data-control=product] input[value=Boots]")
     page.locator("[data-control=topic] label", has_text="Shoes").click()
     page.fill("[data-control=comment] textarea", "Arrived two weeks late")
     page.keyboard.press("Enter")
@@ -89,6 +98,7 @@ def test_fills_every_classification_control_with_hotkeys_and_undo(live_server, p
     expected = [
         item("sentiment", "choices", {"choices": ["Negative"]}),
         item("issues", "choices", {"choices": ["Late"]}),
+        item("product", "choices", {"choices": ["Boots"]}),
         item("topic", "taxonomy", {"taxonomy": [["Product", "Shoes"]]}),
         item("comment", "textarea", {"text": ["Arrived two weeks late"]}),
         item("stars", "rating", {"rating": 4}),

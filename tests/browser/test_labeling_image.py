@@ -77,6 +77,9 @@ def test_draws_resizes_and_saves_shapes_in_percent(live_server, page):
     page.click("button[aria-label='Zoom in']")
     page.click("button[aria-label='Zoom in']")
     assert page.locator(".lo-image-tools").inner_text().count("156%") == 1
+    page.click("text=Pan")
+    drag(page, at(page, 50, 50), at(page, 40, 45))  # pan: the image moves, percents do not
+    page.click("text=Pan")
     page.mouse.click(*at(page, 80, 60))
     page.click("text=Fit")
     page.click("label:has-text('Sunny')")
