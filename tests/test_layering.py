@@ -1,4 +1,4 @@
-"""The layers' dependency direction: domain imports no framework, and nothing imports web or assets."""
+"""The layers' dependency direction: domain imports no framework; nothing imports web or assets."""
 
 import ast
 import subprocess

@@ -1,4 +1,4 @@
-"""Task, Annotation and Prediction: the shared vocabulary of every layer, in Label Studio's shapes."""
+"""Task, Annotation and Prediction: the vocabulary every layer shares, in Label Studio's shapes."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field

@@ -113,7 +113,7 @@ def update_annotation(
 def delete_annotation(
     session: Session, annotation: AnnotationRow, *, user_id: int, now: datetime
 ) -> None:
-    """Deletes the annotation; its history keeps a 'deleted' entry and the task re-enters the queue."""
+    """Deletes the annotation; its history keeps a 'deleted' entry; the task re-enters the queue."""
     task = session.get_one(TaskRow, annotation.task_id)
     project = session.get_one(ProjectRow, task.project_id)
     if annotation.was_cancelled:
@@ -318,7 +318,7 @@ def create_predictions(
 
 
 def current_predictions(session: Session, project: ProjectRow, task_id: int) -> list[PredictionRow]:
-    """Returns the task's predictions from the project's current model version (all if none is set)."""
+    """Returns the task's predictions from the project's current model version (all if unset)."""
     query = (
         sa.select(PredictionRow).where(PredictionRow.task_id == task_id).order_by(PredictionRow.id)
     )

@@ -177,7 +177,7 @@ def test_without_dedupe_identical_tasks_are_kept(session: Session) -> None:
 
 def test_malformed_json_names_the_file(session: Session) -> None:
     project = make_project(session)
-    with pytest.raises(TaskImportError, match="upload.json"):
+    with pytest.raises(TaskImportError, match=r"upload\.json"):
         _import(session, project, b'[{"text": "a"}, {"text": ', "json")
 
 
