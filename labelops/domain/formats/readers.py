@@ -2,7 +2,8 @@
 
 Each reader streams ``(row_number, item)`` pairs from a binary file so that a million-row
 import never holds the whole file; :func:`normalize_task` then turns one item into a
-:class:`Task` with Label Studio's rules (a dict with a ``data`` key is a full task; any other dict is the task's data).
+:class:`Task` with Label Studio's rules (a dict with a ``data`` key is a full task; any other
+dict is the task's data).
 """
 
 import csv
