@@ -20,6 +20,7 @@ class Settings:
     secret_key: str
     dagster_ui_url: str
     task_lock_ttl_seconds: int
+    secure_cookies: bool
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> "Settings":
@@ -43,4 +44,5 @@ class Settings:
             secret_key=env.get("LABELOPS_SECRET_KEY", ""),
             dagster_ui_url=env.get("LABELOPS_DAGSTER_UI_URL", "http://127.0.0.1:3000"),
             task_lock_ttl_seconds=int(env.get("LABELOPS_TASK_LOCK_TTL", "3600")),
+            secure_cookies=env.get("LABELOPS_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
         )

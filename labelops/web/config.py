@@ -18,6 +18,9 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Behind HTTPS set LABELOPS_SECURE_COOKIES=true so cookies never travel in clear text.
+        "SESSION_COOKIE_SECURE": settings.secure_cookies,
+        "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024**3,
         "LABELOPS_SETTINGS": settings,
