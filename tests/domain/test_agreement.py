@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
 from labelops.domain.agreement import (
-    agreement_report,
     cohen_kappa,
     encode_values,
     fleiss_kappa,
@@ -19,6 +18,7 @@ from labelops.domain.agreement import (
     pairwise_kappas,
     percent_agreement,
 )
+from labelops.domain.agreement_report import agreement_report
 from labelops.domain.records import Annotation, Task
 
 nan = math.nan
