@@ -119,7 +119,7 @@ def percent_agreement(labels: Sequence[Hashable]) -> float:
 
 
 def ordered_categories(values: Sequence[Hashable]) -> list[Hashable]:
-    """Returns the distinct values, sorted when they are comparable, else in first-seen order."""
+    """Returns the distinct values sorted (by their repr when they are not comparable)."""
     unique = list(dict.fromkeys(values))
     try:
         return sorted(unique)  # type: ignore[type-var]
