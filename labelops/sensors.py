@@ -100,14 +100,12 @@ def annotation_progress_sensor(
 @dg.asset_sensor(asset_key=dg.AssetKey("trained_model"), job=preannotation_job)
 def new_champion_sensor(
     context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry
-) -> dg.SensorResult:
+) -> dg.RunRequest | dg.SkipReason:
     """Re-predicts a project's tasks and reorders its queue when its model got a new champion."""
     materialization = asset_event.asset_materialization
     promoted = materialization.metadata.get("promoted") if materialization else None
     if materialization is None or promoted is None or not promoted.value:
-        return dg.SensorResult(run_requests=[])
+        return dg.SkipReason("the newest model did not become the champion")
     key = materialization.partition or ""
     version = materialization.metadata["model_version"].value
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=key, run_key=f"champion-{key}-{version}")]
-    )
+    return dg.RunRequest(partition_key=key, run_key=f"champion-{key}-{version}")

@@ -20,9 +20,10 @@ from labelops.assets.preannotation import task_predictions
 from labelops.assets.sampling import labeling_queue
 from labelops.assets.training import trained_model
 from labelops.db.models import DatasetVersionRow, PredictionRow, ProjectRow, TaskRow
+from labelops.definitions import defs
 from labelops.resources.model_registry import MlflowModelRegistry, model_name
 from labelops.resources.object_store import S3ObjectStore
-from labelops.sensors import annotation_progress_sensor, new_object_sensor
+from labelops.sensors import annotation_progress_sensor, new_champion_sensor, new_object_sensor
 from tests.assets.conftest import materialize, metadata
 from tests.factories import TEXT_CONFIG, choice_result
 from tests.web.helpers import user_with_token
@@ -151,6 +152,11 @@ def test_files_to_model_and_back_to_the_queue(
     mlflow = MlflowClient(registry.tracking_uri)
     champion = mlflow.get_model_version_by_alias(model_name(project_id), "champion")
     assert str(champion.version) == "1"
+
+    # The new champion asks for fresh predictions and a new queue order.
+    with dg.build_sensor_context(instance=instance, definitions=defs) as context:
+        champion_tick = list(new_champion_sensor(context))
+    assert [r.partition_key for r in champion_tick] == [str(project_id)]
 
     # Predictions from v1 reorder the queue: uncertain texts first, clear ones last.
     second = materialize([task_predictions, labeling_queue], resources, instance, project)
