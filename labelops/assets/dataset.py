@@ -7,12 +7,14 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
 
 from labelops.assets.agreement import annotator_agreement
 from labelops.assets.partitions import project_id_of, project_partitions
+from labelops.db.models import DatasetVersionRow, ProjectRow
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import ObjectStore
-from labelops.services.exports import export_project
+from labelops.services.exports import available_formats, export_project
 from labelops.services.pipeline import (
     consensus_rows,
     content_version,
@@ -59,6 +61,44 @@ def _preview(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+class DatasetConfig(dg.Config):
+    """Export formats written beside the Parquet file (those the labeling config supports)."""
+
+    export_formats: list[str] = ["JSON", "JSON_MIN", "CSV"]
+
+
+def write_version(
+    session: Session,
+    project: ProjectRow,
+    rows: list[dict[str, Any]],
+    version: str,
+    object_store: ObjectStore,
+    export_formats: list[str],
+) -> DatasetVersionRow:
+    """Returns the recorded dataset version after writing its Parquet file and exports."""
+    uri = object_store.put_bytes(dataset_key(project.id, version), parquet_bytes(rows))
+    wanted = {name.upper() for name in export_formats}
+    exports = []
+    for fmt in available_formats(project):
+        if fmt.name in wanted:
+            _, stream = export_project(session, project, fmt.name)
+            key = dataset_key(project.id, version, f"export_{fmt.name.lower()}{fmt.extension}")
+            object_store.put_bytes(key, b"".join(stream), fmt.media_type)
+            exports.append(key)
+    details = {
+        "label_distribution": _distribution(rows),
+        "num_ties": sum(r["tie"] for r in rows),
+        "exports": exports,
+    }
+    return record_dataset_version(
+        session, project.id, version=version, uri=uri, num_tasks=len(rows), details=details
+    )
+
+
+def _distribution(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(Counter(r["label"] for r in rows if r["label"] is not None))
+
+
 @dg.asset(
     group_name=DATASET,
     partitions_def=project_partitions,
@@ -67,9 +107,12 @@ def _preview(rows: list[dict[str, Any]]) -> str:
     check_specs=[dg.AssetCheckSpec(HAS_ALL_TASKS, asset="labeled_dataset")],
 )
 def labeled_dataset(
-    context: dg.AssetExecutionContext, database: DatabaseResource, object_store: ObjectStore
+    context: dg.AssetExecutionContext,
+    config: DatasetConfig,
+    database: DatabaseResource,
+    object_store: ObjectStore,
 ) -> dg.MaterializeResult:
-    """Consensus labels of the project as Parquet plus its JSON export, under a content hash.
+    """Consensus labels of the project as Parquet plus its exports, under a content hash.
 
     Ground truth wins, then reviewer-accepted annotations, then the majority vote. The version
     is the hash of the rows (also the Dagster data version): unchanged labels make no new version.
@@ -81,16 +124,7 @@ def labeled_dataset(
         version = content_version(rows)
         is_new = get_dataset_version(session, project_id, version) is None
         if is_new:
-            uri = object_store.put_bytes(dataset_key(project_id, version), parquet_bytes(rows))
-            _, stream = export_project(session, project, "JSON")
-            object_store.put_bytes(
-                dataset_key(project_id, version, "export.json"), b"".join(stream)
-            )
-            labels = dict(Counter(r["label"] for r in rows if r["label"] is not None))
-            record_dataset_version(
-                session, project_id, version=version, uri=uri, num_tasks=len(rows),
-                details={"label_distribution": labels, "ties": sum(r["tie"] for r in rows)},
-            )  # fmt: skip
+            write_version(session, project, rows, version, object_store, config.export_formats)
         expected = counted_task_count(session, project_id)
     written = pq.read_table(io.BytesIO(object_store.read_bytes(dataset_key(project_id, version))))
     return dg.MaterializeResult(
@@ -100,9 +134,7 @@ def labeled_dataset(
             "new_version": is_new,
             "uri": object_store.uri(dataset_key(project_id, version)),
             "num_tasks": len(rows),
-            "label_distribution": dg.MetadataValue.json(
-                dict(Counter(r["label"] for r in rows if r["label"] is not None))
-            ),
+            "label_distribution": dg.MetadataValue.json(_distribution(rows)),
             "num_ties": sum(r["tie"] for r in rows),
             "preview": dg.MetadataValue.md(_preview(rows)),
         },

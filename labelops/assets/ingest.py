@@ -1,6 +1,7 @@
 """Ingest group: tasks imported from each project's storage connections."""
 
 from collections.abc import Iterator
+from functools import partial
 
 import dagster as dg
 from sqlalchemy.orm import Session
@@ -68,10 +69,11 @@ def raw_tasks(
             uri = store.uri(info.key)
             if is_imported(session, project_id, uri, info.etag):
                 continue
+            opener = partial(store.open, info.key)
             outcome = import_object(
-                session, project, key=uri, etag=info.etag, uri=uri,
-                opener=lambda store=store, key=info.key: store.open(key),
-            )  # fmt: skip
+                session, project, key=uri, etag=info.etag, uri=uri, opener=opener
+            )
+            session.commit()  # each file is its own step forward
             context.log.info(f"{uri}: {outcome.kind}, {outcome.num_tasks} tasks {outcome.error}")
             files.append(outcome)
     rejected = [{"file": f.key, **r} for f in files for r in f.rejected]

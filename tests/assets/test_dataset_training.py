@@ -84,8 +84,10 @@ def test_dataset_is_content_addressed_and_unchanged_labels_make_no_new_version(
     rows = {r["task_id"]: r for r in table.to_pylist()}
     assert rows[tasks[0].id]["method"] == "majority"
     assert rows[tasks[1].id]["label"] == "Neutral" and rows[tasks[1].id]["method"] == "reviewed"
-    export = json.loads(s3_store.read_bytes(dataset_key(project.id, version, "export.json")))
+    export = json.loads(s3_store.read_bytes(dataset_key(project.id, version, "export_json.json")))
     assert {t["id"] for t in export} == {t.id for t in tasks}
+    csv_lines = s3_store.read_bytes(dataset_key(project.id, version, "export_csv.csv")).splitlines()
+    assert b"sentiment" in csv_lines[0] and len(csv_lines) > 1
     checks = first.get_asset_check_evaluations()
     assert [c.check_name for c in checks] == ["labeled_dataset_has_all_tasks"] and checks[0].passed
     with database.session() as session:

@@ -10,14 +10,13 @@ from labelops.services.annotations import create_annotation, create_predictions
 from labelops.services.errors import NotFoundError
 from labelops.services.pipeline import (
     annotation_fingerprints,
-    compute_queue_priorities,
     consensus_rows,
     content_version,
     fingerprint_version,
     list_dataset_versions,
     record_dataset_version,
-    write_priorities,
 )
+from labelops.services.pipeline_queue import compute_queue_priorities, write_priorities
 from labelops.services.pipeline_runs import job_for_action
 from labelops.services.pipeline_storage import (
     SECRET_KEY_ENV,
