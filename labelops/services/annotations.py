@@ -19,6 +19,7 @@ from labelops.domain.errors import AnnotationError
 from labelops.domain.label_config import parse_label_config, validate_result
 from labelops.domain.task_state import TaskEvent, next_state
 from labelops.services.errors import NotFoundError
+from labelops.services.locking import bump_project, lock_task
 
 REVIEW_STATES = ("accepted", "rejected")
 
@@ -43,6 +44,7 @@ def create_annotation(
         AnnotationError: The result does not fit the config or the task data.
         StateTransitionError: The task's state does not accept it.
     """
+    lock_task(session, task)
     project = session.get_one(ProjectRow, task.project_id)
     result = _checked_result(project, task, result, complete=not was_cancelled)
     annotation = AnnotationRow(
@@ -62,7 +64,7 @@ def create_annotation(
         task.cancelled_annotations += 1
         task.state = next_state(task.state, TaskEvent.SKIP)
     else:
-        _count_finished(project, task, +1)
+        _count_finished(session, project, task, +1)
     session.execute(
         sa.delete(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
     )
@@ -87,18 +89,18 @@ def update_annotation(
     Raises:
         AnnotationError: The new result does not fit the config or the task data.
     """
-    task = session.get_one(TaskRow, annotation.task_id)
+    task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
     project = session.get_one(ProjectRow, task.project_id)
     cancelled = annotation.was_cancelled if was_cancelled is None else was_cancelled
     if result is not None:
         annotation.result = _checked_result(project, task, result, complete=not cancelled)
     if cancelled != annotation.was_cancelled:
         if cancelled:
-            _count_finished(project, task, -1)
+            _count_finished(session, project, task, -1)
             task.cancelled_annotations += 1
         else:
             task.cancelled_annotations -= 1
-            _count_finished(project, task, +1)
+            _count_finished(session, project, task, +1)
         annotation.was_cancelled = cancelled
     if ground_truth is not None:
         annotation.ground_truth = ground_truth
@@ -114,12 +116,12 @@ def delete_annotation(
     session: Session, annotation: AnnotationRow, *, user_id: int, now: datetime
 ) -> None:
     """Deletes the annotation; its history keeps a 'deleted' entry; the task re-enters the queue."""
-    task = session.get_one(TaskRow, annotation.task_id)
+    task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
     project = session.get_one(ProjectRow, task.project_id)
     if annotation.was_cancelled:
         task.cancelled_annotations -= 1
     else:
-        _count_finished(project, task, -1)
+        _count_finished(session, project, task, -1)
     _revision(session, annotation, "deleted", user_id, now)
     session.delete(annotation)
     session.flush()
@@ -151,7 +153,7 @@ def review_annotation(
         )
     if annotation.was_cancelled:
         raise ValueError(f"annotation {annotation.id} was skipped; there is nothing to review")
-    task = session.get_one(TaskRow, annotation.task_id)
+    task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
     project = session.get_one(ProjectRow, task.project_id)
     if result is not None:
         annotation.result = _checked_result(project, task, result, complete=True)
@@ -160,11 +162,11 @@ def review_annotation(
     if decision == "accepted":
         task.state = next_state(task.state, TaskEvent.ACCEPT)
         if previous == "rejected":
-            _count_finished(project, task, +1, keep_review_state=True)
+            _count_finished(session, project, task, +1, keep_review_state=True)
     else:
         task.state = next_state(task.state, TaskEvent.REJECT)
         if previous != "rejected":
-            _count_finished(project, task, -1, keep_review_state=True)
+            _count_finished(session, project, task, -1, keep_review_state=True)
     annotation.review_state = decision
     annotation.review_comment = comment
     annotation.reviewed_by_id = reviewer_id
@@ -175,13 +177,22 @@ def review_annotation(
 
 
 def _count_finished(
-    project: ProjectRow, task: TaskRow, delta: int, *, keep_review_state: bool = False
+    session: Session,
+    project: ProjectRow,
+    task: TaskRow,
+    delta: int,
+    *,
+    keep_review_state: bool = False,
 ) -> None:
     before = task.is_labeled
     task.total_annotations += delta
-    project.num_annotations += delta
     task.is_labeled = task.total_annotations >= project.maximum_annotations
-    project.num_labeled_tasks += int(task.is_labeled) - int(before)
+    bump_project(
+        session,
+        project,
+        num_annotations=delta,
+        num_labeled_tasks=int(task.is_labeled) - int(before),
+    )
     if keep_review_state:
         return
     if delta > 0:
@@ -307,12 +318,12 @@ def create_predictions(
         )
         session.add(row)
         task.total_predictions += 1
-        project.num_predictions += 1
         if row.score is not None and (
             not project.model_version or version == project.model_version
         ):
             task.prediction_score = row.score
         rows.append(row)
+    bump_project(session, project, num_predictions=len(rows))
     session.flush()
     return rows
 
@@ -364,9 +375,9 @@ def get_prediction(session: Session, prediction_id: int) -> PredictionRow:
 
 def delete_prediction(session: Session, prediction: PredictionRow) -> None:
     """Deletes the prediction and updates its task's counters."""
-    task = session.get_one(TaskRow, prediction.task_id)
+    task = lock_task(session, session.get_one(TaskRow, prediction.task_id))
     project = session.get_one(ProjectRow, task.project_id)
     task.total_predictions -= 1
-    project.num_predictions -= 1
+    bump_project(session, project, num_predictions=-1)
     session.delete(prediction)
     session.flush()

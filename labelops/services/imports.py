@@ -29,6 +29,7 @@ from labelops.domain.formats.readers import READERS, detect_format, normalize_ta
 from labelops.domain.formats.registry import get_import_format
 from labelops.domain.label_config import LabelConfig, parse_label_config, validate_result
 from labelops.domain.records import Annotation, Task
+from labelops.services.locking import bump_project
 from labelops.services.users import imported_annotator
 
 CHUNK_SIZE = 5_000
@@ -261,10 +262,14 @@ def import_tasks(
     batch.num_annotations = report.num_annotations
     batch.num_predictions = report.num_predictions
     batch.num_duplicates = report.num_duplicates
-    project.num_tasks += report.num_tasks
-    project.num_annotations += writer.num_annotations
-    project.num_predictions += report.num_predictions
-    project.num_labeled_tasks += writer.num_labeled
+    bump_project(
+        session,
+        project,
+        num_tasks=report.num_tasks,
+        num_annotations=writer.num_annotations,
+        num_predictions=report.num_predictions,
+        num_labeled_tasks=writer.num_labeled,
+    )
     session.flush()
     return report
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from labelops.db.engine import is_postgres
 from labelops.db.models import AnnotationRow, ProjectRow, TaskLockRow, TaskRow
 from labelops.domain.task_state import TaskEvent, next_state
+from labelops.services.locking import serialize_writers
 
 DEFAULT_LOCK_TTL = timedelta(hours=1)
 _SCAN_BATCH = 50
@@ -39,6 +40,7 @@ def next_task(
         now: The current time (naive UTC), for lock expiry.
         lock_ttl: How long the hand-out holds the task.
     """
+    serialize_writers(session, project.id)
     # Start from the annotator's few live locks (an indexed lookup), never from a scan of the
     # project's tasks: query planners otherwise walk the queue index looking for them.
     held_ids = list(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
 from labelops.domain.records import Annotation, Prediction, Task
 from labelops.services.errors import NotFoundError
+from labelops.services.locking import bump_project
 
 SORT_COLUMNS = {
     "id": TaskRow.id,
@@ -179,10 +180,14 @@ def delete_tasks(
     session.execute(sa.delete(AnnotationRow).where(AnnotationRow.task_id.in_(doomed)))
     session.execute(sa.delete(PredictionRow).where(PredictionRow.task_id.in_(doomed)))
     deleted = session.execute(sa.delete(TaskRow).where(*where)).rowcount or 0  # type: ignore[attr-defined]
-    project.num_tasks -= deleted
-    project.num_annotations -= annotations
-    project.num_predictions -= predictions
-    project.num_labeled_tasks -= labeled
+    bump_project(
+        session,
+        project,
+        num_tasks=-deleted,
+        num_annotations=-annotations,
+        num_predictions=-predictions,
+        num_labeled_tasks=-labeled,
+    )
     session.flush()
     return int(deleted)
 

@@ -106,3 +106,47 @@ def test_predictions_set_the_task_score_and_reject_bad_results(session: Session)
         create_predictions(
             session, project, [{"task": t2.id, "result": choice_result("Nope")}], now=NOW
         )
+
+
+def test_concurrent_submissions_lose_no_counter_update(engine, session: Session) -> None:
+    import threading
+
+    from labelops.db.models import ProjectRow, TaskRow
+
+    project = make_project(session, maximum_annotations=8)
+    (task,) = make_tasks(session, project, 1)
+    users = [make_user(session, f"s{i}@x.io").id for i in range(8)]
+    session.commit()
+    barrier = threading.Barrier(len(users))
+    errors: list[BaseException] = []
+
+    def submit(user_id: int) -> None:
+        try:
+            with Session(engine) as own:
+                barrier.wait()
+                for attempt in range(20):
+                    try:
+                        mine = own.get_one(TaskRow, task.id)
+                        create_annotation(
+                            own, mine, user_id=user_id, result=choice_result("Positive"), now=NOW
+                        )
+                        own.commit()
+                        return
+                    except Exception as exc:  # SQLite may refuse a writer while another holds it
+                        own.rollback()
+                        if "locked" not in str(exc) or attempt == 19:
+                            raise
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    session.expire_all()
+    fresh = session.get_one(TaskRow, task.id)
+    assert fresh.total_annotations == 8 and fresh.is_labeled and fresh.state == "completed"
+    assert session.get_one(ProjectRow, project.id).num_annotations == 8
+    assert session.get_one(ProjectRow, project.id).num_labeled_tasks == 1
