@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from click.testing import CliRunner
@@ -202,11 +203,10 @@ def test_up_starts_the_dagster_ui_with_the_pipeline_and_stops_it(tmp_path: Path)
                 time.sleep(0.5)
         assert {"ingest_job", "labeling_loop_job"} <= jobs
         assert (tmp_path / "home" / "dagster").is_dir()
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert any("dagster" in " ".join(c.cmdline()) for c in children)
     finally:
         os.kill(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
-    time.sleep(2)
-    survivors = subprocess.run(
-        ["pgrep", "-f", f"dagster.*{dagster_port}"], capture_output=True, text=True
-    ).stdout
-    assert survivors.strip() == "", "the Dagster process group outlived labelops up"
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], f"processes outlived labelops up: {[p.cmdline() for p in alive]}"
