@@ -186,6 +186,7 @@ def test_up_starts_the_dagster_ui_with_the_pipeline_and_stops_it(tmp_path: Path)
     process, _, _ = _start_up(
         tmp_path / "home", "--port", str(port), "--dagster-port", str(dagster_port)
     )
+    children: list[psutil.Process] = []
     try:
         query = (
             "{ repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } } } } }"
