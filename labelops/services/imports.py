@@ -559,8 +559,3 @@ def _copy_field(value: Any) -> str:
             )
         return value
     return str(value)
-
-
-def describe_import_error(exc: TaskImportError) -> dict[str, Any]:
-    """Returns the JSON body an API or UI shows for a rejected import."""
-    return {"detail": str(exc), **exc.to_dict()}

@@ -144,16 +144,6 @@ def _lock(session: Session, task: TaskRow, user_id: int, expire_at: datetime) ->
     session.flush()
 
 
-def release_lock(session: Session, task: TaskRow, user_id: int) -> None:
-    """Gives up the annotator's hold on the task (e.g. they closed it without saving)."""
-    deleted = session.execute(
-        sa.delete(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
-    )
-    if deleted.rowcount and task.total_annotations == 0 and task.cancelled_annotations == 0:  # type: ignore[attr-defined]
-        task.state = next_state(task.state, TaskEvent.RELEASE)
-    session.flush()
-
-
 def expire_locks(session: Session, *, now: datetime) -> int:
     """Returns how many expired locks were deleted (their tasks go back to the queue)."""
     stale_tasks = sa.select(TaskLockRow.task_id).where(TaskLockRow.expire_at <= now)

@@ -80,18 +80,6 @@ def authenticate(session: Session, email: str, password: str) -> UserRow | None:
     return user
 
 
-def set_password(session: Session, user: UserRow, password: str) -> None:
-    """Replaces the user's password hash.
-
-    Raises:
-        ValueError: The password is shorter than 8 characters.
-    """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-    user.password_hash = _hasher.hash(password)
-    session.flush()
-
-
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
