@@ -93,11 +93,5 @@ def build_definitions(resources: dict[str, Any]) -> dg.Definitions:
     )
 
 
-def job_named(name: str) -> dg.JobDefinition:
-    """Returns a job with resources read from the environment now (for in-process launches)."""
-    fresh = build_definitions(resources_by_env()[os.environ.get("LABELOPS_ENV", "local")])
-    return fresh.resolve_job_def(name)
-
-
 RESOURCES_BY_ENV = resources_by_env()
 defs = build_definitions(RESOURCES_BY_ENV[os.environ.get("LABELOPS_ENV", "local")])

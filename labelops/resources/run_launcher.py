@@ -1,15 +1,20 @@
 """Launching Dagster runs for the web app: through the webserver, or in this process.
 
 ``launcher_for`` asks the Dagster webserver first (``labelops up`` and deployments run one) and
-submits through its GraphQL API; when no webserver answers, the job runs in a background thread
-of this process against the Dagster instance in DAGSTER_HOME, so the run is still recorded there
-and appears in the Dagster UI once one is started.
+submits through its GraphQL API; when no webserver answers, the job runs in a child process
+against the Dagster instance in DAGSTER_HOME, so the run is still recorded there and appears in
+the Dagster UI once one is started.
 """
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -34,9 +39,19 @@ _STATUS = {
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 
 
-def _instance(dagster_home: Path) -> dg.DagsterInstance:
+@contextmanager
+def _instance(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
+    """Yields the instance, disposed afterwards.
+
+    Not ``with instance:``: in Dagster 1.13 leaving that block disposes the instance but leaves
+    it set as the process's current definitions-state storage, which breaks later loads.
+    """
     dagster_home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.from_config(str(dagster_home))
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    try:
+        yield instance
+    finally:
+        instance.dispose()
 
 
 def _ensure_partition(instance: dg.DagsterInstance, key: str) -> None:
@@ -66,72 +81,65 @@ def _status_from_instance(instance: dg.DagsterInstance, run_id: str) -> tuple[st
     return status, run_error(instance, run_id) if status == "failed" else ""
 
 
-class InProcessRunLauncher:
-    """Runs jobs in a background thread here, recorded in the instance at ``dagster_home``."""
+class LocalRunLauncher:
+    """Runs jobs in child processes of this machine, recorded in the instance at ``dagster_home``.
+
+    Each run is ``dagster job execute`` in its own process (with the in-process executor), as
+    Dagster's default run launcher does: Dagster keeps process-wide state about the definitions
+    it loaded, and a run in the web app's own process would leave that state behind and could
+    take the web worker down with it. The child inherits this process's environment, so it uses
+    the same labeling database and resources.
+    """
 
     def __init__(
         self,
         dagster_home: Path,
         *,
         module: str = "labelops.definitions",
-        reconstructor: str = "job_named",
-        start_timeout: float = 60.0,
+        start_timeout: float = 120.0,
     ) -> None:
         self.dagster_home = dagster_home
         self.module = module
-        self.reconstructor = reconstructor
         self.start_timeout = start_timeout
-        self._threads: list[threading.Thread] = []
+        self._processes: list[subprocess.Popen[bytes]] = []
 
     def launch(self, job_name: str, partition_key: str) -> str:
-        """Returns the run id once the background run has been created in the instance.
+        """Returns the run id once the child process has created the run in the instance.
 
         Raises:
-            RuntimeError: The run could not be created (the error of the job's loading).
+            RuntimeError: The child exited before creating a run (its log's tail says why).
         """
         token = uuid.uuid4().hex
-        failure: list[BaseException] = []
         with _instance(self.dagster_home) as instance:
             _ensure_partition(instance, partition_key)
-        thread = threading.Thread(
-            target=self._execute,
-            args=(job_name, partition_key, token, failure.append),
-            name=f"dagster-run-{job_name}-{partition_key}",
-            daemon=True,
-        )
-        thread.start()
-        self._threads.append(thread)
+        logs = self.dagster_home / "labelops_runs"
+        logs.mkdir(exist_ok=True)
+        config = logs / "in_process.yaml"
+        config.write_text(json.dumps(IN_PROCESS))  # JSON is YAML
+        tags = json.dumps({"dagster/partition": partition_key, LAUNCH_TAG: token})
+        log_path = logs / f"{token}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "dagster", "job", "execute", "-m", self.module,
+                 "-j", job_name, "--tags", tags, "-c", str(config)],
+                env={**os.environ, "DAGSTER_HOME": str(self.dagster_home)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        self._processes.append(process)
+        threading.Thread(target=process.wait, daemon=True).start()  # reaps the child
         deadline = time.monotonic() + self.start_timeout
         with _instance(self.dagster_home) as instance:
             while time.monotonic() < deadline:
                 records = instance.get_run_records(dg.RunsFilter(tags={LAUNCH_TAG: token}), limit=1)
                 if records:
                     return records[0].dagster_run.run_id
-                if failure:
-                    raise RuntimeError(str(failure[0])) from failure[0]
-                time.sleep(0.05)
+                if process.poll() is not None:
+                    tail = log_path.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"{job_name} exited before starting a run: {tail}")
+                time.sleep(0.1)
         raise RuntimeError(f"{job_name} did not start within {self.start_timeout:.0f} s")
-
-    def _execute(
-        self,
-        job_name: str,
-        partition_key: str,
-        token: str,
-        on_error: Callable[[BaseException], None],
-    ) -> None:
-        try:
-            job = dg.build_reconstructable_job(
-                self.module, self.reconstructor, reconstructable_args=(job_name,)
-            )
-            with _instance(self.dagster_home) as instance:
-                dg.execute_job(
-                    job,
-                    instance=instance,
-                    run_config=IN_PROCESS,
-                    tags={"dagster/partition": partition_key, LAUNCH_TAG: token},
-                )
-        except BaseException as exc:  # reported to launch(); the run itself records step errors
-            on_error(exc)
 
     def status(self, run_id: str) -> tuple[str, str]:
         """Returns the run's status and error from the instance."""
@@ -139,9 +147,9 @@ class InProcessRunLauncher:
             return _status_from_instance(instance, run_id)
 
     def wait(self, timeout: float = 120.0) -> None:
-        """Waits for the runs this launcher started (for tests and clean shutdowns)."""
-        for thread in self._threads:
-            thread.join(timeout)
+        """Waits for the child processes this launcher started."""
+        for process in self._processes:
+            process.wait(timeout)
 
 
 class WebserverRunLauncher:
@@ -182,8 +190,8 @@ def webserver_answers(url: str, timeout: float = 1.0) -> bool:
 
 def launcher_for(
     dagster_ui_url: str, dagster_home: Path
-) -> WebserverRunLauncher | InProcessRunLauncher:
-    """Returns the webserver launcher when the webserver answers, else the in-process one."""
+) -> WebserverRunLauncher | LocalRunLauncher:
+    """Returns the webserver launcher when the webserver answers, else the local one."""
     if dagster_ui_url and webserver_answers(dagster_ui_url):
         return WebserverRunLauncher(dagster_ui_url, dagster_home)
-    return InProcessRunLauncher(dagster_home)
+    return LocalRunLauncher(dagster_home)

@@ -1,7 +1,7 @@
 """Pipeline runs launched from the web app: which job an action runs, and the run records.
 
-Launching itself goes through a :class:`RunLauncher` (the Dagster webserver's GraphQL API, or an
-in-process run against the Dagster instance); this module only knows the interface, so the
+Launching itself goes through a :class:`RunLauncher` (the Dagster webserver's GraphQL API, or a
+local process running against the Dagster instance); this module only knows the interface, so the
 service layer stays free of Dagster.
 """
 

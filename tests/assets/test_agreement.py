@@ -39,6 +39,7 @@ def _annotate(
     database: DatabaseResource, project: ProjectRow, table: list[list[Any]], result: Any
 ) -> None:
     with database.session() as session:
+        project = session.get_one(ProjectRow, project.id)
         tasks = make_tasks(session, project, n=len(table[0]))
         for coder, row in enumerate(table):
             user = make_user(session, f"coder{coder}@example.com")

@@ -57,7 +57,8 @@ def test_repository_dagster_yaml_runs_the_pipeline_on_postgres(
     project = make_pipeline_project(resources["database"], prefix="incoming")
     s3_store.put_json("incoming/tasks.json", [{"text": "one"}, {"text": "two"}])
 
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    instance = dg.DagsterInstance.from_config(str(home))  # not `with`: see run_launcher._instance
+    try:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
         instance.add_dynamic_partitions("projects", [str(project.id)])
@@ -68,6 +69,8 @@ def test_repository_dagster_yaml_runs_the_pipeline_on_postgres(
         assert metadata(result, "raw_tasks")["num_tasks_added"] == 2
         record = instance.get_latest_materialization_event(dg.AssetKey("raw_tasks"))
         assert record is not None and record.run_id == result.run_id
+    finally:
+        instance.dispose()
 
     engine = sa.create_engine(url)
     with engine.connect() as conn:

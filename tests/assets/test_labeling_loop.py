@@ -20,7 +20,7 @@ from labelops.assets.preannotation import task_predictions
 from labelops.assets.sampling import labeling_queue
 from labelops.assets.training import trained_model
 from labelops.db.models import DatasetVersionRow, PredictionRow, ProjectRow, TaskRow
-from labelops.definitions import defs
+from labelops.definitions import build_definitions
 from labelops.resources.model_registry import MlflowModelRegistry, model_name
 from labelops.resources.object_store import S3ObjectStore
 from labelops.sensors import annotation_progress_sensor, new_champion_sensor, new_object_sensor
@@ -154,7 +154,9 @@ def test_files_to_model_and_back_to_the_queue(
     assert str(champion.version) == "1"
 
     # The new champion asks for fresh predictions and a new queue order.
-    with dg.build_sensor_context(instance=instance, definitions=defs) as context:
+    with dg.build_sensor_context(
+        instance=instance, definitions=build_definitions(resources)
+    ) as context:
         champion_tick = list(new_champion_sensor(context))
     assert [r.partition_key for r in champion_tick] == [str(project_id)]
 

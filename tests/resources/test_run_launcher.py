@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from labelops.db.engine import make_engine
 from labelops.db.models import TaskRow
 from labelops.resources.run_launcher import (
-    InProcessRunLauncher,
+    LocalRunLauncher,
     WebserverRunLauncher,
     launcher_for,
 )
@@ -100,6 +100,6 @@ def test_webserver_launcher_runs_the_job_and_reports_success(
     engine.dispose()
 
 
-def test_without_a_webserver_runs_go_in_process(tmp_path: Path) -> None:
+def test_without_a_webserver_runs_go_to_a_local_process(tmp_path: Path) -> None:
     launcher = launcher_for(f"http://127.0.0.1:{_free_port()}", tmp_path / "dagster")
-    assert isinstance(launcher, InProcessRunLauncher)
+    assert isinstance(launcher, LocalRunLauncher)

@@ -1,4 +1,4 @@
-"""Pipeline endpoints, launching real Dagster runs in-process against a temporary instance."""
+"""Pipeline endpoints, launching real Dagster runs in local processes on a temporary instance."""
 
 import json
 import time
@@ -20,7 +20,7 @@ from tests.web.helpers import user_with_token
 
 @pytest.fixture
 def pipeline_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Path:
-    """The environment the in-process Dagster runs read: same database and home as the app."""
+    """The environment the local Dagster runs inherit: same database and home as the app."""
     home = tmp_path / "home"
     monkeypatch.setenv("LABELOPS_HOME", str(home))
     monkeypatch.setenv("LABELOPS_DATABASE_URL", database_url)
@@ -28,7 +28,7 @@ def pipeline_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: P
     monkeypatch.setenv("LABELOPS_STORAGE_SECRET_KEY", Fernet.generate_key().decode())
     for name in ("DAGSTER_HOME", "LABELOPS_OBJECT_STORE_ROOT", "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(name, raising=False)
-    # Nothing listens here, so launches take the in-process path.
+    # Nothing listens here, so launches take the local-process path.
     monkeypatch.setenv("LABELOPS_DAGSTER_UI_URL", "http://127.0.0.1:9")
     return home
 
@@ -101,6 +101,8 @@ def test_storage_secrets_are_encrypted_and_never_returned(
     )
 
 
+# Three real runs, each in its own process: SQLite only here; the loop test covers PostgreSQL.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sync_agreement_and_export_run_in_dagster_and_report_their_status(
     api: tuple[FlaskClient, dict[str, str], int], pipeline_app: Flask, pipeline_env: Path
 ) -> None:
