@@ -17,6 +17,7 @@ from labelops.web.config import config_from_settings
 from labelops.web.dashboard.views import bp as dashboard_bp
 from labelops.web.errors import register_api_auth_handler, register_error_handlers
 from labelops.web.extensions import csrf, db, login_manager
+from labelops.web.pipeline.views import bp as pipeline_bp
 from labelops.web.projects.views import bp as projects_bp
 from labelops.web.review.views import bp as review_bp
 from labelops.web.tasks.views import bp as tasks_bp
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
         annotate_bp,
         review_bp,
         dashboard_bp,
+        pipeline_bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in API_BLUEPRINTS:

@@ -1,0 +1,82 @@
+"""What the web app's pipeline page shows: storages, runs, dataset versions, and launch checks.
+
+The runs themselves are launched and refreshed by :mod:`labelops.services.pipeline_runs`; this
+module only gathers the page's rows and says why an action cannot be launched yet.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from labelops.db.models import (
+    DatasetVersionRow,
+    PipelineRunRow,
+    StorageConnectionRow,
+)
+from labelops.services import pipeline as pipeline_service
+from labelops.services import pipeline_runs as run_service
+from labelops.services import pipeline_storage as storage_service
+
+ACTION_LABELS: Mapping[str, str] = {
+    "sync-storage": "Sync storage",
+    "preannotate": "Run pre-annotation",
+    "agreement": "Compute agreement",
+    "export-dataset": "Export dataset",
+}
+JOB_LABELS: Mapping[str, str] = {
+    job: ACTION_LABELS[action] for action, job in run_service.ACTION_JOBS.items()
+}
+NO_STORAGE = (
+    "This project has no storage connection yet: add one under “Storage connections” "
+    "before syncing storage."
+)
+
+
+@dataclass(frozen=True)
+class PipelineOverview:
+    """The rows of a project's pipeline page."""
+
+    storages: list[StorageConnectionRow]
+    runs: list[PipelineRunRow]
+    datasets: list[DatasetVersionRow]
+    agreement_at: datetime | None
+
+    @property
+    def has_active_runs(self) -> bool:
+        """Returns True while a run is queued or running (the page then polls)."""
+        return any(r.status not in run_service.FINISHED for r in self.runs)
+
+
+def pipeline_overview(session: Session, project_id: int) -> PipelineOverview:
+    """Returns the project's storages (oldest first), runs and dataset versions (newest first)."""
+    agreement = pipeline_service.latest_agreement_report(session, project_id)
+    return PipelineOverview(
+        storages=storage_service.list_storages(session, project_id),
+        runs=run_service.list_runs(session, project_id),
+        datasets=pipeline_service.list_dataset_versions(session, project_id),
+        agreement_at=agreement.created_at if agreement is not None else None,
+    )
+
+
+def launch_problem(session: Session, project_id: int, action: str) -> str:
+    """Returns why the action cannot be launched now, or "" when it can.
+
+    Raises:
+        NotFoundError: No such action.
+    """
+    run_service.job_for_action(action)
+    if action == "sync-storage" and not storage_service.list_storages(session, project_id):
+        return NO_STORAGE
+    return ""
+
+
+def secret_state(row: StorageConnectionRow) -> str:
+    """Returns how the connection's secret is held, never the secret itself."""
+    stored = row.secret_encrypted
+    if stored.startswith("fernet:"):
+        return "set (encrypted)"
+    if stored.startswith("env:"):
+        return f"set (from ${stored[4:]})"
+    return "not set"

@@ -1,0 +1,130 @@
+"""The pipeline page of a project (managers): storage connections, job launches, runs, datasets.
+
+Launches and status refreshes go through the same services and run launcher as the REST API
+(``/api/projects/<id>/pipeline/...``); ``static/js/pipeline.js`` calls that API to launch without
+a page load and to poll the runs every 2 s while one is queued or running.
+"""
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from labelops.resources.run_launcher import launcher_for
+from labelops.services import pipeline_runs as run_service
+from labelops.services import pipeline_storage as storage_service
+from labelops.services import pipeline_views as view_service
+from labelops.services.errors import NotFoundError
+from labelops.web.extensions import db
+from labelops.web.pipeline.forms import ActionForm, StorageForm
+from labelops.web.projects.policies import can_manage, explain_refusals, project_access
+
+bp = Blueprint("pipeline", __name__, url_prefix="/projects")
+explain_refusals(bp)
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every pipeline page needs a signed-in user."""
+
+
+def dagster_ui_url() -> str:
+    """Returns the Dagster UI's base URL (runs are linked under ``/runs/<run_id>``)."""
+    settings = current_app.config["LABELOPS_SETTINGS"]
+    return str(current_app.config.get("DAGSTER_UI_URL") or settings.dagster_ui_url).rstrip("/")
+
+
+def _launcher() -> run_service.RunLauncher:
+    return launcher_for(dagster_ui_url(), current_app.config["LABELOPS_SETTINGS"].dagster_home)
+
+
+def _page(access: Any, form: StorageForm, status: int = 200) -> Any:
+    overview = view_service.pipeline_overview(db.session, access.project.id)
+    if overview.has_active_runs:
+        run_service.refresh_runs(db.session, overview.runs, _launcher())
+        db.session.commit()
+    return render_template(
+        "pipeline/show.html",
+        project=access.project,
+        access=access,
+        tab="pipeline",
+        form=form,
+        action_form=ActionForm(),
+        overview=overview,
+        actions=view_service.ACTION_LABELS,
+        jobs=run_service.ACTION_JOBS,
+        job_labels=view_service.JOB_LABELS,
+        secret_state=view_service.secret_state,
+        dagster_url=dagster_ui_url(),
+    ), status
+
+
+@bp.get("/<int:project_id>/pipeline")
+def show(project_id: int) -> Any:
+    """Shows the project's storage connections, pipeline actions, runs and dataset versions."""
+    access = project_access(project_id, can_manage)
+    return _page(access, StorageForm())
+
+
+@bp.post("/<int:project_id>/pipeline/storages")
+def add_storage(project_id: int) -> Any:
+    """Adds a storage connection; errors are shown next to their fields."""
+    access = project_access(project_id, can_manage)
+    form = StorageForm()
+    if form.validate_on_submit():
+        try:
+            row = storage_service.create_storage(
+                db.session, access.project, **form.storage(), **form.secrets()
+            )
+        except ValueError as exc:
+            db.session.rollback()
+            form.secret.errors = [*form.secret.errors, str(exc)]
+        else:
+            db.session.commit()
+            where = row.bucket or ("a local folder" if row.kind == "local" else "the default store")
+            flash(f"Storage connection added ({where}, prefix “{row.prefix}”).", "success")
+            return redirect(url_for("pipeline.show", project_id=project_id))
+    return _page(access, form, 400)
+
+
+@bp.post("/<int:project_id>/pipeline/storages/<int:storage_id>/delete")
+def delete_storage(project_id: int, storage_id: int) -> Any:
+    """Deletes a storage connection (the tasks it imported stay)."""
+    access = project_access(project_id, can_manage)
+    if ActionForm().validate_on_submit():
+        try:
+            row = storage_service.get_storage(db.session, access.project.id, storage_id)
+        except NotFoundError:
+            return render_template("errors/refused.html", status=404), 404
+        storage_service.delete_storage(db.session, row)
+        db.session.commit()
+        flash("Storage connection deleted; the tasks it imported stay.", "success")
+    else:
+        flash("The form expired; try again.", "error")
+    return redirect(url_for("pipeline.show", project_id=project_id))
+
+
+@bp.post("/<int:project_id>/pipeline/run/<action>")
+def launch(project_id: int, action: str) -> Any:
+    """Launches the action's Dagster job and flashes the run id (or why it did not start)."""
+    access = project_access(project_id, can_manage)
+    try:
+        problem = view_service.launch_problem(db.session, access.project.id, action)
+    except NotFoundError:
+        return render_template("errors/refused.html", status=404), 404
+    label = view_service.ACTION_LABELS[action]
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+    elif problem:
+        flash(f"{label} was not started. {problem}", "error")
+    else:
+        row = run_service.launch_action(
+            db.session, access.project, action, launcher=_launcher(), launched_by_id=current_user.id
+        )
+        db.session.commit()
+        if row.status == "failed":
+            flash(f"{label} could not start: {row.error}", "error")
+        else:
+            flash(f"{label} started: Dagster run {row.run_id}.", "success")
+    return redirect(url_for("pipeline.show", project_id=project_id))

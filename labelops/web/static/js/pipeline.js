@@ -1,0 +1,183 @@
+// Pipeline page: launch jobs through the REST API without a page load, and poll the runs every
+// 2 s while one is queued or running. Without JavaScript the forms post to the page instead.
+
+import { csrfToken, el, postJSON } from "./http.js";
+
+const POLL_MS = 2000;
+const ACTIVE = new Set(["queued", "running"]);
+const NO_STORAGE =
+  "This project has no storage connection yet: add one under “Storage connections” " +
+  "before syncing storage.";
+
+const root = document.querySelector("[data-pipeline-actions]");
+const runsBody = document.querySelector("[data-runs]");
+const datasetsBody = document.querySelector("[data-datasets]");
+const polling = document.querySelector("[data-polling]");
+const message = document.querySelector("[data-pipeline-message]");
+const api = root ? root.dataset.api : "";
+const dagsterUrl = root ? root.dataset.dagsterUrl : "";
+const jobLabels = {};
+let timer = null;
+let lastStatuses = new Map();
+
+async function getJSON(url) {
+  const response = await fetch(url, {
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new Error((data && (data.detail || data.error || data.message)) || `HTTP ${response.status}`);
+  return data;
+}
+
+function say(text, kind) {
+  if (!message) return;
+  message.hidden = false;
+  message.textContent = text;
+  message.className = `pipeline-message flash ${kind}`;
+  message.setAttribute("role", kind === "error" ? "alert" : "status");
+}
+
+function stamp(iso) {
+  return iso ? iso.replace("T", " ").slice(0, 19) : "";
+}
+
+function runRow(run) {
+  const label = jobLabels[run.job_name] || run.job_name;
+  return el(
+    "tr",
+    { "data-run-id": run.id, "data-status": run.status },
+    el("td", {}, label, el("br"), el("code", { class: "muted small" }, run.job_name)),
+    el("td", {}, el("span", { class: `badge badge-run-${run.status}` }, run.status)),
+    el(
+      "td",
+      { class: "run-error" },
+      run.error ? el("span", { class: "error-text" }, run.error) : el("span", { class: "muted" }, "–"),
+    ),
+    el("td", { class: "nowrap" }, el("time", {}, stamp(run.created_at))),
+    el("td", { class: "nowrap" }, el("time", {}, stamp(run.updated_at))),
+    el(
+      "td",
+      { class: "nowrap" },
+      run.run_id
+        ? el(
+            "a",
+            { href: run.dagster_url || `${dagsterUrl}/runs/${run.run_id}`, target: "_blank", rel: "noopener", title: `Dagster run ${run.run_id}` },
+            "Open in Dagster",
+          )
+        : el("span", { class: "muted" }, "not launched"),
+    ),
+  );
+}
+
+function datasetRow(d) {
+  return el(
+    "tr",
+    {},
+    el("td", {}, el("code", { title: d.version }, d.version.slice(0, 12))),
+    el("td", { class: "num" }, d.num_tasks),
+    el("td", { class: "truncate small" }, el("code", { title: d.uri }, d.uri)),
+    el("td", { class: "nowrap" }, stamp(d.created_at).slice(0, 16)),
+  );
+}
+
+async function refreshDatasets() {
+  if (!datasetsBody) return;
+  const data = await getJSON(`${api}/datasets`);
+  if (!data.results.length) return;
+  datasetsBody.replaceChildren(...data.results.map(datasetRow));
+}
+
+async function refreshRuns() {
+  const data = await getJSON(`${api}/pipeline/runs`);
+  const runs = data.results;
+  if (runs.length) runsBody.replaceChildren(...runs.map(runRow));
+  let datasetsChanged = false;
+  for (const run of runs) {
+    const before = lastStatuses.get(run.id);
+    if (before && ACTIVE.has(before) && run.status === "succeeded" && run.job_name === "dataset_job") {
+      datasetsChanged = true;
+    }
+  }
+  lastStatuses = new Map(runs.map((r) => [r.id, r.status]));
+  if (datasetsChanged) await refreshDatasets();
+  return runs.some((r) => ACTIVE.has(r.status));
+}
+
+function schedule() {
+  clearTimeout(timer);
+  if (polling) polling.hidden = false;
+  timer = setTimeout(poll, POLL_MS);
+}
+
+async function poll() {
+  try {
+    const active = await refreshRuns();
+    if (active) schedule();
+    else if (polling) polling.hidden = true;
+  } catch (error) {
+    say(`Could not refresh the runs: ${error.message}. Retrying…`, "error");
+    schedule();
+  }
+}
+
+async function launch(form) {
+  const { action, label } = form.dataset;
+  const button = form.querySelector("button");
+  button.disabled = true;
+  say(`Starting ${label}…`, "info");
+  try {
+    if (action === "sync-storage") {
+      const storages = await getJSON(`${api}/storages`);
+      if (!storages.results.length) {
+        say(`${label} was not started. ${NO_STORAGE}`, "error");
+        return;
+      }
+    }
+    const { ok, status, data } = await postJSON(`${api}/pipeline/${action}`, {});
+    if (!ok) {
+      say(`${label} could not start: ${(data && (data.detail || data.error)) || `HTTP ${status}`}`, "error");
+    } else if (data.status === "failed") {
+      say(`${label} could not start: ${data.error}`, "error");
+    } else {
+      say(`${label} started: Dagster run ${data.run_id}.`, "success");
+    }
+    await refreshRuns();
+    schedule();
+  } catch (error) {
+    say(`${label} could not start: ${error.message}`, "error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function toggleS3Fields(form) {
+  const kind = form.querySelector("select[name=kind]");
+  const apply = () => {
+    for (const field of form.querySelectorAll(".s3-only")) {
+      const hasError = field.querySelector(".error");
+      field.hidden = kind.value === "local" && !hasError;
+    }
+  };
+  kind.addEventListener("change", apply);
+  apply();
+}
+
+if (root && runsBody) {
+  for (const form of root.querySelectorAll("form[data-job]")) {
+    jobLabels[form.dataset.job] = form.dataset.label;
+  }
+  for (const form of root.querySelectorAll("form[data-action]")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      launch(form);
+    });
+  }
+  for (const row of runsBody.querySelectorAll("tr[data-run-id]")) {
+    lastStatuses.set(Number(row.dataset.runId), row.dataset.status);
+  }
+  if ([...lastStatuses.values()].some((s) => ACTIVE.has(s))) schedule();
+}
+
+const storageForm = document.querySelector("[data-storage-form]");
+if (storageForm) toggleS3Fields(storageForm);

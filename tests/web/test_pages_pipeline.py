@@ -1,0 +1,294 @@
+"""The pipeline page through the Flask client: storages, launches of real Dagster runs, runs table.
+
+Runs are launched in-process against a temporary Dagster instance, as in test_api_pipeline.
+"""
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+
+from labelops.db.models import DatasetVersionRow, PipelineRunRow, StorageConnectionRow, TaskRow
+from labelops.services.pipeline_storage import create_storage
+from labelops.services.projects import get_project
+from labelops.settings import Settings
+from labelops.web.extensions import db
+from tests.factories import add_member, make_project, make_user
+
+UI = "http://127.0.0.1:9"
+SECRET = "wJalrXUtnFEMI-very-secret-value"
+
+
+@pytest.fixture
+def pipeline_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Path:
+    """The environment the in-process Dagster runs read: same database and home as the app."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("LABELOPS_HOME", str(home))
+    monkeypatch.setenv("LABELOPS_DATABASE_URL", database_url)
+    monkeypatch.setenv("LABELOPS_ENV", "local")
+    monkeypatch.setenv("LABELOPS_STORAGE_SECRET_KEY", Fernet.generate_key().decode())
+    for name in ("DAGSTER_HOME", "LABELOPS_OBJECT_STORE_ROOT", "MLFLOW_TRACKING_URI"):
+        monkeypatch.delenv(name, raising=False)
+    # Nothing listens here, so launches take the in-process path.
+    monkeypatch.setenv("LABELOPS_DAGSTER_UI_URL", UI)
+    return home
+
+
+@pytest.fixture
+def pipeline_app(pipeline_env: Path, app: Flask) -> Flask:
+    app.config["LABELOPS_SETTINGS"] = Settings.from_env(pipeline_env)
+    app.config["DAGSTER_UI_URL"] = UI
+    return app
+
+
+@pytest.fixture
+def project(pipeline_app: Flask, auth: Any) -> int:
+    """A project managed by manager@, with Ann as annotator; the manager is signed in."""
+    with pipeline_app.app_context():
+        manager = make_user(db.session, "manager@example.com")
+        project = make_project(db.session, manager)
+        add_member(db.session, project, make_user(db.session, "ann@example.com"), "annotator")
+        make_user(db.session, "outsider@example.com")
+        db.session.commit()
+        project_id = project.id
+    auth.login("manager@example.com", "password123")
+    return project_id
+
+
+def csrf(client: FlaskClient, project_id: int) -> str:
+    body = client.get(f"/projects/{project_id}/pipeline").get_data(as_text=True)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', body)
+    assert found
+    return found.group(1)
+
+
+def add_storage(client: FlaskClient, project_id: int, **fields: str) -> Any:
+    data = {"csrf_token": csrf(client, project_id), "kind": "s3", **fields}
+    return client.post(f"/projects/{project_id}/pipeline/storages", data=data)
+
+
+def launch(client: FlaskClient, project_id: int, action: str) -> Any:
+    return client.post(
+        f"/projects/{project_id}/pipeline/run/{action}",
+        data={"csrf_token": csrf(client, project_id)},
+        follow_redirects=True,
+    )
+
+
+def wait_for_run(client: FlaskClient, project_id: int) -> str:
+    """Reloads the page until its newest run has finished; returns the page."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        body = client.get(f"/projects/{project_id}/pipeline").get_data(as_text=True)
+        newest = re.search(r'<tr data-run-id="\d+" data-status="(\w+)">', body)
+        assert newest, "no run on the page"
+        if newest.group(1) in ("succeeded", "failed"):
+            return body
+        time.sleep(0.5)
+    pytest.fail("the run did not finish in 120 s")
+
+
+def runs_table(body: str) -> str:
+    return body[body.index("<tbody data-runs>") : body.index("Storage connections")]
+
+
+def test_page_shows_actions_storages_runs_and_datasets(
+    client: FlaskClient, project: int, pipeline_app: Flask
+) -> None:
+    empty = client.get(f"/projects/{project}/pipeline")
+    body = empty.get_data(as_text=True)
+    assert empty.status_code == 200
+    assert f'href="/projects/{project}/pipeline" aria-current="page">Pipeline</a>' in body
+    for label in ("Sync storage", "Run pre-annotation", "Compute agreement", "Export dataset"):
+        assert f">{label}</button>" in body
+    assert "No runs yet." in body and "No dataset version yet." in body
+    assert "No storage connection yet." in body
+    assert f'href="/projects/{project}/dashboard">See agreement on the dashboard' in body
+
+    with pipeline_app.app_context():
+        row = get_project(db.session, project)
+        create_storage(db.session, row, kind="s3", bucket="raw", prefix="in/", region="eu-west-1")
+        db.session.add(
+            DatasetVersionRow(
+                project_id=project, version="ab" * 32, uri="file:///data/v1", num_tasks=7
+            )
+        )
+        db.session.add(
+            PipelineRunRow(
+                project_id=project,
+                job_name="dataset_job",
+                run_id="r-1",
+                status="failed",
+                error="step labeled_dataset failed: no annotations",
+            )
+        )
+        db.session.commit()
+    body = client.get(f"/projects/{project}/pipeline").get_data(as_text=True)
+
+    assert "<code>s3://raw/in</code>" in body and "region eu-west-1" in body
+    assert "secret: <span data-secret-state>not set</span>" in body
+    assert f'<code title="{"ab" * 32}">{"ab" * 6}</code>' in body
+    assert 'data-status="failed"' in body
+    assert '<span class="badge badge-run-failed">failed</span>' in body
+    assert "step labeled_dataset failed: no annotations" in body
+    assert f'href="{UI}/runs/r-1"' in body and "Open in Dagster" in body
+    assert "Refreshing every 2 s" in body and "data-polling hidden" in body
+
+
+def test_only_managers_open_the_page(client: FlaskClient, project: int, auth: Any) -> None:
+    url = f"/projects/{project}/pipeline"
+    auth.logout()
+    assert client.get(url).status_code == 302  # to the login page
+    auth.login("ann@example.com", "password123")
+    assert client.get(url).status_code == 403
+    assert "Pipeline</a>" not in client.get(f"/projects/{project}/data").get_data(as_text=True)
+    assert launch(client, project, "agreement").status_code == 403
+    auth.logout()
+    auth.login("outsider@example.com", "password123")
+    assert client.get(url).status_code == 404
+
+
+def test_storage_form_shows_errors_next_to_fields(
+    client: FlaskClient, project: int, pipeline_app: Flask
+) -> None:
+    response = add_storage(
+        client,
+        project,
+        endpoint_url="not a url",
+        access_key_id_env="my key",
+        secret=SECRET,
+        secret_env="ALSO_SET",
+        prefix="../outside",
+    )
+    body = response.get_data(as_text=True)
+    local = add_storage(client, project, kind="local", bucket="raw", prefix="incoming")
+    local_body = local.get_data(as_text=True)
+
+    assert response.status_code == 400
+    assert '<span class="error" id="endpoint_url-error">not a URL</span>' in body
+    assert "use an environment variable name like AWS_ACCESS_KEY_ID" in body
+    assert "give the secret or the name of its variable, not both" in body
+    assert "a prefix cannot contain &#39;..&#39;" in body
+    assert 'value="not a url"' in body  # the other fields keep what was typed
+    assert SECRET not in body  # the password field never echoes its value
+    assert local.status_code == 400
+    assert '<span class="error" id="bucket-error">a local folder has no such setting</span>' in (
+        local_body
+    )
+    with pipeline_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(StorageConnectionRow.id))) == 0
+
+
+def test_secret_is_encrypted_and_never_shown(
+    client: FlaskClient, project: int, pipeline_app: Flask
+) -> None:
+    added = add_storage(
+        client,
+        project,
+        bucket="raw",
+        prefix="incoming",
+        file_pattern="*.jsonl",
+        endpoint_url="http://minio:9000",
+        access_key_id_env="MINIO_KEY",
+        secret=SECRET,
+    )
+    page = client.get(f"/projects/{project}/pipeline").get_data(as_text=True)
+    api = client.get(
+        f"/api/projects/{project}/storages", headers={"X-CSRFToken": csrf(client, project)}
+    )
+
+    assert added.status_code == 302
+    assert "Storage connection added (raw, prefix “incoming”)." in page
+    assert "<code>s3://raw/incoming</code>" in page and "<code>*.jsonl</code>" in page
+    assert "key id from <code>$MINIO_KEY</code>" in page
+    assert "secret: <span data-secret-state>set (encrypted)</span>" in page
+    assert SECRET not in page
+    assert api.status_code == 200 and SECRET not in api.get_data(as_text=True)
+    assert api.get_json()["results"][0]["secret_source"] == "encrypted"
+    with pipeline_app.app_context():
+        stored = db.session.scalars(sa.select(StorageConnectionRow)).one()
+        assert (
+            stored.secret_encrypted.startswith("fernet:") and SECRET not in stored.secret_encrypted
+        )
+        storage_id = stored.id
+
+    deleted = client.post(
+        f"/projects/{project}/pipeline/storages/{storage_id}/delete",
+        data={"csrf_token": csrf(client, project)},
+        follow_redirects=True,
+    )
+    assert "Storage connection deleted" in deleted.get_data(as_text=True)
+    assert "No storage connection yet." in deleted.get_data(as_text=True)
+
+
+def test_posts_need_the_csrf_token(client: FlaskClient, project: int, pipeline_app: Flask) -> None:
+    form = client.post(f"/projects/{project}/pipeline/storages", data={"kind": "local"})
+    run = client.post(f"/projects/{project}/pipeline/run/agreement")
+
+    assert form.status_code == 400 and run.status_code == 400
+    with pipeline_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(StorageConnectionRow.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(PipelineRunRow.id))) == 0
+
+
+def test_sync_without_a_storage_says_what_to_do(
+    client: FlaskClient, project: int, pipeline_app: Flask
+) -> None:
+    body = launch(client, project, "sync-storage").get_data(as_text=True)
+    unknown = client.post(
+        f"/projects/{project}/pipeline/run/train",
+        data={"csrf_token": csrf(client, project)},
+    )
+
+    assert "Sync storage was not started. This project has no storage connection yet" in body
+    assert unknown.status_code == 404
+    with pipeline_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PipelineRunRow.id))) == 0
+
+
+def test_sync_storage_through_the_page_runs_in_dagster_and_imports_the_files(
+    client: FlaskClient, project: int, pipeline_app: Flask, pipeline_env: Path
+) -> None:
+    add_storage(client, project, kind="local", prefix="incoming", file_pattern="*.jsonl")
+    incoming = pipeline_env / "objects" / "incoming"
+    incoming.mkdir(parents=True)
+    lines = [json.dumps({"text": t}) for t in ("fine", "poor", "meh")]
+    (incoming / "tasks.jsonl").write_text("\n".join(lines) + "\n")
+    (incoming / "ignored.csv").write_text("text\nnot imported\n")
+
+    started = launch(client, project, "sync-storage").get_data(as_text=True)
+    body = wait_for_run(client, project)
+
+    assert re.search(r"Sync storage started: Dagster run [0-9a-f-]{36}\.", started)
+    assert '<span class="badge badge-run-succeeded">succeeded</span>' in body, runs_table(body)
+    with pipeline_app.app_context():
+        run = db.session.scalars(sa.select(PipelineRunRow)).one()
+        texts = db.session.scalars(sa.select(TaskRow.data).order_by(TaskRow.id)).all()
+    assert (run.job_name, run.status, run.launched_by_id is not None) == (
+        "ingest_job",
+        "succeeded",
+        True,
+    )
+    assert f'href="{UI}/runs/{run.run_id}"' in body
+    assert [t["text"] for t in texts] == ["fine", "poor", "meh"]
+    assert "data-polling hidden" in body
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # one slow run is enough
+def test_a_failed_run_shows_the_error_from_dagster(
+    client: FlaskClient, project: int, pipeline_app: Flask
+) -> None:
+    add_storage(client, project, bucket="raw", secret_env="LABELOPS_TEST_UNSET_SECRET")
+
+    launch(client, project, "sync-storage")
+    body = wait_for_run(client, project)
+
+    assert '<span class="badge badge-run-failed">failed</span>' in body, runs_table(body)
+    assert "LABELOPS_TEST_UNSET_SECRET is not set" in body
