@@ -3,6 +3,7 @@
 import hashlib
 import json
 from datetime import datetime
+from typing import Any
 
 import dagster as dg
 
@@ -17,27 +18,28 @@ ANNOTATIONS_PER_REFRESH = 10
 
 
 def _new_objects(
-    seen: dict[str, object], objects: list[tuple[str, datetime]]
-) -> tuple[list[str], dict[str, object]]:
+    seen: dict[str, Any], objects: list[tuple[str, datetime]]
+) -> tuple[list[str], dict[str, Any]]:
     """Returns (keys newer than the cursor, the project's next cursor).
 
     The cursor is a high-water mark: the latest last-modified time and the keys seen at it, so a
-    key is new when it changed later, or at that same instant but was not seen yet.
+    key is new when it changed later, or at that same instant but was not seen yet. The mark
+    never moves back (deleting the newest object does not make older ones new).
     """
-    mark = datetime.fromisoformat(str(seen["t"])) if seen.get("t") else None
-    at_mark = set(seen.get("keys", []))  # type: ignore[call-overload]
+    mark = datetime.fromisoformat(seen["t"]) if seen.get("t") else None
+    at_mark = set(seen.get("keys", []))
     new = [
         key
         for key, modified in objects
         if mark is None or modified > mark or (modified == mark and key not in at_mark)
     ]
-    if not objects:
+    latest = max((modified for _, modified in objects), default=None)
+    if latest is None or (mark is not None and latest < mark):
         return new, seen
-    latest = max(modified for _, modified in objects)
-    keys = sorted(key for key, modified in objects if modified == latest)
-    if mark is not None and latest == mark:
-        keys = sorted(at_mark | set(keys))
-    return new, {"t": latest.isoformat(), "keys": keys}
+    keys = {key for key, modified in objects if modified == latest}
+    if latest == mark:
+        keys |= at_mark
+    return new, {"t": latest.isoformat(), "keys": sorted(keys)}
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=60)
