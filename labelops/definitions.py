@@ -3,6 +3,18 @@
 ``LABELOPS_ENV`` picks the resources: "local" (default: SQLite labeling DB, a folder as object
 store, MLflow on SQLite, all under LABELOPS_HOME) or "production" (URLs and credentials from the
 environment, S3 as object store, a Label Studio ML backend when LABELOPS_ML_BACKEND_URL is set).
+
+Running it:
+
+- ``labelops up`` starts the web app and ``dagster dev`` on this code location (SQLite Dagster
+  home under LABELOPS_HOME); ``dagster dev -w workspace.yaml`` starts Dagster alone.
+- ``dagster job execute -m labelops.definitions -j labeling_loop_job --tags
+  '{"dagster/partition": "1"}'`` runs the whole loop for project 1 from a shell.
+- A deployment copies ``dagster.yaml`` into DAGSTER_HOME (PostgreSQL from the DAGSTER_PG_*
+  variables), sets LABELOPS_ENV=production, LABELOPS_DATABASE_URL, LABELOPS_S3_BUCKET (and
+  LABELOPS_S3_ENDPOINT_URL for S3-compatible stores), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+  MLFLOW_TRACKING_URI, and LABELOPS_STORAGE_SECRET_KEY (a Fernet key) for storage secrets, and
+  runs ``dagster-webserver`` and ``dagster-daemon`` (the sensors and the nightly schedule).
 """
 
 import os
