@@ -33,6 +33,7 @@ from labelops.services.locking import bump_project
 from labelops.services.users import imported_annotator
 
 CHUNK_SIZE = 5_000
+ANALYZE_AFTER = 50_000  # tasks in one import
 _TASK_COLUMNS: tuple[str, ...] = (
     "id",
     "project_id",
@@ -256,6 +257,10 @@ def import_tasks(
         writer.abandon()
         raise
     writer.wait()
+    if writer.postgres and report.num_tasks >= ANALYZE_AFTER:
+        # Fresh planner statistics: without them PostgreSQL may sort the whole table for
+        # every page of a keyset scan right after a large load.
+        session.execute(sa.text("ANALYZE tasks"))
     report.num_annotations = writer.num_annotations
     report.num_predictions = writer.num_predictions
     batch.num_tasks = report.num_tasks
