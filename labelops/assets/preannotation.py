@@ -9,8 +9,8 @@ from labelops.assets.partitions import project_id_of, project_partitions
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.database import DatabaseResource
 from labelops.resources.predictor import Predictor
-from labelops.services.annotations import create_predictions
 from labelops.services.pipeline_queue import set_model_version, tasks_without_prediction
+from labelops.services.predictions import create_predictions
 from labelops.services.projects import get_project
 
 PREANNOTATION = "preannotation"

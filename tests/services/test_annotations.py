@@ -6,13 +6,13 @@ from sqlalchemy.orm import Session
 from labelops.domain.errors import AnnotationError, StateTransitionError
 from labelops.services.annotations import (
     create_annotation,
-    create_predictions,
     delete_annotation,
     history,
     review_annotation,
     update_annotation,
 )
 from labelops.services.next_task import next_task
+from labelops.services.predictions import create_predictions
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)

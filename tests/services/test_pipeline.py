@@ -6,7 +6,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from labelops.db.models import TaskRow
-from labelops.services.annotations import create_annotation, create_predictions
+from labelops.services.annotations import create_annotation
 from labelops.services.errors import NotFoundError
 from labelops.services.pipeline import (
     annotation_fingerprints,
@@ -23,6 +23,7 @@ from labelops.services.pipeline_storage import (
     create_storage,
     storage_credentials,
 )
+from labelops.services.predictions import create_predictions
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1)

@@ -1,4 +1,4 @@
-"""Importing Label Studio's annotated formats through the REST API, as annotations or predictions."""
+"""Importing Label Studio's annotated formats through the REST API (annotations or predictions)."""
 
 import io
 import json
@@ -109,7 +109,10 @@ def test_coco_export_imports_back_as_predictions(
 
 def test_conll_import_creates_span_annotations(client: FlaskClient, admin: dict[str, str]) -> None:
     pid = _project(client, admin, NER_CONFIG, "ner")
-    conll = b"-DOCSTART- -X- O\n\nAda -X- _ B-PER\nLovelace -X- _ I-PER\njoined -X- _ O\nIBM -X- _ B-ORG\n\n"
+    conll = (
+        b"-DOCSTART- -X- O\n\n"
+        b"Ada -X- _ B-PER\nLovelace -X- _ I-PER\njoined -X- _ O\nIBM -X- _ B-ORG\n\n"
+    )
     response = _upload(client, pid, admin, "ner.conll", conll)
     assert response.status_code == 201, response.json
     task = client.get(f"/api/tasks?project={pid}&fields=all", headers=admin).json["tasks"][0]

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
+
 from labelops.domain.formats.base import (
     ExportFormat,
     LabelConfig,

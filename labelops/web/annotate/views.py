@@ -13,6 +13,7 @@ from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate
 from labelops.services import annotations as annotation_service
 from labelops.services import next_task as queue
+from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.errors import NotFoundError
@@ -88,7 +89,7 @@ def label(project_id: int) -> Any:
     else:
         task = _next_task(project)
     predictions = (
-        annotation_service.current_predictions(db.session, project, task.id)
+        prediction_service.current_predictions(db.session, project, task.id)
         if task is not None
         else []
     )

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate, can_manage, can_view
-from labelops.services import annotations as annotation_service
 from labelops.services import exports as export_service
 from labelops.services import imports as import_service
 from labelops.services import next_task as queue
+from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services import users as user_service
@@ -244,7 +244,7 @@ def next_task(project_id: int) -> Any:
     task = queue.claim_next_task(db.session, project.id, g.user.id, now=_now(), lock_ttl=ttl)
     if task is None:
         return error_response(404, f"no more tasks to label in project {project.id}")
-    predictions = annotation_service.current_predictions(db.session, project, task.id)
+    predictions = prediction_service.current_predictions(db.session, project, task.id)
     return jsonify(task_json(task, annotations=[], predictions=predictions))
 
 
@@ -357,6 +357,6 @@ def import_predictions(project_id: int) -> Any:
     """Adds predictions in bulk: a list of ``{task, result, score?, model_version?}``."""
     project = project_for(project_id, can_manage, "import predictions")
     body = json_body(list)
-    rows = annotation_service.create_predictions(db.session, project, body, now=_now())
+    rows = prediction_service.create_predictions(db.session, project, body, now=_now())
     db.session.commit()
     return jsonify({"created": len(rows), "predictions": [prediction_json(r) for r in rows]}), 201

@@ -9,6 +9,7 @@ from labelops.db.models import ProjectRow
 from labelops.domain.permissions import can_annotate, can_manage, can_review, can_view
 from labelops.services import annotations as annotation_service
 from labelops.services import imports as import_service
+from labelops.services import predictions as prediction_service
 from labelops.services import tasks as task_service
 from labelops.services.errors import PermissionDeniedError
 from labelops.services.projects import project_config
@@ -90,7 +91,7 @@ def get_task(task_id: int) -> Any:
         task_json(
             task,
             annotations=annotation_service.task_annotations(db.session, task.id),
-            predictions=annotation_service.task_predictions(db.session, task.id),
+            predictions=prediction_service.task_predictions(db.session, task.id),
         )
     )
 
@@ -275,10 +276,10 @@ def list_predictions() -> Any:
     task_id = int_arg("task", 0)
     if task_id:
         task, _ = _task_and_project(task_id, can_view, "view predictions")
-        rows = annotation_service.task_predictions(db.session, task.id)
+        rows = prediction_service.task_predictions(db.session, task.id)
     else:
         project = project_for(int_arg("project", 0), can_view, "view predictions")
-        rows = annotation_service.project_predictions(
+        rows = prediction_service.project_predictions(
             db.session, project.id, limit=int_arg("page_size", 1000, minimum=1, maximum=10000)
         )
     return jsonify([prediction_json(r) for r in rows])
@@ -294,7 +295,7 @@ def create_predictions() -> Any:
         raise ValueError("request body must be a prediction object or a list of them")
     task = task_service.get_task(db.session, int(items[0].get("task") or 0))
     project = project_for(task.project_id, can_manage, "add predictions")
-    rows = annotation_service.create_predictions(db.session, project, items, now=_now())
+    rows = prediction_service.create_predictions(db.session, project, items, now=_now())
     db.session.commit()
     if isinstance(body, dict):
         return jsonify(prediction_json(rows[0])), 201
@@ -305,7 +306,7 @@ def create_predictions() -> Any:
 @api_login_required
 def get_prediction(prediction_id: int) -> Any:
     """Returns one prediction."""
-    prediction = annotation_service.get_prediction(db.session, prediction_id)
+    prediction = prediction_service.get_prediction(db.session, prediction_id)
     project_for(prediction.project_id, can_view, "view predictions")
     return jsonify(prediction_json(prediction))
 
@@ -314,8 +315,8 @@ def get_prediction(prediction_id: int) -> Any:
 @api_login_required
 def delete_prediction(prediction_id: int) -> Any:
     """Deletes one prediction (managers)."""
-    prediction = annotation_service.get_prediction(db.session, prediction_id)
+    prediction = prediction_service.get_prediction(db.session, prediction_id)
     project_for(prediction.project_id, can_manage, "delete predictions")
-    annotation_service.delete_prediction(db.session, prediction)
+    prediction_service.delete_prediction(db.session, prediction)
     db.session.commit()
     return "", 204
