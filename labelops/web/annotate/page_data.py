@@ -55,6 +55,10 @@ RENDERED_TAGS = frozenset(
         "Relations",
         "Relation",
         "Shortcut",
+        "Pairwise",
+        "List",
+        "Ranker",
+        "Bucket",
     }
 )
 

@@ -11,6 +11,8 @@ import { Hotkeys } from "./hotkeys.js";
 import { mountCollapse, mountHeader, mountStyle, mountTable, mountView } from "./layout.js";
 import { REGION_TAGS, Store } from "./store.js";
 import { mountText } from "./text.js";
+import { mountPairwise } from "./pairwise.js";
+import { mountList, mountRanker } from "./ranker.js";
 
 const LABEL_PICKERS = new Set([
   "Labels", "HyperTextLabels", "ParagraphLabels", "RectangleLabels", "PolygonLabels",
@@ -26,7 +28,10 @@ const OBJECT_MODULES = {
   Video: async () => ({ mount: (await import("./video.js")).mountVideo }),
   TimeSeries: async () => ({ mount: (await import("./timeseries.js")).mountTimeSeries }),
   Table: async () => ({ mount: mountTable }),
+  List: async () => ({ mount: mountList }),
 };
+// Controls that lay out their objects themselves (the two sides, the ranked list).
+const COMPARE_MOUNTS = { Pairwise: mountPairwise, Ranker: mountRanker };
 
 function unsupported(tag, why = "is not supported by the labeling view yet") {
   return h("div", { class: "lo-unsupported", role: "alert" }, `The <${tag}> tag ${why}.`);
@@ -45,6 +50,7 @@ export async function renderInterface(container, description, taskData, options 
     data: taskData || {},
     readOnly: Boolean(options.readOnly),
     objectActions: {},
+    objectEls: {},
     onRedraw: (fn) => redraws.push(fn),
     notify: (message) => {
       notice.textContent = message;
@@ -61,6 +67,10 @@ export async function renderInterface(container, description, taskData, options 
         }
       };
       walk(control.labels);
+    },
+    // A control's own key, unless a label or choice already uses it.
+    addHotkey: (key, action) => {
+      if (!ctx.readOnly && !hotkeys.keys.has(key)) hotkeys.add(key, action);
     },
   };
   const visibility = [];
@@ -88,6 +98,7 @@ export async function renderInterface(container, description, taskData, options 
         try {
           const { mount } = await loader();
           el = await mount(ctx, node, description.objects[node.name]);
+          if (el) ctx.objectEls[node.name] = el;
         } catch (error) {
           el = unsupported(tag, `could not be shown (${error.message})`);
         }
@@ -110,6 +121,7 @@ export async function renderInterface(container, description, taskData, options 
     let el;
     if (LABEL_PICKERS.has(control.tag)) el = mountLabels(c, node, control);
     else if (CONTROL_MOUNTS[control.tag]) el = CONTROL_MOUNTS[control.tag](c, node, control);
+    else if (COMPARE_MOUNTS[control.tag]) el = COMPARE_MOUNTS[control.tag](c, node, control);
     else if (SHAPE_TOOLS.has(control.tag) || control.tag === "Relations") el = h("span", { hidden: true });
     else return unsupported(control.tag);
     if (control.per_region) {
