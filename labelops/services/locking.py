@@ -2,7 +2,9 @@
 
 PostgreSQL locks the row with ``SELECT ... FOR UPDATE``. SQLite has one writer at a time, and
 Python's sqlite3 runs plain reads outside the transaction, so a read-then-write there is only safe
-after the transaction has taken the write lock: a no-op UPDATE of the row does that first.
+after the transaction has taken the write lock: a no-op UPDATE of the row does that first. It
+rewrites ``updated_at`` only: writing a primary key, even unchanged, makes SQLite check every
+child row that references it.
 """
 
 import sqlalchemy as sa
@@ -20,7 +22,7 @@ def lock_task(session: Session, task: TaskRow) -> TaskRow:
         session.execute(
             sa.update(TaskRow)
             .where(TaskRow.id == task.id)
-            .values(id=TaskRow.id, updated_at=TaskRow.updated_at)
+            .values(updated_at=TaskRow.updated_at)
             .execution_options(synchronize_session=False)
         )
     session.refresh(task)
@@ -36,7 +38,7 @@ def serialize_writers(session: Session, project_id: int) -> None:
         session.execute(
             sa.update(ProjectRow)
             .where(ProjectRow.id == project_id)
-            .values(id=ProjectRow.id, updated_at=ProjectRow.updated_at)
+            .values(updated_at=ProjectRow.updated_at)
             .execution_options(synchronize_session=False)
         )
 
