@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def _pg_admin_engine() -> sa.Engine:
+def pg_admin_engine() -> sa.Engine:
     engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
@@ -43,26 +44,31 @@ def _pg_admin_engine() -> sa.Engine:
     return engine
 
 
+@contextmanager
+def fresh_pg_database(prefix: str) -> Iterator[str]:
+    """Yields the URL of a new, empty PostgreSQL database, force-dropped afterwards."""
+    admin = pg_admin_engine()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            sa.engine.make_url(PG_ADMIN_URL)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_template_url(worker_id: str) -> Iterator[str]:
     """A migrated PostgreSQL database for this test worker, dropped at the end."""
-    admin = _pg_admin_engine()
-    name = f"labelops_test_{worker_id}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with fresh_pg_database(f"labelops_test_{worker_id}") as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """The repository's dagster.yaml builds a PostgreSQL-backed instance that the loop runs through."""
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from labelops.assets.ingest import raw_tasks
 from labelops.resources.object_store import S3ObjectStore
 from tests.assets.conftest import make_pipeline_project, metadata
-from tests.conftest import PG_ADMIN_URL, _pg_admin_engine
+from tests.conftest import fresh_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,21 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def dagster_pg_database() -> Iterator[sa.engine.URL]:
     """A fresh, empty PostgreSQL database for the Dagster instance, dropped afterwards."""
-    admin = _pg_admin_engine()
-    name = f"dagster_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name)
-    with admin.connect() as conn:
-        conn.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with fresh_pg_database("dagster_test") as url:
+        yield sa.engine.make_url(url)
 
 
 def test_repository_dagster_yaml_runs_the_pipeline_on_postgres(
