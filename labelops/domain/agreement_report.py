@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import Any, cast
 
 from labelops.domain.agreement import (
     CLASSIFICATION_TYPES,
@@ -162,7 +162,7 @@ def _by_annotator(tasks: Sequence[Task]) -> list[tuple[int, dict[Annotator, Anno
 def _classification(
     name: str, kind: str, per_task: list[tuple[int, dict[Annotator, Annotation]]]
 ) -> ControlAgreement:
-    labels: dict[Annotator, dict[Hashable, Hashable]] = {}
+    labels: dict[Annotator, dict[int, Hashable]] = {}
     for task_id, annotations in per_task:
         for who, annotation in annotations.items():
             value = control_value(annotation.result, name)
@@ -172,12 +172,13 @@ def _classification(
     task_ids = list(dict.fromkeys(t for per in labels.values() for t in per))
     per_item = {t: [labels[a][t] for a in annotators if t in labels[a]] for t in task_ids}
     pairs = []
-    for (a, b), (n, kappa) in pairwise_kappas(labels).items():  # type: ignore[arg-type]
+    for (first, second), (n, kappa) in pairwise_kappas(labels).items():  # type: ignore[arg-type]
+        a, b = cast(Annotator, first), cast(Annotator, second)
         shared = [t for t in labels[a] if t in labels[b]]
         same = sum(labels[a][t] == labels[b][t] for t in shared)
         pairs.append(
             PairAgreement(a, b, n, kappa=kappa, percent_agreement=same / n if n else math.nan)
-        )  # type: ignore[arg-type]
+        )
     # Fleiss' kappa needs a fixed number of raters: take the tasks with the most common number of
     # raters (two or more; on a tie, the larger number).
     rater_counts = Counter(len(v) for v in per_item.values() if len(v) >= 2)

@@ -328,7 +328,7 @@ class _Attrs:
         return value
 
     def flag(self, name: str) -> bool:
-        value = self.get(name, "")
+        value = self.get(name, "") or ""
         if value.strip().lower() in _TRUE:
             return True
         if value.strip().lower() not in _FALSE:
@@ -384,6 +384,7 @@ def _label_item(el: etree._Element) -> LabelItem:
 
 
 def _choice(tag: str, attrs: _Attrs) -> str:
+    allowed: tuple[str, ...]
     if tag == "Choices":
         allowed, default = ("single", "single-radio", "multiple"), "single"
     elif tag in LABELS_CONTROL_TAGS:

@@ -292,9 +292,9 @@ def _check_span(
                 f"text {value['text']!r} differs from the task's {text[start:end]!r}",
             )
     elif obj.tag in ("Audio", "Video", "TimeSeries"):
-        start, end = _number(value, "start", index), _number(value, "end", index)
-        if not 0 <= start < end:
-            _fail(index, "value.end", f"segment [{start}, {end}] must have 0 <= start < end")
+        begin, finish = _number(value, "start", index), _number(value, "end", index)
+        if not 0 <= begin < finish:
+            _fail(index, "value.end", f"segment [{begin}, {finish}] must have 0 <= start < end")
     elif obj.tag in ("HyperText", "Paragraphs"):
         for key in ("start", "end"):
             if key not in value:

@@ -180,16 +180,19 @@ def import_file(
     if not name:
         suffix = Path(source_name).suffix.lower()
         name = _BY_EXTENSION.get(suffix) or detect_format(source_name)
-    common = {
-        "source": source_name,
-        "created_by_id": created_by_id,
-        "dedupe": dedupe,
-        "return_task_ids": return_task_ids,
-        "progress": progress,
-    }
     if name.lower() in PLAIN_FORMATS and as_ == "annotations":
         fmt = name.lower()
-        return import_rows(session, project, read_rows(source, fmt, source_name), fmt=fmt, **common)
+        return import_rows(
+            session,
+            project,
+            read_rows(source, fmt, source_name),
+            source=source_name,
+            fmt=fmt,
+            created_by_id=created_by_id,
+            dedupe=dedupe,
+            return_task_ids=return_task_ids,
+            progress=progress,
+        )
     importer = get_import_format("JSON" if name.lower() == "json" else name)
     config = parse_label_config(project.label_config)
     tasks = importer.read(source, config, source_name=source_name, as_=as_, image_sizes=image_sizes)
@@ -197,10 +200,14 @@ def import_file(
         session,
         project,
         enumerate(tasks, start=1),
+        source=source_name,
         fmt=importer.name,
+        created_by_id=created_by_id,
+        dedupe=dedupe,
+        return_task_ids=return_task_ids,
+        progress=progress,
         config=config,
         check_fields=True,
-        **common,
     )
 
 
@@ -400,12 +407,12 @@ class _BulkWriter:
                 self._copy.start()
         if prepared.annotations:
             self.session.execute(
-                sa.insert(AnnotationRow.__table__),
+                sa.insert(AnnotationRow),
                 [{**row, "task_id": ids[i]} for i, row in prepared.annotations],
             )
         if prepared.predictions:
             self.session.execute(
-                sa.insert(PredictionRow.__table__),
+                sa.insert(PredictionRow),
                 [{**row, "task_id": ids[i]} for i, row in prepared.predictions],
             )
         return ids

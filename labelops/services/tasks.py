@@ -54,7 +54,7 @@ def get_task(session: Session, task_id: int) -> TaskRow:
     return task
 
 
-def _filtered(project_id: int, flt: TaskFilter) -> sa.Select[tuple[TaskRow]]:
+def _filtered(project_id: int, flt: TaskFilter) -> sa.Select[Any]:
     query = sa.select(TaskRow).where(TaskRow.project_id == project_id)
     if flt.state is not None:
         if flt.state not in STATES:

@@ -11,7 +11,7 @@ import io
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import ijson
 import pyarrow.parquet as pq
@@ -47,7 +47,7 @@ def detect_format(filename: str) -> str:
     )
 
 
-def read_json(source: BinaryIO, source_name: str) -> RawRows:
+def read_json(source: IO[bytes], source_name: str) -> RawRows:
     """Yields the items of a top-level JSON list (or the single object), streamed with ijson."""
     head = _peek_non_space(source)
     if head == b"{":
@@ -70,7 +70,7 @@ def read_json(source: BinaryIO, source_name: str) -> RawRows:
         raise TaskImportError(f"invalid JSON after item {row}: {exc}", source=source_name) from exc
 
 
-def read_jsonl(source: BinaryIO, source_name: str) -> RawRows:
+def read_jsonl(source: IO[bytes], source_name: str) -> RawRows:
     """Yields one parsed object per non-empty line of a JSON-lines file."""
     for row, line in enumerate(source, start=1):
         if not line.strip():
@@ -81,7 +81,7 @@ def read_jsonl(source: BinaryIO, source_name: str) -> RawRows:
             raise TaskImportError(f"invalid JSON: {exc.msg}", source=source_name, row=row) from exc
 
 
-def _read_delimited(source: BinaryIO, source_name: str, delimiter: str) -> RawRows:
+def _read_delimited(source: IO[bytes], source_name: str, delimiter: str) -> RawRows:
     text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
     try:
         yield from _delimited_rows(csv.reader(text, delimiter=delimiter), source_name)
@@ -118,17 +118,17 @@ def _delimited_rows(reader: Any, source_name: str) -> RawRows:
         ) from exc
 
 
-def read_csv(source: BinaryIO, source_name: str) -> RawRows:
+def read_csv(source: IO[bytes], source_name: str) -> RawRows:
     """Yields one dict per CSV row (header names as keys; values stay strings)."""
     return _read_delimited(source, source_name, ",")
 
 
-def read_tsv(source: BinaryIO, source_name: str) -> RawRows:
+def read_tsv(source: IO[bytes], source_name: str) -> RawRows:
     """Yields one dict per TSV row (header names as keys; values stay strings)."""
     return _read_delimited(source, source_name, "\t")
 
 
-def read_parquet(source: BinaryIO, source_name: str, batch_size: int = 10_000) -> RawRows:
+def read_parquet(source: IO[bytes], source_name: str, batch_size: int = 10_000) -> RawRows:
     """Yields one dict per Parquet row, reading a row group batch at a time."""
     try:
         parquet = pq.ParquetFile(source)
@@ -141,7 +141,7 @@ def read_parquet(source: BinaryIO, source_name: str, batch_size: int = 10_000) -
             yield row, item
 
 
-READERS: dict[str, Callable[[BinaryIO, str], RawRows]] = {
+READERS: dict[str, Callable[[IO[bytes], str], RawRows]] = {
     "json": read_json,
     "jsonl": read_jsonl,
     "csv": read_csv,
@@ -150,7 +150,7 @@ READERS: dict[str, Callable[[BinaryIO, str], RawRows]] = {
 }
 
 
-def read_rows(source: BinaryIO, fmt: str, source_name: str) -> RawRows:
+def read_rows(source: IO[bytes], fmt: str, source_name: str) -> RawRows:
     """Returns a stream of ``(row_number, item)`` from a task file in the given format.
 
     Raises:
@@ -292,7 +292,7 @@ def _datetime_or_none(value: Any) -> datetime | None:
     return parsed
 
 
-def _peek_non_space(source: BinaryIO) -> bytes:
+def _peek_non_space(source: IO[bytes]) -> bytes:
     """Returns the first non-whitespace byte, leaving the stream positioned at the start."""
     start = source.tell()
     while True:

@@ -171,7 +171,7 @@ class HfDatasetFormat(ParquetFormat):
             "homepage": "",
             "license": "",
         }
-        state = {
+        state: dict[str, Any] = {
             "_data_files": [{"filename": ARROW_FILE}],
             "_fingerprint": digest.hexdigest()[:16],
             "_format_columns": None,
