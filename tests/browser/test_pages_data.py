@@ -75,9 +75,11 @@ def test_data_manager_filters_sorts_and_pages(page: Page, live_server: LiveServe
     page.fill("#contains", "needle")
     page.get_by_role("button", name="Apply").click()
     expect(rows).to_have_count(4)
+    page.wait_for_load_state("load")  # the module that submits on change has run
     page.select_option("#state", "completed")
     expect(page.locator("td.empty")).to_contain_text("No tasks match these filters.")
     page.get_by_role("link", name="Reset").click()
+    page.wait_for_load_state("load")
 
     page.locator('input[name="task"]').nth(0).check()
     page.locator('input[name="task"]').nth(1).check()
