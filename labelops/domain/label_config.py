@@ -5,6 +5,7 @@
 re-exported here so callers import everything from this module.
 """
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,8 +74,12 @@ _INT = re.compile(r"^\s*\d+\s*$")
 _TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no", ""})
 
 
+@functools.lru_cache(maxsize=64)
 def parse_label_config(text: str) -> LabelConfig:
-    """Returns the parsed labeling config.
+    """Returns the parsed labeling config (memoized: the result is immutable).
+
+    Every annotation, prediction, import and export checks against its project's config, so the
+    same text is parsed once per process rather than once per request.
 
     The XML is parsed with entities, DTDs and network access disabled; a DOCTYPE or entity
     declaration is rejected outright. Tag names are matched case-insensitively, as Label Studio
