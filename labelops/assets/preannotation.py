@@ -1,11 +1,10 @@
 """Preannotation group: predictions of the project's current model for its tasks."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 
 from labelops.assets.ingest import raw_tasks
 from labelops.assets.partitions import project_id_of, project_partitions
+from labelops.db.models import utcnow
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.database import DatabaseResource
 from labelops.resources.predictor import Predictor
@@ -52,7 +51,7 @@ def task_predictions(
         for batch in tasks_without_prediction(session, project_id, version, config.batch_size):
             results = predictor.predict(project_id, label_config, batch)
             items = [{**p, "task": t.id} for t, p in zip(batch, results, strict=True) if p]
-            create_predictions(session, project, items, now=datetime.now(UTC).replace(tzinfo=None))
+            create_predictions(session, project, items, now=utcnow())
             session.commit()
             num_predictions += len(items)
             scores += [p["score"] for p in items if p.get("score") is not None]

@@ -12,7 +12,7 @@ import io
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,7 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.engine import is_postgres
-from labelops.db.models import AnnotationRow, ImportBatchRow, PredictionRow, ProjectRow, TaskRow
+from labelops.db.models import (
+    AnnotationRow,
+    ImportBatchRow,
+    PredictionRow,
+    ProjectRow,
+    TaskRow,
+    utcnow,
+)
 from labelops.domain.errors import AnnotationError, TaskImportError
 from labelops.domain.formats.base import ImportTarget
 from labelops.domain.formats.readers import READERS, detect_format, normalize_task, read_rows
@@ -440,7 +447,7 @@ class _BulkWriter:
             self._copy_error = exc
 
     def _prepare(self, chunk: list[tuple[int, Task]], hashes: list[str]) -> _Prepared:
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow()
         stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
         prepared = _Prepared([], [], [])
         for position, ((row, task), digest) in enumerate(zip(chunk, hashes, strict=True)):

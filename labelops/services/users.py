@@ -2,14 +2,13 @@
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from labelops.db.models import ApiTokenRow, UserRow
+from labelops.db.models import ApiTokenRow, UserRow, utcnow
 from labelops.services.errors import ConflictError, NotFoundError
 
 _hasher = PasswordHasher()
@@ -110,7 +109,7 @@ def user_for_token(session: Session, key: str) -> UserRow | None:
     token = session.scalar(sa.select(ApiTokenRow).where(ApiTokenRow.key_digest == _digest(key)))
     if token is None or not token.user.is_active:
         return None
-    token.last_used_at = datetime.now(UTC).replace(tzinfo=None)
+    token.last_used_at = utcnow()
     return token.user
 
 

@@ -1,13 +1,12 @@
 """The labeling stream (``/projects/<id>/label``) and a single task opened for labeling."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy.exc import OperationalError
 
-from labelops.db.models import AnnotationRow, ProjectRow, TaskRow
+from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, utcnow
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate
@@ -21,11 +20,6 @@ from labelops.web.annotate.page_data import page_payload, sanitize_html
 from labelops.web.extensions import db
 
 bp = Blueprint("annotate", __name__, url_prefix="/projects")
-_NEXT_TASK_ATTEMPTS = 5
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _project_to_label(project_id: int) -> ProjectRow:
@@ -43,16 +37,9 @@ def _project_to_label(project_id: int) -> ProjectRow:
 
 def _next_task(project: ProjectRow) -> TaskRow | None:
     ttl = timedelta(seconds=current_app.config.get("TASK_LOCK_TTL_SECONDS", 3600))
-    for attempt in range(_NEXT_TASK_ATTEMPTS):
-        try:
-            task = queue.next_task(db.session, project, current_user.id, now=_now(), lock_ttl=ttl)
-            db.session.commit()
-            return task
-        except OperationalError as exc:  # SQLite: another writer took the lock first
-            db.session.rollback()
-            if not queue.is_retryable(exc) or attempt == _NEXT_TASK_ATTEMPTS - 1:
-                raise
-    return None
+    return queue.claim_next_task(
+        db.session, project.id, current_user.id, now=utcnow(), lock_ttl=ttl
+    )
 
 
 def _own_annotation(task: TaskRow) -> AnnotationRow | None:

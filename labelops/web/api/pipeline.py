@@ -37,6 +37,7 @@ from labelops.services.errors import NotFoundError
 from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import json_body
+from labelops.web.api.serializers import iso
 from labelops.web.extensions import db
 
 bp = Blueprint("api_pipeline", __name__, url_prefix="/api")
@@ -65,10 +66,6 @@ def _launcher() -> run_service.RunLauncher:
     return launcher_for(_ui_url(), _settings().dagster_home)
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() + "Z" if value is not None else None
-
-
 def run_json(row: PipelineRunRow) -> dict[str, Any]:
     """Returns a pipeline run as the API shows it."""
     return {
@@ -79,8 +76,8 @@ def run_json(row: PipelineRunRow) -> dict[str, Any]:
         "status": row.status,
         "error": row.error,
         "launched_by": row.launched_by_id,
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
         "dagster_url": f"{_ui_url()}/runs/{row.run_id}" if row.run_id else None,
     }
 
@@ -101,7 +98,7 @@ def storage_json(row: StorageConnectionRow) -> dict[str, Any]:
         "access_key_id_env": row.access_key_id_env,
         "secret_source": source,
         "secret_env": stored[4:] if source == "env" else None,
-        "created_at": _iso(row.created_at),
+        "created_at": iso(row.created_at),
     }
 
 
@@ -114,7 +111,7 @@ def dataset_json(row: DatasetVersionRow) -> dict[str, Any]:
         "uri": row.uri,
         "num_tasks": row.num_tasks,
         "details": row.details,
-        "created_at": _iso(row.created_at),
+        "created_at": iso(row.created_at),
     }
 
 
@@ -193,7 +190,7 @@ def latest_agreement(project_id: int) -> Any:
         {
             "id": row.id,
             "project": row.project_id,
-            "created_at": _iso(row.created_at),
+            "created_at": iso(row.created_at),
             "report": row.report,
         }
     )

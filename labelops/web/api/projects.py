@@ -4,12 +4,13 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 from sqlalchemy.orm import Session
 
+from labelops.db.models import utcnow
 from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate, can_manage, can_view
@@ -36,10 +37,6 @@ from labelops.web.errors import error_response
 from labelops.web.extensions import db
 
 bp = Blueprint("api_projects", __name__, url_prefix="/api/projects")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @bp.get("")
@@ -241,7 +238,7 @@ def next_task(project_id: int) -> Any:
     """Hands the caller the next task to label (locked for them), or 404 when there is none."""
     project = project_for(project_id, can_annotate, "label tasks")
     ttl = timedelta(seconds=current_app.config.get("TASK_LOCK_TTL_SECONDS", 3600))
-    task = queue.claim_next_task(db.session, project.id, g.user.id, now=_now(), lock_ttl=ttl)
+    task = queue.claim_next_task(db.session, project.id, g.user.id, now=utcnow(), lock_ttl=ttl)
     if task is None:
         return error_response(404, f"no more tasks to label in project {project.id}")
     predictions = prediction_service.current_predictions(db.session, project, task.id)
@@ -279,7 +276,7 @@ def export(project_id: int) -> Any:
         finally:
             session.close()
 
-    stamp = _now().strftime("%Y%m%d-%H%M%S")
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     filename = f"project-{project.id}-at-{stamp}{fmt.extension}"
     return Response(
         stream_with_context(generate()),
@@ -357,6 +354,6 @@ def import_predictions(project_id: int) -> Any:
     """Adds predictions in bulk: a list of ``{task, result, score?, model_version?}``."""
     project = project_for(project_id, can_manage, "import predictions")
     body = json_body(list)
-    rows = prediction_service.create_predictions(db.session, project, body, now=_now())
+    rows = prediction_service.create_predictions(db.session, project, body, now=utcnow())
     db.session.commit()
     return jsonify({"created": len(rows), "predictions": [prediction_json(r) for r in rows]}), 201

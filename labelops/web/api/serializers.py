@@ -7,7 +7,8 @@ from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow
 from labelops.domain.label_config import LabelConfig
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """Returns a naive-UTC time as ISO 8601 with a Z, or None."""
     return value.isoformat() + "Z" if value is not None else None
 
 
@@ -22,7 +23,7 @@ def user_json(user: UserRow) -> dict[str, Any]:
         "is_superuser": user.is_admin,
         "is_active": user.is_active,
         "is_imported": user.is_imported,
-        "date_joined": _iso(user.created_at),
+        "date_joined": iso(user.created_at),
     }
 
 
@@ -42,8 +43,8 @@ def project_json(project: ProjectRow, config: LabelConfig | None = None) -> dict
         "model_version": project.model_version,
         "color": project.color,
         "created_by": {"id": project.created_by_id} if project.created_by_id else None,
-        "created_at": _iso(project.created_at),
-        "updated_at": _iso(project.updated_at),
+        "created_at": iso(project.created_at),
+        "updated_at": iso(project.updated_at),
         "task_number": project.num_tasks,
         "num_tasks_with_annotations": project.num_labeled_tasks,
         "total_annotations_number": project.num_annotations,
@@ -82,8 +83,8 @@ def annotation_json(annotation: AnnotationRow) -> dict[str, Any]:
         "review_state": annotation.review_state,
         "review_comment": annotation.review_comment,
         "reviewed_by": annotation.reviewed_by_id,
-        "created_at": _iso(annotation.created_at),
-        "updated_at": _iso(annotation.updated_at),
+        "created_at": iso(annotation.created_at),
+        "updated_at": iso(annotation.updated_at),
     }
 
 
@@ -96,7 +97,7 @@ def prediction_json(prediction: PredictionRow) -> dict[str, Any]:
         "model_version": prediction.model_version,
         "score": prediction.score,
         "result": prediction.result,
-        "created_at": _iso(prediction.created_at),
+        "created_at": iso(prediction.created_at),
     }
 
 
@@ -119,8 +120,8 @@ def task_json(
         "total_predictions": task.total_predictions,
         "prediction_score": task.prediction_score,
         "inner_id": task.id,
-        "created_at": _iso(task.created_at),
-        "updated_at": _iso(task.updated_at),
+        "created_at": iso(task.created_at),
+        "updated_at": iso(task.updated_at),
     }
     if annotations is not None:
         out["annotations"] = [annotation_json(a) for a in annotations]

@@ -1,11 +1,10 @@
 """REST endpoints for tasks, annotations and predictions (Label Studio's paths and JSON)."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from labelops.db.models import ProjectRow
+from labelops.db.models import ProjectRow, utcnow
 from labelops.domain.permissions import can_annotate, can_manage, can_review, can_view
 from labelops.services import annotations as annotation_service
 from labelops.services import imports as import_service
@@ -19,10 +18,6 @@ from labelops.web.api.serializers import annotation_json, prediction_json, task_
 from labelops.web.extensions import db
 
 bp = Blueprint("api_tasks", __name__, url_prefix="/api")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @bp.get("/tasks")
@@ -157,7 +152,7 @@ def create_annotation(task_id: int) -> Any:
         was_cancelled=bool(body.get("was_cancelled", False)),
         ground_truth=bool(body.get("ground_truth", False)),
         lead_time=_lead_time(body),
-        now=_now(),
+        now=utcnow(),
     )
     db.session.commit()
     return jsonify(annotation_json(annotation)), 201
@@ -207,7 +202,7 @@ def update_annotation(annotation_id: int) -> Any:
         was_cancelled=body.get("was_cancelled"),
         ground_truth=body.get("ground_truth"),
         lead_time=_lead_time(body),
-        now=_now(),
+        now=utcnow(),
     )
     db.session.commit()
     return jsonify(annotation_json(annotation))
@@ -219,7 +214,7 @@ def delete_annotation(annotation_id: int) -> Any:
     """Deletes an annotation (its author, or a manager)."""
     annotation, project = _annotation_and_project(annotation_id, can_annotate, "annotate")
     _own_or_manager(annotation, project)
-    annotation_service.delete_annotation(db.session, annotation, user_id=g.user.id, now=_now())
+    annotation_service.delete_annotation(db.session, annotation, user_id=g.user.id, now=utcnow())
     db.session.commit()
     return "", 204
 
@@ -242,7 +237,7 @@ def review_annotation(annotation_id: int) -> Any:
         decision=str(body.get("decision", "")),
         comment=str(body.get("comment", "")),
         result=body.get("result"),
-        now=_now(),
+        now=utcnow(),
     )
     db.session.commit()
     return jsonify(annotation_json(annotation))
@@ -295,7 +290,7 @@ def create_predictions() -> Any:
         raise ValueError("request body must be a prediction object or a list of them")
     task = task_service.get_task(db.session, int(items[0].get("task") or 0))
     project = project_for(task.project_id, can_manage, "add predictions")
-    rows = prediction_service.create_predictions(db.session, project, items, now=_now())
+    rows = prediction_service.create_predictions(db.session, project, items, now=utcnow())
     db.session.commit()
     if isinstance(body, dict):
         return jsonify(prediction_json(rows[0])), 201

@@ -1,11 +1,11 @@
 """The review stream: the next completed task with its annotations side by side."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from labelops.db.models import utcnow
 from labelops.domain.errors import StateTransitionError
 from labelops.domain.label_config import interface_description, parse_label_config
 from labelops.services import annotations as annotation_service
@@ -83,7 +83,7 @@ def decide(project_id: int, annotation_id: int) -> Any:
             reviewer_id=current_user.id,
             decision=form.decision.data,
             comment=(form.comment.data or "").strip(),
-            now=datetime.now(UTC).replace(tzinfo=None),
+            now=utcnow(),
         )
     except (StateTransitionError, ValueError) as exc:
         db.session.rollback()
