@@ -214,10 +214,11 @@ class CsvImport(JsonMinImport):
 
     name = "CSV"
     extensions = (".csv",)
+    reader = staticmethod(read_csv)
 
     def rows(self, source: BinaryIO, source_name: str) -> Iterator[tuple[int, Any]]:
         """Yields ``(row, record)`` with numeric ids and annotators parsed back."""
-        for row, record in read_csv(source, source_name):
+        for row, record in self.reader(source, source_name):
             yield row, _numbers(record)
 
 
@@ -226,11 +227,7 @@ class TsvImport(CsvImport):
 
     name = "TSV"
     extensions = (".tsv",)
-
-    def rows(self, source: BinaryIO, source_name: str) -> Iterator[tuple[int, Any]]:
-        """Yields ``(row, record)`` with numeric ids and annotators parsed back."""
-        for row, record in read_tsv(source, source_name):
-            yield row, _numbers(record)
+    reader = staticmethod(read_tsv)
 
 
 def _numbers(record: dict[str, Any]) -> dict[str, Any]:

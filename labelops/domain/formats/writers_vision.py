@@ -291,16 +291,7 @@ class YoloObbFormat(YoloFormat):
 
     def lines(self, item: ImageItem, cats: Categories) -> list[str]:
         """Returns one line of 4 normalized corners per labeled rectangle."""
-        if item.size is None:
-            return []
-        width, height = item.size
-        out = []
-        for category_id, _, region in iter_labeled(item.regions, cats.ids):
-            if region.kind != "rectangle":
-                continue
-            coords = [c for x, y in region.points for c in (x / width, y / height)]
-            out.append(" ".join([str(category_id), *map(_fmt, coords)]))
-        return out
+        return _point_lines(item, cats, kinds=frozenset({"rectangle"}))
 
 
 class YoloSegFormat(YoloFormat):
@@ -313,14 +304,21 @@ class YoloSegFormat(YoloFormat):
 
     def lines(self, item: ImageItem, cats: Categories) -> list[str]:
         """Returns one polygon line per labeled region (rectangles as their 4 corners)."""
-        if item.size is None:
-            return []
-        width, height = item.size
-        out = []
-        for category_id, _, region in iter_labeled(item.regions, cats.ids):
-            coords = [c for x, y in region.points for c in (x / width, y / height)]
-            out.append(" ".join([str(category_id), *map(_fmt, coords)]))
-        return out
+        return _point_lines(item, cats, kinds=None)
+
+
+def _point_lines(item: ImageItem, cats: Categories, *, kinds: frozenset[str] | None) -> list[str]:
+    """Returns ``class x1 y1 x2 y2 ...`` lines of normalized points, for regions of ``kinds``."""
+    if item.size is None:
+        return []
+    width, height = item.size
+    out = []
+    for category_id, _, region in iter_labeled(item.regions, cats.ids):
+        if kinds is not None and region.kind not in kinds:
+            continue
+        coords = [c for x, y in region.points for c in (x / width, y / height)]
+        out.append(" ".join([str(category_id), *map(_fmt, coords)]))
+    return out
 
 
 class YoloPoseFormat(YoloFormat):
