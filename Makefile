@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install browser up web dev test lint fmt typecheck bench
+.PHONY: install browser up web dev test screenshots lint fmt typecheck bench
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ dev: install
 
 test: install browser
 	$(BIN)/pytest -n 2
+
+# Refresh the README's pictures: the browser tests write them into docs/screenshots/.
+screenshots: install browser
+	LABELOPS_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -n 2 -m browser
 
 lint: install
 	$(BIN)/ruff check labelops tests bench
