@@ -86,6 +86,7 @@ def _annotate(base: str, project_id: int, headers: dict[str, str], deadline: flo
     return statuses
 
 
+@pytest.mark.slow
 def test_thirty_annotators_on_the_sqlite_default_get_no_server_error(
     default_app: Flask, server: str
 ) -> None:
