@@ -8,6 +8,10 @@ already used. Rows orphaned while foreign keys were not enforced are removed fir
 each foreign key's ``ON DELETE`` rule. PostgreSQL sequences never hand out a value twice: there
 this revision does nothing.
 
+SQLite reflection does not report AUTOINCREMENT: a later batch migration that recreates a table
+must pass ``table_kwargs={"sqlite_autoincrement": True}`` or the table loses it (the test that
+compares the migrated schema with the models catches that).
+
 Revision ID: 0002_sqlite_autoincrement
 Revises: 0001
 Create Date: 2026-11-28
