@@ -8,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labelops.db.base import Base, JsonType
 
+# SQLite reuses the largest rowid after a delete unless the table is AUTOINCREMENT; a reused id
+# would hand a deleted project's or task's rows to the next one. PostgreSQL sequences never reuse.
+SQLITE_AUTOINCREMENT = {"sqlite_autoincrement": True}
+
 
 def utcnow() -> datetime:
     """Returns the current time in UTC (naive, as stored)."""
@@ -18,6 +22,7 @@ class UserRow(Base):
     """A person (or an annotator imported from another instance) who can sign in or annotate."""
 
     __tablename__ = "users"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -51,6 +56,7 @@ class ApiTokenRow(Base):
     """An API token; only its SHA-256 digest is stored."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -67,6 +73,7 @@ class ProjectRow(Base):
     """A labeling project: its config, its queue settings and its instructions."""
 
     __tablename__ = "projects"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200))
@@ -94,7 +101,7 @@ class ProjectMemberRow(Base):
     """A user's role in one project: manager, reviewer or annotator."""
 
     __tablename__ = "project_members"
-    __table_args__ = (sa.UniqueConstraint("project_id", "user_id"),)
+    __table_args__ = (sa.UniqueConstraint("project_id", "user_id"), SQLITE_AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
@@ -109,6 +116,7 @@ class ImportBatchRow(Base):
     """One import (a file, a request body or a storage object) and what it added."""
 
     __tablename__ = "import_batches"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
@@ -134,6 +142,7 @@ class TaskRow(Base):
         sa.Index("ix_tasks_queue", "project_id", "is_labeled", sa.desc("priority"), "id"),
         sa.Index("ix_tasks_project_hash", "project_id", "content_hash"),
         sa.Index("ix_tasks_project_id_id", "project_id", "id"),
+        SQLITE_AUTOINCREMENT,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,7 +168,7 @@ class TaskLockRow(Base):
     """A time-limited hold of one task by one annotator, so the queue does not hand it out twice."""
 
     __tablename__ = "task_locks"
-    __table_args__ = (sa.UniqueConstraint("task_id", "user_id"),)
+    __table_args__ = (sa.UniqueConstraint("task_id", "user_id"), SQLITE_AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
@@ -171,7 +180,10 @@ class AnnotationRow(Base):
     """One annotator's result on one task, with its review state."""
 
     __tablename__ = "annotations"
-    __table_args__ = (sa.Index("ix_annotations_task_user", "task_id", "completed_by_id"),)
+    __table_args__ = (
+        sa.Index("ix_annotations_task_user", "task_id", "completed_by_id"),
+        SQLITE_AUTOINCREMENT,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
@@ -201,6 +213,7 @@ class AnnotationRevisionRow(Base):
     """One step of an annotation's history: who did what to it, when, and the result after."""
 
     __tablename__ = "annotation_revisions"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     annotation_id: Mapped[int] = mapped_column(index=True)
@@ -219,7 +232,10 @@ class PredictionRow(Base):
     """A model's proposed result for a task, with the model version and a confidence score."""
 
     __tablename__ = "predictions"
-    __table_args__ = (sa.Index("ix_predictions_task_version", "task_id", "model_version"),)
+    __table_args__ = (
+        sa.Index("ix_predictions_task_version", "task_id", "model_version"),
+        SQLITE_AUTOINCREMENT,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
@@ -237,7 +253,7 @@ class DatasetVersionRow(Base):
     """A versioned, content-addressed labeled dataset written to the object store."""
 
     __tablename__ = "dataset_versions"
-    __table_args__ = (sa.UniqueConstraint("project_id", "version"),)
+    __table_args__ = (sa.UniqueConstraint("project_id", "version"), SQLITE_AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
@@ -252,6 +268,7 @@ class AgreementReportRow(Base):
     """Agreement figures computed by the pipeline for one project, kept for the dashboard."""
 
     __tablename__ = "agreement_reports"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
@@ -265,6 +282,7 @@ class StorageConnectionRow(Base):
     """Where a project's source files live (an S3 bucket/prefix or a local folder)."""
 
     __tablename__ = "storage_connections"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
@@ -285,7 +303,7 @@ class ImportedObjectRow(Base):
     """A storage object already imported (key + ETag), so no object is imported twice."""
 
     __tablename__ = "imported_objects"
-    __table_args__ = (sa.UniqueConstraint("project_id", "key", "etag"),)
+    __table_args__ = (sa.UniqueConstraint("project_id", "key", "etag"), SQLITE_AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
@@ -301,6 +319,7 @@ class PipelineRunRow(Base):
     """A pipeline run launched from the web app or API, and its last known status."""
 
     __tablename__ = "pipeline_runs"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
@@ -321,6 +340,7 @@ class AuditLogRow(Base):
     """Who did what to which object, when."""
 
     __tablename__ = "audit_log"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

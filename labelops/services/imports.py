@@ -544,8 +544,27 @@ class _BulkWriter:
                     {"n": count},
                 )
             )
-        start = self.session.scalar(sa.select(sa.func.coalesce(sa.func.max(TaskRow.id), 0))) or 0
-        return list(range(start + 1, start + 1 + count))
+        # SQLite: advance the AUTOINCREMENT counter by ``count`` and take the ids below it. The
+        # UPDATE takes the write lock first, so no other writer can be handed the same ids, and a
+        # deleted task's id is never given out again (``MAX(id) + 1`` would reuse it).
+        connection = self.session.connection()
+        bumped = connection.exec_driver_sql(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT COALESCE(MAX(id), 0) FROM tasks))"
+            " + ? WHERE name = 'tasks'",
+            (count,),
+        )
+        if not bumped.rowcount:
+            connection.exec_driver_sql(
+                "INSERT INTO sqlite_sequence (name, seq) "
+                "SELECT 'tasks', COALESCE(MAX(id), 0) + ? FROM tasks",
+                (count,),
+            )
+        end = int(
+            connection.exec_driver_sql(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'tasks'"
+            ).scalar_one()
+        )
+        return list(range(end - count + 1, end + 1))
 
 
 def _copy_tasks(raw_connection: Any, rows: list[tuple[Any, ...]]) -> None:

@@ -1,11 +1,32 @@
 """Flask extensions, created unbound and initialised by the app factory."""
 
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from labelops.db.base import Base
+from labelops.db.engine import make_engine
 
-db = SQLAlchemy(model_class=Base)
+
+class LabelopsSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose engines come from the shared factory ``db.engine.make_engine``.
+
+    Flask-SQLAlchemy would otherwise build its own engine, without the SQLite pragmas (foreign
+    keys, WAL, busy timeout) that the CLI and the pipeline get.
+    """
+
+    def _make_engine(
+        self, bind_key: str | None, options: dict[str, Any], app: Flask
+    ) -> sa.engine.Engine:
+        """Returns the engine for one bind, built by ``make_engine`` from the bind's options."""
+        options = dict(options)
+        return make_engine(options.pop("url"), **options)
+
+
+db = LabelopsSQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -19,6 +19,8 @@ def run_migrations() -> None:
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            # SQLite can only turn foreign keys off between transactions (0002 needs that).
+            transaction_per_migration=True,
         )
         with context.begin_transaction():
             context.run_migrations()
