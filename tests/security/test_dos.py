@@ -1,0 +1,326 @@
+"""Denial of service: zip bombs, huge tasks and configs, stalled exports and parallel run launches.
+
+Each test replays the attack from the security review and shows that it is now refused (a clear
+4xx naming the limit) or that it no longer starves other users.
+"""
+
+import io
+import json
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from labelops.cli import main
+from labelops.db.models import TaskRow
+from labelops.domain.errors import LabelConfigError, TaskImportError
+from labelops.domain.label_config import parse_label_config
+from labelops.services.media import import_uploads
+from labelops.services.pipeline_storage import import_object
+from labelops.settings import Limits
+from labelops.web.extensions import db
+from tests.factories import TEXT_CONFIG, make_project
+from tests.web.helpers import user_with_token
+
+MiB = 1024**2
+ZIP_BOMB_INFLATED = 1024 * MiB
+
+
+@pytest.fixture(scope="module")
+def zip_bomb() -> bytes:
+    """A ~1 MB ZIP whose one JSON member (a task list) inflates to 1 GiB."""
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("tasks.json", "w", force_zip64=True) as member,
+    ):
+        head, tail = b'[{"data": {"text": "', b'"}}]'
+        member.write(head)
+        chunk = b"a" * (8 * MiB)
+        for _ in range((ZIP_BOMB_INFLATED - len(head) - len(tail)) // len(chunk)):
+            member.write(chunk)
+        member.write(tail)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def admin(app: Flask) -> dict[str, str]:
+    return user_with_token(app, "admin@example.com", admin=True)[1]
+
+
+@pytest.fixture
+def project_id(client: FlaskClient, admin: dict[str, str]) -> int:
+    response = client.post(
+        "/api/projects", json={"title": "DoS", "label_config": TEXT_CONFIG}, headers=admin
+    )
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def _task_count(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(TaskRow)) or 0
+
+
+def _upload(client: FlaskClient, pid: int, headers: dict[str, str], name: str, payload: bytes):
+    return client.post(
+        f"/api/projects/{pid}/import",
+        data={"file": (io.BytesIO(payload), name)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, payload in members.items():
+            archive.writestr(name, payload)
+    return buffer.getvalue()
+
+
+# --- ZIP archives -------------------------------------------------------------------------------
+
+
+def test_zip_bomb_upload_is_refused_in_bounded_memory(
+    app: Flask,
+    client: FlaskClient,
+    admin: dict[str, str],
+    project_id: int,
+    zip_bomb: bytes,
+) -> None:
+    assert len(zip_bomb) < 2 * MiB
+    tracemalloc.start()
+    try:
+        response = _upload(client, project_id, admin, "bomb.zip", zip_bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 400, response.json
+    detail = response.json["detail"]
+    assert "bomb.zip:tasks.json" in detail
+    assert "LABELOPS_MAX_UNZIPPED_MEMBER_BYTES" in detail
+    assert peak < 200 * MiB, f"the refused upload allocated {peak / MiB:.0f} MiB"
+    assert _task_count(app) == 0
+
+
+def test_zip_member_with_a_bomb_ratio_is_refused_even_under_the_size_caps(
+    app: Flask, client: FlaskClient, admin: dict[str, str], project_id: int
+) -> None:
+    # 16 MiB of one character deflates about a thousand times: far past the default ratio of 200.
+    payload = b'[{"text": "' + b"a" * (16 * MiB) + b'"}]'
+    response = _upload(client, project_id, admin, "ratio.zip", _zip({"tasks.json": payload}))
+    assert response.status_code == 400, response.json
+    assert "ratio.zip:tasks.json" in response.json["detail"]
+    assert "LABELOPS_MAX_ZIP_RATIO" in response.json["detail"]
+    assert _task_count(app) == 0
+
+
+def test_zip_whose_members_together_inflate_past_the_total_cap_is_refused(
+    app: Flask,
+    client: FlaskClient,
+    admin: dict[str, str],
+    project_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LABELOPS_MAX_UNZIPPED_BYTES", str(100_000))
+    members = {
+        f"part{i}.json": json.dumps([{"text": f"task {i}.{j}"} for j in range(1_500)]).encode()
+        for i in range(3)
+    }
+    assert all(len(m) < 100_000 for m in members.values())
+    assert sum(len(m) for m in members.values()) > 100_000
+    response = _upload(client, project_id, admin, "parts.zip", _zip(members))
+    assert response.status_code == 400, response.json
+    assert "parts.zip" in response.json["detail"]
+    assert "LABELOPS_MAX_UNZIPPED_BYTES" in response.json["detail"]
+    assert _task_count(app) == 0
+
+
+def test_zip_within_the_limits_still_imports(
+    app: Flask, client: FlaskClient, admin: dict[str, str], project_id: int
+) -> None:
+    members = {"a.json": json.dumps([{"text": "one"}, {"text": "two"}]).encode()}
+    response = _upload(client, project_id, admin, "ok.zip", _zip(members))
+    assert response.status_code == 201, response.json
+    assert response.json["task_count"] == 2
+
+
+def test_request_body_past_the_upload_cap_gets_413(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
+) -> None:
+    from labelops.settings import Settings
+    from labelops.web import create_app
+
+    monkeypatch.setenv("LABELOPS_MAX_UPLOAD_BYTES", str(MiB))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "LABELOPS_SETTINGS": Settings.from_env(tmp_path / "home"),
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    assert app.config["MAX_CONTENT_LENGTH"] == MiB
+    headers = user_with_token(app, "admin@example.com", admin=True)[1]
+    client = app.test_client()
+    pid = client.post(
+        "/api/projects", json={"title": "Cap", "label_config": TEXT_CONFIG}, headers=headers
+    ).json["id"]
+    response = _upload(client, pid, headers, "big.json", b"[" + b" " * (2 * MiB) + b"]")
+    assert response.status_code == 413
+    assert response.json["status_code"] == 413
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_default_limits_are_the_documented_ones() -> None:
+    limits = Limits()
+    assert limits.max_upload_bytes == 512 * MiB
+    assert limits.max_task_bytes == MiB
+    assert limits.max_config_bytes == 64 * 1024
+    with pytest.raises(ValueError, match="LABELOPS_MAX_TASK_BYTES"):
+        Limits.from_env({"LABELOPS_MAX_TASK_BYTES": "lots"})
+    with pytest.raises(ValueError, match="LABELOPS_MAX_CONCURRENT_EXPORTS"):
+        Limits.from_env({"LABELOPS_MAX_CONCURRENT_EXPORTS": "0"})
+
+
+# --- one huge task -----------------------------------------------------------------------------
+
+
+def _tasks_with_one_huge(size: int) -> bytes:
+    return json.dumps([{"text": "small"}, {"text": "x" * size}, {"text": "small too"}]).encode()
+
+
+def test_huge_task_is_refused_through_the_api_naming_file_and_row(
+    app: Flask, client: FlaskClient, admin: dict[str, str], project_id: int
+) -> None:
+    response = _upload(client, project_id, admin, "huge.json", _tasks_with_one_huge(2 * MiB))
+    assert response.status_code == 400, response.json
+    assert response.json["source"] == "huge.json"
+    assert response.json["row"] == 2
+    assert "LABELOPS_MAX_TASK_BYTES" in response.json["detail"]
+    assert _task_count(app) == 0
+
+
+def test_huge_task_in_a_json_body_is_refused(
+    app: Flask, client: FlaskClient, admin: dict[str, str], project_id: int
+) -> None:
+    body = [{"data": {"text": "fine"}}, {"data": {"text": "y" * (3 * MiB)}}]
+    response = client.post(f"/api/projects/{project_id}/import", json=body, headers=admin)
+    assert response.status_code == 400, response.json
+    assert response.json["row"] == 2
+    assert _task_count(app) == 0
+
+
+def test_task_limit_is_a_setting(
+    app: Flask,
+    client: FlaskClient,
+    admin: dict[str, str],
+    project_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LABELOPS_MAX_TASK_BYTES", "1000")
+    response = _upload(client, project_id, admin, "mid.json", _tasks_with_one_huge(2_000))
+    assert response.status_code == 400, response.json
+    assert "the limit is 1000 bytes" in response.json["detail"]
+    monkeypatch.setenv("LABELOPS_MAX_TASK_BYTES", "4000")
+    response = _upload(client, project_id, admin, "mid.json", _tasks_with_one_huge(2_000))
+    assert response.status_code == 201, response.json
+
+
+def test_huge_task_is_refused_by_the_cli(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LABELOPS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LABELOPS_DATABASE_URL", database_url)
+    config = tmp_path / "config.xml"
+    config.write_text(TEXT_CONFIG)
+    runner = CliRunner()
+    result = runner.invoke(main, ["project", "create", "--title", "CLI", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    pid = next(int(w) for w in result.output.replace(":", " ").split() if w.isdigit())
+    tasks = tmp_path / "huge.json"
+    tasks.write_bytes(_tasks_with_one_huge(2 * MiB))
+    result = runner.invoke(main, ["import", str(pid), str(tasks)])
+    assert result.exit_code != 0
+    assert "nothing imported" in result.output
+    assert "huge.json" in result.output and "row 2" in result.output
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(TaskRow)) == 0
+    engine.dispose()
+
+
+def test_huge_task_is_refused_by_the_import_page_service(app: Flask, tmp_path: Path) -> None:
+    with app.app_context():
+        project = make_project(db.session)
+        with pytest.raises(TaskImportError) as caught:
+            import_uploads(
+                db.session,
+                project,
+                [("page.json", io.BytesIO(_tasks_with_one_huge(2 * MiB)))],
+                media_root=tmp_path / "media",
+                media_url=lambda name: f"/media/{name}",
+                created_by_id=None,
+            )
+        db.session.rollback()
+        assert caught.value.source == "page.json" and caught.value.row == 2
+        assert _task_count(app) == 0
+
+
+def test_huge_task_in_a_bucket_object_is_refused(app: Flask) -> None:
+    with app.app_context():
+        project = make_project(db.session)
+        outcome = import_object(
+            db.session,
+            project,
+            key="drop/huge.json",
+            etag="1",
+            uri="s3://bucket/drop/huge.json",
+            opener=lambda: io.BytesIO(_tasks_with_one_huge(2 * MiB)),
+        )
+        db.session.commit()
+        assert outcome.num_tasks == 0
+        assert "LABELOPS_MAX_TASK_BYTES" in (outcome.error or ""), outcome
+        assert "row 2" in (outcome.error or ""), outcome.error
+        assert _task_count(app) == 0
+
+
+# --- labeling configs --------------------------------------------------------------------------
+
+
+def _padded_config(size: int) -> str:
+    padding = "<!-- " + "x" * size + " -->"
+    return TEXT_CONFIG.replace("</View>", padding + "</View>")
+
+
+def test_config_past_the_size_limit_is_refused_before_parsing() -> None:
+    with pytest.raises(LabelConfigError, match="LABELOPS_MAX_CONFIG_BYTES"):
+        parse_label_config(_padded_config(70 * 1024))
+
+
+def test_config_size_limit_applies_to_every_api_entry_point(
+    client: FlaskClient, admin: dict[str, str], project_id: int
+) -> None:
+    big = _padded_config(1024**2)
+    for method, url, body in (
+        ("post", "/api/projects", {"title": "Big", "label_config": big}),
+        ("patch", f"/api/projects/{project_id}", {"label_config": big}),
+        ("post", "/api/projects/validate", {"label_config": big}),
+    ):
+        response = getattr(client, method)(url, json=body, headers=admin)
+        assert response.status_code == 400, (url, response.json)
+        assert "the limit is 65536 bytes" in response.json["detail"], url
+
+
+def test_gallery_templates_fit_well_within_the_config_limit() -> None:
+    gallery = Path(__file__).parents[2] / "labelops" / "templates_gallery"
+    sizes = [len(p.read_bytes()) for p in gallery.glob("*.xml")]
+    assert sizes and max(sizes) * 10 < Limits().max_config_bytes
