@@ -6,24 +6,34 @@ Each test replays the attack from the security review and shows that it is now r
 
 import io
 import json
+import socket
+import threading
+import time
 import tracemalloc
 import zipfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from labelops.cli import main
 from labelops.db.models import TaskRow
 from labelops.domain.errors import LabelConfigError, TaskImportError
 from labelops.domain.label_config import parse_label_config
+from labelops.services import exports as export_service
 from labelops.services.media import import_uploads
 from labelops.services.pipeline_storage import import_object
 from labelops.settings import Limits
 from labelops.web.extensions import db
+from labelops.web.server import request_handler
 from tests.factories import TEXT_CONFIG, make_project
 from tests.web.helpers import user_with_token
 
@@ -324,3 +334,113 @@ def test_gallery_templates_fit_well_within_the_config_limit() -> None:
     gallery = Path(__file__).parents[2] / "labelops" / "templates_gallery"
     sizes = [len(p.read_bytes()) for p in gallery.glob("*.xml")]
     assert sizes and max(sizes) * 10 < Limits().max_config_bytes
+
+
+# --- exports whose clients stop reading ---------------------------------------------------------
+
+
+@contextmanager
+def _serving(app: Flask, write_timeout: float) -> Iterator[str]:
+    """Yields the base URL of a threaded werkzeug server running the app with a write timeout."""
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=request_handler(write_timeout)
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _stalled_download(base: str, path: str, token_header: str) -> socket.socket:
+    """Returns a socket that sent a GET for ``path`` and will never read the answer."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token_header}\r\n\r\n".encode()
+    )
+    return sock
+
+
+def _idle_in_transaction(database_url: str) -> int:
+    url = sa.engine.make_url(database_url)
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = :db AND state LIKE 'idle in transaction%'"
+                ),
+                {"db": url.database},
+            )
+    finally:
+        engine.dispose()
+
+
+def test_stalled_export_downloads_do_not_starve_other_requests(
+    app: Flask,
+    admin: dict[str, str],
+    project_id: int,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LABELOPS_MAX_CONCURRENT_EXPORTS", "4")
+    monkeypatch.setenv("LABELOPS_EXPORT_BATCH_SIZE", "100")
+    client = app.test_client()
+    # ~12 MB of tasks: far more than the socket buffers between a stalled client and the server.
+    body = [{"text": f"{i} " + "w" * 4_000} for i in range(3_000)]
+    imported = client.post(f"/api/projects/{project_id}/import", json=body, headers=admin)
+    assert imported.status_code == 201, imported.json
+    path = f"/api/projects/{project_id}/export?exportType=JSON&download_all_tasks=true"
+    with _serving(app, write_timeout=3.0) as base:
+        stalled = [_stalled_download(base, path, admin["Authorization"]) for _ in range(4)]
+        try:
+            _wait_for(lambda: export_service.active_exports() == 4, "four exports streaming")
+            # The fifth export is turned away at once with a Retry-After.
+            busy = requests.get(base + path, headers=admin, timeout=10)
+            assert busy.status_code == 503, busy.text
+            assert busy.headers["Retry-After"].isdigit()
+            assert "LABELOPS_MAX_CONCURRENT_EXPORTS" in busy.json()["detail"]
+            # More bystanders at once than the connection pool holds, reading and writing.
+            urls = [f"{base}/api/projects", f"{base}/api/projects/{project_id}"] * 10
+            with ThreadPoolExecutor(max_workers=20) as pool:
+                started = time.monotonic()
+                answers = list(pool.map(lambda u: requests.get(u, headers=admin, timeout=10), urls))
+                elapsed = time.monotonic() - started
+            assert [a.status_code for a in answers] == [200] * len(urls)
+            assert elapsed < 8, f"bystanders took {elapsed:.1f} s"
+            write = requests.post(
+                f"{base}/api/projects/{project_id}/import",
+                json=[{"text": "written while exports stall"}],
+                headers=admin,
+                timeout=10,
+            )
+            assert write.status_code == 201, write.text
+            if database_url.startswith("postgresql"):
+                _wait_for(
+                    lambda: _idle_in_transaction(database_url) == 0,
+                    "no session idle in transaction",
+                    timeout=5,
+                )
+            # The write timeout ends the stalled downloads and frees their slots.
+            _wait_for(lambda: export_service.active_exports() == 0, "stalled exports to time out")
+        finally:
+            for sock in stalled:
+                sock.close()
+        full = requests.get(base + path, headers=admin, timeout=60)
+        assert full.status_code == 200
+        assert len(full.json()) == 3_001
+    assert export_service.active_exports() == 0
