@@ -4,6 +4,7 @@ Each test replays the attack from the security review and shows that it is now r
 4xx naming the limit) or that it no longer starves other users.
 """
 
+import contextlib
 import io
 import json
 import socket
@@ -16,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 import sqlalchemy as sa
@@ -29,9 +31,10 @@ from labelops.db.models import TaskRow
 from labelops.domain.errors import LabelConfigError, TaskImportError
 from labelops.domain.label_config import parse_label_config
 from labelops.services import exports as export_service
+from labelops.services import pipeline_runs as run_service
 from labelops.services.media import import_uploads
 from labelops.services.pipeline_storage import import_object
-from labelops.settings import Limits
+from labelops.settings import Limits, Settings
 from labelops.web.extensions import db
 from labelops.web.server import request_handler
 from tests.factories import TEXT_CONFIG, make_project
@@ -164,7 +167,6 @@ def test_zip_within_the_limits_still_imports(
 def test_request_body_past_the_upload_cap_gets_413(
     monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
 ) -> None:
-    from labelops.settings import Settings
     from labelops.web import create_app
 
     monkeypatch.setenv("LABELOPS_MAX_UPLOAD_BYTES", str(MiB))
@@ -444,3 +446,67 @@ def test_stalled_export_downloads_do_not_starve_other_requests(
         assert full.status_code == 200
         assert len(full.json()) == 3_001
     assert export_service.active_exports() == 0
+
+
+# --- pipeline launches ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_parallel_run_launches_are_capped_and_do_not_lock_out_bystanders(
+    app: Flask, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("LABELOPS_HOME", str(home))
+    monkeypatch.setenv("LABELOPS_DATABASE_URL", database_url)
+    monkeypatch.setenv("LABELOPS_ENV", "local")
+    monkeypatch.setenv("LABELOPS_MAX_RUNS_PER_PROJECT", "2")
+    for name in ("DAGSTER_HOME", "LABELOPS_OBJECT_STORE_ROOT", "MLFLOW_TRACKING_URI"):
+        monkeypatch.delenv(name, raising=False)
+    # Nothing listens here, so launches start local Dagster processes and wait for them.
+    app.config["LABELOPS_SETTINGS"] = Settings.from_env(home)
+    app.config["DAGSTER_UI_URL"] = "http://127.0.0.1:9"
+    _, manager = user_with_token(app, "manager@example.com")
+    _, other = user_with_token(app, "other@example.com")
+    client = app.test_client()
+    pid = client.post(
+        "/api/projects", json={"title": "Runs", "label_config": TEXT_CONFIG}, headers=manager
+    ).json["id"]
+    own = client.post(
+        "/api/projects", json={"title": "Other", "label_config": TEXT_CONFIG}, headers=other
+    ).json["id"]
+    with _serving(app, write_timeout=60) as base, ThreadPoolExecutor(max_workers=4) as pool:
+        launches = [
+            pool.submit(
+                requests.post,
+                f"{base}/api/projects/{pid}/pipeline/agreement",
+                headers=manager,
+                timeout=180,
+            )
+            for _ in range(4)
+        ]
+        _wait_for(lambda: run_service.launches_in_progress(pid) > 0, "a launch in progress")
+        slowest = 0.0
+        while run_service.launches_in_progress(pid) > 0:
+            for method, url, body in (
+                ("get", f"{base}/api/projects", None),
+                ("get", f"{base}/api/projects/{own}", None),
+                ("post", f"{base}/api/projects/{own}/import", [{"text": "bystander"}]),
+            ):
+                started = time.monotonic()
+                answer = requests.request(method, url, json=body, headers=other, timeout=30)
+                slowest = max(slowest, time.monotonic() - started)
+                assert answer.status_code < 500, (url, answer.status_code, answer.text)
+        answers = [f.result() for f in launches]
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [202, 202, 409, 409], [a.text for a in answers]
+    refused = next(a for a in answers if a.status_code == 409).json()
+    assert "LABELOPS_MAX_RUNS_PER_PROJECT" in refused["detail"]
+    assert slowest < 3, f"a bystander waited {slowest:.1f} s"
+    with app.app_context():
+        tasks = db.session.scalar(
+            sa.select(sa.func.count()).select_from(TaskRow).where(TaskRow.project_id == own)
+        )
+    assert tasks and tasks > 0
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.wait(timeout=180)
