@@ -9,6 +9,7 @@ while it does (on SQLite an open write transaction would lock out every other wr
 project has at most ``LABELOPS_MAX_RUNS_PER_PROJECT`` runs queued or running at once.
 """
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ ACTION_JOBS: Mapping[str, str] = {
 }
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
 FINISHED = frozenset({"succeeded", "failed"})
+log = logging.getLogger(__name__)
 _launching: Counter[int] = Counter()  # project id -> launches in progress in this process
 _launching_lock = threading.Lock()
 
@@ -135,7 +137,12 @@ def _refresh_active(
     session: Session, active: Sequence[tuple[int, str]], launcher: RunLauncher
 ) -> None:
     """Stores the launcher's current status of the given runs (asked with no transaction open)."""
-    statuses = {row_id: launcher.status(run_id) for row_id, run_id in active}
+    statuses: dict[int, tuple[str, str]] = {}
+    for row_id, run_id in active:
+        try:
+            statuses[row_id] = launcher.status(run_id)
+        except Exception:  # an unknown status keeps the run counted as active
+            log.warning("could not read the status of run %s", run_id, exc_info=True)
     for row_id, (status, error) in statuses.items():
         session.execute(
             sa.update(PipelineRunRow)
