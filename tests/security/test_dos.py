@@ -7,6 +7,7 @@ Each test replays the attack from the security review and shows that it is now r
 import contextlib
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -37,7 +38,7 @@ from labelops.services.pipeline_storage import import_object
 from labelops.settings import Limits, Settings
 from labelops.web.extensions import db
 from labelops.web.server import request_handler
-from tests.factories import TEXT_CONFIG, make_project
+from tests.factories import TEXT_CONFIG, make_project, make_user
 from tests.web.helpers import user_with_token
 
 MiB = 1024**2
@@ -285,6 +286,32 @@ def test_huge_task_is_refused_by_the_import_page_service(app: Flask, tmp_path: P
         db.session.rollback()
         assert caught.value.source == "page.json" and caught.value.row == 2
         assert _task_count(app) == 0
+
+
+def test_huge_task_is_refused_by_the_import_page(app: Flask, client: FlaskClient, auth) -> None:
+    with app.app_context():
+        manager = make_user(db.session, "manager@example.com")
+        project = make_project(db.session, owner=manager)
+        db.session.commit()
+        pid = project.id
+    auth.login("manager@example.com", "password123")
+    page = client.get(f"/projects/{pid}/import").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert token
+    response = client.post(
+        f"/projects/{pid}/import",
+        data={
+            "csrf_token": token.group(1),
+            "files": (io.BytesIO(_tasks_with_one_huge(2 * MiB)), "page.json"),
+        },
+        headers={"Accept": "application/json"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    error = response.json["error"]
+    assert (error["source"], error["row"]) == ("page.json", 2)
+    assert "LABELOPS_MAX_TASK_BYTES" in error["message"]
+    assert _task_count(app) == 0
 
 
 def test_huge_task_in_a_bucket_object_is_refused(app: Flask) -> None:
