@@ -24,7 +24,7 @@ from labelops.services.errors import ConflictError, NotFoundError
 from labelops.services.exports import export_project
 from labelops.services.imports import import_file
 from labelops.services.projects import create_project, get_project
-from labelops.settings import Settings
+from labelops.settings import Settings, current_limits
 
 log = logging.getLogger(__name__)
 ADMIN_EMAIL = "admin@labelops.local"
@@ -245,6 +245,7 @@ def up(
     admin_password = _bootstrap(settings, demo=not no_demo)
     dagster = None if no_dagster else _start_dagster(settings, host, dagster_port)
     from labelops.web import create_app
+    from labelops.web.server import request_handler
 
     app = create_app(
         {"LABELOPS_SETTINGS": settings, "DAGSTER_UI_URL": f"http://{host}:{dagster_port}"}
@@ -255,7 +256,13 @@ def up(
     # SIGTERM ends the server like Ctrl+C does, so the Dagster process group is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        app.run(host=host, port=port, debug=False, use_reloader=False)
+        app.run(
+            host=host,
+            port=port,
+            debug=False,
+            use_reloader=False,
+            request_handler=request_handler(current_limits().write_timeout_seconds),
+        )
     finally:
         if dagster is not None:
             os.killpg(dagster.pid, signal.SIGTERM)

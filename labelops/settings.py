@@ -1,8 +1,10 @@
 """Settings read once from the environment, with embedded defaults under LABELOPS_HOME."""
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,72 @@ class Settings:
             task_lock_ttl_seconds=int(env.get("LABELOPS_TASK_LOCK_TTL", "3600")),
             secure_cookies=env.get("LABELOPS_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
         )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size and concurrency limits that keep one user or request from starving the server.
+
+    Read from the environment on every call of :func:`current_limits`, so a limit applies to the
+    web app, the CLI and the pipeline alike (and tests can change one with an environment
+    variable).
+    """
+
+    max_upload_bytes: int = 512 * 1024**2
+    max_task_bytes: int = 1024**2
+    max_unzipped_bytes: int = 1024**3
+    max_unzipped_member_bytes: int = 512 * 1024**2
+    max_zip_ratio: int = 200
+    max_config_bytes: int = 64 * 1024
+    max_concurrent_exports: int = 4
+    export_batch_size: int = 1_000
+    write_timeout_seconds: float = 60.0
+    max_active_runs_per_project: int = 2
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
+        """Returns the limits from LABELOPS_* variables, each defaulting to the field's default.
+
+        Raises:
+            ValueError: A variable is not a positive number (the message names it).
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            name = _LIMIT_VARIABLES[item.name]
+            raw = env.get(name, "").strip()
+            if not raw:
+                continue
+            kind = float if item.type is float else int
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ValueError(f"{name} must be a number, got {raw!r}") from None
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {raw!r}")
+            values[item.name] = value
+        return cls(**values)
+
+
+_LIMIT_VARIABLES = {
+    "max_upload_bytes": "LABELOPS_MAX_UPLOAD_BYTES",
+    "max_task_bytes": "LABELOPS_MAX_TASK_BYTES",
+    "max_unzipped_bytes": "LABELOPS_MAX_UNZIPPED_BYTES",
+    "max_unzipped_member_bytes": "LABELOPS_MAX_UNZIPPED_MEMBER_BYTES",
+    "max_zip_ratio": "LABELOPS_MAX_ZIP_RATIO",
+    "max_config_bytes": "LABELOPS_MAX_CONFIG_BYTES",
+    "max_concurrent_exports": "LABELOPS_MAX_CONCURRENT_EXPORTS",
+    "export_batch_size": "LABELOPS_EXPORT_BATCH_SIZE",
+    "write_timeout_seconds": "LABELOPS_WRITE_TIMEOUT",
+    "max_active_runs_per_project": "LABELOPS_MAX_RUNS_PER_PROJECT",
+}
+
+
+def limit_variable(field_name: str) -> str:
+    """Returns the environment variable that sets a field of :class:`Limits`."""
+    return _LIMIT_VARIABLES[field_name]
+
+
+def current_limits() -> Limits:
+    """Returns the limits in force now (from the environment)."""
+    return Limits.from_env()

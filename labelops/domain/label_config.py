@@ -32,6 +32,7 @@ from labelops.domain.label_interface import (
     interface_description,
     sample_task_data,
 )
+from labelops.settings import Limits, current_limits, limit_variable
 
 __all__ = [
     "MAX_CONFIG_BYTES",
@@ -49,7 +50,10 @@ __all__ = [
     "validate_result",
 ]
 
-MAX_CONFIG_BYTES = 1_000_000
+# The default limit; LABELOPS_MAX_CONFIG_BYTES sets another. Label Studio's configs are a few KiB
+# (the largest gallery template is under 2 KiB), while parsing and checking a 1 MB config costs
+# about a second of CPU, which any user could spend again and again.
+MAX_CONFIG_BYTES = Limits.max_config_bytes
 VISIBLE_WHEN_VALUES = frozenset(
     {"region-selected", "choice-selected", "no-region-selected", "choice-unselected"}
 )
@@ -111,10 +115,13 @@ def parse_label_config(text: str) -> LabelConfig:
 def _parse_xml(text: str) -> etree._Element:
     if not isinstance(text, str):
         raise LabelConfigError(f"labeling config must be a string, not {type(text).__name__}")
+    limit = current_limits().max_config_bytes
     size = len(text.encode("utf-8"))
-    if size > MAX_CONFIG_BYTES:
+    if size > limit:
         raise LabelConfigError(
-            f"labeling config is {size} bytes; the limit is {MAX_CONFIG_BYTES}", value=str(size)
+            f"labeling config is {size} bytes; the limit is {limit} bytes "
+            f"({limit_variable('max_config_bytes')})",
+            value=str(size),
         )
     if not text.strip():
         raise LabelConfigError("labeling config is empty")

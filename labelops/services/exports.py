@@ -1,12 +1,23 @@
-"""Exports: a project's tasks streamed through a format writer, in constant memory."""
+"""Exports: a project's tasks streamed through a format writer, in constant memory.
 
-from collections.abc import Iterator
+A download can last as long as its client takes to read it, so the web app streams with
+:func:`open_export`: at most ``LABELOPS_MAX_CONCURRENT_EXPORTS`` exports run at once in a
+process (the next one gets :class:`ExportsBusyError`), and the tasks are read in keyset batches,
+each in its own short transaction on a connection that goes back to the pool before the batch is
+handed to the client. A client that stops reading holds an export slot, never a connection or a
+transaction.
+"""
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import ProjectRow
+from labelops.db.models import ProjectRow, TaskRow
 from labelops.domain.consensus import consensus_result
 from labelops.domain.formats.options import ExportOptions
 from labelops.domain.formats.registry import (
@@ -17,7 +28,24 @@ from labelops.domain.formats.registry import (
 )
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.records import ResultItem, Task
-from labelops.services.tasks import iter_task_records
+from labelops.services.tasks import _RECORD_COLUMNS, iter_task_records, task_records
+from labelops.settings import current_limits, limit_variable
+
+RETRY_AFTER_SECONDS = 10
+_slots_lock = threading.Lock()
+_active_exports = 0
+
+
+class ExportsBusyError(RuntimeError):
+    """As many exports as the limit allows are already streaming; try again later."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"{limit} exports are already in progress, the limit "
+            f"({limit_variable('max_concurrent_exports')}); retry in {RETRY_AFTER_SECONDS} s"
+        )
+        self.limit = limit
+        self.retry_after = RETRY_AFTER_SECONDS
 
 
 def export_options(
@@ -63,6 +91,17 @@ def available_formats(project: ProjectRow) -> list[ExportFormat]:
     return supported_export_formats(parse_label_config(project.label_config))
 
 
+def _checked_format(format_name: str, config: LabelConfig) -> ExportFormat:
+    fmt = get_export_format(format_name)
+    if not fmt.is_supported(config):
+        offered = ", ".join(f.name for f in supported_export_formats(config))
+        raise ValueError(
+            f"export format {fmt.name} does not fit this project's labeling config; "
+            f"offered: {offered}"
+        )
+    return fmt
+
+
 def export_project(
     session: Session,
     project: ProjectRow,
@@ -85,13 +124,134 @@ def export_project(
         ValueError: The format does not fit the project's labeling config.
     """
     config = parse_label_config(project.label_config)
-    fmt = get_export_format(format_name)
-    if not fmt.is_supported(config):
-        offered = ", ".join(f.name for f in supported_export_formats(config))
-        raise ValueError(
-            f"export format {fmt.name} does not fit this project's labeling config; "
-            f"offered: {offered}"
-        )
+    fmt = _checked_format(format_name, config)
     options = replace(options or ExportOptions(), download_all_tasks=download_all_tasks)
     tasks = iter_task_records(session, project.id, only_annotated=not download_all_tasks)
     return fmt, fmt.stream(tasks, config, options)
+
+
+def _take_slot() -> None:
+    """Takes one of the process's export slots.
+
+    Raises:
+        ExportsBusyError: All slots are taken.
+    """
+    global _active_exports
+    limit = current_limits().max_concurrent_exports
+    with _slots_lock:
+        if _active_exports >= limit:
+            raise ExportsBusyError(limit)
+        _active_exports += 1
+
+
+def _release_slot() -> None:
+    global _active_exports
+    with _slots_lock:
+        _active_exports -= 1
+
+
+def active_exports() -> int:
+    """Returns the number of exports streaming in this process now."""
+    return _active_exports
+
+
+class ExportStream:
+    """An export's bytes, holding one export slot until the stream ends or is closed.
+
+    ``close`` releases the slot even when the stream was never started (a WSGI server closes the
+    response iterable of a client that went away), so a slot is never lost.
+    """
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._open = True
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Yields the export's chunks; the slot is released after the last one."""
+        try:
+            yield from self._chunks
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stops the stream and releases its slot (idempotent)."""
+        if self._open:
+            self._open = False
+            try:
+                close = getattr(self._chunks, "close", None)
+                if close is not None:
+                    close()
+            finally:
+                _release_slot()
+
+
+def iter_tasks_in_batches(
+    session_factory: Callable[[], Session],
+    project_id: int,
+    *,
+    only_annotated: bool,
+    batch_size: int,
+) -> Iterator[Task]:
+    """Yields the project's tasks in id order, each batch read in its own short session.
+
+    The session of a batch is closed (its transaction ended, its connection back in the pool)
+    before any task of the batch is yielded, so a slow consumer holds no database resource. The
+    next batch is read in a helper thread while the consumer works through the current one.
+    """
+
+    def batch_after(last_id: int) -> list[Task]:
+        query = (
+            sa.select(*_RECORD_COLUMNS)
+            .where(TaskRow.project_id == project_id, TaskRow.id > last_id)
+            .order_by(TaskRow.id)
+            .limit(batch_size)
+        )
+        if only_annotated:
+            query = query.where((TaskRow.total_annotations + TaskRow.cancelled_annotations) > 0)
+        with session_factory() as session:
+            try:
+                return task_records(session, session.execute(query).all())
+            finally:
+                session.rollback()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-batches") as reader:
+        pending = reader.submit(batch_after, 0)
+        while records := pending.result():
+            pending = reader.submit(batch_after, records[-1].id or 0)
+            yield from records
+        pending.result()
+
+
+def open_export(
+    session_factory: Callable[[], Session],
+    project: ProjectRow,
+    format_name: str,
+    *,
+    download_all_tasks: bool = False,
+    options: ExportOptions | None = None,
+) -> tuple[ExportFormat, ExportStream]:
+    """Returns the format and the stream of an export for a client that may read slowly.
+
+    Args:
+        session_factory: Makes a new session (with its own short transaction) for each batch.
+        project: The project to export (only its id and config are read, here and now).
+        format_name: A registered export format name (case-insensitive).
+        download_all_tasks: Include tasks without annotations (Label Studio's flag).
+        options: Which annotations to include and how.
+
+    Raises:
+        ExportsBusyError: The process already streams as many exports as the limit allows.
+        UnknownFormatError: No such format.
+        ValueError: The format does not fit the project's labeling config.
+    """
+    config = parse_label_config(project.label_config)
+    fmt = _checked_format(format_name, config)
+    options = replace(options or ExportOptions(), download_all_tasks=download_all_tasks)
+    tasks = iter_tasks_in_batches(
+        session_factory,
+        project.id,
+        only_annotated=not download_all_tasks,
+        batch_size=current_limits().export_batch_size,
+    )
+    _take_slot()
+    return fmt, ExportStream(fmt.stream(tasks, config, options))

@@ -38,6 +38,7 @@ from labelops.domain.label_config import LabelConfig, parse_label_config, valida
 from labelops.domain.records import Annotation, Task
 from labelops.services.locking import bump_project
 from labelops.services.users import imported_annotator
+from labelops.settings import current_limits, limit_variable
 
 CHUNK_SIZE = 5_000
 ANALYZE_AFTER = 50_000  # tasks in one import
@@ -394,6 +395,7 @@ class _BulkWriter:
         self.num_labeled = 0
         self._copy: threading.Thread | None = None
         self._copy_error: BaseException | None = None
+        self.max_task_bytes = current_limits().max_task_bytes
 
     def write(self, chunk: list[tuple[int, Task]], hashes: list[str]) -> list[int]:
         """Returns the ids given to the chunk's tasks (their rows may still be in flight)."""
@@ -451,6 +453,9 @@ class _BulkWriter:
         stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
         prepared = _Prepared([], [], [])
         for position, ((row, task), digest) in enumerate(zip(chunk, hashes, strict=True)):
+            data = to_json(task.data)
+            meta = to_json(task.meta) if task.meta else b"{}"
+            self._check_size(task, row, len(data) + len(meta))
             done = cancelled = 0
             for index, annotation in enumerate(task.annotations):
                 self._check(annotation.result, task, row, f"annotations[{index}]")
@@ -489,8 +494,8 @@ class _BulkWriter:
             prepared.tasks.append(
                 (
                     self.project.id,
-                    to_json(task.data).decode(),
-                    to_json(task.meta).decode() if task.meta else "{}",
+                    data.decode(),
+                    meta.decode(),
                     0.0,
                     state,
                     labeled,
@@ -505,6 +510,25 @@ class _BulkWriter:
                 )
             )
         return prepared
+
+    def _check_size(self, task: Task, row: int, size: int) -> None:
+        """Refuses a task whose JSON (data, meta, results) is past the per-task limit.
+
+        One huge task would be loaded whole by every page, API answer and export that shows it.
+        """
+        limit = self.max_task_bytes
+        if size <= limit:
+            results = [a.result for a in task.annotations] + [p.result for p in task.predictions]
+            if results:
+                size += len(to_json(results))
+        if size > limit:
+            raise TaskImportError(
+                f"task is {size} bytes of JSON (data, meta and results); the limit is {limit} "
+                f"bytes per task ({limit_variable('max_task_bytes')})",
+                source=self.source,
+                row=row,
+                field="data",
+            )
 
     def _annotation_row(self, annotation: Annotation, now: datetime) -> dict[str, Any]:
         return {

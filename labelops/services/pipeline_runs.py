@@ -3,8 +3,15 @@
 Launching itself goes through a :class:`RunLauncher` (the Dagster webserver's GraphQL API, or a
 local process running against the Dagster instance); this module only knows the interface, so the
 service layer stays free of Dagster.
+
+A launch can wait on a child process or a webserver for a long time, so no transaction is open
+while it does (on SQLite an open write transaction would lock out every other writer), and a
+project has at most ``LABELOPS_MAX_RUNS_PER_PROJECT`` runs queued or running at once.
 """
 
+import logging
+import threading
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -12,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import PipelineRunRow, ProjectRow
-from labelops.services.errors import NotFoundError
+from labelops.services.errors import ConflictError, NotFoundError
+from labelops.settings import current_limits, limit_variable
 
 ACTION_JOBS: Mapping[str, str] = {
     "sync-storage": "ingest_job",
@@ -22,6 +30,13 @@ ACTION_JOBS: Mapping[str, str] = {
 }
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
 FINISHED = frozenset({"succeeded", "failed"})
+log = logging.getLogger(__name__)
+_launching: Counter[int] = Counter()  # project id -> launches in progress in this process
+_launching_lock = threading.Lock()
+
+
+class TooManyRunsError(ConflictError):
+    """The project already has as many runs queued or running as the limit allows."""
 
 
 class RunLauncher(Protocol):
@@ -61,18 +76,80 @@ def launch_action(
 ) -> PipelineRunRow:
     """Returns the record of a run launched for the project; a launch that fails is recorded failed.
 
+    The session is committed before the launch (ending whatever transaction the caller had open,
+    such as an API token's ``last_used_at``) and again after the run is recorded, so no
+    transaction or database lock is held while the launcher waits.
+
     Raises:
         NotFoundError: No such action.
+        TooManyRunsError: The project has ``LABELOPS_MAX_RUNS_PER_PROJECT`` runs queued or
+            running already.
     """
     job_name = job_for_action(action)
-    row = PipelineRunRow(project_id=project.id, job_name=job_name, launched_by_id=launched_by_id)
+    project_id = project.id
+    limit = current_limits().max_active_runs_per_project
+    active = _active_runs(session, project_id)
+    if len(active) + _launching[project_id] >= limit:
+        _refresh_active(session, active, launcher)
+        active = _active_runs(session, project_id)
+    with _launching_lock:
+        if len(active) + _launching[project_id] >= limit:
+            raise TooManyRunsError(
+                f"project {project_id} already has {limit} pipeline runs queued or running, the "
+                f"limit ({limit_variable('max_active_runs_per_project')}); wait for one to finish"
+            )
+        _launching[project_id] += 1
     try:
-        row.run_id = launcher.launch(job_name, str(project.id))
-    except Exception as exc:  # any launch failure is shown to the user, never swallowed
-        row.status, row.error = "failed", f"could not launch {job_name}: {exc}"
-    session.add(row)
-    session.flush()
+        row = PipelineRunRow(
+            project_id=project_id, job_name=job_name, launched_by_id=launched_by_id
+        )
+        try:
+            row.run_id = launcher.launch(job_name, str(project_id))
+        except Exception as exc:  # any launch failure is shown to the user, never swallowed
+            row.status, row.error = "failed", f"could not launch {job_name}: {exc}"
+        session.add(row)
+        session.commit()
+    finally:
+        with _launching_lock:
+            _launching[project_id] -= 1
     return row
+
+
+def launches_in_progress(project_id: int) -> int:
+    """Returns how many launches for the project this process is making right now."""
+    return _launching[project_id]
+
+
+def _active_runs(session: Session, project_id: int) -> list[tuple[int, str]]:
+    """Returns (id, run id) of the project's runs not known to be finished; commits."""
+    rows = session.execute(
+        sa.select(PipelineRunRow.id, PipelineRunRow.run_id).where(
+            PipelineRunRow.project_id == project_id,
+            PipelineRunRow.status.not_in(FINISHED),
+            PipelineRunRow.run_id != "",
+        )
+    ).all()
+    session.commit()
+    return [(row.id, row.run_id) for row in rows]
+
+
+def _refresh_active(
+    session: Session, active: Sequence[tuple[int, str]], launcher: RunLauncher
+) -> None:
+    """Stores the launcher's current status of the given runs (asked with no transaction open)."""
+    statuses: dict[int, tuple[str, str]] = {}
+    for row_id, run_id in active:
+        try:
+            statuses[row_id] = launcher.status(run_id)
+        except Exception:  # an unknown status keeps the run counted as active
+            log.warning("could not read the status of run %s", run_id, exc_info=True)
+    for row_id, (status, error) in statuses.items():
+        session.execute(
+            sa.update(PipelineRunRow)
+            .where(PipelineRunRow.id == row_id)
+            .values(status=status, error=error)
+        )
+    session.commit()
 
 
 def list_runs(session: Session, project_id: int, *, limit: int = 50) -> list[PipelineRunRow]:

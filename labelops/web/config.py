@@ -4,7 +4,7 @@ import secrets
 from typing import Any
 
 from labelops.db.engine import normalize_url
-from labelops.settings import Settings
+from labelops.settings import Settings, current_limits
 
 
 def config_from_settings(settings: Settings) -> dict[str, Any]:
@@ -22,7 +22,8 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": settings.secure_cookies,
         "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
         "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": 2 * 1024**3,
+        # Request bodies past LABELOPS_MAX_UPLOAD_BYTES (default 512 MiB) are refused with 413.
+        "MAX_CONTENT_LENGTH": current_limits().max_upload_bytes,
         "LABELOPS_SETTINGS": settings,
         "TASK_LOCK_TTL_SECONDS": settings.task_lock_ttl_seconds,
         "DAGSTER_UI_URL": settings.dagster_ui_url,

@@ -6,6 +6,10 @@ keyed by image URL, exported file name or file stem). A box becomes a rectangle 
 RectangleLabels control that has its label (else the first one); a COCO segmentation becomes a
 polygon when a PolygonLabels control has the label; COCO keypoints become KeyPointLabels points
 whose ``parentID`` is their box.
+
+Archives are checked before anything is inflated: the uncompressed size of each member and of the
+whole archive and each large member's compression ratio must stay within :class:`Limits`, so a
+small "zip bomb" is refused at once; members are then read as streams capped at their size.
 """
 
 import io
@@ -28,8 +32,111 @@ from labelops.domain.formats.importers import (
 )
 from labelops.domain.formats.regions import FileNames
 from labelops.domain.records import ResultItem, Task
+from labelops.settings import Limits, current_limits, limit_variable
 
 Sizes = Mapping[str, tuple[int, int]] | None
+# Members smaller than this are never refused for their ratio (a small file of one repeated
+# character compresses far better than any limit, and costs nothing to inflate).
+_RATIO_FLOOR = 1024**2
+
+
+def open_archive(
+    source: BinaryIO, source_name: str, limits: Limits | None = None
+) -> zipfile.ZipFile:
+    """Returns the ZIP archive after checking its declared sizes against the limits.
+
+    zipfile never inflates a member past the size its directory declares, so checking the
+    declared sizes bounds what reading the archive can cost.
+
+    Raises:
+        TaskImportError: Not a ZIP archive; or a member (named) or the whole archive inflates past
+            the limit, or a member's compression ratio is past the limit (a "zip bomb").
+    """
+    limits = limits or current_limits()
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise TaskImportError(f"not a ZIP archive: {exc}", source=source_name) from exc
+    total = 0
+    for info in archive.infolist():
+        name = f"{source_name}:{info.filename}"
+        if info.file_size > limits.max_unzipped_member_bytes:
+            raise TaskImportError(
+                f"member inflates to {info.file_size} bytes; the limit is "
+                f"{limits.max_unzipped_member_bytes} bytes per member "
+                f"({limit_variable('max_unzipped_member_bytes')})",
+                source=name,
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _RATIO_FLOOR and ratio > limits.max_zip_ratio:
+            raise TaskImportError(
+                f"member inflates {ratio:.0f} times its compressed size; the limit is "
+                f"{limits.max_zip_ratio} ({limit_variable('max_zip_ratio')})",
+                source=name,
+            )
+        total += info.file_size
+    if total > limits.max_unzipped_bytes:
+        raise TaskImportError(
+            f"archive inflates to {total} bytes; the limit is {limits.max_unzipped_bytes} bytes "
+            f"({limit_variable('max_unzipped_bytes')})",
+            source=source_name,
+        )
+    return archive
+
+
+class _CappedMember(io.RawIOBase):
+    """A member read as a stream that fails once it yields more than its declared size."""
+
+    def __init__(self, archive: zipfile.ZipFile, member: str, source_name: str) -> None:
+        self._info = archive.getinfo(member)
+        self._raw = archive.open(self._info)
+        self._source = source_name
+
+    def readable(self) -> bool:
+        """Returns True: the member can be read."""
+        return True
+
+    def seekable(self) -> bool:
+        """Returns whether the member can be re-positioned (when the archive's file can)."""
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Returns the new position after moving to ``offset`` (re-inflating up to it)."""
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        """Returns the position in the inflated member."""
+        return self._raw.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        """Returns the number of bytes read into ``buffer``.
+
+        Raises:
+            TaskImportError: The member yields more than its directory declared.
+        """
+        data = self._raw.read(len(buffer))
+        if self._raw.tell() > self._info.file_size:
+            raise TaskImportError(
+                "member inflates past the size its archive declares", source=self._source
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        """Closes the member's stream."""
+        self._raw.close()
+        super().close()
+
+
+def open_member(archive: zipfile.ZipFile, member: str, source_name: str) -> io.BufferedReader:
+    """Returns a buffered stream of one member, capped at its declared (checked) size."""
+    return io.BufferedReader(_CappedMember(archive, member, source_name), 1024 * 1024)
+
+
+def _member_lines(archive: zipfile.ZipFile, member: str, source_name: str) -> Iterator[str]:
+    """Yields the lines of a UTF-8 text member, streamed."""
+    with io.TextIOWrapper(open_member(archive, member, source_name), encoding="utf-8") as text:
+        yield from text
 
 
 def _control(config: LabelConfig, tag: str, label: str) -> tuple[str, str] | None:
@@ -257,13 +364,13 @@ class YoloImport(ImportFormat):
         Raises:
             TaskImportError: No class names, or an image without a known size (named).
         """
-        archive = zipfile.ZipFile(source)
+        archive = open_archive(source, source_name)
         members = set(archive.namelist())
         classes = _yolo_classes(archive, members, source_name)
         urls: dict[str, tuple[str, str]] = {}
         if "images.txt" in members:
             names = FileNames()
-            for line in archive.read("images.txt").decode().splitlines():
+            for line in _member_lines(archive, "images.txt", source_name):
                 if line.strip():
                     file_name = names(line.strip())
                     urls[posixpath.splitext(file_name)[0]] = (line.strip(), file_name)
@@ -279,7 +386,7 @@ class YoloImport(ImportFormat):
                     field=member,
                 )
             result: list[ResultItem] = []
-            lines = archive.read(member).decode().splitlines()
+            lines = _member_lines(archive, member, f"{source_name}:{member}")
             for row, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
@@ -289,7 +396,7 @@ class YoloImport(ImportFormat):
                     cx, cy, w, h = (float(v) for v in parts[1:5])
                 except (ValueError, KeyError, IndexError):
                     raise TaskImportError(
-                        f"expected 'class cx cy w h' with a known class, got {line!r}",
+                        f"expected 'class cx cy w h' with a known class, got {line.rstrip()!r}",
                         source=f"{source_name}:{member}",
                         row=row,
                     ) from None
@@ -303,12 +410,13 @@ class YoloImport(ImportFormat):
 
 def _yolo_classes(archive: zipfile.ZipFile, members: set[str], source: str) -> dict[int, str]:
     if "classes.txt" in members:
-        lines = archive.read("classes.txt").decode().splitlines()
+        lines = _member_lines(archive, "classes.txt", source)
         return {i: name.strip() for i, name in enumerate(lines) if name.strip()}
     if "data.yaml" in members:
         classes: dict[int, str] = {}
         in_names = False
-        for line in archive.read("data.yaml").decode().splitlines():
+        for line in _member_lines(archive, "data.yaml", source):
+            line = line.rstrip("\r\n")
             if line.startswith("names:"):
                 inline = line.removeprefix("names:").strip()
                 if inline.startswith("["):
@@ -346,10 +454,7 @@ class ZipImport(ImportFormat):
         Raises:
             TaskImportError: The archive holds nothing importable.
         """
-        try:
-            archive = zipfile.ZipFile(source)
-        except zipfile.BadZipFile as exc:
-            raise TaskImportError("not a ZIP archive", source=source_name) from exc
+        archive = open_archive(source, source_name)
         members = [m for m in archive.namelist() if not m.endswith("/")]
         if any(m.startswith("labels/") for m in members) and (
             {"classes.txt", "data.yaml"} & set(members)
@@ -366,9 +471,10 @@ class ZipImport(ImportFormat):
                 continue
             found = True
             name = f"{source_name}:{member}"
-            with archive.open(member) as raw:
-                data = io.BytesIO(raw.read())
-            yield from fmt.read(data, config, source_name=name, as_=as_, image_sizes=image_sizes)
+            with open_member(archive, member, name) as data:
+                yield from fmt.read(
+                    data, config, source_name=name, as_=as_, image_sizes=image_sizes
+                )
         if not found:
             raise TaskImportError("archive holds no importable file", source=source_name)
 
@@ -385,7 +491,7 @@ def _detect(archive: zipfile.ZipFile, member: str) -> ImportFormat | None:
         return TsvImport()
     if lower.endswith(".json"):
         with archive.open(member) as raw:
-            head = raw.read(4096).lstrip()
+            head = raw.read(4096).lstrip()  # at most 4 KiB of the member
         if head.startswith(b"{") and (b'"images"' in head or b'"categories"' in head):
             return CocoImport()
         if head.startswith(b"["):

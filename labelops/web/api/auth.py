@@ -33,6 +33,9 @@ def _user_from_request() -> UserRow:
         user = user_for_token(db.session, key.strip())
         if user is None:
             raise UnauthorizedError("invalid or revoked API token")
+        # Store last_used_at now: left pending, the write (and on SQLite the database's write
+        # lock) would last as long as the request, e.g. through a pipeline launch.
+        db.session.commit()
         return user
     if current_user.is_authenticated:
         if request.method not in _SAFE_METHODS:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.orm import Session
 
 from labelops.db.models import utcnow
@@ -261,25 +261,27 @@ def export(project_id: int) -> Any:
         since=datetime_arg("since"),
         until=datetime_arg("until"),
     )
-    session = Session(db.engine)
+    # The stream reads in batches, each on its own short-lived session: nothing of this request
+    # (its session, its transaction, its pooled connection) stays open while the client reads.
+    engine = db.engine
     try:
-        fmt, chunks = export_service.export_project(
-            session, project, fmt_name, download_all_tasks=download_all, options=options
+        fmt, stream = export_service.open_export(
+            lambda: Session(engine),
+            project,
+            fmt_name,
+            download_all_tasks=download_all,
+            options=options,
         )
-    except Exception:
-        session.close()
-        raise
-
-    def generate() -> Iterator[bytes]:
-        try:
-            yield from chunks
-        finally:
-            session.close()
-
+    except export_service.ExportsBusyError as exc:
+        response, status = error_response(503, str(exc), limit=exc.limit)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
+    project_id = project.id
+    db.session.close()
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-    filename = f"project-{project.id}-at-{stamp}{fmt.extension}"
+    filename = f"project-{project_id}-at-{stamp}{fmt.extension}"
     return Response(
-        stream_with_context(generate()),
+        stream,
         mimetype=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

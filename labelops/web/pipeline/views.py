@@ -119,9 +119,17 @@ def launch(project_id: int, action: str) -> Any:
     elif problem:
         flash(f"{label} was not started. {problem}", "error")
     else:
-        row = run_service.launch_action(
-            db.session, access.project, action, launcher=_launcher(), launched_by_id=current_user.id
-        )
+        try:
+            row = run_service.launch_action(
+                db.session,
+                access.project,
+                action,
+                launcher=_launcher(),
+                launched_by_id=current_user.id,
+            )
+        except run_service.TooManyRunsError as exc:
+            flash(f"{label} was not started: {exc}", "error")
+            return redirect(url_for("pipeline.show", project_id=project_id))
         db.session.commit()
         if row.status == "failed":
             flash(f"{label} could not start: {row.error}", "error")
