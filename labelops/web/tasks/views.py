@@ -3,11 +3,12 @@
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from labelops.domain.label_config import interface_description, parse_label_config
 from labelops.services import data_manager as manager_service
 from labelops.services import exports as export_service
+from labelops.services import policies
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.errors import NotFoundError
@@ -104,7 +105,7 @@ def task_page(project_id: int, task_id: int) -> Any:
         "tasks/task.html",
         project=access.project,
         access=access,
-        detail=manager_service.task_detail(db.session, task),
+        detail=policies.visible_task_detail(db.session, current_user, access.project, task),
         objects=list(config.objects.values()),
         interface=interface_description(config),
         tab="data",
