@@ -197,8 +197,8 @@ def get_user_by_email(session: Session, email: str) -> UserRow | None:
     return session.scalar(sa.select(UserRow).where(UserRow.email == normalize_email(email)))
 
 
-def list_users(session: Session, *, by: UserRow | None) -> list[UserRow]:
-    """Returns every user, oldest first (administrators and the system only).
+def list_users(session: Session, *, by: UserRow | None = None) -> list[UserRow]:
+    """Returns every user, oldest first (administrators and the system, ``by=None``, only).
 
     Raises:
         PermissionDeniedError: ``by`` is a user who is not an administrator.
