@@ -187,7 +187,7 @@ def members(project_id: int) -> Any:
     if request.method == "POST" and form.validate_on_submit():
         email = (form.email.data or "").strip()
         try:
-            project_service.add_member(
+            member = project_service.add_member(
                 db.session, access.project, role=form.role.data, by=current_user, email=email
             )
         except (NotFoundError, ValueError) as exc:
@@ -195,11 +195,14 @@ def members(project_id: int) -> Any:
             form.email.errors = [str(exc)]
         else:
             db.session.commit()
-            # The same words whether or not the account exists: the page reveals no accounts.
-            flash(
-                f"If {email} has an account, they are now {form.role.data} of this project.",
-                "success",
-            )
+            if member is not None and current_user.is_admin:
+                flash(f"{member.user.email} is now {member.role} of this project.", "success")
+            else:
+                # The same words whether or not the account exists: no accounts are revealed.
+                flash(
+                    f"If {email} has an account, they are now {form.role.data} of this project.",
+                    "success",
+                )
             return redirect(url_for("projects.members", project_id=project_id))
     rows = project_service.members(db.session, project_id)
     status = 400 if request.method == "POST" else 200
