@@ -379,6 +379,34 @@ def test_bad_api_tokens_are_limited_with_a_json_429(limited_app: Flask) -> None:
     assert client.get("/api/current-user/whoami", headers=good).status_code == 429
 
 
+def test_guessing_the_current_password_on_the_password_page_is_limited(
+    limited_app: Flask,
+) -> None:
+    new_user(limited_app, "user@example.com")
+    client = limited_app.test_client()
+    sign_in(client, "user@example.com")
+    url = "/account/password"
+
+    def change(current: str) -> Any:
+        return client.post(
+            url,
+            data={
+                "current_password": current,
+                "new_password": "a-new-secret",
+                "confirm_password": "a-new-secret",
+                "csrf_token": csrf(client, url),
+            },
+        )
+
+    for i in range(3):
+        assert change(f"guess-{i}").status_code == 400
+    refused = change(PASSWORD)
+    assert refused.status_code == 429
+    assert "Too many wrong current passwords" in refused.get_data(as_text=True)
+    fresh = limited_app.test_client()
+    assert sign_in(fresh, "user@example.com", "a-new-secret").status_code == 400
+
+
 # --- Server-side sessions ------------------------------------------------------------------
 
 

@@ -2,13 +2,22 @@
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user
+from werkzeug.exceptions import TooManyRequests
 
 from labelops.services import users as user_service
 from labelops.services.errors import PermissionDeniedError
 from labelops.web.account.forms import NewTokenForm, PasswordForm
-from labelops.web.extensions import db
+from labelops.web.extensions import db, limiter
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -26,8 +35,19 @@ def token() -> Any:
     return response, 200, {"Cache-Control": "no-store"}
 
 
+def _password_key() -> str:
+    """Returns the rate-limit key of the signed-in user's password-change attempts."""
+    return f"password-change:{current_user.get_id()}"
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_password_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,
+)
 def password() -> Any:
     """Changes the password; every other session and remember cookie of the user stops working."""
     form = PasswordForm()
@@ -55,3 +75,14 @@ def password() -> Any:
         status,
         {"Cache-Control": "no-store"},
     )
+
+
+@bp.errorhandler(429)
+def _too_many_attempts(error: TooManyRequests) -> Any:
+    """Answers a rate-limited password change with the form and a message."""
+    flash(
+        f"Too many wrong current passwords (limit: {error.description}). Wait a while, then try "
+        "again.",
+        "error",
+    )
+    return render_template("account/password.html", form=PasswordForm()), 429
