@@ -13,7 +13,9 @@ from labelops.domain.permissions import Role
 from labelops.domain.records import Task
 from labelops.services import annotations as annotation_service
 from labelops.services.data_manager import TaskDetail, task_detail
+from labelops.services.errors import PermissionDeniedError
 from labelops.services.projects import can_create_projects, role_of
+from labelops.services.tasks import TaskFilter
 
 _SEE_ALL_ROLES = (Role.MANAGER, Role.REVIEWER)
 
@@ -21,7 +23,9 @@ __all__ = [
     "annotation_scope",
     "can_create_projects",
     "can_see_annotation",
+    "check_task_filter",
     "visible_annotations",
+    "visible_annotators",
     "visible_history",
     "visible_records",
     "visible_task_detail",
@@ -109,3 +113,30 @@ def can_see_annotation(
     """Returns True when the user may see this annotation (its author, or a see-all viewer)."""
     author = annotation_scope(session, user, project)
     return author is None or annotation.completed_by_id == author
+
+
+def check_task_filter(
+    session: Session, user: UserRow, project: ProjectRow, flt: TaskFilter
+) -> None:
+    """Refuses a blind annotator's task filter that names another annotator.
+
+    Raises:
+        PermissionDeniedError: The user sees only their own work and filters by someone else's.
+    """
+    author = annotation_scope(session, user, project)
+    if author is not None and flt.annotator_id not in (None, author):
+        raise PermissionDeniedError(
+            f"annotators of project {project.id} may filter tasks only by their own "
+            "annotations (blind labeling)"
+        )
+
+
+def visible_annotators(
+    session: Session, user: UserRow, project: ProjectRow, annotators: dict[int, list[str]]
+) -> dict[int, list[str]]:
+    """Returns task id -> annotator emails, keeping only the user's own for a blind annotator."""
+    if annotation_scope(session, user, project) is None:
+        return annotators
+    return {
+        task_id: [e for e in emails if e == user.email] for task_id, emails in annotators.items()
+    }

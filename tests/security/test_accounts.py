@@ -295,6 +295,35 @@ def test_annotators_see_only_their_own_work_on_every_entry_point(
         assert all(authors >= {users["a"], users["b"]} for authors in seen.values()), who
 
 
+def test_annotators_cannot_list_which_tasks_others_labeled(
+    client: FlaskClient, blind_project: dict[str, Any]
+) -> None:
+    project, users, headers = (
+        blind_project["project"],
+        blind_project["users"],
+        blind_project["headers"],
+    )
+    for path in (
+        f"/api/tasks?project={project}&annotator={users['b']}",
+        f"/api/projects/{project}/tasks?annotator={users['b']}",
+    ):
+        refused = client.get(path, headers=headers["a"])
+        assert refused.status_code == 403 and "blind labeling" in refused.json["detail"], path
+        assert client.get(path, headers=headers["r"]).status_code == 200, path
+    own = client.get(f"/api/tasks?project={project}&annotator={users['a']}", headers=headers["a"])
+    assert own.status_code == 200 and [t["id"] for t in own.json["tasks"]] == [
+        blind_project["task"]
+    ]
+
+    sign_in(client, "a@example.com")
+    page = client.get(f"/projects/{project}/data")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "a@example.com" in text and "b@example.com" not in text
+    filtered = client.get(f"/projects/{project}/data?annotator={users['b']}")
+    assert filtered.status_code == 400 and "blind labeling" in filtered.get_data(as_text=True)
+
+
 def test_project_setting_shows_annotations_to_annotators(
     client: FlaskClient, blind_project: dict[str, Any]
 ) -> None:

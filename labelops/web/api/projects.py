@@ -17,6 +17,7 @@ from labelops.domain.permissions import can_annotate, can_manage, can_view
 from labelops.services import exports as export_service
 from labelops.services import imports as import_service
 from labelops.services import next_task as queue
+from labelops.services import policies
 from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
@@ -199,6 +200,7 @@ def project_tasks(project_id: int) -> Any:
     """Lists a project's tasks; keyset-paged with ``cursor``/``limit``, else by ``page``."""
     project = project_for(project_id, can_view, "view tasks")
     flt = task_filter_from_args()
+    policies.check_task_filter(db.session, g.user, project, flt)
     if "cursor" in request.args or "limit" in request.args:
         tasks, cursor = task_service.list_tasks(
             db.session,

@@ -30,6 +30,7 @@ def list_tasks() -> Any:
         raise ValueError("query parameter 'project' is required")
     project = project_for(project_id, can_view, "view tasks")
     flt = task_filter_from_args()
+    policies.check_task_filter(db.session, g.user, project, flt)
     page = int_arg("page", 1, minimum=1)
     page_size = int_arg("page_size", 100, minimum=1, maximum=1000)
     tasks = task_service.page_tasks(db.session, project.id, page=page, page_size=page_size, flt=flt)

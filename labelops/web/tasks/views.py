@@ -11,7 +11,7 @@ from labelops.services import exports as export_service
 from labelops.services import policies
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
-from labelops.services.errors import NotFoundError
+from labelops.services.errors import NotFoundError, PermissionDeniedError
 from labelops.web.extensions import db
 from labelops.web.projects.policies import can_manage, can_view, explain_refusals, project_access
 from labelops.web.tasks.display import register_filters
@@ -35,12 +35,17 @@ def data_manager(project_id: int) -> Any:
     project = access.project
     config = parse_label_config(project.label_config)
     members = project_service.members(db.session, project.id)
+    blind = policies.annotation_scope(db.session, current_user, project)
     form = TaskFilterForm(request.args)
-    form.set_options(config.data_fields, [(m.user_id, m.user.email) for m in members])
+    form.set_options(
+        config.data_fields,
+        [(m.user_id, m.user.email) for m in members if blind in (None, m.user_id)],
+    )
     page = manager_service.TaskPage([], None, None)
     error = None
     if form.validate():
         try:
+            policies.check_task_filter(db.session, current_user, project, form.task_filter())
             page = manager_service.task_page(
                 db.session,
                 project.id,
@@ -51,7 +56,10 @@ def data_manager(project_id: int) -> Any:
                 before=request.args.get("before") or None,
                 limit=form.limit.data or 50,
             )
-        except ValueError as exc:
+            page.annotators = policies.visible_annotators(
+                db.session, current_user, project, page.annotators
+            )
+        except (ValueError, PermissionDeniedError) as exc:
             error = str(exc)
     else:
         error = "Check the filters: " + "; ".join(
