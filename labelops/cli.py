@@ -20,7 +20,7 @@ from labelops.db.models import ProjectRow, UserRow
 from labelops.domain.errors import LabelConfigError, TaskImportError, UnknownFormatError
 from labelops.services import users as user_service
 from labelops.services.demo import ensure_demo_project
-from labelops.services.errors import ConflictError, NotFoundError
+from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.exports import export_project
 from labelops.services.imports import import_file
 from labelops.services.projects import create_project, get_project
@@ -118,6 +118,8 @@ def project_create(obj: _Context, title: str, config_path: str, owner_email: str
             created = create_project(
                 session, created_by=owner, title=title, label_config=Path(config_path).read_text()
             )
+        except PermissionDeniedError as exc:
+            raise click.ClickException(f"{owner_email}: {exc}") from exc
         except (LabelConfigError, ValueError) as exc:
             raise click.ClickException(f"{config_path}: {exc}") from exc
         session.commit()

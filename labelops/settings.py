@@ -23,6 +23,11 @@ class Settings:
     dagster_ui_url: str
     task_lock_ttl_seconds: int
     secure_cookies: bool
+    # Rate limits (Flask-Limiter / ``limits`` notation, "; " between several windows).
+    ratelimit_storage_uri: str = "memory://"
+    login_limit_per_account: str = "10 per 15 minutes"
+    login_limit_per_ip: str = "50 per 15 minutes"
+    bad_token_limit_per_ip: str = "30 per 15 minutes"
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> "Settings":
@@ -47,6 +52,12 @@ class Settings:
             dagster_ui_url=env.get("LABELOPS_DAGSTER_UI_URL", "http://127.0.0.1:3000"),
             task_lock_ttl_seconds=int(env.get("LABELOPS_TASK_LOCK_TTL", "3600")),
             secure_cookies=env.get("LABELOPS_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+            ratelimit_storage_uri=env.get("LABELOPS_RATELIMIT_STORAGE_URI") or "memory://",
+            login_limit_per_account=env.get("LABELOPS_LOGIN_LIMIT_PER_ACCOUNT")
+            or "10 per 15 minutes",
+            login_limit_per_ip=env.get("LABELOPS_LOGIN_LIMIT_PER_IP") or "50 per 15 minutes",
+            bad_token_limit_per_ip=env.get("LABELOPS_BAD_TOKEN_LIMIT_PER_IP")
+            or "30 per 15 minutes",
         )
 
 

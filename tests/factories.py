@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from labelops.db.models import ProjectRow, TaskRow, UserRow
 from labelops.services.imports import import_rows
 from labelops.services.projects import create_project, set_member
-from labelops.services.users import create_user, issue_token
+from labelops.services.users import create_user, grant_project_creation, issue_token
 
 TEXT_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -40,6 +40,9 @@ def make_token(session: Session, user: UserRow) -> str:
 
 
 def make_project(session: Session, owner: UserRow | None = None, **overrides: Any) -> ProjectRow:
+    """A project created by ``owner``, who is granted project creation first if need be."""
+    if owner is not None and not owner.is_admin and not owner.can_create_projects:
+        grant_project_creation(session, owner, by=None)
     fields = {"title": "Sentiment", "label_config": TEXT_CONFIG, **overrides}
     return create_project(session, created_by=owner, **fields)
 

@@ -85,7 +85,11 @@ def test_user_project_import_export_round_trip(cli: CliRunner, tmp_path: Path) -
 def test_import_with_a_bad_row_imports_nothing_and_says_where(
     cli: CliRunner, tmp_path: Path
 ) -> None:
-    _ok(cli.invoke(main, ["user", "create", "--email", "a@b.io", "--password", "password123"]))
+    _ok(
+        cli.invoke(
+            main, ["user", "create", "--email", "a@b.io", "--password", "password123", "--admin"]
+        )
+    )
     config = tmp_path / "config.xml"
     config.write_text(TEXT_CONFIG)
     project_id = _ok(

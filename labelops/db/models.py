@@ -34,6 +34,10 @@ class UserRow(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     is_imported: Mapped[bool] = mapped_column(default=False)
     external_id: Mapped[str | None] = mapped_column(sa.String(255))
+    can_create_projects: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Bumped on sign-out and password change: sessions and remember cookies carrying an older
+    # version stop working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Flask-Login protocol, kept here so the web layer needs no wrapper class.
@@ -48,8 +52,11 @@ class UserRow(Base):
         return False
 
     def get_id(self) -> str:
-        """Returns the id Flask-Login keeps in the session cookie."""
-        return str(self.id)
+        """Returns ``"<id>:<session_version>"``, kept by Flask-Login in session/remember cookies.
+
+        Bumping the version therefore invalidates every cookie issued before.
+        """
+        return f"{self.id}:{self.session_version or 0}"
 
 
 class ApiTokenRow(Base):
@@ -82,6 +89,10 @@ class ProjectRow(Base):
     expert_instruction: Mapped[str] = mapped_column(sa.Text, default="")
     show_instruction: Mapped[bool] = mapped_column(default=False)
     show_skip_button: Mapped[bool] = mapped_column(default=True)
+    # Blind labeling by default: annotators see only their own annotations unless this is set.
+    show_annotations_to_annotators: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
     maximum_annotations: Mapped[int] = mapped_column(default=1)
     sampling: Mapped[str] = mapped_column(sa.String(40), default="Sequential sampling")
     model_version: Mapped[str] = mapped_column(sa.String(200), default="")

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from labelops.db.models import AuditLogRow, ProjectMemberRow, ProjectRow, UserRow
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
-from labelops.services.errors import NotFoundError
+from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.users import normalize_email
 
 SAMPLING_MODES = ("Sequential sampling", "Uniform sampling", "Uncertainty sampling")
 EDITABLE_FIELDS = (
@@ -23,7 +24,16 @@ EDITABLE_FIELDS = (
     "sampling",
     "model_version",
     "color",
+    "show_annotations_to_annotators",
 )
+
+
+def can_create_projects(user: UserRow | None) -> bool:
+    """Returns True when the user may create projects (administrators and users granted it).
+
+    ``None`` stands for the system itself (CLI imports, demo data) and may.
+    """
+    return user is None or user.is_admin or user.can_create_projects
 
 
 def create_project(session: Session, *, created_by: UserRow | None, **fields: Any) -> ProjectRow:
@@ -35,9 +45,15 @@ def create_project(session: Session, *, created_by: UserRow | None, **fields: An
         **fields: Any of EDITABLE_FIELDS.
 
     Raises:
+        PermissionDeniedError: The user may not create projects (see ``can_create_projects``).
         LabelConfigError: The labeling config is invalid.
         ValueError: Another field has a bad value (named in the message).
     """
+    if not can_create_projects(created_by):
+        raise PermissionDeniedError(
+            "creating projects needs the project-creation permission; "
+            "ask an administrator to grant it"
+        )
     project = ProjectRow(created_by_id=created_by.id if created_by else None)
     project.title = ""
     _apply(project, {"label_config": "<View></View>", **fields})
@@ -83,6 +99,9 @@ def _apply(project: ProjectRow, fields: Mapping[str, Any]) -> None:
         raise ValueError(
             f"sampling must be one of {', '.join(SAMPLING_MODES)}, got {fields['sampling']!r}"
         )
+    for flag in ("show_annotations_to_annotators",):
+        if flag in fields and not isinstance(fields[flag], bool):
+            raise ValueError(f"{flag} must be true or false, got {fields[flag]!r}")
     if "title" in fields:
         title = str(fields["title"] or "").strip()
         if not title or len(title) > 200:
@@ -142,34 +161,148 @@ def set_member(
 
     Raises:
         ValueError: The role is not manager, reviewer or annotator.
+        ConflictError: The user is the project's last manager and the role is not manager.
     """
     parsed = parse_role(role)
-    member = session.scalar(
-        sa.select(ProjectMemberRow).where(
-            ProjectMemberRow.project_id == project.id, ProjectMemberRow.user_id == user.id
-        )
-    )
+    member = _membership(session, project.id, user.id)
     if member is None:
         member = ProjectMemberRow(project_id=project.id, user_id=user.id, role=parsed.value)
         session.add(member)
     else:
+        if parsed is not Role.MANAGER:
+            _keep_a_manager(session, project, member, "demote")
         member.role = parsed.value
     audit(session, by, "member_set", project.id, "user", user.id, parsed.value)
     session.flush()
     return member
 
 
+def add_member(
+    session: Session,
+    project: ProjectRow,
+    *,
+    role: str,
+    by: UserRow | None,
+    user_id: int | None = None,
+    email: str | None = None,
+) -> ProjectMemberRow | None:
+    """Returns the membership after adding a user, named by id or email, with this role.
+
+    Nobody may learn from this call which accounts exist unless they may list users anyway:
+
+    - Administrators (and the system, ``by=None``) get a NotFoundError naming an unknown id or
+      email.
+    - Anyone else adding by email gets the same answer, ``None``, for an unknown email as for
+      one that was added (the page and API then answer identically); the member list shows who
+      joined, one guessed address at a time.
+    - Anyone else adding by id may only name people they already share a project with; every
+      other id, existing or not, gets the same NotFoundError.
+
+    Raises:
+        ValueError: Neither or both of ``user_id`` and ``email`` are given, or the role is bad.
+        NotFoundError: No such user that the caller may add (see above).
+        ConflictError: The change would leave the project without a manager.
+    """
+    parse_role(role)
+    if (user_id is None) == (email is None):
+        raise ValueError("name the member by exactly one of 'user' (an id) or 'email'")
+    sees_everyone = by is None or by.is_admin
+    if email is not None:
+        user = _user_by_email(session, email)
+        if user is None:
+            if sees_everyone:
+                raise NotFoundError(f"no user with email {email!r}")
+            return None
+    else:
+        user = session.get(UserRow, user_id)
+        if user is None or not (sees_everyone or _shares_a_project(session, by, user.id)):
+            raise NotFoundError(f"no user with id {user_id} that you can add; add people by email")
+    return set_member(session, project, user, role, by=by)
+
+
+def _user_by_email(session: Session, email: str) -> UserRow | None:
+    user = session.scalar(sa.select(UserRow).where(UserRow.email == normalize_email(email)))
+    return user if user is not None and user.is_active and not user.is_imported else None
+
+
+def _shares_a_project(session: Session, by: UserRow | None, user_id: int) -> bool:
+    if by is None:
+        return True
+    mine = sa.select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == by.id)
+    return (
+        session.scalar(
+            sa.select(ProjectMemberRow.id)
+            .where(ProjectMemberRow.user_id == user_id, ProjectMemberRow.project_id.in_(mine))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def change_member_role(
+    session: Session, project: ProjectRow, user_id: int, role: str, *, by: UserRow | None
+) -> ProjectMemberRow:
+    """Returns the membership after changing an existing member's role.
+
+    Raises:
+        NotFoundError: The user is not a member of the project (ids of non-members and of
+            unknown users get the same answer).
+        ValueError: The role is not manager, reviewer or annotator.
+        ConflictError: The member is the project's last manager and the role is not manager.
+    """
+    member = _membership(session, project.id, user_id)
+    if member is None:
+        raise NotFoundError(f"user {user_id} is not a member of project {project.id}")
+    return set_member(session, project, member.user, role, by=by)
+
+
 def remove_member(
-    session: Session, project: ProjectRow, user: UserRow, *, by: UserRow | None
-) -> None:
-    """Removes the user from the project (their annotations stay)."""
-    session.execute(
-        sa.delete(ProjectMemberRow).where(
-            ProjectMemberRow.project_id == project.id, ProjectMemberRow.user_id == user.id
+    session: Session, project: ProjectRow, user_id: int, *, by: UserRow | None
+) -> UserRow:
+    """Returns the user after removing them from the project (their annotations stay).
+
+    Raises:
+        NotFoundError: The user is not a member of the project.
+        ConflictError: The member is the project's last manager.
+    """
+    member = _membership(session, project.id, user_id)
+    if member is None:
+        raise NotFoundError(f"user {user_id} is not a member of project {project.id}")
+    _keep_a_manager(session, project, member, "remove")
+    user = member.user
+    session.delete(member)
+    audit(session, by, "member_removed", project.id, "user", user_id)
+    session.flush()
+    return user
+
+
+def _membership(session: Session, project_id: int, user_id: int) -> ProjectMemberRow | None:
+    return session.scalar(
+        sa.select(ProjectMemberRow).where(
+            ProjectMemberRow.project_id == project_id, ProjectMemberRow.user_id == user_id
         )
     )
-    audit(session, by, "member_removed", project.id, "user", user.id)
-    session.flush()
+
+
+def _keep_a_manager(
+    session: Session, project: ProjectRow, member: ProjectMemberRow, verb: str
+) -> None:
+    if member.role != Role.MANAGER.value:
+        return
+    # Row locks on PostgreSQL: two managers demoting each other at once cannot both pass.
+    managers = session.scalars(
+        sa.select(ProjectMemberRow.id)
+        .where(
+            ProjectMemberRow.project_id == project.id,
+            ProjectMemberRow.role == Role.MANAGER.value,
+        )
+        .with_for_update()
+    ).all()
+    if len(managers) <= 1:
+        raise ConflictError(
+            f"cannot {verb} {member.user.email}: they are the last manager of project "
+            f"{project.id}; make another member manager first"
+        )
 
 
 def members(session: Session, project_id: int) -> list[ProjectMemberRow]:

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from labelops.db.models import ApiTokenRow, UserRow, utcnow
-from labelops.services.errors import ConflictError, NotFoundError
+from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
@@ -72,11 +72,14 @@ def authenticate(session: Session, email: str, password: str) -> UserRow | None:
     if user is None or not user.is_active or not user.password_hash:
         _hasher.hash("timing-equalizer")
         return None
+    return user if _verify(user.password_hash, password) else None
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        _hasher.verify(user.password_hash, password)
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
-        return None
-    return user
+        return False
 
 
 def _digest(key: str) -> str:
@@ -113,6 +116,70 @@ def user_for_token(session: Session, key: str) -> UserRow | None:
     return token.user
 
 
+def token_state(session: Session, user: UserRow) -> list[ApiTokenRow]:
+    """Returns the user's live API tokens (prefix, name, dates), oldest first, without minting."""
+    return list(
+        session.scalars(
+            sa.select(ApiTokenRow).where(ApiTokenRow.user_id == user.id).order_by(ApiTokenRow.id)
+        )
+    )
+
+
+def session_user(session: Session, session_id: str) -> UserRow | None:
+    """Returns the active user a session or remember cookie names, if its version is current.
+
+    The cookie carries ``"<id>:<session_version>"`` (``UserRow.get_id``); a cookie issued before
+    the user's last sign-out or password change carries an older version and names nobody.
+    """
+    user_id, sep, version = session_id.partition(":")
+    if not sep or not user_id.isdigit() or not version.isdigit():
+        return None
+    user = session.get(UserRow, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
+
+
+def end_sessions(session: Session, user: UserRow) -> None:
+    """Invalidates every session and remember cookie of the user (sign-out everywhere)."""
+    user.session_version = (user.session_version or 0) + 1
+    session.flush()
+
+
+def change_password(
+    session: Session, user: UserRow, *, current_password: str, new_password: str
+) -> None:
+    """Sets a new password after checking the current one, and ends the user's other sessions.
+
+    Raises:
+        PermissionDeniedError: The current password is wrong.
+        ValueError: The new password is shorter than 8 characters or equals the current one.
+    """
+    if not user.password_hash or not _verify(user.password_hash, current_password):
+        raise PermissionDeniedError("the current password is wrong")
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"new password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if new_password == current_password:
+        raise ValueError("the new password must differ from the current one")
+    user.password_hash = _hasher.hash(new_password)
+    end_sessions(session, user)
+
+
+def grant_project_creation(
+    session: Session, user: UserRow, allowed: bool = True, *, by: UserRow | None
+) -> UserRow:
+    """Returns the user after granting (or withdrawing) the right to create projects.
+
+    Raises:
+        PermissionDeniedError: ``by`` is a user who is not an administrator.
+    """
+    if by is not None and not by.is_admin:
+        raise PermissionDeniedError("only administrators may grant project creation")
+    user.can_create_projects = bool(allowed)
+    session.flush()
+    return user
+
+
 def get_user(session: Session, user_id: int) -> UserRow:
     """Returns the user with this id.
 
@@ -130,8 +197,14 @@ def get_user_by_email(session: Session, email: str) -> UserRow | None:
     return session.scalar(sa.select(UserRow).where(UserRow.email == normalize_email(email)))
 
 
-def list_users(session: Session) -> list[UserRow]:
-    """Returns every user, oldest first."""
+def list_users(session: Session, *, by: UserRow | None = None) -> list[UserRow]:
+    """Returns every user, oldest first (administrators and the system, ``by=None``, only).
+
+    Raises:
+        PermissionDeniedError: ``by`` is a user who is not an administrator.
+    """
+    if by is not None and not by.is_admin:
+        raise PermissionDeniedError("only administrators may list users")
     return list(session.scalars(sa.select(UserRow).order_by(UserRow.id)))
 
 

@@ -3,9 +3,11 @@
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, request, url_for
+from werkzeug.exceptions import TooManyRequests
 
 from labelops.db.models import UserRow
+from labelops.services.users import session_user
 from labelops.settings import Settings
 from labelops.web.account.views import bp as account_bp
 from labelops.web.annotate.views import bp as annotate_bp
@@ -15,8 +17,8 @@ from labelops.web.auth.views import bp as auth_bp
 from labelops.web.cli import register_commands
 from labelops.web.config import config_from_settings
 from labelops.web.dashboard.views import bp as dashboard_bp
-from labelops.web.errors import register_api_auth_handler, register_error_handlers
-from labelops.web.extensions import csrf, db, login_manager
+from labelops.web.errors import error_response, register_api_auth_handler, register_error_handlers
+from labelops.web.extensions import csrf, db, limiter, login_manager
 from labelops.web.pipeline.views import bp as pipeline_bp
 from labelops.web.projects.views import bp as projects_bp
 from labelops.web.review.views import bp as review_bp
@@ -34,6 +36,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_api_auth_handler(app, UnauthorizedError)
+    register_rate_limit_handler(app)
     register_commands(app)
 
     @app.get("/")
@@ -51,11 +54,26 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
+    limiter.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> UserRow | None:
-        user = db.session.get(UserRow, int(user_id))
-        return user if user is not None and user.is_active else None
+        # "<id>:<session_version>": cookies from before a sign-out or password change fail here.
+        return session_user(db.session, user_id)
+
+
+def register_rate_limit_handler(app: Flask) -> None:
+    """Answers 429 on the API as JSON with a Retry-After header (pages keep their own page)."""
+
+    @app.errorhandler(TooManyRequests)
+    def _too_many(exc: TooManyRequests) -> Any:
+        if not request.path.startswith("/api"):
+            return exc
+        response, status = error_response(429, f"too many requests: {exc.description}")
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response, status
 
 
 def register_blueprints(app: Flask) -> None:

@@ -27,6 +27,12 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "LABELOPS_SETTINGS": settings,
         "TASK_LOCK_TTL_SECONDS": settings.task_lock_ttl_seconds,
         "DAGSTER_UI_URL": settings.dagster_ui_url,
+        "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STRATEGY": "moving-window",
+        "LOGIN_LIMIT_PER_ACCOUNT": settings.login_limit_per_account,
+        "LOGIN_LIMIT_PER_IP": settings.login_limit_per_ip,
+        "BAD_TOKEN_LIMIT_PER_IP": settings.bad_token_limit_per_ip,
     }
 
 

@@ -4,6 +4,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -30,3 +32,5 @@ class LabelopsSQLAlchemy(SQLAlchemy):
 db = LabelopsSQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Storage and limits come from the app config (RATELIMIT_STORAGE_URI, LOGIN_LIMIT_*).
+limiter = Limiter(key_func=get_remote_address)

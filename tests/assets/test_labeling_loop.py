@@ -69,7 +69,7 @@ def test_files_to_model_and_back_to_the_queue(
 ) -> None:
     database = resources["database"]
     client = app.test_client()
-    _, manager = user_with_token(app, "manager@example.com")
+    _, manager = user_with_token(app, "manager@example.com", can_create_projects=True)
     project_id = client.post(
         "/api/projects",
         json={"title": "Reviews", "label_config": TEXT_CONFIG, "maximum_annotations": 2},

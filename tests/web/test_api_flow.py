@@ -282,13 +282,10 @@ def test_current_user_token_works_and_reset_revokes_old_ones(
     app: Flask, client: FlaskClient
 ) -> None:
     _, headers = user_with_token(app, "tok@example.com")
-    new = client.get("/api/current-user/token", headers=headers).json["token"]
-    assert (
-        client.get(
-            "/api/current-user/whoami", headers={"Authorization": f"Token {new}"}
-        ).status_code
-        == 200
-    )
+    state = client.get("/api/current-user/token", headers=headers).json
+    assert state["token"] is None and "reset-token" in state["detail"]
+    assert len(state["tokens"]) == 1
+    assert client.get("/api/current-user/whoami", headers=headers).status_code == 200
     reset = client.post("/api/current-user/reset-token", headers=headers).json["token"]
     assert client.get("/api/current-user/whoami", headers=headers).status_code == 401
     assert client.get("/api/current-user/whoami", headers={"Authorization": f"Token {reset}"}).json[

@@ -43,7 +43,7 @@ def pipeline_app(pipeline_env: Path, app: Flask) -> Flask:
 @pytest.fixture
 def api(pipeline_app: Flask) -> tuple[FlaskClient, dict[str, str], int]:
     client = pipeline_app.test_client()
-    _, headers = user_with_token(pipeline_app, "manager@example.com")
+    _, headers = user_with_token(pipeline_app, "manager@example.com", can_create_projects=True)
     response = client.post(
         "/api/projects", json={"title": "Loop", "label_config": TEXT_CONFIG}, headers=headers
     )

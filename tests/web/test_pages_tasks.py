@@ -245,7 +245,7 @@ def test_filter_by_a_former_member_still_works(
         assert ann is not None
         from labelops.services.projects import remove_member
 
-        remove_member(db.session, get_project(db.session, project["id"]), ann, by=None)
+        remove_member(db.session, get_project(db.session, project["id"]), ann.id, by=None)
         db.session.commit()
         ann_id = ann.id
     response = client.get(f"/projects/{project['id']}/data?annotator={ann_id}")

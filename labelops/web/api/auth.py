@@ -1,19 +1,23 @@
 """API authentication (``Authorization: Token <key>`` or the browser session) and role checks."""
 
+import math
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
+from limits import RateLimitItem, parse_many
+from werkzeug.exceptions import TooManyRequests
 
 from labelops.db.models import ProjectRow, UserRow
 from labelops.domain.permissions import Role
 from labelops.services import projects as project_service
 from labelops.services.errors import NotFoundError, PermissionDeniedError
 from labelops.services.users import user_for_token
-from labelops.web.extensions import db
+from labelops.web.extensions import db, limiter
 
 F = TypeVar("F", bound=Callable[..., Any])
 Policy = Callable[..., bool]
@@ -24,14 +28,49 @@ class UnauthorizedError(PermissionError):
     """No valid credentials came with the request."""
 
 
+class TooManyBadTokensError(TooManyRequests):
+    """Too many requests with an invalid API token came from one address."""
+
+    def __init__(self, limit: RateLimitItem, retry_after: int) -> None:
+        """Builds the 429 naming the limit and the seconds to wait."""
+        super().__init__(
+            f"too many requests with an invalid API token from this address (limit: {limit}); "
+            f"retry in {retry_after} seconds",
+            retry_after=retry_after,
+        )
+
+
+def _bad_token_limits() -> tuple[list[RateLimitItem], tuple[str, str]]:
+    limits = parse_many(current_app.config["BAD_TOKEN_LIMIT_PER_IP"])
+    return limits, ("bad-api-token", request.remote_addr or "unknown")
+
+
+def _refuse_token_guessing() -> None:
+    """Raises TooManyBadTokensError once this address has used up its bad-token allowance."""
+    limits, key = _bad_token_limits()
+    for item in limits:
+        if not limiter.limiter.test(item, *key):
+            reset = limiter.limiter.get_window_stats(item, *key).reset_time
+            raise TooManyBadTokensError(item, max(1, math.ceil(reset - time.time())))
+
+
+def _count_bad_token() -> None:
+    limits, key = _bad_token_limits()
+    for item in limits:
+        limiter.limiter.hit(item, *key)
+
+
 def _user_from_request() -> UserRow:
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if header:
+        _refuse_token_guessing()
         if scheme.lower() not in ("token", "bearer") or not key.strip():
+            _count_bad_token()
             raise UnauthorizedError("Authorization header must be 'Token <key>'")
         user = user_for_token(db.session, key.strip())
         if user is None:
+            _count_bad_token()
             raise UnauthorizedError("invalid or revoked API token")
         # Store last_used_at now: left pending, the write (and on SQLite the database's write
         # lock) would last as long as the request, e.g. through a pipeline launch.

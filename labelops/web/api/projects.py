@@ -17,11 +17,10 @@ from labelops.domain.permissions import can_annotate, can_manage, can_view
 from labelops.services import exports as export_service
 from labelops.services import imports as import_service
 from labelops.services import next_task as queue
+from labelops.services import policies
 from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
-from labelops.services import users as user_service
-from labelops.services.errors import NotFoundError
 from labelops.services.projects import project_config
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import (
@@ -201,6 +200,7 @@ def project_tasks(project_id: int) -> Any:
     """Lists a project's tasks; keyset-paged with ``cursor``/``limit``, else by ``page``."""
     project = project_for(project_id, can_view, "view tasks")
     flt = task_filter_from_args()
+    policies.check_task_filter(db.session, g.user, project, flt)
     if "cursor" in request.args or "limit" in request.args:
         tasks, cursor = task_service.list_tasks(
             db.session,
@@ -322,30 +322,58 @@ def list_members(project_id: int) -> Any:
 @bp.post("/<int:project_id>/members")
 @api_login_required
 def add_member(project_id: int) -> Any:
-    """Adds a user (by id or email) to the project with a role (managers)."""
+    """Adds a user (by id or email) to the project with a role (managers).
+
+    A non-administrator adding by email gets 202 and the same body whether or not the account
+    exists; by id, only people who share a project with the caller can be named (see
+    ``services.projects.add_member``).
+    """
     project = project_for(project_id, can_manage, "manage members")
     body = json_body(dict)
+    role = str(body.get("role", "annotator"))
     if "user" in body:
-        user = user_service.get_user(db.session, int(body["user"]))
+        user_id = body["user"]
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            raise ValueError(f"field 'user' must be a user id (an integer), got {user_id!r}")
+        member = project_service.add_member(
+            db.session, project, role=role, by=g.user, user_id=user_id
+        )
     else:
-        user = user_service.get_user_by_email(db.session, str(body.get("email", "")))
-        if user is None:
-            raise NotFoundError(f"no user with email {body.get('email')!r}")
-    member = project_service.set_member(
-        db.session, project, user, str(body.get("role", "annotator")), by=g.user
+        email = body.get("email")
+        if not isinstance(email, str):
+            raise ValueError("give the member as 'user' (an id) or 'email' (a string)")
+        member = project_service.add_member(db.session, project, role=role, by=g.user, email=email)
+    db.session.commit()
+    if member is None or ("email" in body and not g.user.is_admin):
+        return jsonify(
+            {
+                "detail": f"if {body['email']} has an account, they are now {role} of this project",
+                "email": body["email"],
+                "role": role,
+            }
+        ), 202
+    return jsonify({"user": member.user_id, "email": member.user.email, "role": member.role}), 201
+
+
+@bp.patch("/<int:project_id>/members/<int:user_id>")
+@api_login_required
+def change_member_role(project_id: int, user_id: int) -> Any:
+    """Changes a member's role ``{"role": ...}`` (managers); the last manager stays manager."""
+    project = project_for(project_id, can_manage, "manage members")
+    body = json_body(dict)
+    member = project_service.change_member_role(
+        db.session, project, user_id, str(body.get("role", "")), by=g.user
     )
     db.session.commit()
-    return jsonify({"user": user.id, "email": user.email, "role": member.role}), 201
+    return jsonify({"user": member.user_id, "email": member.user.email, "role": member.role})
 
 
 @bp.delete("/<int:project_id>/members/<int:user_id>")
 @api_login_required
 def remove_member(project_id: int, user_id: int) -> Any:
-    """Removes a user from the project (managers)."""
+    """Removes a member from the project (managers); the last manager cannot be removed."""
     project = project_for(project_id, can_manage, "manage members")
-    project_service.remove_member(
-        db.session, project, user_service.get_user(db.session, user_id), by=g.user
-    )
+    project_service.remove_member(db.session, project, user_id, by=g.user)
     db.session.commit()
     return "", 204
 

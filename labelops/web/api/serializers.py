@@ -23,6 +23,7 @@ def user_json(user: UserRow) -> dict[str, Any]:
         "is_superuser": user.is_admin,
         "is_active": user.is_active,
         "is_imported": user.is_imported,
+        "can_create_projects": user.can_create_projects or user.is_admin,
         "date_joined": iso(user.created_at),
     }
 
@@ -37,6 +38,7 @@ def project_json(project: ProjectRow, config: LabelConfig | None = None) -> dict
         "expert_instruction": project.expert_instruction,
         "show_instruction": project.show_instruction,
         "show_skip_button": project.show_skip_button,
+        "show_annotations_to_annotators": project.show_annotations_to_annotators,
         "maximum_annotations": project.maximum_annotations,
         "overlap_cohort_percentage": 100,
         "sampling": project.sampling,

@@ -8,9 +8,10 @@ from labelops.db.models import ProjectRow, utcnow
 from labelops.domain.permissions import can_annotate, can_manage, can_review, can_view
 from labelops.services import annotations as annotation_service
 from labelops.services import imports as import_service
+from labelops.services import policies
 from labelops.services import predictions as prediction_service
 from labelops.services import tasks as task_service
-from labelops.services.errors import PermissionDeniedError
+from labelops.services.errors import NotFoundError, PermissionDeniedError
 from labelops.services.projects import project_config
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import int_arg, json_body, task_filter_from_args
@@ -29,11 +30,18 @@ def list_tasks() -> Any:
         raise ValueError("query parameter 'project' is required")
     project = project_for(project_id, can_view, "view tasks")
     flt = task_filter_from_args()
+    policies.check_task_filter(db.session, g.user, project, flt)
     page = int_arg("page", 1, minimum=1)
     page_size = int_arg("page_size", 100, minimum=1, maximum=1000)
     tasks = task_service.page_tasks(db.session, project.id, page=page, page_size=page_size, flt=flt)
     full = request.args.get("fields") == "all"
-    records = task_service.task_records(db.session, tasks) if full else None
+    records = (
+        policies.visible_records(
+            db.session, g.user, project, task_service.task_records(db.session, tasks)
+        )
+        if full
+        else None
+    )
     body = {
         "tasks": [
             {**task_json(t), **_nested(records[i])} if records else task_json(t)
@@ -81,11 +89,11 @@ def _task_and_project(task_id: int, policy: Any, action: str) -> tuple[Any, Proj
 @api_login_required
 def get_task(task_id: int) -> Any:
     """Returns a task with its annotations and predictions."""
-    task, _ = _task_and_project(task_id, can_view, "view tasks")
+    task, project = _task_and_project(task_id, can_view, "view tasks")
     return jsonify(
         task_json(
             task,
-            annotations=annotation_service.task_annotations(db.session, task.id),
+            annotations=policies.visible_annotations(db.session, g.user, project, task),
             predictions=prediction_service.task_predictions(db.session, task.id),
         )
     )
@@ -132,9 +140,12 @@ def delete_task(task_id: int) -> Any:
 @api_login_required
 def list_annotations(task_id: int) -> Any:
     """Lists a task's annotations."""
-    task, _ = _task_and_project(task_id, can_view, "view annotations")
+    task, project = _task_and_project(task_id, can_view, "view annotations")
     return jsonify(
-        [annotation_json(a) for a in annotation_service.task_annotations(db.session, task.id)]
+        [
+            annotation_json(a)
+            for a in policies.visible_annotations(db.session, g.user, project, task)
+        ]
     )
 
 
@@ -177,7 +188,9 @@ def _annotation_and_project(annotation_id: int, policy: Any, action: str) -> tup
 @api_login_required
 def get_annotation(annotation_id: int) -> Any:
     """Returns one annotation."""
-    annotation, _ = _annotation_and_project(annotation_id, can_view, "view annotations")
+    annotation, project = _annotation_and_project(annotation_id, can_view, "view annotations")
+    if not policies.can_see_annotation(db.session, g.user, project, annotation):
+        raise NotFoundError(f"annotation {annotation_id} not found")
     return jsonify(annotation_json(annotation))
 
 
@@ -247,7 +260,7 @@ def review_annotation(annotation_id: int) -> Any:
 @api_login_required
 def task_history(task_id: int) -> Any:
     """Lists every change to a task's annotations: who, what, when."""
-    task, _ = _task_and_project(task_id, can_view, "view history")
+    task, project = _task_and_project(task_id, can_view, "view history")
     return jsonify(
         [
             {
@@ -259,7 +272,7 @@ def task_history(task_id: int) -> Any:
                 "comment": r.comment,
                 "created_at": r.created_at.isoformat() + "Z",
             }
-            for r in annotation_service.history(db.session, task.id)
+            for r in policies.visible_history(db.session, g.user, project, task)
         ]
     )
 

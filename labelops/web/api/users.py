@@ -7,18 +7,19 @@ from flask import Blueprint, g, jsonify
 from labelops.services import users as user_service
 from labelops.web.api.auth import api_login_required, require_admin
 from labelops.web.api.params import json_body
-from labelops.web.api.serializers import user_json
+from labelops.web.api.serializers import iso, user_json
 from labelops.web.extensions import db
 
 bp = Blueprint("api_users", __name__, url_prefix="/api")
+
+_PATCHABLE = frozenset({"can_create_projects"})
 
 
 @bp.get("/users")
 @api_login_required
 def list_users() -> Any:
-    """Lists users (administrators see everyone; others see themselves)."""
-    users = user_service.list_users(db.session) if g.user.is_admin else [g.user]
-    return jsonify([user_json(u) for u in users])
+    """Lists every user (administrators only)."""
+    return jsonify([user_json(u) for u in user_service.list_users(db.session, by=g.user)])
 
 
 @bp.post("/users")
@@ -49,6 +50,28 @@ def get_user(user_id: int) -> Any:
     return jsonify(user_json(user_service.get_user(db.session, user_id)))
 
 
+@bp.patch("/users/<int:user_id>")
+@api_login_required
+def update_user(user_id: int) -> Any:
+    """Grants or withdraws project creation ``{"can_create_projects": bool}`` (administrators)."""
+    require_admin()
+    body = json_body(dict)
+    unknown = sorted(set(body) - _PATCHABLE)
+    if unknown:
+        raise ValueError(
+            f"unknown user field(s): {', '.join(unknown)}; "
+            f"only {', '.join(sorted(_PATCHABLE))} can be changed here"
+        )
+    user = user_service.get_user(db.session, user_id)
+    if "can_create_projects" in body:
+        allowed = body["can_create_projects"]
+        if not isinstance(allowed, bool):
+            raise ValueError(f"field 'can_create_projects' must be true or false, got {allowed!r}")
+        user_service.grant_project_creation(db.session, user, allowed, by=g.user)
+    db.session.commit()
+    return jsonify(user_json(user))
+
+
 @bp.get("/current-user/whoami")
 @api_login_required
 def whoami() -> Any:
@@ -59,10 +82,29 @@ def whoami() -> Any:
 @bp.get("/current-user/token")
 @api_login_required
 def current_token() -> Any:
-    """Issues a new API token for the caller (tokens are stored hashed, so none can be re-shown)."""
-    key = user_service.issue_token(db.session, g.user)
-    db.session.commit()
-    return jsonify({"token": key})
+    """Describes the caller's tokens without minting one (they are stored hashed, never re-shown).
+
+    ``POST /api/current-user/reset-token`` issues a new token and revokes the old ones.
+    """
+    tokens = user_service.token_state(db.session, g.user)
+    return jsonify(
+        {
+            "token": None,
+            "detail": (
+                "API tokens are stored hashed and cannot be shown again; "
+                "POST /api/current-user/reset-token to issue a new one (the old ones stop working)"
+            ),
+            "tokens": [
+                {
+                    "prefix": t.prefix,
+                    "name": t.name,
+                    "created_at": iso(t.created_at),
+                    "last_used_at": iso(t.last_used_at),
+                }
+                for t in tokens
+            ],
+        }
+    )
 
 
 @bp.post("/current-user/reset-token")

@@ -3,12 +3,23 @@
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
-from labelops.services.users import authenticate
+from labelops.services import users as user_service
 from labelops.web.auth.forms import LoginForm
-from labelops.web.extensions import db
+from labelops.web.extensions import db, limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -20,18 +31,53 @@ def _safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
 
 
+def _sign_in_account() -> str:
+    """Returns the rate-limit key of the account a sign-in attempt names."""
+    return "sign-in-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed(response: Response) -> bool:
+    """Returns True for a sign-in attempt that did not sign anyone in (it counts)."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_sign_in_account,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+    key_func=get_remote_address,
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def login() -> Any:
     """Shows the sign-in form and signs the user in."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.email.data or "", form.password.data or "")
+        user = user_service.authenticate(
+            db.session, form.email.data or "", form.password.data or ""
+        )
         if user is None:
             flash("Wrong email or password.", "error")
         else:
             login_user(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")) or _home())
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
+
+
+@bp.errorhandler(429)
+def _too_many_attempts(error: TooManyRequests) -> Any:
+    """Answers a rate-limited sign-in with the form and a message saying when to retry."""
+    flash(
+        "Too many failed sign-in attempts for this account or from this address "
+        f"(limit: {error.description}). Wait a while, then try again.",
+        "error",
+    )
+    return render_template("auth/login.html", form=LoginForm()), 429
 
 
 def _home() -> str:
@@ -44,6 +90,8 @@ def _home() -> str:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
-    """Signs the user out."""
+    """Signs the user out everywhere: every session and remember cookie of theirs stops working."""
+    user_service.end_sessions(db.session, current_user._get_current_object())  # noqa: SLF001
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))

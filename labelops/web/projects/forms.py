@@ -34,6 +34,9 @@ class ProjectForm(FlaskForm):
     )
     show_instruction = BooleanField("Show the instructions before labeling")
     show_skip_button = BooleanField("Annotators may skip tasks", default=True)
+    show_annotations_to_annotators = BooleanField(
+        "Annotators see each other's annotations (off: blind labeling)", default=False
+    )
     maximum_annotations = IntegerField(
         "Annotations per task (overlap)", default=1, validators=[NumberRange(min=1, max=100)]
     )
@@ -61,6 +64,7 @@ class ProjectForm(FlaskForm):
             "expert_instruction": self.expert_instruction.data or "",
             "show_instruction": bool(self.show_instruction.data),
             "show_skip_button": bool(self.show_skip_button.data),
+            "show_annotations_to_annotators": bool(self.show_annotations_to_annotators.data),
             "maximum_annotations": int(self.maximum_annotations.data or 1),
             "sampling": self.sampling.data,
             "color": self.color.data or "#3056D3",

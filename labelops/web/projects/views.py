@@ -26,8 +26,7 @@ from labelops.domain.label_config import (
 )
 from labelops.services import media as media_service
 from labelops.services import projects as project_service
-from labelops.services import users as user_service
-from labelops.services.errors import NotFoundError
+from labelops.services.errors import ConflictError, NotFoundError
 from labelops.templates_gallery import gallery, get_template
 from labelops.web.extensions import db
 from labelops.web.projects.forms import (
@@ -53,12 +52,21 @@ def _signed_in() -> None:
 def index() -> Any:
     """Lists the projects the user belongs to, with their progress."""
     projects = project_service.visible_projects(db.session, current_user)
-    return render_template("projects/index.html", projects=projects)
+    return render_template(
+        "projects/index.html",
+        projects=projects,
+        can_create=project_service.can_create_projects(current_user),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def create() -> Any:
-    """Creates a project from a gallery template, a clone of another project, or a blank config."""
+    """Creates a project from a gallery template, a clone of another project, or a blank config.
+
+    Only administrators and users granted project creation may (403 otherwise).
+    """
+    if not project_service.can_create_projects(current_user):
+        abort(403)
     form = ProjectForm()
     if request.method == "GET":
         _prefill(form, request.args.get("template"), request.args.get("clone", type=int))
@@ -140,7 +148,14 @@ def settings(project_id: int) -> Any:
         db.session.commit()
         flash("Settings saved.", "success")
         return redirect(url_for("projects.settings", project_id=project.id))
-    return _editor("projects/settings.html", form, access=access, project=project, tab="settings")
+    return _editor(
+        "projects/settings.html",
+        form,
+        access=access,
+        project=project,
+        tab="settings",
+        can_create=project_service.can_create_projects(current_user),
+    )
 
 
 @bp.route("/<int:project_id>/delete", methods=["GET", "POST"])
@@ -169,18 +184,26 @@ def members(project_id: int) -> Any:
     """Lists members, adds people by email and sets their roles (managers)."""
     access = project_access(project_id, can_manage)
     form = MemberForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            user = user_service.get_user_by_email(db.session, form.email.data or "")
-            if user is None:
-                form.email.errors = [f"no user with email {form.email.data}"]
+    if request.method == "POST" and form.validate_on_submit():
+        email = (form.email.data or "").strip()
+        try:
+            member = project_service.add_member(
+                db.session, access.project, role=form.role.data, by=current_user, email=email
+            )
+        except (NotFoundError, ValueError) as exc:
+            db.session.rollback()
+            form.email.errors = [str(exc)]
+        else:
+            db.session.commit()
+            if member is not None and current_user.is_admin:
+                flash(f"{member.user.email} is now {member.role} of this project.", "success")
             else:
-                project_service.set_member(
-                    db.session, access.project, user, form.role.data, by=current_user
+                # The same words whether or not the account exists: no accounts are revealed.
+                flash(
+                    f"If {email} has an account, they are now {form.role.data} of this project.",
+                    "success",
                 )
-                db.session.commit()
-                flash(f"{user.email} is now {form.role.data} of this project.", "success")
-                return redirect(url_for("projects.members", project_id=project_id))
+            return redirect(url_for("projects.members", project_id=project_id))
     rows = project_service.members(db.session, project_id)
     status = 400 if request.method == "POST" else 200
     return render_template(
@@ -196,18 +219,24 @@ def members(project_id: int) -> Any:
 
 @bp.post("/<int:project_id>/members/<int:user_id>")
 def set_role(project_id: int, user_id: int) -> Any:
-    """Changes a member's role (managers)."""
+    """Changes a member's role (managers); the last manager cannot be demoted."""
     access = project_access(project_id, can_manage)
     form = RoleForm()
-    if form.validate_on_submit():
-        user = _member_user(user_id)
-        project_service.set_member(
-            db.session, access.project, user, form.role.data, by=current_user
-        )
-        db.session.commit()
-        flash(f"{user.email} is now {form.role.data}.", "success")
-    else:
+    if not form.validate_on_submit():
         flash("Choose a valid role.", "error")
+        return redirect(url_for("projects.members", project_id=project_id))
+    try:
+        member = project_service.change_member_role(
+            db.session, access.project, user_id, form.role.data, by=current_user
+        )
+    except NotFoundError:
+        abort(404)
+    except ConflictError as exc:
+        db.session.rollback()
+        flash(f"{str(exc)[0].upper()}{str(exc)[1:]}.", "error")
+        return redirect(url_for("projects.members", project_id=project_id))
+    db.session.commit()
+    flash(f"{member.user.email} is now {form.role.data}.", "success")
     return redirect(url_for("projects.members", project_id=project_id))
 
 
@@ -218,18 +247,17 @@ def remove_member(project_id: int, user_id: int) -> Any:
     form = RoleForm()
     if not form.validate_on_submit() and form.errors.get("csrf_token"):
         abort(400)
-    user = _member_user(user_id)
-    project_service.remove_member(db.session, access.project, user, by=current_user)
+    try:
+        user = project_service.remove_member(db.session, access.project, user_id, by=current_user)
+    except NotFoundError:
+        abort(404)
+    except ConflictError as exc:
+        db.session.rollback()
+        flash(f"{str(exc)[0].upper()}{str(exc)[1:]}.", "error")
+        return redirect(url_for("projects.members", project_id=project_id))
     db.session.commit()
     flash(f"{user.email} was removed from the project.", "success")
     return redirect(url_for("projects.members", project_id=project_id))
-
-
-def _member_user(user_id: int) -> Any:
-    try:
-        return user_service.get_user(db.session, user_id)
-    except NotFoundError:
-        abort(404)
 
 
 @bp.route("/<int:project_id>/import", methods=["GET", "POST"])

@@ -3,14 +3,15 @@
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from labelops.domain.label_config import interface_description, parse_label_config
 from labelops.services import data_manager as manager_service
 from labelops.services import exports as export_service
+from labelops.services import policies
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
-from labelops.services.errors import NotFoundError
+from labelops.services.errors import NotFoundError, PermissionDeniedError
 from labelops.web.extensions import db
 from labelops.web.projects.policies import can_manage, can_view, explain_refusals, project_access
 from labelops.web.tasks.display import register_filters
@@ -34,12 +35,17 @@ def data_manager(project_id: int) -> Any:
     project = access.project
     config = parse_label_config(project.label_config)
     members = project_service.members(db.session, project.id)
+    blind = policies.annotation_scope(db.session, current_user, project)
     form = TaskFilterForm(request.args)
-    form.set_options(config.data_fields, [(m.user_id, m.user.email) for m in members])
+    form.set_options(
+        config.data_fields,
+        [(m.user_id, m.user.email) for m in members if blind in (None, m.user_id)],
+    )
     page = manager_service.TaskPage([], None, None)
     error = None
     if form.validate():
         try:
+            policies.check_task_filter(db.session, current_user, project, form.task_filter())
             page = manager_service.task_page(
                 db.session,
                 project.id,
@@ -50,7 +56,10 @@ def data_manager(project_id: int) -> Any:
                 before=request.args.get("before") or None,
                 limit=form.limit.data or 50,
             )
-        except ValueError as exc:
+            page.annotators = policies.visible_annotators(
+                db.session, current_user, project, page.annotators
+            )
+        except (ValueError, PermissionDeniedError) as exc:
             error = str(exc)
     else:
         error = "Check the filters: " + "; ".join(
@@ -104,7 +113,7 @@ def task_page(project_id: int, task_id: int) -> Any:
         "tasks/task.html",
         project=access.project,
         access=access,
-        detail=manager_service.task_detail(db.session, task),
+        detail=policies.visible_task_detail(db.session, current_user, access.project, task),
         objects=list(config.objects.values()),
         interface=interface_description(config),
         tab="data",
