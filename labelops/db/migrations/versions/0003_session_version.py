@@ -15,37 +15,33 @@ down_revision: str | None = "0002_sqlite_autoincrement"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Plain ADD/DROP COLUMN, not batch mode: a batch rebuild on SQLite would reset sqlite_sequence to
+# MAX(id) and so hand out again the ids of rows deleted earlier.
+
 
 def upgrade() -> None:
     """Applies this revision."""
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column(
-                "can_create_projects", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
-        batch.add_column(
-            sa.Column("session_version", sa.Integer(), nullable=False, server_default="0")
-        )
-    with op.batch_alter_table("projects") as batch:
-        batch.add_column(
-            sa.Column(
-                "show_annotations_to_annotators",
-                sa.Boolean(),
-                nullable=False,
-                server_default=sa.false(),
-            )
-        )
-
-
-# Dropping a column rebuilds the table on SQLite; the rebuilt table keeps AUTOINCREMENT.
-_KEEP_IDS = {"sqlite_autoincrement": True}
+    op.add_column(
+        "users",
+        sa.Column("can_create_projects", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "users",
+        sa.Column("session_version", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    )
+    op.add_column(
+        "projects",
+        sa.Column(
+            "show_annotations_to_annotators",
+            sa.Boolean(),
+            nullable=False,
+            server_default=sa.false(),
+        ),
+    )
 
 
 def downgrade() -> None:
     """Reverts this revision."""
-    with op.batch_alter_table("projects", table_kwargs=_KEEP_IDS) as batch:
-        batch.drop_column("show_annotations_to_annotators")
-    with op.batch_alter_table("users", table_kwargs=_KEEP_IDS) as batch:
-        batch.drop_column("session_version")
-        batch.drop_column("can_create_projects")
+    op.drop_column("projects", "show_annotations_to_annotators")
+    op.drop_column("users", "session_version")
+    op.drop_column("users", "can_create_projects")
