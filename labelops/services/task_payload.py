@@ -7,9 +7,10 @@ data comes from whoever imported it, so what reaches the page is decided here, f
   it) is cleaned with nh3: no script, style, form, frame or event handler, and no URL other than
   http(s), mailto or a relative one (``data:`` only for an image source). Every string under the
   data field a HyperText reads is cleaned the same way, so no raw copy reaches the page either.
-- HyperText with ``valueType="url"`` is never fetched by the server: an http(s) address or a path
-  on this site is shown in an ``<iframe sandbox="">`` (no scripts, no forms, no navigation of the
-  page); any other value (``javascript:``, ``data:``, markup) is refused with a notice.
+- HyperText with ``valueType="url"`` is never fetched by the server: an absolute http(s) address
+  is shown in an ``<iframe sandbox="">`` (no scripts, no forms, no navigation of the page); any
+  other value (``javascript:``, ``data:``, a path on this site, markup) is refused with a notice.
+  This site's own pages refuse to be framed (``frame-ancestors 'none'``), so paths are refused.
 - Label colours are checked against the CSS colour rule again (the config parser refuses bad ones;
   this covers configs stored before the rule): a colour that fails is replaced by the palette.
 - Text, Paragraphs, headers, tables, label values, aliases and hints are rendered as text by the
@@ -83,12 +84,12 @@ RENDERED_TAGS = frozenset(
         "Bucket",
     }
 )
-REFUSED_URL = "only an http(s) address or a path on this site can be shown"
+REFUSED_URL = "only an absolute http(s) address can be shown"
 
 _URL_SCHEMES = {"http", "https", "mailto", "data"}
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp|bmp);", re.IGNORECASE)
 _CONTROL_AND_SPACE = re.compile(r"[\x00-\x20\x7f]+")
-_FRAMEABLE_URL = re.compile(r"(?:https?://[^\x00-\x20\x7f/?#]+|/(?![/\\]))[^\x00-\x20\x7f]*")
+_FRAMEABLE_URL = re.compile(r"https?://[^\x00-\x20\x7f/?#\\]+(?:[/?#][^\x00-\x20\x7f]*)?", re.I)
 _PURE_REFERENCE = re.compile(r"^\$([A-Za-z_][\w.\-]*)$")
 _REFERENCE_IN_TEXT = re.compile(r"\$([A-Za-z_]\w*)")
 
@@ -117,7 +118,7 @@ def is_css_colour(value: Any) -> bool:
 
 
 def frameable_url(value: Any) -> str | None:
-    """Returns ``value`` if a sandboxed frame may show it (http(s) or a site path), else None."""
+    """Returns ``value`` if a sandboxed frame may show it (an absolute http(s) URL), else None."""
     if isinstance(value, str) and _FRAMEABLE_URL.fullmatch(value):
         return value
     return None

@@ -21,8 +21,8 @@ const SAFE_SCHEMES = new Set(["http", "https", "mailto"]);
 const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|bmp);/;
 // What the browser's own URL parser ignores: ASCII control characters and whitespace.
 const IGNORED = /[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u2000-\u200f\u2028\u2029\u205f\u3000\ufeff]/g;
-// An http(s) address or a path on this site (not "//host", which leaves the site).
-const FRAMEABLE = /^(https?:\/\/[^\s/?#]+|\/(?![/\\]))\S*$/i;
+// An absolute http(s) address (this site's own pages refuse to be framed).
+const FRAMEABLE = /^https?:\/\/[^\u0000-\u0020\u007f/?#\\]+([/?#][^\u0000-\u0020\u007f]*)?$/i;
 
 // Returns whether a URL attribute value is safe to keep (entities are already decoded here).
 export function safeUrl(value, { image = false } = {}) {
@@ -61,7 +61,7 @@ function mountUrlFrame(ctx, obj) {
   const url = "url" in obj ? obj.url : frameableUrl(resolveValue(obj.value, ctx.data));
   if (!url) {
     return h("div", { class: "lo-unsupported", role: "alert", "data-object": obj.name },
-      `The address in this task was not shown: ${obj.refused || "only an http(s) address or a path on this site can be shown"}.`);
+      `The address in this task was not shown: ${obj.refused || "only an absolute http(s) address can be shown"}.`);
   }
   return h("iframe", {
     sandbox: "", referrerpolicy: "no-referrer", class: "lo-hypertext-frame", "data-object": obj.name,
