@@ -5,6 +5,7 @@ The CSP forbids inline script, so the templates must hold none: a static check k
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -28,7 +29,7 @@ def directives(policy: str) -> dict[str, str]:
     return {p[0]: (p[1] if len(p) > 1 else "") for p in parts}
 
 
-def assert_secure(response) -> None:  # type: ignore[no-untyped-def]
+def assert_secure(response: Any) -> None:
     policy = directives(response.headers["Content-Security-Policy"])
     for name, sources in EXPECTED_DIRECTIVES.items():
         assert policy[name] == sources, (name, policy)
@@ -39,7 +40,7 @@ def assert_secure(response) -> None:  # type: ignore[no-untyped-def]
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
-def signed_in_project(app: Flask, client: FlaskClient, auth) -> int:  # type: ignore[no-untyped-def]
+def signed_in_project(app: Flask, client: FlaskClient, auth: Any) -> int:
     with app.app_context():
         create_user(db.session, email="admin@example.com", password="password123", is_admin=True)
         db.session.commit()
@@ -68,8 +69,8 @@ def _csrf(client: FlaskClient) -> str:
 
 
 def test_every_page_and_api_answer_carries_the_security_headers(
-    app: Flask, client: FlaskClient, auth
-) -> None:  # type: ignore[no-untyped-def]
+    app: Flask, client: FlaskClient, auth: Any
+) -> None:
     assert_secure(client.get("/auth/login"))
     assert_secure(client.get("/api/projects"))  # a 401 answer too
     project_id = signed_in_project(app, client, auth)
@@ -91,7 +92,9 @@ def test_every_page_and_api_answer_carries_the_security_headers(
         assert_secure(response)
 
 
-def test_uploaded_media_keeps_its_own_sandbox_policy(app: Flask, client: FlaskClient, auth) -> None:  # type: ignore[no-untyped-def]
+def test_uploaded_media_keeps_its_own_sandbox_policy(
+    app: Flask, client: FlaskClient, auth: Any
+) -> None:
     project_id = signed_in_project(app, client, auth)
     folder = Path(app.config["LABELOPS_SETTINGS"].object_store_root) / "uploads" / str(project_id)
     folder.mkdir(parents=True)
