@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, ConsoleMessage, Page
 from werkzeug.serving import make_server
 
+from labelops.db.models import TaskRow
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config import parse_label_config
 from labelops.services.task_payload import build_task_payload, sanitize_html
@@ -143,26 +144,26 @@ def strict_server(sqlite_url: str, tmp_path: Path) -> Iterator[Server]:
 
 @dataclass
 class Watch:
-    """What the page did that it must not: calls of ``__pwned`` and CSP reports."""
+    """What the page did that it must not: calls of ``__pwned``; CSP reports and script errors."""
 
     pwned: list[str]
-    csp: list[str]
+    errors: list[str]
 
 
 @pytest.fixture
 def watched(browser: Browser) -> Iterator[tuple[Page, Watch]]:  # noqa: F811
     context = browser.new_context(viewport={"width": 1400, "height": 900})
-    watch = Watch(pwned=[], csp=[])
+    watch = Watch(pwned=[], errors=[])
     context.expose_function("__pwned", lambda what: watch.pwned.append(str(what)))
     page = context.new_page()
     page.set_default_timeout(10_000)
 
     def on_console(message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text:
-            watch.csp.append(f"{page.url}: {message.text}")
+            watch.errors.append(f"{page.url}: {message.text}")
 
     page.on("console", on_console)
-    page.on("pageerror", lambda error: watch.csp.append(f"{page.url}: {error}"))
+    page.on("pageerror", lambda error: watch.errors.append(f"{page.url}: {error}"))
     yield page, watch
     context.close()
 
@@ -264,7 +265,7 @@ def test_hostile_task_html_runs_no_script_on_labeling_task_and_review_pages(
     click_everything(page)
 
     assert watch.pwned == []
-    assert watch.csp == []
+    assert watch.errors == []
 
 
 MAIN_PAGES = (
@@ -300,7 +301,7 @@ def test_main_pages_work_under_the_policy_without_a_single_violation(
     page.wait_for_selector("body[data-labeling-ready]", state="attached")
     page.click("label:has-text('Spam')")
     assert watch.pwned == []
-    assert watch.csp == []
+    assert watch.errors == []
 
 
 # --- label colours: refused when the config is saved, checked again when rendered -------------
@@ -399,31 +400,26 @@ def test_api_and_settings_refuse_a_hostile_colour_with_a_clear_400(
 # --- the payload builder: what every page gets --------------------------------------------------
 
 
-@dataclass
-class _Task:
-    id: int
-    data: dict[str, Any]
-
-
 def test_payload_builder_cleans_every_html_field_and_refuses_unsafe_urls() -> None:
     config = parse_label_config(
         "<View>"
         '<HyperText name="a" value="$html"/>'
         '<HyperText name="b" value="$doc.body"/>'
         '<HyperText name="c" value="$link" valueType="url"/>'
+        '<HyperText name="d" value="&lt;a href=&quot;$link&quot;&gt;go&lt;/a&gt;"/>'
         '<Text name="t" value="$text"/>'
         "</View>"
     )
-    task = _Task(
-        7,
-        {
+    task = TaskRow(
+        id=7,
+        data={
             "html": HOSTILE_HTML,
             "doc": {"body": "<b>x</b><img src=x onerror=alert(1)>"},
             "link": "java\tscript:alert(1)",
             "text": "<b>shown as text</b>",
         },
     )
-    payload = build_task_payload(config, task)  # type: ignore[arg-type]
+    payload = build_task_payload(config, task)
     objects = payload["description"]["objects"]
     for html in (objects["a"]["html"], payload["task"]["data"]["html"]):
         lowered = html.lower()
@@ -433,6 +429,8 @@ def test_payload_builder_cleans_every_html_field_and_refuses_unsafe_urls() -> No
     assert objects["b"]["html"] == '<b>x</b><img src="x">'
     assert payload["task"]["data"]["doc"] == {"body": '<b>x</b><img src="x">'}
     assert objects["c"]["url"] is None and objects["c"]["refused"]
+    # A value that splices task data into markup is resolved first, then cleaned as a whole.
+    assert objects["d"]["html"] == '<a rel="noopener noreferrer">go</a>'
     assert payload["task"]["data"]["link"] == ""
     assert payload["task"]["data"]["text"] == "<b>shown as text</b>"  # the browser shows text
 
