@@ -141,8 +141,9 @@ def build_task_payload(
 
     Returns:
         ``{"description", "unsupported", "task": {"id", "data"} | None, "annotations",
-        "predictions"}``; HyperText objects in the description carry their cleaned ``html`` (or,
-        for ``valueType="url"``, the ``url`` to frame or the ``refused`` reason).
+        "predictions"}``. A HyperText whose value splices fields into markup carries the cleaned
+        ``html`` in the description; a ``valueType="url"`` one the ``url`` to frame (or the
+        ``refused`` reason).
     """
     description = _safe_description(config)
     payload_task = None
@@ -233,7 +234,12 @@ def _clean_tree(value: Any, *, urls: bool) -> Any:
 def _render_hypertext(
     config: LabelConfig, description: dict[str, Any], data: Mapping[str, Any]
 ) -> None:
-    """Adds each HyperText's cleaned ``html`` (or ``url`` / ``refused``) to the description."""
+    """Adds what each HyperText shows to the description, where the cleaned data is not enough.
+
+    A ``value="$field"`` HyperText reads its field from the cleaned data, so the HTML is not sent
+    twice; a value that splices fields into markup is resolved here and cleaned as a whole
+    (``html``). A ``valueType="url"`` HyperText gets the ``url`` to frame or why it was refused.
+    """
     for name, obj in config.objects.items():
         if obj.tag != "HyperText":
             continue
@@ -244,7 +250,7 @@ def _render_hypertext(
             entry["url"] = url
             if url is None:
                 entry["refused"] = REFUSED_URL
-        else:
+        elif not _PURE_REFERENCE.match(obj.value):
             entry["html"] = sanitize_html(_js_string(resolved))
 
 
