@@ -268,6 +268,45 @@ def test_hostile_task_html_runs_no_script_on_labeling_task_and_review_pages(
     assert watch.errors == []
 
 
+def test_browser_cleaner_alone_stops_the_attacks(
+    strict_server: Server, watched: tuple[Page, Watch]
+) -> None:
+    # Defence in depth: the page's own cleaner, fed the raw hostile HTML (as if the server had
+    # let it through), leaves nothing that runs; the check itself looks at the DOM it produced.
+    page, watch = watched
+    sign_in(page, strict_server)  # type: ignore[arg-type]
+    page.goto(f"{strict_server.url}/projects/")
+    page.wait_for_load_state("networkidle")
+    left = page.evaluate(
+        """async (html) => {
+          const { cleanHtml } = await import("/static/labeling/hypertext.js");
+          const host = document.createElement("div");
+          host.className = "lo-hypertext";
+          host.append(cleanHtml(html));
+          document.body.append(host);
+          const bad = [];
+          for (const el of host.querySelectorAll("*")) {
+            const foreign = el.namespaceURI !== document.body.namespaceURI;
+            if (foreign || ["SCRIPT", "IFRAME", "FORM"].includes(el.tagName)) bad.push(el.tagName);
+            for (const a of el.attributes) {
+              const v = a.value.replace(/[\\u0000-\\u0020]/g, "").toLowerCase();
+              const risky = a.name.startsWith("on") || a.name === "srcdoc";
+              if (risky || v.startsWith("javascript:")) bad.push(`${el.tagName} ${a.name}`);
+            }
+          }
+          return bad;
+        }""",
+        HOSTILE_HTML,
+    )
+    assert left == []
+    assert page.locator(".lo-hypertext area").count() == 1  # the area survives, without its href
+    assert page.locator(".lo-hypertext area[href]").count() == 0
+    # The one legitimate link would navigate away before the clicks that matter.
+    page.eval_on_selector(".lo-hypertext a[href^='https:']", "(a) => a.removeAttribute('href')")
+    click_everything(page)
+    assert watch.pwned == []
+
+
 MAIN_PAGES = (
     "/projects/",
     "/projects/new",
