@@ -402,7 +402,7 @@ def test_config_parser_accepts_css_colours(colour: str) -> None:
     assert config.controls["ner"].labels[0].background == colour
 
 
-def test_api_and_settings_refuse_a_hostile_colour_with_a_clear_400(
+def test_api_refuses_a_hostile_colour_on_create_and_update_with_a_clear_400(
     app: Flask, client: FlaskClient
 ) -> None:
     with app.app_context():
