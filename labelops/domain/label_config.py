@@ -35,6 +35,7 @@ from labelops.domain.label_interface import (
 from labelops.settings import Limits, current_limits, limit_variable
 
 __all__ = [
+    "COLOUR_ATTRIBUTES",
     "MAX_CONFIG_BYTES",
     "SUPPORTED_CONTROL_TAGS",
     "SUPPORTED_OBJECT_TAGS",
@@ -45,6 +46,7 @@ __all__ = [
     "LayoutNode",
     "ObjectTag",
     "interface_description",
+    "is_css_colour",
     "parse_label_config",
     "sample_task_data",
     "validate_result",
@@ -76,6 +78,50 @@ _FIELD_IN_TEXT = re.compile(r"\$([A-Za-z_]\w*)")
 _DTD = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _INT = re.compile(r"^\s*\d+\s*$")
 _TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no", ""})
+# Attributes whose value the browser puts into a style or a colour attribute (any tag).
+COLOUR_ATTRIBUTES = frozenset({"background", "color", "fillcolor", "strokecolor", "selectedcolor"})
+_HEX_COLOUR = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})", re.IGNORECASE)
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:%|deg)?"
+_FUNCTION_COLOUR = re.compile(
+    rf"(?:rgba?|hsla?)\(\s*{_NUMBER}(?:\s*[,/ ]\s*{_NUMBER}){{2,3}}\s*\)", re.IGNORECASE
+)
+CSS_COLOUR_NAMES = frozenset(
+    """
+    aliceblue antiquewhite aqua aquamarine azure beige bisque black blanchedalmond blue
+    blueviolet brown burlywood cadetblue chartreuse chocolate coral cornflowerblue cornsilk
+    crimson cyan darkblue darkcyan darkgoldenrod darkgray darkgreen darkgrey darkkhaki
+    darkmagenta darkolivegreen darkorange darkorchid darkred darksalmon darkseagreen
+    darkslateblue darkslategray darkslategrey darkturquoise darkviolet deeppink deepskyblue
+    dimgray dimgrey dodgerblue firebrick floralwhite forestgreen fuchsia gainsboro ghostwhite
+    gold goldenrod gray green greenyellow grey honeydew hotpink indianred indigo ivory khaki
+    lavender lavenderblush lawngreen lemonchiffon lightblue lightcoral lightcyan
+    lightgoldenrodyellow lightgray lightgreen lightgrey lightpink lightsalmon lightseagreen
+    lightskyblue lightslategray lightslategrey lightsteelblue lightyellow lime limegreen linen
+    magenta maroon mediumaquamarine mediumblue mediumorchid mediumpurple mediumseagreen
+    mediumslateblue mediumspringgreen mediumturquoise mediumvioletred midnightblue mintcream
+    mistyrose moccasin navajowhite navy oldlace olive olivedrab orange orangered orchid
+    palegoldenrod palegreen paleturquoise palevioletred papayawhip peachpuff peru pink plum
+    powderblue purple rebeccapurple red rosybrown royalblue saddlebrown salmon sandybrown
+    seagreen seashell sienna silver skyblue slateblue slategray slategrey snow springgreen
+    steelblue tan teal thistle tomato turquoise violet wheat white whitesmoke yellow
+    yellowgreen transparent currentcolor
+    """.split()
+)
+
+
+def is_css_colour(value: str) -> bool:
+    """Returns whether ``value`` is plain CSS colour syntax and nothing else.
+
+    Accepted: ``#rgb``, ``#rgba``, ``#rrggbb``, ``#rrggbbaa``, ``rgb()``/``rgba()``/``hsl()``/
+    ``hsla()`` with numbers only, and the CSS colour names. Anything else (a ``;``, ``url()``,
+    ``var()``, a second declaration) is refused, because the value lands in a style attribute.
+    """
+    text = value.strip()
+    return bool(
+        _HEX_COLOUR.fullmatch(text)
+        or _FUNCTION_COLOUR.fullmatch(text)
+        or text.lower() in CSS_COLOUR_NAMES
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -181,6 +227,7 @@ class _Builder:
         if parent is not None:
             _check_placement(tag, parent, line)
         attrs = _Attrs(tag, line, {str(k): str(v) for k, v in el.attrib.items()})
+        attrs.check_colours()
         children = tuple(self.node(c, tag) for c in el if isinstance(c.tag, str))
         text = (el.text or "").strip() or None
         self._check_visibility(attrs)
@@ -338,6 +385,16 @@ class _Attrs:
                 line=self.line,
             )
         return value
+
+    def check_colours(self) -> None:
+        for name, value in self.raw.items():
+            if name.lower() in COLOUR_ATTRIBUTES and not is_css_colour(value):
+                self.fail(
+                    name,
+                    value,
+                    "must be a CSS colour (#rgb, #rrggbb, #rrggbbaa, rgb()/rgba()/hsl() with "
+                    "numbers, or a colour name)",
+                )
 
     def flag(self, name: str) -> bool:
         value = self.get(name, "") or ""

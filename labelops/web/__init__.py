@@ -22,6 +22,7 @@ from labelops.web.extensions import csrf, db, limiter, login_manager
 from labelops.web.pipeline.views import bp as pipeline_bp
 from labelops.web.projects.views import bp as projects_bp
 from labelops.web.review.views import bp as review_bp
+from labelops.web.security_headers import register_security_headers
 from labelops.web.tasks.views import bp as tasks_bp
 
 
@@ -38,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_api_auth_handler(app, UnauthorizedError)
     register_rate_limit_handler(app)
     register_commands(app)
+    register_security_headers(app)
 
     @app.get("/")
     def index() -> Any:

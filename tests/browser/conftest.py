@@ -5,7 +5,6 @@ with that instruction instead of skipping them.
 """
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,24 +12,15 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from werkzeug.serving import make_server
 
 from labelops.services.users import create_user, issue_token
 from labelops.settings import Settings
 from labelops.web import create_app
 from labelops.web.extensions import db
+from tests.browser import chromium
 
-CHROMIUM = os.environ.get("LABELOPS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 # Test runs write screenshots to an ignored folder so that they leave the checkout clean;
 # `make screenshots` points this at docs/screenshots/ to refresh the README's pictures.
 SCREENSHOTS = Path(
@@ -81,15 +71,8 @@ def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium'",
-            pytrace=False,
-        )
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    yield chromium.acquire()
+    chromium.release()
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def test_marks_a_region_in_seconds_and_transcribes_it(live_server, page):
     page.fill("[data-control=notes] textarea", "two tones")
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Play region").click()
-    page.wait_for_function("document.querySelector('audio').currentTime > 0.5")
+    page.wait_for_function("() => document.querySelector('audio').currentTime > 0.5")
     screenshot(page, "labeling-audio")
     submit(page)
 

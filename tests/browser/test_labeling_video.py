@@ -122,12 +122,12 @@ def test_tracks_a_box_over_keyframes(live_server, page):
     drag(page, at(10, 20), at(40, 60))
     page.mouse.click(line["x"] + line["width"] * 9.5 / frames, line["y"] + 10)  # frame 10
     page.wait_for_function(
-        "document.querySelector('.lo-media-row').textContent.includes('Frame 10 ')"
+        "() => document.querySelector('.lo-media-row').textContent.includes('Frame 10 ')"
     )
     drag(page, at(25, 40), at(45, 50))  # move the box: a keyframe on frame 10
     page.get_by_role("button", name="Previous frame").click()
     page.wait_for_function(
-        "document.querySelector('.lo-media-row').textContent.includes('Frame 9 ')"
+        "() => document.querySelector('.lo-media-row').textContent.includes('Frame 9 ')"
     )
     shown = page.locator(".lo-video-boxes rect.lo-shape").first
     assert abs(float(shown.get_attribute("x")) - (10 + 20 * 8 / 9)) < 0.5  # interpolated

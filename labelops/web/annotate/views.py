@@ -16,7 +16,8 @@ from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.errors import NotFoundError
-from labelops.web.annotate.page_data import page_payload, sanitize_html
+from labelops.services.task_payload import sanitize_html
+from labelops.web.annotate.page_data import page_payload
 from labelops.web.extensions import db
 
 bp = Blueprint("annotate", __name__, url_prefix="/projects")

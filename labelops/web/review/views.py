@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from labelops.db.models import utcnow
 from labelops.domain.errors import StateTransitionError
-from labelops.domain.label_config import interface_description, parse_label_config
+from labelops.domain.label_config import parse_label_config
 from labelops.services import annotations as annotation_service
 from labelops.services import data_manager as manager_service
 from labelops.services import reviews as review_service
@@ -17,6 +17,7 @@ from labelops.web.extensions import db
 from labelops.web.projects.policies import explain_refusals, project_access
 from labelops.web.review.forms import ReviewForm
 from labelops.web.review.policies import can_review
+from labelops.web.tasks.display import detail_payload
 
 bp = Blueprint("review", __name__, url_prefix="/projects")
 explain_refusals(bp)
@@ -48,13 +49,14 @@ def stream(project_id: int) -> Any:
         after = request.args.get("after", 0, type=int)
         task = review_service.next_for_review(db.session, project.id, after_task_id=after)
     config = parse_label_config(project.label_config)
+    detail = manager_service.task_detail(db.session, task) if task else None
     return render_template(
         "review/stream.html",
         project=project,
         access=access,
-        detail=manager_service.task_detail(db.session, task) if task else None,
+        detail=detail,
         objects=list(config.objects.values()),
-        interface=interface_description(config),
+        payload=detail_payload(config, detail),
         form=ReviewForm(),
         skipped=request.args.get("after", type=int),
         tab="review",

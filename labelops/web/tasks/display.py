@@ -4,6 +4,11 @@ from typing import Any
 
 from flask import Flask
 
+from labelops.domain.label_config import LabelConfig
+from labelops.services.data_manager import TaskDetail
+from labelops.services.task_payload import build_task_payload
+from labelops.web.api.serializers import annotation_json, prediction_json
+
 _URL_PREFIXES = ("http://", "https://", "/")
 
 
@@ -60,6 +65,18 @@ def result_summary(item: dict[str, Any]) -> str:
     if item.get("type") == "relation":
         parts.append(f"{item.get('from_id')} → {item.get('to_id')}")
     return " · ".join(p for p in parts if p) or "(empty)"
+
+
+def detail_payload(config: LabelConfig, detail: TaskDetail | None) -> dict[str, Any] | None:
+    """Returns the task payload (shared builder) for a page showing ``detail``, or None."""
+    if detail is None:
+        return None
+    return build_task_payload(
+        config,
+        detail.task,
+        annotations=[annotation_json(a) for a in detail.annotations],
+        predictions=[prediction_json(p) for p in detail.predictions],
+    )
 
 
 def register_filters(app: Flask) -> None:

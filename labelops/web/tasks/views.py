@@ -5,7 +5,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from labelops.domain.label_config import interface_description, parse_label_config
+from labelops.domain.label_config import parse_label_config
 from labelops.services import data_manager as manager_service
 from labelops.services import exports as export_service
 from labelops.services import policies
@@ -14,7 +14,7 @@ from labelops.services import tasks as task_service
 from labelops.services.errors import NotFoundError, PermissionDeniedError
 from labelops.web.extensions import db
 from labelops.web.projects.policies import can_manage, can_view, explain_refusals, project_access
-from labelops.web.tasks.display import register_filters
+from labelops.web.tasks.display import detail_payload, register_filters
 from labelops.web.tasks.forms import DeleteTasksForm, TaskFilterForm
 
 bp = Blueprint("tasks", __name__, url_prefix="/projects")
@@ -109,12 +109,13 @@ def task_page(project_id: int, task_id: int) -> Any:
     if task.project_id != project_id:
         abort(404)
     config = parse_label_config(access.project.label_config)
+    detail = policies.visible_task_detail(db.session, current_user, access.project, task)
     return render_template(
         "tasks/task.html",
         project=access.project,
         access=access,
-        detail=policies.visible_task_detail(db.session, current_user, access.project, task),
+        detail=detail,
         objects=list(config.objects.values()),
-        interface=interface_description(config),
+        payload=detail_payload(config, detail),
         tab="data",
     )

@@ -1,20 +1,47 @@
-// HyperText: sanitized HTML (the server cleans it with nh3; the page cleans it again) with
-// HyperTextLabels spans stored as Label Studio does: element xpaths in start/end plus
-// startOffset/endOffset (code points into each element's text).
-import { codePointOffset, h, pointAt, resolveValue, textOffsetIn, utf16Offset } from "./dom.js";
+// HyperText: sanitized HTML (the server cleans it with nh3 and sends it as the object's `html`;
+// the page cleans it again as a second line) with HyperTextLabels spans stored as Label Studio
+// does: element xpaths in start/end plus startOffset/endOffset (code points into each element's
+// text). valueType="url" shows the address in a sandboxed frame (no scripts), never fetched here.
+import { attr, codePointOffset, h, pointAt, resolveValue, textOffsetIn, utf16Offset } from "./dom.js";
 import { drawRelations } from "./relations.js";
 
 const LABEL_TAGS = ["HyperTextLabels", "Labels"];
-const DROP = "script,style,iframe,object,embed,link,meta,base,form,frame,frameset,template";
+const DROP = [
+  "script", "style", "iframe", "object", "embed", "link", "meta", "base", "form", "frame",
+  "frameset", "template", "svg", "math", "noscript", "applet", "portal", "input", "button",
+  "textarea", "select",
+].join(",");
+// Attributes that hold a URL: only http(s), mailto and relative ones survive.
+const URL_ATTRS = new Set([
+  "href", "src", "xlink:href", "action", "formaction", "poster", "background", "cite",
+  "longdesc", "data", "codebase", "ping", "lowsrc", "dynsrc", "usemap",
+]);
+const DROP_ATTRS = new Set(["style", "srcset", "srcdoc", "is", "nonce"]);
+const SAFE_SCHEMES = new Set(["http", "https", "mailto"]);
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|bmp);/;
+// What the browser's own URL parser ignores: ASCII control characters and whitespace.
+const IGNORED = /[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u2000-\u200f\u2028\u2029\u205f\u3000\ufeff]/g;
+// An absolute http(s) address (this site's own pages refuse to be framed).
+const FRAMEABLE = /^https?:\/\/[^\u0000-\u0020\u007f/?#\\]+([/?#][^\u0000-\u0020\u007f]*)?$/i;
 
-// Returns a fragment of `html` with scripts, handlers and javascript: URLs removed.
+// Returns whether a URL attribute value is safe to keep (entities are already decoded here).
+export function safeUrl(value, { image = false } = {}) {
+  const plain = String(value).replace(IGNORED, "").toLowerCase();
+  const scheme = /^([a-z][a-z0-9+.-]*):/.exec(plain);
+  if (!scheme) return true;
+  if (SAFE_SCHEMES.has(scheme[1])) return true;
+  return image && DATA_IMAGE.test(plain);
+}
+
+// Returns a fragment of `html` without scripts, handlers, styles and unsafe URLs.
 export function cleanHtml(html) {
   const doc = new DOMParser().parseFromString(String(html ?? ""), "text/html");
   doc.querySelectorAll(DROP).forEach((n) => n.remove());
   for (const el of doc.body.querySelectorAll("*")) {
     for (const a of [...el.attributes]) {
-      const value = a.value.trim().toLowerCase();
-      if (a.name.startsWith("on") || ((a.name === "href" || a.name === "src" || a.name === "xlink:href") && value.startsWith("javascript:"))) {
+      const name = a.name.toLowerCase();
+      const isImage = el.tagName === "IMG" && name === "src";
+      if (name.startsWith("on") || DROP_ATTRS.has(name) || (URL_ATTRS.has(name) && !safeUrl(a.value, { image: isImage }))) {
         el.removeAttribute(a.name);
       }
     }
@@ -22,6 +49,24 @@ export function cleanHtml(html) {
   const fragment = document.createDocumentFragment();
   fragment.append(...[...doc.body.childNodes].map((n) => document.importNode(n, true)));
   return fragment;
+}
+
+// Returns the URL if a sandboxed frame may show it, else null.
+export function frameableUrl(value) {
+  return typeof value === "string" && FRAMEABLE.test(value) ? value : null;
+}
+
+// valueType="url": the page at that address in a frame that may not run scripts or navigate.
+function mountUrlFrame(ctx, obj) {
+  const url = "url" in obj ? obj.url : frameableUrl(resolveValue(obj.value, ctx.data));
+  if (!url) {
+    return h("div", { class: "lo-unsupported", role: "alert", "data-object": obj.name },
+      `The address in this task was not shown: ${obj.refused || "only an absolute http(s) address can be shown"}.`);
+  }
+  return h("iframe", {
+    sandbox: "", referrerpolicy: "no-referrer", class: "lo-hypertext-frame", "data-object": obj.name,
+    title: `Page for ${obj.name}`, src: url,
+  });
 }
 
 // "/p[1]/b[2]": the element's path below root, counting same-tag siblings from 1.
@@ -80,7 +125,8 @@ export function wrapRange(range, make) {
 
 export function mountHyperText(ctx, node, obj) {
   const { store } = ctx;
-  const html = resolveValue(obj.value, ctx.data);
+  if (attr(obj.attrs, "valueType") === "url") return mountUrlFrame(ctx, obj);
+  const html = typeof obj.html === "string" ? obj.html : resolveValue(obj.value, ctx.data);
   const el = h("div", { class: "lo-hypertext", "data-object": obj.name });
   const pristine = cleanHtml(html);
 

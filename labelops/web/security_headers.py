@@ -1,0 +1,48 @@
+"""Security headers on every response: Content-Security-Policy, framing, sniffing, referrer.
+
+The policy allows scripts only from this site's own files (no inline script, no ``eval``), so a
+script that slips into a page through task data cannot run. Styles may be inline: the templates
+use ``style`` attributes and the labeling config's ``<Style>`` tag becomes a ``<style>`` element;
+an inline style cannot run script. Task media (images, audio, video, time series, pages shown by
+``<HyperText valueType="url">`` in a sandboxed frame) may live on any http(s) host, as in Label
+Studio. A response that sets its own policy (uploaded media is served sandboxed) keeps it.
+
+``SECURITY_CSP`` in the app config replaces the policy (an operator adding a CDN, say).
+"""
+
+from flask import Flask, Response
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob: http: https:",
+        "media-src 'self' data: blob: http: https:",
+        "connect-src 'self' http: https:",
+        "frame-src 'self' http: https:",
+        "font-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def register_security_headers(app: Flask) -> None:
+    """Adds the Content-Security-Policy and the other security headers to every response."""
+    policy = app.config.get("SECURITY_CSP") or CONTENT_SECURITY_POLICY
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", policy)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
