@@ -21,6 +21,10 @@ class Settings:
     dagster_ui_url: str
     task_lock_ttl_seconds: int
     secure_cookies: bool
+    # Storage connections and outbound requests (administrator settings; empty by default).
+    storage_secret_env_allowlist: tuple[str, ...] = ()
+    storage_endpoint_allowlist: tuple[str, ...] = ()
+    outbound_host_allowlist: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> "Settings":
@@ -45,4 +49,12 @@ class Settings:
             dagster_ui_url=env.get("LABELOPS_DAGSTER_UI_URL", "http://127.0.0.1:3000"),
             task_lock_ttl_seconds=int(env.get("LABELOPS_TASK_LOCK_TTL", "3600")),
             secure_cookies=env.get("LABELOPS_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+            storage_secret_env_allowlist=_names(env.get("LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST")),
+            storage_endpoint_allowlist=_names(env.get("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST")),
+            outbound_host_allowlist=_names(env.get("LABELOPS_OUTBOUND_HOST_ALLOWLIST")),
         )
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    """Returns the non-empty items of a comma- or space-separated list."""
+    return tuple(item for item in (value or "").replace(",", " ").split() if item)
