@@ -8,7 +8,7 @@ import fnmatch
 import posixpath
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -100,7 +100,7 @@ def import_object(
     key: str,
     etag: str,
     uri: str,
-    opener: Callable[[], BinaryIO],
+    opener: Callable[[], IO[bytes]],
 ) -> ObjectImport:
     """Returns the outcome of importing one storage object, which is then marked as imported.
 
