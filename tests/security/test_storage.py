@@ -362,6 +362,9 @@ def _tasks(database: DatabaseResource, project_id: int) -> list[dict[str, Any]]:
         )
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "field_name"), [(True, "endpoint_url"), (False, "access_key_id_env")]
+)
 @pytest.mark.parametrize("store_kind", ["s3", "local"])
 def test_ingest_and_sensor_refuse_a_stored_attack_without_contacting_it(
     server_env: Path,
@@ -371,6 +374,8 @@ def test_ingest_and_sensor_refuse_a_stored_attack_without_contacting_it(
     listener: Listener,
     tmp_path: Path,
     store_kind: str,
+    endpoint: bool,
+    field_name: str,
 ) -> None:
     store: ObjectStore = (
         s3_store if store_kind == "s3" else LocalObjectStore(root=str(tmp_path / "objects"))
@@ -380,7 +385,7 @@ def test_ingest_and_sensor_refuse_a_stored_attack_without_contacting_it(
         database,
         project_id,
         bucket="loot",
-        endpoint_url=listener.url,
+        endpoint_url=listener.url if endpoint else "",
         access_key_id_env="AWS_ACCESS_KEY_ID",
         secret_encrypted="env:AWS_SECRET_ACCESS_KEY",
     )
@@ -391,8 +396,8 @@ def test_ingest_and_sensor_refuse_a_stored_attack_without_contacting_it(
         tick = new_object_sensor(context)
 
     message = _failure(result)
-    assert "storage sync refused" in message and "endpoint_url" in message
-    assert SERVER_SECRET not in message
+    assert "storage sync refused" in message and f"{field_name}: " in message
+    assert SERVER_SECRET not in message and SERVER_KEY_ID not in message
     assert tick.run_requests == []
     assert listener.requests == []
     assert _tasks(database, project_id) == []
