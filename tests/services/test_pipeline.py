@@ -18,6 +18,7 @@ from labelops.services.pipeline import (
 )
 from labelops.services.pipeline_queue import compute_queue_priorities, write_priorities
 from labelops.services.pipeline_runs import job_for_action
+from labelops.services.predictions import create_predictions
 from labelops.services.storages import (
     SECRET_KEY_ENV,
     StorageError,
@@ -25,7 +26,6 @@ from labelops.services.storages import (
     create_storage,
     storage_credentials,
 )
-from labelops.services.predictions import create_predictions
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1)
