@@ -39,6 +39,7 @@ SECRET_KEY_ENV = "LABELOPS_STORAGE_SECRET_KEY"
 SECRET_ENV_ALLOWLIST = "LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST"
 ENDPOINT_ALLOWLIST = "LABELOPS_STORAGE_ENDPOINT_ALLOWLIST"
 STORAGE_KINDS = ("s3", "local")
+SYNC_ACTION = "sync-storage"
 # Variables no connection may read, even when an administrator lists them.
 NEVER_SHARED_ENV = frozenset(
     {SECRET_KEY_ENV, "LABELOPS_SECRET_KEY", "LABELOPS_DATABASE_URL", "DAGSTER_PG_PASSWORD"}
@@ -517,3 +518,18 @@ def check_sync(session: Session, project_id: int, policy: StoragePolicy | None =
     problems = sync_problems(session, project_id, policy)
     if problems:
         raise problems[0]
+
+
+def check_launch(
+    session: Session, project_id: int, action: str, policy: StoragePolicy | None = None
+) -> None:
+    """Returns None when the pipeline action may start as far as storage goes.
+
+    A ``sync-storage`` launch (from the Pipeline tab or the API) needs every connection of the
+    project to pass its rules now; other actions read no connection.
+
+    Raises:
+        StorageError: The first connection that may not be used, naming its field.
+    """
+    if action == SYNC_ACTION:
+        check_sync(session, project_id, policy)

@@ -135,11 +135,10 @@ def launch(project_id: int, action: str) -> Any:
     """Launches the Dagster job of an action for the project's partition (202 with the run)."""
     project = project_for(project_id, can_manage, "run the pipeline")
     run_service.job_for_action(action)
-    if action == "sync-storage":
-        try:
-            storage_service.check_sync(db.session, project.id, _policy())
-        except StorageError as exc:
-            return _refused(exc)
+    try:
+        storage_service.check_launch(db.session, project.id, action, _policy())
+    except StorageError as exc:
+        return _refused(exc)
     row = run_service.launch_action(
         db.session, project, action, launcher=_launcher(), launched_by_id=g.user.id
     )

@@ -141,11 +141,9 @@ def launch(project_id: int, action: str) -> Any:
 
 
 def _refused_storage(project_id: int, action: str) -> str:
-    """Returns why a storage sync may not run now (a connection breaks a rule), or ""."""
-    if action != "sync-storage":
-        return ""
+    """Returns why the action may not use the project's storage now, or "" when it may."""
     try:
-        storage_service.check_sync(db.session, project_id, _policy())
+        storage_service.check_launch(db.session, project_id, action, _policy())
     except StorageError as exc:
         return str(exc)
     return ""
