@@ -28,6 +28,10 @@ class Settings:
     login_limit_per_account: str = "10 per 15 minutes"
     login_limit_per_ip: str = "50 per 15 minutes"
     bad_token_limit_per_ip: str = "30 per 15 minutes"
+    # Storage connections and outbound requests (administrator settings; empty by default).
+    storage_secret_env_allowlist: tuple[str, ...] = ()
+    storage_endpoint_allowlist: tuple[str, ...] = ()
+    outbound_host_allowlist: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> "Settings":
@@ -58,6 +62,9 @@ class Settings:
             login_limit_per_ip=env.get("LABELOPS_LOGIN_LIMIT_PER_IP") or "50 per 15 minutes",
             bad_token_limit_per_ip=env.get("LABELOPS_BAD_TOKEN_LIMIT_PER_IP")
             or "30 per 15 minutes",
+            storage_secret_env_allowlist=_names(env.get("LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST")),
+            storage_endpoint_allowlist=_names(env.get("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST")),
+            outbound_host_allowlist=_names(env.get("LABELOPS_OUTBOUND_HOST_ALLOWLIST")),
         )
 
 
@@ -128,3 +135,8 @@ def limit_variable(field_name: str) -> str:
 def current_limits() -> Limits:
     """Returns the limits in force now (from the environment)."""
     return Limits.from_env()
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    """Returns the non-empty items of a comma- or space-separated list."""
+    return tuple(item for item in (value or "").replace(",", " ").split() if item)

@@ -2,6 +2,11 @@
 
 Keys given to a store are relative to its ``prefix`` (S3) or ``root`` (local folder), so the same
 asset code writes ``datasets/1/<version>/dataset.parquet`` to either.
+
+``at`` turns a project's storage connection into a store, confined: a "local" connection is a
+folder of the deployment's store outside its own areas (``DEPLOYMENT_AREAS``); an "s3" connection
+is a bucket of its own with its own credentials (anonymous without them), never the deployment's
+bucket or credentials. The storages service checks the same rules (and the endpoint) before.
 """
 
 import json
@@ -16,8 +21,11 @@ from typing import IO, Any
 
 import boto3
 import dagster as dg
+from botocore import UNSIGNED
 from botocore.config import Config as BotoConfig
 from pydantic import PrivateAttr
+
+from labelops.domain.storage_paths import confinement_problem, normalize_prefix
 
 SPOOL_BYTES = 32 * 1024 * 1024
 
@@ -93,6 +101,44 @@ def _join(prefix: str, key: str) -> str:
     return f"{prefix}/{key}" if prefix else key
 
 
+def _confined_folder(location: StorageLocation) -> str:
+    """Returns the connection's normalized folder of the deployment's store.
+
+    Raises:
+        ValueError: The prefix is malformed or reaches the deployment's own areas.
+    """
+    prefix = normalize_prefix(location.prefix)
+    problem = confinement_problem(prefix)
+    if problem:
+        raise ValueError(f"storage prefix: {problem}")
+    return prefix
+
+
+def _bucket_store(
+    location: StorageLocation, own_bucket: str = "", own_endpoint: str = ""
+) -> "S3ObjectStore":
+    """Returns an S3ObjectStore of the connection's own bucket, with only its own credentials.
+
+    Raises:
+        ValueError: No bucket, the deployment's own bucket, or a malformed prefix.
+    """
+    if not location.bucket:
+        raise ValueError("an S3 storage connection names its bucket")
+    same_service = (location.endpoint_url or "") == (own_endpoint or "")
+    if own_bucket and location.bucket == own_bucket and same_service:
+        raise ValueError("an S3 storage connection cannot name the deployment's own bucket")
+    has_keys = bool(location.access_key_id and location.secret_access_key)
+    return S3ObjectStore(
+        bucket=location.bucket,
+        prefix=normalize_prefix(location.prefix),
+        endpoint_url=location.endpoint_url or None,
+        region=location.region or None,
+        access_key_id=location.access_key_id if has_keys else None,
+        secret_access_key=location.secret_access_key if has_keys else None,
+        anonymous=not has_keys,
+    )
+
+
 class S3ObjectStore(ObjectStore):
     """An S3 bucket (or any S3-compatible store through ``endpoint_url``) under a key prefix."""
 
@@ -102,6 +148,7 @@ class S3ObjectStore(ObjectStore):
     region: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = None
+    anonymous: bool = False
 
     _client: Any = PrivateAttr(default=None)
 
@@ -117,14 +164,19 @@ class S3ObjectStore(ObjectStore):
                 region_name=self.region or "us-east-1",
                 aws_access_key_id=self.access_key_id or None,
                 aws_secret_access_key=self.secret_access_key or None,
-                config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}),
+                config=BotoConfig(
+                    retries={"max_attempts": 3, "mode": "standard"},
+                    **({"signature_version": UNSIGNED} if self.anonymous else {}),
+                ),
             )
         return self._client
 
     def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
         """Returns every object under the store's prefix plus ``prefix``, sorted by key."""
-        full = _join(self.prefix, prefix) if prefix else self.prefix.strip("/")
-        strip = len(self.prefix.strip("/")) + 1 if self.prefix.strip("/") else 0
+        base = self.prefix.strip("/")
+        # The store's prefix is a folder: "in" lists "in/...", never "inbox/...".
+        full = (f"{base}/" if base else "") + prefix.lstrip("/")
+        strip = len(base) + 1 if base else 0
         out: list[ObjectInfo] = []
         for page in (
             self._s3().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full)
@@ -178,14 +230,21 @@ class S3ObjectStore(ObjectStore):
         return f"s3://{self.bucket}/{_join(self.prefix, key)}"
 
     def at(self, location: StorageLocation) -> "S3ObjectStore":
-        """Returns a store for the connection; unset fields fall back to this store's settings."""
+        """Returns a store for the connection: a confined folder of this bucket, or its own bucket.
+
+        Raises:
+            ValueError: The connection breaks a confinement rule (see the module docstring).
+        """
+        if location.kind != "local":
+            return _bucket_store(location, self.bucket, self.endpoint_url or "")
         return S3ObjectStore(
-            bucket=location.bucket or self.bucket,
-            prefix=location.prefix,
-            endpoint_url=location.endpoint_url or self.endpoint_url,
-            region=location.region or self.region,
-            access_key_id=location.access_key_id or self.access_key_id,
-            secret_access_key=location.secret_access_key or self.secret_access_key,
+            bucket=self.bucket,
+            prefix=_join(self.prefix, _confined_folder(location)),
+            endpoint_url=self.endpoint_url,
+            region=self.region,
+            access_key_id=self.access_key_id,
+            secret_access_key=self.secret_access_key,
+            anonymous=self.anonymous,
         )
 
 
@@ -211,6 +270,8 @@ class LocalObjectStore(ObjectStore):
             key = path.relative_to(root).as_posix()
             if not path.is_file() or not key.startswith(prefix.lstrip("/")):
                 continue
+            if path.is_symlink() and root not in path.resolve().parents:
+                continue  # a link out of the store's folder is not the store's object
             stat = path.stat()
             out.append(
                 ObjectInfo(
@@ -246,9 +307,21 @@ class LocalObjectStore(ObjectStore):
         """Returns the file's ``file://`` URI."""
         return self._path(key).as_uri()
 
-    def at(self, location: StorageLocation) -> "LocalObjectStore":
-        """Returns a store rooted at the connection's prefix inside this folder."""
-        return LocalObjectStore(root=str(self._path(location.prefix)))
+    def at(self, location: StorageLocation) -> ObjectStore:
+        """Returns a store for the connection: a confined folder of this one, or its own bucket.
+
+        Raises:
+            ValueError: The connection breaks a confinement rule (see the module docstring); a
+                folder that is a link into the deployment's areas counts as those areas.
+        """
+        if location.kind != "local":
+            return _bucket_store(location)
+        path = self._path(_confined_folder(location))
+        real = path.relative_to(Path(self.root).resolve()).as_posix()
+        problem = confinement_problem("" if real == "." else real)
+        if problem:
+            raise ValueError(f"storage prefix: {problem}")
+        return LocalObjectStore(root=str(path))
 
 
 def _md5(path: Path) -> str:

@@ -18,6 +18,8 @@ from labelops.domain.preannotation import prediction_from_probabilities
 from labelops.domain.records import Task
 from labelops.resources.baseline import class_probabilities
 from labelops.resources.model_registry import ModelRegistry, ModelVersion, model_name
+from labelops.services.outbound import OutboundURLError, check_outbound_url
+from labelops.settings import Settings
 
 TEXT_OBJECT_TAGS = frozenset({"Text", "HyperText", "Paragraphs"})
 
@@ -94,12 +96,18 @@ class RegistryPredictor(Predictor):
 
 
 class LabelStudioMLBackend(Predictor):
-    """A Label Studio ML backend, spoken to with its ``/health``, ``/setup`` and ``/predict``."""
+    """A Label Studio ML backend, spoken to with its ``/health``, ``/setup`` and ``/predict``.
+
+    Every request first passes the outbound-URL rule (``labelops.domain.outbound``): a backend on
+    a loopback, private or link-local address needs its host in ``allowed_hosts`` (default: the
+    ``LABELOPS_OUTBOUND_HOST_ALLOWLIST`` setting). Redirects are not followed.
+    """
 
     url: str
     access_token: str | None = None
     connect_timeout: float = 1.0
     read_timeout: float = 100.0
+    allowed_hosts: list[str] | None = None
 
     _http: requests.Session | None = PrivateAttr(default=None)
 
@@ -116,9 +124,20 @@ class LabelStudioMLBackend(Predictor):
         return self._http
 
     def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        hosts = self.allowed_hosts
+        if hosts is None:
+            hosts = list(Settings.from_env().outbound_host_allowlist)
+        try:
+            check_outbound_url(url, hosts, what="ML backend URL")
+        except OutboundURLError as exc:
+            raise RuntimeError(f"ML backend refused: {exc}") from exc
         try:
             return self._session().request(
-                method, url, timeout=(self.connect_timeout, self.read_timeout), **kwargs
+                method,
+                url,
+                timeout=(self.connect_timeout, self.read_timeout),
+                allow_redirects=False,
+                **kwargs,
             )
         except requests.RequestException as exc:
             raise RuntimeError(f"ML backend {url} is unreachable: {exc}") from exc

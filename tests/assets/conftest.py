@@ -69,6 +69,7 @@ def make_pipeline_project(
     database: DatabaseResource,
     *,
     prefix: str = "incoming",
+    kind: str = "local",
     label_config: str = TEXT_CONFIG,
     maximum_annotations: int = 1,
     **storage: Any,
@@ -81,7 +82,7 @@ def make_pipeline_project(
             label_config=label_config,
             maximum_annotations=maximum_annotations,
         )
-        create_storage(session, project, prefix=prefix, **storage)
+        create_storage(session, project, kind=kind, prefix=prefix, **storage)
     return project
 
 

@@ -77,7 +77,7 @@ def test_files_to_model_and_back_to_the_queue(
     ).get_json()["id"]
     storage = client.post(
         f"/api/projects/{project_id}/storages",
-        json={"kind": "s3", "prefix": "incoming", "file_pattern": "*.*"},
+        json={"kind": "local", "prefix": "incoming", "file_pattern": "*.*"},
         headers=manager,
     )
     assert storage.status_code == 201

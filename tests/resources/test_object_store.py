@@ -46,14 +46,16 @@ def test_a_connection_store_sees_keys_relative_to_its_prefix(store: ObjectStore)
     store.put_bytes("projects/1/tasks.json", b"[]")
     store.put_bytes("projects/2/tasks.json", b"[]")
 
-    scoped = store.at(StorageLocation(prefix="projects/1"))
+    store.put_bytes("projects/10/tasks.json", b"[]")
+
+    scoped = store.at(StorageLocation(kind="local", prefix="projects/1"))
 
     assert [o.key for o in scoped.list_objects()] == ["tasks.json"]
     assert scoped.uri("tasks.json").endswith("projects/1/tasks.json")
 
 
 def test_s3_uri_names_bucket_and_prefix(s3_store: S3ObjectStore) -> None:
-    scoped = s3_store.at(StorageLocation(prefix="p"))
+    scoped = s3_store.at(StorageLocation(kind="local", prefix="p"))
     assert scoped.uri("k.json") == f"s3://{s3_store.bucket}/p/k.json"
 
 

@@ -61,7 +61,7 @@ def test_ml_backend_predictions_follow_the_label_studio_protocol(
     backend: tuple[str, list[tuple[str, Any]]],
 ) -> None:
     url, calls = backend
-    predictor = LabelStudioMLBackend(url=url)
+    predictor = LabelStudioMLBackend(url=url, allowed_hosts=["127.0.0.1"])
     config = parse_label_config(TEXT_CONFIG)
     tasks = [Task(id=1, data={"text": "good film"}), Task(id=2, data={"text": "dull"})]
 
@@ -84,7 +84,9 @@ def test_ml_backend_predictions_follow_the_label_studio_protocol(
 
 
 def test_ml_backend_that_is_down_fails_with_its_url() -> None:
-    predictor = LabelStudioMLBackend(url="http://127.0.0.1:9", connect_timeout=0.5)
+    predictor = LabelStudioMLBackend(
+        url="http://127.0.0.1:9", connect_timeout=0.5, allowed_hosts=["127.0.0.1"]
+    )
     with pytest.raises(
         RuntimeError, match=r"ML backend http://127\.0\.0\.1:9/health is unreachable"
     ):

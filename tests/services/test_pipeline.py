@@ -18,12 +18,14 @@ from labelops.services.pipeline import (
 )
 from labelops.services.pipeline_queue import compute_queue_priorities, write_priorities
 from labelops.services.pipeline_runs import job_for_action
-from labelops.services.pipeline_storage import (
+from labelops.services.predictions import create_predictions
+from labelops.services.storages import (
     SECRET_KEY_ENV,
+    StorageError,
+    StoragePolicy,
     create_storage,
     storage_credentials,
 )
-from labelops.services.predictions import create_predictions
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1)
@@ -35,17 +37,38 @@ def test_secret_round_trips_through_encryption_and_env_references(
     key = Fernet.generate_key().decode()
     monkeypatch.setenv(SECRET_KEY_ENV, key)
     project = make_project(session)
+    policy = StoragePolicy(secret_env_allowlist=frozenset({"MY_KEY_ID", "MY_SECRET"}))
 
-    encrypted = create_storage(session, project, secret="s3cr3t", access_key_id_env="MY_KEY_ID")
-    referenced = create_storage(session, project, secret_env="MY_SECRET")
+    encrypted = create_storage(
+        session,
+        project,
+        policy=policy,
+        bucket="raw",
+        secret="s3cr3t",
+        access_key_id_env="MY_KEY_ID",
+    )
+    literal = create_storage(
+        session, project, policy=policy, bucket="raw", access_key_id="AKIA2", secret="typed"
+    )
+    referenced = create_storage(
+        session,
+        project,
+        policy=policy,
+        bucket="raw",
+        access_key_id_env="MY_KEY_ID",
+        secret_env="MY_SECRET",
+    )
 
     env = {SECRET_KEY_ENV: key, "MY_KEY_ID": "AKIA1", "MY_SECRET": "from-env"}
     assert "s3cr3t" not in encrypted.secret_encrypted
-    assert storage_credentials(encrypted, env) == ("AKIA1", "s3cr3t")
-    assert storage_credentials(referenced, env) == ("", "from-env")
+    assert "AKIA2" not in literal.secret_encrypted + literal.access_key_id_env
+    assert storage_credentials(encrypted, policy, env) == ("AKIA1", "s3cr3t")
+    assert storage_credentials(literal, policy, env) == ("AKIA2", "typed")
+    assert storage_credentials(referenced, policy, env) == ("AKIA1", "from-env")
     other_key = {SECRET_KEY_ENV: Fernet.generate_key().decode(), "MY_KEY_ID": "x"}
-    with pytest.raises(ValueError, match="does not decrypt"):
-        storage_credentials(encrypted, other_key)
+    with pytest.raises(StorageError, match="does not decrypt") as refused:
+        storage_credentials(encrypted, policy, other_key)
+    assert refused.value.field == "secret"
 
 
 def test_a_secret_without_an_encryption_key_is_refused(
@@ -53,8 +76,9 @@ def test_a_secret_without_an_encryption_key_is_refused(
 ) -> None:
     monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
     project = make_project(session)
-    with pytest.raises(ValueError, match=SECRET_KEY_ENV):
-        create_storage(session, project, secret="plain")
+    with pytest.raises(StorageError, match=SECRET_KEY_ENV) as refused:
+        create_storage(session, project, bucket="raw", access_key_id="AKIA1", secret="plain")
+    assert refused.value.field == "secret"
 
 
 def test_annotation_fingerprint_changes_with_annotations(session: Session) -> None:

@@ -11,11 +11,13 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
-from labelops.db.models import StorageConnectionRow, TaskRow
+from labelops.db.models import PipelineRunRow, StorageConnectionRow, TaskRow
 from labelops.settings import Settings
 from labelops.web.extensions import db
 from tests.factories import TEXT_CONFIG, choice_result
 from tests.web.helpers import user_with_token
+
+DEAD = "http://127.0.0.1:9"  # nothing listens there
 
 
 @pytest.fixture
@@ -26,6 +28,12 @@ def pipeline_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: P
     monkeypatch.setenv("LABELOPS_DATABASE_URL", database_url)
     monkeypatch.setenv("LABELOPS_ENV", "local")
     monkeypatch.setenv("LABELOPS_STORAGE_SECRET_KEY", Fernet.generate_key().decode())
+    # What an administrator allows: two variables, and one endpoint where nothing listens.
+    monkeypatch.setenv("LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST", "MY_KEY,MY_SECRET")
+    monkeypatch.setenv("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST", DEAD)
+    monkeypatch.setenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST", "127.0.0.1:9")
+    monkeypatch.delenv("MY_KEY", raising=False)
+    monkeypatch.delenv("MY_SECRET", raising=False)
     for name in ("DAGSTER_HOME", "LABELOPS_OBJECT_STORE_ROOT", "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(name, raising=False)
     # Nothing listens here, so launches take the local-process path.
@@ -69,18 +77,30 @@ def test_storage_secrets_are_encrypted_and_never_returned(
 
     created = client.post(
         f"/api/projects/{project_id}/storages",
-        json={"kind": "s3", "bucket": "b", "prefix": "in", "secret": "very-secret-value"},
+        json={
+            "kind": "s3",
+            "bucket": "b",
+            "prefix": "in",
+            "access_key_id": "AKIAVERYOWNKEY",
+            "secret": "very-secret-value",
+        },
         headers=headers,
     )
     by_env = client.post(
         f"/api/projects/{project_id}/storages",
-        json={"kind": "s3", "bucket": "b", "secret_env": "MY_SECRET"},
+        json={
+            "kind": "s3",
+            "bucket": "b",
+            "access_key_id_env": "MY_KEY",
+            "secret_env": "MY_SECRET",
+        },
         headers=headers,
     )
     listed = client.get(f"/api/projects/{project_id}/storages", headers=headers)
 
     assert created.status_code == 201 and by_env.status_code == 201
     assert "very-secret-value" not in listed.get_data(as_text=True)
+    assert "AKIAVERYOWNKEY" not in listed.get_data(as_text=True)
     sources = [(s["secret_source"], s["secret_env"]) for s in listed.get_json()["results"]]
     assert sources == [("encrypted", None), ("env", "MY_SECRET")]
     with pipeline_app.app_context():
@@ -162,7 +182,7 @@ def test_a_failing_run_shows_the_error(api: tuple[FlaskClient, dict[str, str], i
     client, headers, project_id = api
     client.post(
         f"/api/projects/{project_id}/storages",
-        json={"kind": "s3", "bucket": "b", "secret_env": "LABELOPS_TEST_UNSET_SECRET"},
+        json={"kind": "s3", "bucket": "b", "endpoint_url": DEAD},
         headers=headers,
     )
 
@@ -170,7 +190,33 @@ def test_a_failing_run_shows_the_error(api: tuple[FlaskClient, dict[str, str], i
     run = _wait_for(client, headers, project_id, launched.get_json()["id"])
 
     assert run["status"] == "failed"
-    assert "LABELOPS_TEST_UNSET_SECRET is not set" in run["error"]
+    assert "Could not connect to the endpoint URL" in run["error"]
+
+
+def test_sync_with_an_unset_variable_is_refused_before_any_run(
+    api: tuple[FlaskClient, dict[str, str], int], pipeline_app: Flask
+) -> None:
+    client, headers, project_id = api
+    added = client.post(
+        f"/api/projects/{project_id}/storages",
+        json={
+            "kind": "s3",
+            "bucket": "b",
+            "access_key_id_env": "MY_KEY",
+            "secret_env": "MY_SECRET",
+        },
+        headers=headers,
+    )
+
+    launched = client.post(f"/api/projects/{project_id}/pipeline/sync-storage", headers=headers)
+
+    assert added.status_code == 201
+    assert launched.status_code == 400
+    body = launched.get_json()
+    assert body["field"] == "access_key_id_env" and body["status_code"] == 400
+    assert "MY_KEY is not set" in body["detail"]
+    with pipeline_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PipelineRunRow.id))) == 0
 
 
 def test_pipeline_endpoints_refuse_unknown_actions_and_non_managers(

@@ -23,6 +23,7 @@ from labelops.web.extensions import db
 from tests.factories import add_member, make_project, make_user
 
 UI = "http://127.0.0.1:9"
+DEAD = "http://127.0.0.1:9"  # nothing listens there
 SECRET = "wJalrXUtnFEMI-very-secret-value"
 
 
@@ -34,6 +35,11 @@ def pipeline_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: P
     monkeypatch.setenv("LABELOPS_DATABASE_URL", database_url)
     monkeypatch.setenv("LABELOPS_ENV", "local")
     monkeypatch.setenv("LABELOPS_STORAGE_SECRET_KEY", Fernet.generate_key().decode())
+    # What an administrator allows members to pick: one variable, two endpoints (one that is
+    # never answered, for a run that fails), and the internal hosts they live on.
+    monkeypatch.setenv("LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST", "MINIO_KEY")
+    monkeypatch.setenv("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST", f"http://minio:9000,{DEAD}")
+    monkeypatch.setenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST", "minio,127.0.0.1:9")
     for name in ("DAGSTER_HOME", "LABELOPS_OBJECT_STORE_ROOT", "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(name, raising=False)
     # Nothing listens here, so launches take the in-process path.
@@ -155,35 +161,53 @@ def test_only_managers_open_the_page(client: FlaskClient, project: int, auth: An
     assert client.get(url).status_code == 404
 
 
-def test_storage_form_shows_errors_next_to_fields(
-    client: FlaskClient, project: int, pipeline_app: Flask
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"endpoint_url": "http://10.0.0.5:9000"}, "endpoint_url", "is not an endpoint members"),
+        ({"access_key_id_env": "my key"}, "access_key_id_env", "is not an environment variable"),
+        ({"secret_env": "AWS_SECRET_ACCESS_KEY"}, "secret_env", "is not a variable members may"),
+        ({"prefix": "../outside"}, "prefix", "cannot contain &#39;.&#39; or &#39;..&#39; parts"),
+        ({"secret": SECRET}, "access_key_id", "credentials come as a pair"),
+        ({"kind": "local", "bucket": "raw", "prefix": "in"}, "bucket", "a local folder has no"),
+        ({"kind": "local", "bucket": "", "prefix": "datasets/1"}, "prefix", "own datasets/"),
+    ],
+)
+def test_storage_form_shows_the_services_error_next_to_its_field(
+    client: FlaskClient,
+    project: int,
+    pipeline_app: Flask,
+    fields: dict[str, str],
+    field: str,
+    message: str,
 ) -> None:
-    response = add_storage(
-        client,
-        project,
-        endpoint_url="not a url",
-        access_key_id_env="my key",
-        secret=SECRET,
-        secret_env="ALSO_SET",
-        prefix="../outside",
-    )
+    response = add_storage(client, project, **{"bucket": "raw", **fields})
     body = response.get_data(as_text=True)
-    local = add_storage(client, project, kind="local", bucket="raw", prefix="incoming")
-    local_body = local.get_data(as_text=True)
 
     assert response.status_code == 400
-    assert '<span class="error" id="endpoint_url-error">not a URL</span>' in body
-    assert "use an environment variable name like AWS_ACCESS_KEY_ID" in body
-    assert "give the secret or the name of its variable, not both" in body
-    assert "a prefix cannot contain &#39;..&#39;" in body
-    assert 'value="not a url"' in body  # the other fields keep what was typed
+    error = re.search(rf'<span class="error" id="{field}-error">([^<]*)</span>', body)
+    assert error and message in error.group(1), body[body.index("Add a connection") :]
     assert SECRET not in body  # the password field never echoes its value
-    assert local.status_code == 400
-    assert '<span class="error" id="bucket-error">a local folder has no such setting</span>' in (
-        local_body
-    )
+    if field == "prefix":
+        assert f'value="{fields["prefix"]}"' in body  # the fields keep what was typed
     with pipeline_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(StorageConnectionRow.id))) == 0
+
+
+def test_storage_form_offers_only_what_the_administrator_allowed(
+    client: FlaskClient, project: int
+) -> None:
+    body = client.get(f"/projects/{project}/pipeline").get_data(as_text=True)
+    variables = re.search(r'<select[^>]*id="secret_env"[^>]*>(.*?)</select>', body, re.S)
+    endpoints = re.search(r'<select[^>]*id="endpoint_url"[^>]*>(.*?)</select>', body, re.S)
+
+    assert variables and endpoints
+    assert re.findall(r'<option value="([^"]*)"', variables.group(1)) == ["", "MINIO_KEY"]
+    assert re.findall(r'<option value="([^"]*)"', endpoints.group(1)) == [
+        "",
+        "http://minio:9000",
+        DEAD,
+    ]
 
 
 def test_secret_is_encrypted_and_never_shown(
@@ -285,10 +309,10 @@ def test_sync_storage_through_the_page_runs_in_dagster_and_imports_the_files(
 def test_a_failed_run_shows_the_error_from_dagster(
     client: FlaskClient, project: int, pipeline_app: Flask
 ) -> None:
-    add_storage(client, project, bucket="raw", secret_env="LABELOPS_TEST_UNSET_SECRET")
+    add_storage(client, project, bucket="raw", endpoint_url=DEAD)
 
     launch(client, project, "sync-storage")
     body = wait_for_run(client, project)
 
     assert '<span class="badge badge-run-failed">failed</span>' in body, runs_table(body)
-    assert "LABELOPS_TEST_UNSET_SECRET is not set" in body
+    assert "Could not connect to the endpoint URL" in body

@@ -11,8 +11,11 @@ JSON shapes (all under ``/api/projects/<id>``; token or session auth, JSON error
   ``<Dagster UI>/runs/<run_id>``.
 - ``GET /storages`` -> ``{"results": [storage, ...]}``; ``POST /storages`` with ``{"kind":
   "s3|local", "bucket", "prefix", "file_pattern", "region", "endpoint_url",
-  "access_key_id_env", "secret" | "secret_env"}`` -> 201 storage; ``DELETE /storages/<sid>`` ->
-  204. A storage is ``{"id", "project", "kind", "bucket", "prefix", "file_pattern", "region",
+  "access_key_id" | "access_key_id_env", "secret" | "secret_env"}`` -> 201 storage; ``DELETE
+  /storages/<sid>`` -> 204. A connection that breaks a storage rule (see
+  ``labelops.services.storages``) is 400 with ``{"detail", "status_code", "field"}``; so is a
+  ``sync-storage`` launch while one of the project's connections breaks one. A storage is
+  ``{"id", "project", "kind", "bucket", "prefix", "file_pattern", "region",
   "endpoint_url", "access_key_id_env", "secret_source": "encrypted|env|none", "secret_env",
   "created_at"}``; the secret itself is never returned.
 - ``GET /agreement`` -> ``{"id", "project", "created_at", "report"}`` where ``report`` is the
@@ -32,12 +35,14 @@ from labelops.domain.permissions import can_manage, can_view
 from labelops.resources.run_launcher import launcher_for
 from labelops.services import pipeline as pipeline_service
 from labelops.services import pipeline_runs as run_service
-from labelops.services import pipeline_storage as storage_service
+from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
+from labelops.services.storages import StorageError, StoragePolicy
 from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import json_body
 from labelops.web.api.serializers import iso
+from labelops.web.errors import error_response
 from labelops.web.extensions import db
 
 bp = Blueprint("api_pipeline", __name__, url_prefix="/api")
@@ -49,6 +54,7 @@ _STORAGE_FIELDS = (
     "region",
     "endpoint_url",
     "access_key_id_env",
+    "access_key_id",
     "secret",
     "secret_env",
 )
@@ -64,6 +70,14 @@ def _ui_url() -> str:
 
 def _launcher() -> run_service.RunLauncher:
     return launcher_for(_ui_url(), _settings().dagster_home)
+
+
+def _policy() -> StoragePolicy:
+    return StoragePolicy.from_settings(_settings())
+
+
+def _refused(exc: StorageError) -> Any:
+    return error_response(400, str(exc), field=exc.field, storage=exc.storage_id)
 
 
 def run_json(row: PipelineRunRow) -> dict[str, Any]:
@@ -121,6 +135,10 @@ def launch(project_id: int, action: str) -> Any:
     """Launches the Dagster job of an action for the project's partition (202 with the run)."""
     project = project_for(project_id, can_manage, "run the pipeline")
     run_service.job_for_action(action)
+    try:
+        storage_service.check_launch(db.session, project.id, action, _policy())
+    except StorageError as exc:
+        return _refused(exc)
     row = run_service.launch_action(
         db.session, project, action, launcher=_launcher(), launched_by_id=g.user.id
     )
@@ -161,7 +179,11 @@ def create_storage(project_id: int) -> Any:
     for name, value in body.items():
         if value is not None and not isinstance(value, str):
             raise ValueError(f"storage field {name!r} must be a string")
-    row = storage_service.create_storage(db.session, project, **body)
+    try:
+        row = storage_service.create_storage(db.session, project, policy=_policy(), **body)
+    except StorageError as exc:
+        db.session.rollback()
+        return _refused(exc)
     db.session.commit()
     return jsonify(storage_json(row)), 201
 

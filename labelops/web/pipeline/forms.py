@@ -1,73 +1,57 @@
-"""Forms of the pipeline blueprint (CSRF-protected by Flask-WTF)."""
+"""Forms of the pipeline blueprint (CSRF-protected by Flask-WTF).
+
+The storage form only carries values: every storage rule (allowed variables and endpoints,
+prefixes, confinement, credentials) is checked by ``labelops.services.storages``, which names the
+field it refuses; the view shows that message next to the field.
+"""
 
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import URL, Length, Optional, Regexp, ValidationError
 
-from labelops.services.pipeline_storage import STORAGE_KINDS
+from labelops.services.storages import STORAGE_KINDS, StoragePolicy
 
-ENV_NAME = Regexp(
-    r"^[A-Za-z_][A-Za-z0-9_]*$", message="use an environment variable name like AWS_ACCESS_KEY_ID"
-)
 KIND_LABELS = {"s3": "S3 bucket (or S3-compatible)", "local": "Local folder"}
-_S3_ONLY = ("bucket", "region", "endpoint_url", "access_key_id_env", "secret", "secret_env")
+_TEXT_FIELDS = ("kind", "bucket", "prefix", "file_pattern", "region", "endpoint_url")
 
 
 class StorageForm(FlaskForm):
-    """A storage connection; the secret is write-only (never rendered back into the form)."""
+    """A storage connection; secrets are write-only (never rendered back into the form).
+
+    Variables and endpoints are picked from what the administrator allowed (the policy).
+    """
 
     kind = SelectField("Kind", choices=[(k, KIND_LABELS[k]) for k in STORAGE_KINDS])
-    bucket = StringField("Bucket", validators=[Length(max=255)])
-    prefix = StringField("Prefix", validators=[Length(max=1024)])
-    file_pattern = StringField("File pattern", validators=[Length(max=255)])
-    region = StringField("Region", validators=[Length(max=64)])
-    endpoint_url = StringField(
-        "Endpoint URL",
-        validators=[Optional(), Length(max=1024), URL(require_tld=False, message="not a URL")],
-    )
-    access_key_id_env = StringField(
-        "Access key id variable", validators=[Optional(), Length(max=255), ENV_NAME]
-    )
-    secret = PasswordField("Secret access key", validators=[Length(max=1024)])
-    secret_env = StringField(
-        "Or the secret's variable", validators=[Optional(), Length(max=255), ENV_NAME]
-    )
+    bucket = StringField("Bucket")
+    prefix = StringField("Prefix")
+    file_pattern = StringField("File pattern")
+    region = StringField("Region")
+    endpoint_url = SelectField("Endpoint", validate_choice=False)
+    access_key_id = StringField("Access key id")
+    access_key_id_env = SelectField("Or the key id's variable", validate_choice=False)
+    secret = PasswordField("Secret access key")
+    secret_env = SelectField("Or the secret's variable", validate_choice=False)
 
-    def validate_prefix(self, field: Any) -> None:
-        """A prefix stays inside the store: no ``..`` parts."""
-        if ".." in (field.data or "").split("/"):
-            raise ValidationError("a prefix cannot contain '..'")
-
-    def validate_secret_env(self, field: Any) -> None:
-        """The secret comes either typed in or from a variable, not both."""
-        if field.data and self.secret.data:
-            raise ValidationError("give the secret or the name of its variable, not both")
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        """Also checks that a local folder has none of the S3 settings."""
-        ok = super().validate(extra_validators)
-        if self.kind.data == "local":
-            for name in _S3_ONLY:
-                field = self[name]
-                if field.data:
-                    field.errors = [*field.errors, "a local folder has no such setting"]
-                    ok = False
-        return ok
+    def __init__(self, *args: Any, policy: StoragePolicy, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.endpoint_url.choices = [("", "AWS (default)")] + [
+            (u, u) for u in policy.endpoint_allowlist
+        ]
+        variables = [("", "—")] + [(n, n) for n in policy.env_choices()]
+        self.access_key_id_env.choices = variables
+        self.secret_env.choices = list(variables)
 
     def storage(self) -> dict[str, str]:
         """Returns the form's values as keyword arguments of ``create_storage``."""
-        values = {
-            name: (self[name].data or "").strip()
-            for name in ("kind", "bucket", "prefix", "file_pattern", "region", "endpoint_url")
-        }
+        values = {name: (self[name].data or "").strip() for name in _TEXT_FIELDS}
         values["access_key_id_env"] = (self.access_key_id_env.data or "").strip()
         return values
 
     def secrets(self) -> dict[str, str | None]:
-        """Returns the secret or its variable name (the secret is kept as typed)."""
+        """Returns the literal credentials or their variables (the secret is kept as typed)."""
         return {
+            "access_key_id": (self.access_key_id.data or "").strip() or None,
             "secret": self.secret.data or None,
             "secret_env": (self.secret_env.data or "").strip() or None,
         }

@@ -12,9 +12,10 @@ from flask_login import current_user, login_required
 
 from labelops.resources.run_launcher import launcher_for
 from labelops.services import pipeline_runs as run_service
-from labelops.services import pipeline_storage as storage_service
 from labelops.services import pipeline_views as view_service
+from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
+from labelops.services.storages import StorageError, StoragePolicy
 from labelops.web.extensions import db
 from labelops.web.pipeline.forms import ActionForm, StorageForm
 from labelops.web.projects.policies import can_manage, explain_refusals, project_access
@@ -37,6 +38,10 @@ def dagster_ui_url() -> str:
 
 def _launcher() -> run_service.RunLauncher:
     return launcher_for(dagster_ui_url(), current_app.config["LABELOPS_SETTINGS"].dagster_home)
+
+
+def _policy() -> StoragePolicy:
+    return StoragePolicy.from_settings(current_app.config["LABELOPS_SETTINGS"])
 
 
 def _page(access: Any, form: StorageForm, status: int = 200) -> Any:
@@ -64,22 +69,24 @@ def _page(access: Any, form: StorageForm, status: int = 200) -> Any:
 def show(project_id: int) -> Any:
     """Shows the project's storage connections, pipeline actions, runs and dataset versions."""
     access = project_access(project_id, can_manage)
-    return _page(access, StorageForm())
+    return _page(access, StorageForm(policy=_policy()))
 
 
 @bp.post("/<int:project_id>/pipeline/storages")
 def add_storage(project_id: int) -> Any:
     """Adds a storage connection; errors are shown next to their fields."""
     access = project_access(project_id, can_manage)
-    form = StorageForm()
+    policy = _policy()
+    form = StorageForm(policy=policy)
     if form.validate_on_submit():
         try:
             row = storage_service.create_storage(
-                db.session, access.project, **form.storage(), **form.secrets()
+                db.session, access.project, policy=policy, **form.storage(), **form.secrets()
             )
-        except ValueError as exc:
+        except StorageError as exc:
             db.session.rollback()
-            form.secret.errors = [*form.secret.errors, str(exc)]
+            target = form[exc.field] if exc.field in form else form.secret
+            target.errors = [*target.errors, exc.message]
         else:
             db.session.commit()
             where = row.bucket or ("a local folder" if row.kind == "local" else "the default store")
@@ -118,6 +125,9 @@ def launch(project_id: int, action: str) -> Any:
         flash("The form expired; try again.", "error")
     elif problem:
         flash(f"{label} was not started. {problem}", "error")
+    elif refused := _refused_storage(access.project.id, action):
+        flash(f"{label} was not started. {refused}", "error")
+        return _page(access, StorageForm(policy=_policy()), 400)
     else:
         try:
             row = run_service.launch_action(
@@ -136,3 +146,12 @@ def launch(project_id: int, action: str) -> Any:
         else:
             flash(f"{label} started: Dagster run {row.run_id}.", "success")
     return redirect(url_for("pipeline.show", project_id=project_id))
+
+
+def _refused_storage(project_id: int, action: str) -> str:
+    """Returns why the action may not use the project's storage now, or "" when it may."""
+    try:
+        storage_service.check_launch(db.session, project_id, action, _policy())
+    except StorageError as exc:
+        return str(exc)
+    return ""

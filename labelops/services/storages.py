@@ -1,0 +1,535 @@
+"""Storage connections of a project: validation, confinement and secrets, for every entry point.
+
+The Pipeline tab, the REST API, the ingest asset and the new-object sensor all go through this
+module, so one rule holds everywhere, at creation time and again each time a connection is used:
+
+- Secrets are literal (encrypted with Fernet under ``LABELOPS_STORAGE_SECRET_KEY`` and stored as
+  ``fernet:<token>``, never returned) or the name of an environment variable the administrator
+  listed in ``LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST`` (stored as ``env:<NAME>``).
+- A custom ``endpoint_url`` must be one the administrator listed in
+  ``LABELOPS_STORAGE_ENDPOINT_ALLOWLIST`` and must pass the outbound-URL rule (no loopback,
+  private, link-local or metadata address unless ``LABELOPS_OUTBOUND_HOST_ALLOWLIST`` names it).
+- An S3 connection names its own bucket (never the deployment's) and its own credentials; without
+  credentials it reads anonymously, never with the deployment's.
+- A "local" connection is a folder of the deployment's object store, confined: never the
+  deployment's own areas (datasets/, uploads/, ...) nor a folder another project reads.
+"""
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy.orm import Session
+
+from labelops.db.models import ProjectRow, StorageConnectionRow
+from labelops.domain.storage_paths import (
+    StoragePrefixError,
+    confinement_problem,
+    normalize_prefix,
+)
+from labelops.services.errors import NotFoundError
+from labelops.services.outbound import OutboundURLError, check_outbound_url
+from labelops.settings import Settings
+
+SECRET_KEY_ENV = "LABELOPS_STORAGE_SECRET_KEY"
+SECRET_ENV_ALLOWLIST = "LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST"
+ENDPOINT_ALLOWLIST = "LABELOPS_STORAGE_ENDPOINT_ALLOWLIST"
+STORAGE_KINDS = ("s3", "local")
+SYNC_ACTION = "sync-storage"
+# Variables no connection may read, even when an administrator lists them.
+NEVER_SHARED_ENV = frozenset(
+    {SECRET_KEY_ENV, "LABELOPS_SECRET_KEY", "LABELOPS_DATABASE_URL", "DAGSTER_PG_PASSWORD"}
+)
+S3_ONLY_FIELDS = (
+    "bucket",
+    "region",
+    "endpoint_url",
+    "access_key_id_env",
+    "access_key_id",
+    "secret",
+    "secret_env",
+)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+_BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+_REGION = re.compile(r"^[a-z0-9-]{0,64}$")
+_MAX_LENGTHS = {
+    "bucket": 255,
+    "file_pattern": 255,
+    "region": 64,
+    "endpoint_url": 1024,
+    "access_key_id_env": 255,
+    "access_key_id": 255,
+    "secret": 1024,
+    "secret_env": 255,
+}
+
+
+class StorageError(ValueError):
+    """A storage connection that may not be created or used; ``field`` names the bad field."""
+
+    def __init__(self, field_name: str, message: str, *, storage_id: int | None = None) -> None:
+        self.field = field_name
+        self.storage_id = storage_id
+        self.message = message
+        where = f"storage {storage_id}: " if storage_id is not None else ""
+        super().__init__(f"{where}{field_name}: {message}")
+
+
+@dataclass(frozen=True)
+class StoragePolicy:
+    """What the administrator allows storage connections to use (read from settings)."""
+
+    secret_env_allowlist: frozenset[str] = frozenset()
+    endpoint_allowlist: tuple[str, ...] = ()
+    outbound_hosts: tuple[str, ...] = ()
+    deployment_bucket: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> "StoragePolicy":
+        """Returns the policy of the settings (default: read from the environment now)."""
+        settings = settings or Settings.from_env()
+        return cls(
+            secret_env_allowlist=frozenset(settings.storage_secret_env_allowlist),
+            endpoint_allowlist=tuple(u.rstrip("/") for u in settings.storage_endpoint_allowlist),
+            outbound_hosts=tuple(settings.outbound_host_allowlist),
+            deployment_bucket=settings.s3_bucket,
+        )
+
+    def env_choices(self) -> list[str]:
+        """Returns the variable names a member may pick, sorted."""
+        return sorted(self.secret_env_allowlist - NEVER_SHARED_ENV)
+
+
+@dataclass(frozen=True)
+class StorageSpec:
+    """The fields of a storage connection as a member gives them (secrets in clear)."""
+
+    kind: str = "s3"
+    bucket: str = ""
+    prefix: str = ""
+    file_pattern: str = ""
+    region: str = ""
+    endpoint_url: str = ""
+    access_key_id_env: str = ""
+    access_key_id: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)
+    secret_env: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectionTarget:
+    """Where a connection's objects live, with its credentials resolved; checked just now."""
+
+    kind: str
+    bucket: str
+    prefix: str
+    region: str
+    endpoint_url: str
+    access_key_id: str = field(default="", repr=False)
+    secret_access_key: str = field(default="", repr=False)
+
+
+def _cipher(env: Mapping[str, str] | None = None) -> Fernet:
+    key = (env if env is not None else os.environ).get(SECRET_KEY_ENV, "")
+    if not key:
+        raise StorageError(
+            "secret",
+            f"storing a secret needs an encryption key in {SECRET_KEY_ENV} (make one with "
+            "cryptography.fernet.Fernet.generate_key()), or pick a variable an administrator "
+            "allowed instead",
+        )
+    try:
+        return Fernet(key.encode())
+    except ValueError as exc:
+        raise StorageError("secret", f"{SECRET_KEY_ENV} is not a valid Fernet key: {exc}") from exc
+
+
+def _other_projects_folders(session: Session, project_id: int) -> list[str]:
+    prefixes = session.scalars(
+        sa.select(StorageConnectionRow.prefix).where(
+            StorageConnectionRow.kind == "local", StorageConnectionRow.project_id != project_id
+        )
+    )
+    out = []
+    for prefix in prefixes:
+        try:
+            out.append(normalize_prefix(prefix))
+        except StoragePrefixError:
+            out.append(prefix.strip().strip("/"))
+    return out
+
+
+def _check_env_name(name: str, field_name: str, policy: StoragePolicy, sid: int | None) -> None:
+    if not _ENV_NAME.match(name):
+        raise StorageError(
+            field_name, f"{name!r} is not an environment variable name", storage_id=sid
+        )
+    if name not in policy.env_choices():
+        allowed = ", ".join(policy.env_choices()) or "none"
+        raise StorageError(
+            field_name,
+            f"{name} is not a variable members may use; an administrator lists those in "
+            f"{SECRET_ENV_ALLOWLIST} (allowed: {allowed})",
+            storage_id=sid,
+        )
+
+
+def _check_endpoint(url: str, policy: StoragePolicy, sid: int | None) -> None:
+    if url.rstrip("/") not in policy.endpoint_allowlist:
+        allowed = ", ".join(policy.endpoint_allowlist) or "none"
+        raise StorageError(
+            "endpoint_url",
+            f"{url!r} is not an endpoint members may use; an administrator lists those in "
+            f"{ENDPOINT_ALLOWLIST} (allowed: {allowed})",
+            storage_id=sid,
+        )
+    try:
+        check_outbound_url(url, policy.outbound_hosts, what="endpoint_url")
+    except OutboundURLError as exc:
+        message = str(exc).removeprefix("endpoint_url: ")
+        raise StorageError("endpoint_url", message, storage_id=sid) from exc
+
+
+def check_spec(
+    session: Session,
+    project_id: int,
+    spec: StorageSpec,
+    policy: StoragePolicy,
+    *,
+    storage_id: int | None = None,
+) -> StorageSpec:
+    """Returns the spec with its values trimmed and its prefix normalized, once every rule holds.
+
+    Raises:
+        StorageError: The first rule broken, naming the field.
+    """
+    sid = storage_id
+    values = {
+        name: (getattr(spec, name) or "").strip() if name != "secret" else spec.secret or ""
+        for name in StorageSpec.__dataclass_fields__
+    }
+    for name, limit in _MAX_LENGTHS.items():
+        if len(values[name]) > limit:
+            raise StorageError(name, f"at most {limit} characters", storage_id=sid)
+    for name, value in values.items():
+        if "\x00" in value:
+            raise StorageError(name, "cannot contain NUL characters", storage_id=sid)
+    kind = values["kind"]
+    if kind not in STORAGE_KINDS:
+        raise StorageError(
+            "kind", f"unknown kind {kind!r}; expected one of {', '.join(STORAGE_KINDS)}",
+            storage_id=sid,
+        )  # fmt: skip
+    try:
+        prefix = normalize_prefix(values["prefix"])
+    except StoragePrefixError as exc:
+        raise StorageError("prefix", str(exc), storage_id=sid) from exc
+    if "/" in values["file_pattern"]:
+        raise StorageError(
+            "file_pattern", "a pattern matches file names, not folders", storage_id=sid
+        )
+    if kind == "local":
+        for name in S3_ONLY_FIELDS:
+            if values[name]:
+                raise StorageError(name, "a local folder has no such setting", storage_id=sid)
+        problem = confinement_problem(prefix, _other_projects_folders(session, project_id))
+        if problem:
+            raise StorageError("prefix", problem, storage_id=sid)
+        return replace(spec, **{**values, "prefix": prefix})
+    bucket = values["bucket"]
+    if not bucket:
+        raise StorageError(
+            "bucket",
+            "an S3 connection names its bucket; use a local-folder connection for a folder of "
+            "the deployment's object store",
+            storage_id=sid,
+        )
+    if not _BUCKET.match(bucket):
+        raise StorageError("bucket", f"{bucket!r} is not a bucket name", storage_id=sid)
+    if policy.deployment_bucket and bucket == policy.deployment_bucket:
+        raise StorageError(
+            "bucket",
+            "the deployment's own bucket is reachable only as a local-folder connection",
+            storage_id=sid,
+        )
+    if not _REGION.match(values["region"]):
+        raise StorageError("region", f"{values['region']!r} is not a region name", storage_id=sid)
+    if values["endpoint_url"]:
+        _check_endpoint(values["endpoint_url"], policy, sid)
+    for name in ("access_key_id_env", "secret_env"):
+        if values[name]:
+            _check_env_name(values[name], name, policy, sid)
+    if values["secret"] and values["secret_env"]:
+        raise StorageError(
+            "secret_env", "give the secret or the name of its variable, not both", storage_id=sid
+        )
+    if values["access_key_id"] and values["access_key_id_env"]:
+        raise StorageError(
+            "access_key_id_env",
+            "give the access key id or the name of its variable, not both",
+            storage_id=sid,
+        )
+    if values["access_key_id"] and values["secret_env"]:
+        raise StorageError(
+            "access_key_id",
+            "a typed access key id goes with a typed secret; with a secret's variable, pick the "
+            "key id's variable too",
+            storage_id=sid,
+        )
+    has_key = bool(values["access_key_id"] or values["access_key_id_env"])
+    has_secret = bool(values["secret"] or values["secret_env"])
+    if has_key != has_secret:
+        missing = "secret" if has_key else "access_key_id"
+        raise StorageError(
+            missing,
+            "credentials come as a pair: an access key id and its secret (or neither, for a "
+            "public bucket)",
+            storage_id=sid,
+        )
+    return replace(spec, **{**values, "prefix": prefix})
+
+
+def create_storage(
+    session: Session,
+    project: ProjectRow,
+    *,
+    policy: StoragePolicy | None = None,
+    kind: str = "s3",
+    bucket: str = "",
+    prefix: str = "",
+    file_pattern: str = "",
+    region: str = "",
+    endpoint_url: str = "",
+    access_key_id_env: str = "",
+    access_key_id: str | None = None,
+    secret: str | None = None,
+    secret_env: str | None = None,
+) -> StorageConnectionRow:
+    """Returns a new storage connection of the project, once every storage rule holds.
+
+    Args:
+        session: The database session.
+        project: The project whose files the connection holds.
+        policy: What the administrator allows (default: from the environment's settings).
+        kind: "s3" (a bucket of its own) or "local" (a folder of the deployment's object store).
+        bucket: The S3 bucket (required for S3; never the deployment's bucket).
+        prefix: The key prefix (S3) or folder (local) of the project's files.
+        file_pattern: A glob on the file name (``*.jsonl``); empty imports every file.
+        region: The S3 region.
+        endpoint_url: An S3-compatible endpoint the administrator allowed.
+        access_key_id_env: An allowed variable holding the access key id.
+        access_key_id: The access key id, encrypted with the secret.
+        secret: The secret access key, encrypted before it is stored.
+        secret_env: An allowed variable holding the secret access key.
+
+    Raises:
+        StorageError: A rule is broken; ``field`` names the field.
+    """
+    policy = policy or StoragePolicy.from_settings()
+    spec = check_spec(
+        session,
+        project.id,
+        StorageSpec(
+            kind=kind,
+            bucket=bucket,
+            prefix=prefix,
+            file_pattern=file_pattern,
+            region=region,
+            endpoint_url=endpoint_url,
+            access_key_id_env=access_key_id_env,
+            access_key_id=access_key_id or "",
+            secret=secret or "",
+            secret_env=secret_env or "",
+        ),
+        policy,
+    )
+    stored = ""
+    if spec.secret:
+        pair = {"access_key_id": spec.access_key_id, "secret_access_key": spec.secret}
+        stored = "fernet:" + _cipher().encrypt(json.dumps(pair).encode()).decode()
+    elif spec.secret_env:
+        stored = f"env:{spec.secret_env}"
+    row = StorageConnectionRow(
+        project_id=project.id,
+        kind=spec.kind,
+        bucket=spec.bucket,
+        prefix=spec.prefix,
+        file_pattern=spec.file_pattern,
+        region=spec.region,
+        endpoint_url=spec.endpoint_url,
+        access_key_id_env=spec.access_key_id_env,
+        secret_encrypted=stored,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_storages(session: Session, project_id: int) -> list[StorageConnectionRow]:
+    """Returns the project's storage connections, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(StorageConnectionRow)
+            .where(StorageConnectionRow.project_id == project_id)
+            .order_by(StorageConnectionRow.id)
+        )
+    )
+
+
+def get_storage(session: Session, project_id: int, storage_id: int) -> StorageConnectionRow:
+    """Returns one storage connection of the project.
+
+    Raises:
+        NotFoundError: The project has no such connection.
+    """
+    row = session.get(StorageConnectionRow, storage_id)
+    if row is None or row.project_id != project_id:
+        raise NotFoundError(f"storage {storage_id} not found in project {project_id}")
+    return row
+
+
+def delete_storage(session: Session, row: StorageConnectionRow) -> None:
+    """Deletes the connection (the tasks it imported stay)."""
+    session.delete(row)
+    session.flush()
+
+
+def _stored_spec(row: StorageConnectionRow) -> StorageSpec:
+    stored = row.secret_encrypted or ""
+    return StorageSpec(
+        kind=row.kind,
+        bucket=row.bucket,
+        prefix=row.prefix,
+        file_pattern=row.file_pattern,
+        region=row.region,
+        endpoint_url=row.endpoint_url,
+        access_key_id_env=row.access_key_id_env,
+        secret_env=stored[4:] if stored.startswith("env:") else "",
+    )
+
+
+def storage_credentials(
+    row: StorageConnectionRow,
+    policy: StoragePolicy | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """Returns (access key id, secret access key) of an S3 connection; ("", "") for none.
+
+    Only variables the policy allows are read, whatever the row says.
+
+    Raises:
+        StorageError: A variable that is not allowed or not set, a secret that does not
+            decrypt, or half a pair.
+    """
+    policy = policy or StoragePolicy.from_settings()
+    env = env if env is not None else os.environ
+    if row.kind == "local":
+        return "", ""
+    key_id = ""
+    if row.access_key_id_env:
+        _check_env_name(row.access_key_id_env, "access_key_id_env", policy, row.id)
+        key_id = env.get(row.access_key_id_env, "")
+        if not key_id:
+            raise StorageError(
+                "access_key_id_env", f"{row.access_key_id_env} is not set", storage_id=row.id
+            )
+    stored = row.secret_encrypted or ""
+    secret = ""
+    if stored.startswith("env:"):
+        name = stored[4:]
+        _check_env_name(name, "secret_env", policy, row.id)
+        secret = env.get(name, "")
+        if not secret:
+            raise StorageError("secret_env", f"{name} is not set", storage_id=row.id)
+    elif stored.startswith("fernet:"):
+        try:
+            clear = _cipher(env).decrypt(stored[7:].encode()).decode()
+        except InvalidToken as exc:
+            raise StorageError(
+                "secret", f"the secret does not decrypt with {SECRET_KEY_ENV}", storage_id=row.id
+            ) from exc
+        secret = clear
+        try:
+            pair = json.loads(clear)
+        except ValueError:
+            pair = None
+        if isinstance(pair, dict) and "secret_access_key" in pair:
+            secret = str(pair["secret_access_key"])
+            key_id = key_id or str(pair.get("access_key_id") or "")
+    if bool(key_id) != bool(secret):
+        raise StorageError(
+            "secret" if key_id else "access_key_id",
+            "credentials come as a pair: an access key id and its secret",
+            storage_id=row.id,
+        )
+    return key_id, secret
+
+
+def resolve_connection(
+    session: Session,
+    row: StorageConnectionRow,
+    policy: StoragePolicy | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ConnectionTarget:
+    """Returns where the connection reads, after checking every rule again (at use time).
+
+    Raises:
+        StorageError: The connection breaks a rule now (e.g. a variable no longer allowed, an
+            endpoint whose host now resolves to a private address); nothing was contacted.
+    """
+    policy = policy or StoragePolicy.from_settings()
+    spec = check_spec(session, row.project_id, _stored_spec(row), policy, storage_id=row.id)
+    key_id, secret = storage_credentials(row, policy, env)
+    return ConnectionTarget(
+        kind=spec.kind,
+        bucket=spec.bucket,
+        prefix=spec.prefix,
+        region=spec.region,
+        endpoint_url=spec.endpoint_url,
+        access_key_id=key_id,
+        secret_access_key=secret,
+    )
+
+
+def sync_problems(
+    session: Session, project_id: int, policy: StoragePolicy | None = None
+) -> list[StorageError]:
+    """Returns what keeps each of the project's connections from being used now (empty: none)."""
+    policy = policy or StoragePolicy.from_settings()
+    problems = []
+    for row in list_storages(session, project_id):
+        try:
+            resolve_connection(session, row, policy)
+        except StorageError as exc:
+            problems.append(exc)
+    return problems
+
+
+def check_sync(session: Session, project_id: int, policy: StoragePolicy | None = None) -> None:
+    """Returns None when every connection of the project may be used to sync now.
+
+    Raises:
+        StorageError: The first connection that may not be used, naming its field.
+    """
+    problems = sync_problems(session, project_id, policy)
+    if problems:
+        raise problems[0]
+
+
+def check_launch(
+    session: Session, project_id: int, action: str, policy: StoragePolicy | None = None
+) -> None:
+    """Returns None when the pipeline action may start as far as storage goes.
+
+    A ``sync-storage`` launch (from the Pipeline tab or the API) needs every connection of the
+    project to pass its rules now; other actions read no connection.
+
+    Raises:
+        StorageError: The first connection that may not be used, naming its field.
+    """
+    if action == SYNC_ACTION:
+        check_sync(session, project_id, policy)
