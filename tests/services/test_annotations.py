@@ -8,11 +8,11 @@ from labelops.services.annotations import (
     create_annotation,
     delete_annotation,
     history,
-    review_annotation,
     update_annotation,
 )
 from labelops.services.next_task import next_task
 from labelops.services.predictions import create_predictions
+from labelops.services.reviews import review_annotation
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
