@@ -147,14 +147,25 @@ def _still_open(
     session: Session, project: ProjectRow, task: TaskRow, user_id: int, now: datetime
 ) -> bool:
     """Returns True when the task, re-read under its row lock, still has a slot for the user."""
-    mine = session.scalar(
+    mine = (
         sa.select(AnnotationRow.id)
         .where(AnnotationRow.task_id == task.id, AnnotationRow.completed_by_id == user_id)
-        .limit(1)
+        .exists()
     )
-    if mine is not None:
+    others, annotated = session.execute(
+        sa.select(_others_locks(task.id, user_id, now).scalar_subquery(), mine)
+    ).one()
+    if annotated:
         return False
-    return slots_taken(session, task, user_id, now) < project.maximum_annotations
+    return task.total_annotations + int(others or 0) < project.maximum_annotations
+
+
+def _others_locks(task_id: int, user_id: int, now: datetime) -> sa.Select[tuple[int]]:
+    return sa.select(sa.func.count(TaskLockRow.id)).where(
+        TaskLockRow.task_id == task_id,
+        TaskLockRow.user_id != user_id,
+        TaskLockRow.expire_at > now,
+    )
 
 
 def slots_taken(session: Session, task: TaskRow, user_id: int, now: datetime) -> int:
@@ -165,13 +176,7 @@ def slots_taken(session: Session, task: TaskRow, user_id: int, now: datetime) ->
     is a new statement, so on PostgreSQL (READ COMMITTED) it sees everything committed before
     the lock was granted.
     """
-    others = session.scalar(
-        sa.select(sa.func.count(TaskLockRow.id)).where(
-            TaskLockRow.task_id == task.id,
-            TaskLockRow.user_id != user_id,
-            TaskLockRow.expire_at > now,
-        )
-    )
+    others = session.scalar(_others_locks(task.id, user_id, now))
     return task.total_annotations + int(others or 0)
 
 
