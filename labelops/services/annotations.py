@@ -28,7 +28,7 @@ from labelops.db.models import (
 )
 from labelops.domain.errors import AnnotationError
 from labelops.domain.label_config import parse_label_config, validate_result
-from labelops.domain.permissions import can_exceed_overlap, can_set_ground_truth
+from labelops.domain.permissions import Role, can_exceed_overlap, can_set_ground_truth
 from labelops.domain.task_state import TaskEvent, next_state
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.locking import bump_project, lock_task
@@ -165,7 +165,9 @@ def delete_annotation(
     session.flush()
 
 
-def _manages(session: Session, project: ProjectRow, user_id: int | None) -> tuple[bool, Any]:
+def _manages(
+    session: Session, project: ProjectRow, user_id: int | None
+) -> tuple[bool, Role | None]:
     """Returns (is administrator, role in the project) of the user; (False, None) for nobody."""
     user = session.get(UserRow, user_id) if user_id is not None else None
     if user is None:

@@ -160,7 +160,7 @@ def _still_open(
     return task.total_annotations + int(others or 0) < project.maximum_annotations
 
 
-def _others_locks(task_id: int, user_id: int, now: datetime) -> sa.Select[tuple[int]]:
+def _others_locks(task_id: int, user_id: int, now: datetime) -> sa.Select[int]:
     return sa.select(sa.func.count(TaskLockRow.id)).where(
         TaskLockRow.task_id == task_id,
         TaskLockRow.user_id != user_id,
