@@ -16,7 +16,7 @@ from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, UserRow
 from labelops.domain.permissions import can_review_annotation
 from labelops.domain.task_state import TaskEvent, next_state
 from labelops.services.annotations import add_revision, checked_result, count_finished
-from labelops.services.errors import PermissionDeniedError
+from labelops.services.errors import ConflictError, PermissionDeniedError
 from labelops.services.locking import lock_task
 
 REVIEWABLE_STATES = ("completed", "reviewed")
@@ -90,6 +90,8 @@ def review_annotation(
 
     Raises:
         PermissionDeniedError: The reviewer wrote the annotation (and is not an administrator).
+        ConflictError: Accepting a rejected annotation again would take the task past its
+            overlap (another annotator has taken the slot it gave up).
         ValueError: The decision is not 'accepted' or 'rejected'.
         StateTransitionError: The task is not in a reviewable state.
         AnnotationError: A fixed result does not fit the config.
@@ -103,10 +105,16 @@ def review_annotation(
         raise ValueError(f"annotation {annotation.id} was skipped; there is nothing to review")
     task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
     project = session.get_one(ProjectRow, task.project_id)
+    previous = annotation.review_state
+    if decision == "accepted" and previous == "rejected":
+        if task.total_annotations >= project.maximum_annotations:
+            raise ConflictError(
+                f"annotation {annotation.id} was rejected and task {task.id} has since reached "
+                f"its overlap of {project.maximum_annotations}; accepting it again would exceed it"
+            )
     if result is not None:
         annotation.result = checked_result(project, task, result, complete=True)
         add_revision(session, annotation, "fixed", reviewer_id, now, comment)
-    previous = annotation.review_state
     if decision == "accepted":
         task.state = next_state(task.state, TaskEvent.ACCEPT)
         if previous == "rejected":

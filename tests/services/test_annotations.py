@@ -208,3 +208,19 @@ def test_reviewers_never_decide_on_their_own_annotation_but_administrators_may(
     )
     review_annotation(session, mine, reviewer_id=admin.id, decision="accepted", now=NOW)
     assert mine.review_state == "accepted"
+
+
+def test_a_rejected_annotation_is_not_accepted_again_once_its_slot_is_taken(
+    session: Session,
+) -> None:
+    a, b, r = (make_user(session, f"{n}@x.io") for n in "abr")
+    project = make_project(session, maximum_annotations=1)
+    (task,) = make_tasks(session, project, 1)
+    first = create_annotation(
+        session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
+    )
+    review_annotation(session, first, reviewer_id=r.id, decision="rejected", now=NOW)
+    create_annotation(session, task, user_id=b.id, result=choice_result("Negative"), now=NOW)
+    with pytest.raises(ConflictError, match="overlap"):
+        review_annotation(session, first, reviewer_id=r.id, decision="accepted", now=NOW)
+    assert task.total_annotations == 1 and first.review_state == "rejected"
