@@ -145,6 +145,12 @@ def project_create(obj: _Context, title: str, config_path: str, owner_email: str
     show_default=True,
     help="What the results in an annotated file become.",
 )
+@click.option(
+    "--map-annotators-by-email",
+    is_flag=True,
+    help="Attribute imported annotations whose email belongs to a project member to that "
+    "member (default: each annotator in the file becomes a separate import user).",
+)
 @click.pass_obj
 def import_command(
     obj: _Context,
@@ -153,6 +159,7 @@ def import_command(
     dedupe: bool,
     fmt: str | None,
     as_: str,
+    map_annotators_by_email: bool,
 ) -> None:
     """Import task files into a project: all rows of all files, or nothing."""
     settings = obj.settings
@@ -181,6 +188,7 @@ def import_command(
                         as_=as_,  # type: ignore[arg-type]
                         created_by_id=None,
                         dedupe=dedupe,
+                        map_annotators_by_email=map_annotators_by_email,
                         progress=lambda _rows, f=source, b=bar: b.update(f.tell() - b.n),
                     )
                 total += report.num_tasks

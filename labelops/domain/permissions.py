@@ -43,3 +43,22 @@ def can_review(role: Role | None, *, is_admin: bool) -> bool:
 def can_manage(role: Role | None, *, is_admin: bool) -> bool:
     """Returns True when the user may edit settings, import, export, delete and add members."""
     return is_admin or role is Role.MANAGER
+
+
+def can_set_ground_truth(role: Role | None, *, is_admin: bool) -> bool:
+    """Returns True when the user may mark an annotation as ground truth (managers only)."""
+    return can_manage(role, is_admin=is_admin)
+
+
+def can_exceed_overlap(role: Role | None, *, is_admin: bool, ground_truth: bool) -> bool:
+    """Returns True when the user may add a finished annotation to a task already at its overlap.
+
+    Only a manager adding ground truth may: annotators, reviewers and managers' plain labels
+    stop at the project's ``maximum_annotations``.
+    """
+    return ground_truth and can_set_ground_truth(role, is_admin=is_admin)
+
+
+def can_review_annotation(*, is_author: bool, is_admin: bool) -> bool:
+    """Returns True when a reviewer may decide on this annotation: never their own (admins may)."""
+    return is_admin or not is_author

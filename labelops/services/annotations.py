@@ -1,4 +1,15 @@
-"""Annotations (create, update, delete, skip, with history), reviews and predictions."""
+"""Annotations (create, update, delete, skip, with history) and the rules every entry point obeys.
+
+The labeling page and the API both come here, so the rules hold on each:
+
+- one annotator, one annotation per task: a second submission is refused with a
+  :class:`ConflictError` naming the annotation to change instead (``PATCH``);
+- a task at its overlap (finished annotations plus other annotators' live locks reach the
+  project's ``maximum_annotations``) accepts no more finished annotations, except ground truth
+  from a manager; the count is taken under the task's row lock, so concurrent submissions
+  cannot both squeeze in;
+- only managers (and administrators) mark or unmark ground truth.
+"""
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -13,14 +24,16 @@ from labelops.db.models import (
     ProjectRow,
     TaskLockRow,
     TaskRow,
+    UserRow,
 )
 from labelops.domain.errors import AnnotationError
 from labelops.domain.label_config import parse_label_config, validate_result
+from labelops.domain.permissions import Role, can_exceed_overlap, can_set_ground_truth
 from labelops.domain.task_state import TaskEvent, next_state
-from labelops.services.errors import NotFoundError
+from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.locking import bump_project, lock_task
-
-REVIEW_STATES = ("accepted", "rejected")
+from labelops.services.next_task import slots_taken
+from labelops.services.projects import role_of
 
 
 def create_annotation(
@@ -42,10 +55,18 @@ def create_annotation(
     Raises:
         AnnotationError: The result does not fit the config or the task data.
         StateTransitionError: The task's state does not accept it.
+        PermissionDeniedError: A user who does not manage the project asks for ground truth.
+        ConflictError: The user already has an annotation on the task (it names it), or the
+            task is at its overlap.
     """
     lock_task(session, task)
     project = session.get_one(ProjectRow, task.project_id)
-    result = _checked_result(project, task, result, complete=not was_cancelled)
+    if ground_truth:
+        _check_ground_truth(session, project, user_id)
+    _check_first_of_user(session, task, user_id, skip=was_cancelled)
+    if not was_cancelled:
+        _check_overlap(session, project, task, user_id, now, ground_truth=ground_truth)
+    result = checked_result(project, task, result, complete=not was_cancelled)
     annotation = AnnotationRow(
         task_id=task.id,
         project_id=task.project_id,
@@ -63,11 +84,11 @@ def create_annotation(
         task.cancelled_annotations += 1
         task.state = next_state(task.state, TaskEvent.SKIP)
     else:
-        _count_finished(session, project, task, +1)
+        count_finished(session, project, task, +1)
     session.execute(
         sa.delete(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
     )
-    _revision(session, annotation, "skipped" if was_cancelled else "created", user_id, now)
+    add_revision(session, annotation, "skipped" if was_cancelled else "created", user_id, now)
     session.flush()
     return annotation
 
@@ -87,26 +108,44 @@ def update_annotation(
 
     Raises:
         AnnotationError: The new result does not fit the config or the task data.
+        PermissionDeniedError: A user who does not manage the project changes ground truth.
+        ConflictError: Turning a skip into a finished annotation would give its author two on
+            the task or take the task past its overlap.
     """
     task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
     project = session.get_one(ProjectRow, task.project_id)
-    cancelled = annotation.was_cancelled if was_cancelled is None else was_cancelled
+    cancelled = annotation.was_cancelled if was_cancelled is None else bool(was_cancelled)
+    if ground_truth is not None and bool(ground_truth) != annotation.ground_truth:
+        _check_ground_truth(session, project, user_id)
+    if annotation.was_cancelled and not cancelled:
+        _check_first_of_user(
+            session, task, annotation.completed_by_id, skip=False, other_than=annotation.id
+        )
+        _check_overlap(
+            session,
+            project,
+            task,
+            annotation.completed_by_id,
+            now,
+            ground_truth=bool(annotation.ground_truth if ground_truth is None else ground_truth),
+            actor_id=user_id,
+        )
     if result is not None:
-        annotation.result = _checked_result(project, task, result, complete=not cancelled)
+        annotation.result = checked_result(project, task, result, complete=not cancelled)
     if cancelled != annotation.was_cancelled:
         if cancelled:
-            _count_finished(session, project, task, -1)
+            count_finished(session, project, task, -1)
             task.cancelled_annotations += 1
         else:
             task.cancelled_annotations -= 1
-            _count_finished(session, project, task, +1)
+            count_finished(session, project, task, +1)
         annotation.was_cancelled = cancelled
     if ground_truth is not None:
-        annotation.ground_truth = ground_truth
+        annotation.ground_truth = bool(ground_truth)
     if lead_time is not None:
         annotation.lead_time = (annotation.lead_time or 0.0) + lead_time
     annotation.updated_at = now
-    _revision(session, annotation, "updated", user_id, now)
+    add_revision(session, annotation, "updated", user_id, now)
     session.flush()
     return annotation
 
@@ -120,62 +159,79 @@ def delete_annotation(
     if annotation.was_cancelled:
         task.cancelled_annotations -= 1
     else:
-        _count_finished(session, project, task, -1)
-    _revision(session, annotation, "deleted", user_id, now)
+        count_finished(session, project, task, -1)
+    add_revision(session, annotation, "deleted", user_id, now)
     session.delete(annotation)
     session.flush()
 
 
-def review_annotation(
-    session: Session,
-    annotation: AnnotationRow,
-    *,
-    reviewer_id: int,
-    decision: str,
-    comment: str = "",
-    result: Sequence[Mapping[str, Any]] | None = None,
-    now: datetime,
-) -> AnnotationRow:
-    """Returns the annotation after a reviewer accepted it, fixed and accepted it, or rejected it.
+def _manages(
+    session: Session, project: ProjectRow, user_id: int | None
+) -> tuple[bool, Role | None]:
+    """Returns (is administrator, role in the project) of the user; (False, None) for nobody."""
+    user = session.get(UserRow, user_id) if user_id is not None else None
+    if user is None:
+        return False, None
+    return user.is_admin, role_of(session, user, project.id)
 
-    A rejected annotation stops counting toward the task's overlap, so the task returns to the
-    queue for another annotator.
 
-    Raises:
-        ValueError: The decision is not 'accepted' or 'rejected'.
-        StateTransitionError: The task is not in a reviewable state.
-        AnnotationError: A fixed result does not fit the config.
-    """
-    if decision not in REVIEW_STATES:
-        raise ValueError(
-            f"review decision must be one of {', '.join(REVIEW_STATES)}, got {decision!r}"
+def _check_ground_truth(session: Session, project: ProjectRow, user_id: int) -> None:
+    is_admin, role = _manages(session, project, user_id)
+    if not can_set_ground_truth(role, is_admin=is_admin):
+        raise PermissionDeniedError(
+            f"only managers of project {project.id} may set ground_truth on an annotation"
         )
-    if annotation.was_cancelled:
-        raise ValueError(f"annotation {annotation.id} was skipped; there is nothing to review")
-    task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
-    project = session.get_one(ProjectRow, task.project_id)
-    if result is not None:
-        annotation.result = _checked_result(project, task, result, complete=True)
-        _revision(session, annotation, "fixed", reviewer_id, now, comment)
-    previous = annotation.review_state
-    if decision == "accepted":
-        task.state = next_state(task.state, TaskEvent.ACCEPT)
-        if previous == "rejected":
-            _count_finished(session, project, task, +1, keep_review_state=True)
-    else:
-        task.state = next_state(task.state, TaskEvent.REJECT)
-        if previous != "rejected":
-            _count_finished(session, project, task, -1, keep_review_state=True)
-    annotation.review_state = decision
-    annotation.review_comment = comment
-    annotation.reviewed_by_id = reviewer_id
-    annotation.updated_at = now
-    _revision(session, annotation, decision, reviewer_id, now, comment)
-    session.flush()
-    return annotation
 
 
-def _count_finished(
+def _check_first_of_user(
+    session: Session,
+    task: TaskRow,
+    user_id: int | None,
+    *,
+    skip: bool,
+    other_than: int | None = None,
+) -> None:
+    """Refuses a second annotation by the user on the task (a skip after anything at all)."""
+    query = sa.select(AnnotationRow.id, AnnotationRow.was_cancelled).where(
+        AnnotationRow.task_id == task.id, AnnotationRow.completed_by_id == user_id
+    )
+    if other_than is not None:
+        query = query.where(AnnotationRow.id != other_than)
+    for annotation_id, was_cancelled in session.execute(query.order_by(AnnotationRow.id)):
+        if skip or not was_cancelled:
+            raise ConflictError(
+                f"user {user_id} already has annotation {annotation_id} on task {task.id}; "
+                f"change it with PATCH /api/annotations/{annotation_id} instead of adding another"
+            )
+
+
+def _check_overlap(
+    session: Session,
+    project: ProjectRow,
+    task: TaskRow,
+    author_id: int | None,
+    now: datetime,
+    *,
+    ground_truth: bool,
+    actor_id: int | None = None,
+) -> None:
+    """Refuses a finished annotation on a task whose overlap is taken (under the row lock)."""
+    if author_id is None:
+        return
+    taken = slots_taken(session, task, author_id, now)
+    if taken < project.maximum_annotations:
+        return
+    is_admin, role = _manages(session, project, author_id if actor_id is None else actor_id)
+    if can_exceed_overlap(role, is_admin=is_admin, ground_truth=ground_truth):
+        return
+    raise ConflictError(
+        f"task {task.id} is full: it has {task.total_annotations} finished annotation(s) and "
+        f"{taken - task.total_annotations} other annotator(s) holding it, and the project's "
+        f"overlap is {project.maximum_annotations}; only a manager may add ground truth to it"
+    )
+
+
+def count_finished(
     session: Session,
     project: ProjectRow,
     task: TaskRow,
@@ -183,6 +239,10 @@ def _count_finished(
     *,
     keep_review_state: bool = False,
 ) -> None:
+    """Adds ``delta`` finished annotations to the task and project counters and task state.
+
+    With ``keep_review_state`` the task's state is left to the caller (a review moves it).
+    """
     before = task.is_labeled
     task.total_annotations += delta
     task.is_labeled = task.total_annotations >= project.maximum_annotations
@@ -201,9 +261,14 @@ def _count_finished(
     task.state = next_state(task.state, event)
 
 
-def _checked_result(
+def checked_result(
     project: ProjectRow, task: TaskRow, result: Any, *, complete: bool
 ) -> list[dict[str, Any]]:
+    """Returns the result items as plain dicts once they fit the config and the task data.
+
+    Raises:
+        AnnotationError: They do not (the error names the item and field).
+    """
     if not isinstance(result, list):
         raise AnnotationError("result must be a list of result items", field="result")
     config = parse_label_config(project.label_config)
@@ -211,7 +276,7 @@ def _checked_result(
     return [dict(item) for item in result]
 
 
-def _revision(
+def add_revision(
     session: Session,
     annotation: AnnotationRow,
     action: str,
@@ -219,6 +284,7 @@ def _revision(
     now: datetime,
     comment: str = "",
 ) -> None:
+    """Appends a revision (the action, who, and the result as it now stands) to the history."""
     last = session.scalar(
         sa.select(sa.func.max(AnnotationRevisionRow.revision)).where(
             AnnotationRevisionRow.annotation_id == annotation.id

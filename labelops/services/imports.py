@@ -28,6 +28,7 @@ from labelops.db.models import (
     PredictionRow,
     ProjectRow,
     TaskRow,
+    UserRow,
     utcnow,
 )
 from labelops.domain.errors import AnnotationError, TaskImportError
@@ -35,8 +36,11 @@ from labelops.domain.formats.base import ImportTarget
 from labelops.domain.formats.readers import READERS, detect_format, normalize_task, read_rows
 from labelops.domain.formats.registry import get_import_format
 from labelops.domain.label_config import LabelConfig, parse_label_config, validate_result
+from labelops.domain.permissions import can_manage
 from labelops.domain.records import Annotation, Task
+from labelops.services.errors import PermissionDeniedError
 from labelops.services.locking import bump_project
+from labelops.services.projects import role_of
 from labelops.services.users import imported_annotator
 from labelops.settings import current_limits, limit_variable
 
@@ -116,6 +120,7 @@ def import_rows(
     dedupe: bool = False,
     return_task_ids: bool = False,
     progress: Callable[[int], None] | None = None,
+    map_annotators_by_email: bool = False,
 ) -> ImportReport:
     """Returns the report of importing raw items (``(row_number, item)`` pairs) as tasks.
 
@@ -129,6 +134,7 @@ def import_rows(
         dedupe: Skip tasks whose data equals an existing task's or an earlier row's.
         return_task_ids: Keep the new task ids on the report.
         progress: Called with the number of rows handled after each chunk.
+        map_annotators_by_email: See :func:`import_tasks`.
 
     Raises:
         TaskImportError: A row is malformed, lacks a data field, or carries an annotation or
@@ -152,6 +158,7 @@ def import_rows(
         return_task_ids=return_task_ids,
         progress=progress,
         config=config,
+        map_annotators_by_email=map_annotators_by_email,
     )
 
 
@@ -172,6 +179,7 @@ def import_file(
     dedupe: bool = False,
     return_task_ids: bool = False,
     progress: Callable[[int], None] | None = None,
+    map_annotators_by_email: bool = False,
 ) -> ImportReport:
     """Returns the report of importing one file in any supported format.
 
@@ -180,9 +188,14 @@ def import_file(
     YOLO, CONLL2003, ZIP of any of these) go through their importer, whose results become
     annotations or, with ``as_="predictions"``, predictions.
 
+    Annotators named in the file become import users unless ``map_annotators_by_email`` (a
+    project manager's choice; see :func:`import_tasks`).
+
     Raises:
         UnknownFormatError: The format is not known (or cannot be told from the file name).
         TaskImportError: A row is bad; nothing of the file is written.
+        PermissionDeniedError: ``map_annotators_by_email`` from someone who does not manage
+            the project.
     """
     name = (format_name or "").strip()
     if not name:
@@ -200,6 +213,7 @@ def import_file(
             dedupe=dedupe,
             return_task_ids=return_task_ids,
             progress=progress,
+            map_annotators_by_email=map_annotators_by_email,
         )
     importer = get_import_format("JSON" if name.lower() == "json" else name)
     config = parse_label_config(project.label_config)
@@ -216,6 +230,7 @@ def import_file(
         progress=progress,
         config=config,
         check_fields=True,
+        map_annotators_by_email=map_annotators_by_email,
     )
 
 
@@ -232,6 +247,7 @@ def import_tasks(
     progress: Callable[[int], None] | None = None,
     config: LabelConfig | None = None,
     check_fields: bool = False,
+    map_annotators_by_email: bool = False,
 ) -> ImportReport:
     """Returns the report of importing Task records (numbered by source row) into the project.
 
@@ -248,11 +264,20 @@ def import_tasks(
         config: The project's parsed config, when the caller has it.
         check_fields: Check each task for the data fields the config needs (readers that went
             through ``normalize_task`` have done so already).
+        map_annotators_by_email: Attribute an imported annotation whose email belongs to a
+            member of the project to that member's account. Off by default: the file's
+            annotators become import users, so a file cannot forge anyone's authorship. Only a
+            manager of the project (or an administrator, or the CLI, ``created_by_id=None``)
+            may turn it on.
 
     Raises:
         TaskImportError: A task lacks a data field, or its annotation or prediction does not fit
             the labeling config.
+        PermissionDeniedError: ``map_annotators_by_email`` from someone who does not manage
+            the project.
     """
+    if map_annotators_by_email:
+        _check_may_map_annotators(session, project, created_by_id)
     config = config or parse_label_config(project.label_config)
     if check_fields:
         tasks = _with_fields_checked(tasks, config.data_fields, source)
@@ -263,6 +288,7 @@ def import_tasks(
     session.flush()  # takes SQLite's write lock before ids are reserved
     report = ImportReport(batch_id=batch.id)
     writer = _BulkWriter(session, project, config, batch.id, source)
+    writer.map_to_members_of = project.id if map_annotators_by_email else None
     seen: set[bytes] = set()
     try:
         _write_all(
@@ -292,6 +318,19 @@ def import_tasks(
     )
     session.flush()
     return report
+
+
+def _check_may_map_annotators(session: Session, project: ProjectRow, user_id: int | None) -> None:
+    """Refuses mapping imported annotators to accounts unless a manager (or the CLI) asks."""
+    if user_id is None:
+        return
+    user = session.get(UserRow, user_id)
+    role = role_of(session, user, project.id) if user is not None else None
+    if user is None or not can_manage(role, is_admin=user.is_admin):
+        raise PermissionDeniedError(
+            f"only managers of project {project.id} may map imported annotators to accounts "
+            "by email (map_annotators_by_email)"
+        )
 
 
 def _with_fields_checked(
@@ -390,6 +429,7 @@ class _BulkWriter:
         self.source = source
         self.postgres = is_postgres(session)
         self.annotators: dict[str, int] = {}
+        self.map_to_members_of: int | None = None
         self.num_annotations = 0
         self.num_predictions = 0
         self.num_labeled = 0
@@ -538,6 +578,7 @@ class _BulkWriter:
                 email=annotation.completed_by_email,
                 external_id=annotation.completed_by,
                 cache=self.annotators,
+                map_to_members_of=self.map_to_members_of,
             ),
             "result": annotation.result,
             "was_cancelled": annotation.was_cancelled,

@@ -4,8 +4,11 @@ Rules (Label Studio's, made exact): a task this annotator still holds a live loc
 first; otherwise the first unlabeled task, highest ``priority`` first then lowest id, that this
 annotator has neither annotated nor skipped, and whose finished annotations plus other annotators'
 live locks are fewer than the project's overlap (``maximum_annotations``). On PostgreSQL the
-candidate row is taken with ``FOR UPDATE SKIP LOCKED`` so concurrent requests never wait on or hand
-out the same slot; on SQLite the database's single writer serializes the check and the lock.
+candidate row is taken with ``FOR UPDATE SKIP LOCKED`` so concurrent requests never wait on the same
+row; the query's snapshot may predate another hand-out of that row that committed just before the
+row lock was granted, so the count is taken again under the row lock (:func:`slots_taken`) and a
+task that turned out full is passed over. On SQLite the database's single writer serializes the
+check and the lock.
 """
 
 from datetime import datetime, timedelta
@@ -116,20 +119,65 @@ def _candidate(
         )
         .scalar_subquery()
     )
-    query = (
-        sa.select(TaskRow)
-        .where(
-            TaskRow.project_id == project.id,
-            TaskRow.is_labeled.is_(False),
-            ~_annotated_by(user_id),
-            TaskRow.total_annotations + others_locks < project.maximum_annotations,
+    passed_over: list[int] = []
+    while True:
+        query = (
+            sa.select(TaskRow)
+            .where(
+                TaskRow.project_id == project.id,
+                TaskRow.is_labeled.is_(False),
+                ~_annotated_by(user_id),
+                TaskRow.total_annotations + others_locks < project.maximum_annotations,
+            )
+            .order_by(TaskRow.priority.desc(), TaskRow.id)
+            .limit(1)
+            .execution_options(populate_existing=True)
         )
-        .order_by(TaskRow.priority.desc(), TaskRow.id)
-        .limit(1)
+        if passed_over:
+            query = query.where(TaskRow.id.not_in(passed_over))
+        if is_postgres(session):
+            query = query.with_for_update(skip_locked=True, of=TaskRow)
+        task = session.scalar(query)
+        if task is None or _still_open(session, project, task, user_id, now):
+            return task
+        passed_over.append(task.id)
+
+
+def _still_open(
+    session: Session, project: ProjectRow, task: TaskRow, user_id: int, now: datetime
+) -> bool:
+    """Returns True when the task, re-read under its row lock, still has a slot for the user."""
+    mine = (
+        sa.select(AnnotationRow.id)
+        .where(AnnotationRow.task_id == task.id, AnnotationRow.completed_by_id == user_id)
+        .exists()
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True, of=TaskRow)
-    return session.scalar(query)
+    others, annotated = session.execute(
+        sa.select(_others_locks(task.id, user_id, now).scalar_subquery(), mine)
+    ).one()
+    if annotated:
+        return False
+    return task.total_annotations + int(others or 0) < project.maximum_annotations
+
+
+def _others_locks(task_id: int, user_id: int, now: datetime) -> sa.Select[int]:
+    return sa.select(sa.func.count(TaskLockRow.id)).where(
+        TaskLockRow.task_id == task_id,
+        TaskLockRow.user_id != user_id,
+        TaskLockRow.expire_at > now,
+    )
+
+
+def slots_taken(session: Session, task: TaskRow, user_id: int, now: datetime) -> int:
+    """Returns the task's finished annotations plus other annotators' live locks on it.
+
+    Call it with the task's row lock held and ``task`` freshly read under it: every hand-out and
+    submission of the task takes that lock, so the count then includes all of them. Each query
+    is a new statement, so on PostgreSQL (READ COMMITTED) it sees everything committed before
+    the lock was granted.
+    """
+    others = session.scalar(_others_locks(task.id, user_id, now))
+    return task.total_annotations + int(others or 0)
 
 
 def _lock(session: Session, task: TaskRow, user_id: int, expire_at: datetime) -> None:

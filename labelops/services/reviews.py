@@ -1,11 +1,26 @@
-"""The review queue: completed tasks that still hold an annotation nobody has reviewed."""
+"""Reviews: the queue of completed tasks that still hold an unreviewed annotation, and decisions.
+
+The review page and the API both decide through :func:`review_annotation`, so its rules hold on
+each: a decision is 'accepted' or 'rejected', a skip has nothing to review, and nobody but an
+administrator reviews their own annotation.
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import AnnotationRow, TaskRow
+from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, UserRow
+from labelops.domain.permissions import can_review_annotation
+from labelops.domain.task_state import TaskEvent, next_state
+from labelops.services.annotations import add_revision, checked_result, count_finished
+from labelops.services.errors import ConflictError, PermissionDeniedError
+from labelops.services.locking import lock_task
 
 REVIEWABLE_STATES = ("completed", "reviewed")
+REVIEW_STATES = ("accepted", "rejected")
 
 
 def _unreviewed() -> sa.Exists:
@@ -41,3 +56,77 @@ def awaits_review(session: Session, task: TaskRow) -> bool:
     if task.state not in REVIEWABLE_STATES:
         return False
     return bool(session.scalar(sa.select(TaskRow.id).where(TaskRow.id == task.id, _unreviewed())))
+
+
+def check_may_review(session: Session, annotation: AnnotationRow, reviewer_id: int) -> None:
+    """Refuses a reviewer's decision on their own annotation (administrators excepted).
+
+    Raises:
+        PermissionDeniedError: The reviewer wrote the annotation.
+    """
+    reviewer = session.get(UserRow, reviewer_id)
+    is_admin = bool(reviewer is not None and reviewer.is_admin)
+    is_author = annotation.completed_by_id == reviewer_id
+    if not can_review_annotation(is_author=is_author, is_admin=is_admin):
+        raise PermissionDeniedError(
+            f"annotation {annotation.id} is your own; reviewers cannot review their own annotations"
+        )
+
+
+def review_annotation(
+    session: Session,
+    annotation: AnnotationRow,
+    *,
+    reviewer_id: int,
+    decision: str,
+    comment: str = "",
+    result: Sequence[Mapping[str, Any]] | None = None,
+    now: datetime,
+) -> AnnotationRow:
+    """Returns the annotation after a reviewer accepted it, fixed and accepted it, or rejected it.
+
+    A rejected annotation stops counting toward the task's overlap, so the task returns to the
+    queue for another annotator.
+
+    Raises:
+        PermissionDeniedError: The reviewer wrote the annotation (and is not an administrator).
+        ConflictError: Accepting a rejected annotation again would take the task past its
+            overlap (another annotator has taken the slot it gave up).
+        ValueError: The decision is not 'accepted' or 'rejected'.
+        StateTransitionError: The task is not in a reviewable state.
+        AnnotationError: A fixed result does not fit the config.
+    """
+    check_may_review(session, annotation, reviewer_id)
+    if decision not in REVIEW_STATES:
+        raise ValueError(
+            f"review decision must be one of {', '.join(REVIEW_STATES)}, got {decision!r}"
+        )
+    if annotation.was_cancelled:
+        raise ValueError(f"annotation {annotation.id} was skipped; there is nothing to review")
+    task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
+    project = session.get_one(ProjectRow, task.project_id)
+    previous = annotation.review_state
+    if decision == "accepted" and previous == "rejected":
+        if task.total_annotations >= project.maximum_annotations:
+            raise ConflictError(
+                f"annotation {annotation.id} was rejected and task {task.id} has since reached "
+                f"its overlap of {project.maximum_annotations}; accepting it again would exceed it"
+            )
+    if result is not None:
+        annotation.result = checked_result(project, task, result, complete=True)
+        add_revision(session, annotation, "fixed", reviewer_id, now, comment)
+    if decision == "accepted":
+        task.state = next_state(task.state, TaskEvent.ACCEPT)
+        if previous == "rejected":
+            count_finished(session, project, task, +1, keep_review_state=True)
+    else:
+        task.state = next_state(task.state, TaskEvent.REJECT)
+        if previous != "rejected":
+            count_finished(session, project, task, -1, keep_review_state=True)
+    annotation.review_state = decision
+    annotation.review_comment = comment
+    annotation.reviewed_by_id = reviewer_id
+    annotation.updated_at = now
+    add_revision(session, annotation, decision, reviewer_id, now, comment)
+    session.flush()
+    return annotation

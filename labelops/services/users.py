@@ -1,6 +1,7 @@
 """Users, password checks and API tokens (stored as SHA-256 digests only)."""
 
 import hashlib
+import re
 import secrets
 
 import sqlalchemy as sa
@@ -8,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from labelops.db.models import ApiTokenRow, UserRow, utcnow
+from labelops.db.models import ApiTokenRow, ProjectMemberRow, UserRow, utcnow
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 
 _hasher = PasswordHasher()
@@ -208,31 +209,65 @@ def list_users(session: Session, *, by: UserRow | None = None) -> list[UserRow]:
     return list(session.scalars(sa.select(UserRow).order_by(UserRow.id)))
 
 
+IMPORTED_DOMAIN = "labelops.invalid"
+_FOREIGN_ID = re.compile(r"imported-(\d+)")
+
+
 def imported_annotator(
-    session: Session, *, email: str | None, external_id: int | None, cache: dict[str, int]
+    session: Session,
+    *,
+    email: str | None,
+    external_id: int | None,
+    cache: dict[str, int],
+    map_to_members_of: int | None = None,
 ) -> int | None:
     """Returns the local user id that stands for an annotator named in an imported file.
 
-    Matches by email where one is given (a known user keeps their identity); otherwise a
-    foreign id becomes a distinct imported annotator ``imported-<id>@labelops.invalid`` so that
-    agreement between annotators survives a move from another instance.
+    A file cannot make anyone the author of an annotation: each annotator it names becomes an
+    import user (no password, ``is_imported``) kept distinct per email or foreign id, so that
+    agreement between annotators survives a move from another instance:
+    ``imported-<sha256 of the email, 16 hex>@labelops.invalid`` for an email and
+    ``imported-<id>@labelops.invalid`` for a foreign id. Only when a manager asks for it
+    (``map_to_members_of``) does an email that belongs to a member of that project map to the
+    member's own account.
 
     Args:
         session: The database session.
-        email: The annotator's email from the file, if any.
+        email: The annotator's email from the file, if any (or the domain importer's
+            ``imported-<id>`` name for a foreign id).
         external_id: The annotator's id in the other instance, if any.
         cache: Memo of key -> user id across one import.
+        map_to_members_of: A project id whose members' emails map to their accounts.
+
+    Raises:
+        ConflictError: The import user's address belongs to an account that is not an import user.
     """
+    match = _FOREIGN_ID.fullmatch(email or "")
+    if match:
+        email, external_id = None, int(match.group(1))
     if email:
-        key = normalize_email(email)
+        address = email.strip().lower()
+        if map_to_members_of is not None:
+            member = _member_by_email(session, map_to_members_of, address)
+            if member is not None:
+                return member
+        if address.endswith(f"@{IMPORTED_DOMAIN}"):
+            key = address  # already an import user's address (a re-imported export)
+        else:
+            digest = hashlib.sha256(address.encode()).hexdigest()[:16]
+            key = f"imported-{digest}@{IMPORTED_DOMAIN}"
     elif external_id is not None:
-        key = f"imported-{external_id}@labelops.invalid"
+        key = f"imported-{external_id}@{IMPORTED_DOMAIN}"
     else:
         return None
     if key in cache:
         return cache[key]
-    user_id = session.scalar(sa.select(UserRow.id).where(UserRow.email == key))
-    if user_id is None:
+    found = session.execute(
+        sa.select(UserRow.id, UserRow.is_imported).where(UserRow.email == key)
+    ).first()
+    if found is not None and not found.is_imported:
+        raise ConflictError(f"account {key!r} is not an import user; imported work cannot go to it")
+    if found is None:
         user = UserRow(
             email=key,
             username=key.split("@")[0],
@@ -243,5 +278,20 @@ def imported_annotator(
         session.add(user)
         session.flush()
         user_id = user.id
+    else:
+        user_id = found.id
     cache[key] = user_id
     return user_id
+
+
+def _member_by_email(session: Session, project_id: int, email: str) -> int | None:
+    """Returns the id of the project member with this email (import users excluded), else None."""
+    return session.scalar(
+        sa.select(UserRow.id)
+        .join(ProjectMemberRow, ProjectMemberRow.user_id == UserRow.id)
+        .where(
+            ProjectMemberRow.project_id == project_id,
+            UserRow.email == email,
+            UserRow.is_imported.is_(False),
+        )
+    )

@@ -12,7 +12,7 @@ from labelops.resources.database import DatabaseResource
 from labelops.services.annotations import create_annotation
 from labelops.services.pipeline import latest_agreement_report
 from tests.assets.conftest import materialize, metadata
-from tests.factories import choice_result, make_project, make_tasks, make_user
+from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1)
 RATING_CONFIG = """<View>
@@ -77,6 +77,8 @@ def test_low_agreement_warns_and_contradictory_ground_truth_errors(
         project = make_project(session, maximum_annotations=2)
         tasks = make_tasks(session, project, n=2)
         a, b = make_user(session, "a@example.com"), make_user(session, "b@example.com")
+        for manager in (a, b):  # only managers set ground truth
+            add_member(session, project, manager, "manager")
         for task in tasks:  # a says Positive, b says Negative, both as ground truth
             for user, label in ((a, "Positive"), (b, "Negative")):
                 create_annotation(

@@ -14,7 +14,8 @@ from labelops.db.models import DatasetVersionRow, ProjectRow
 from labelops.resources.database import DatabaseResource
 from labelops.resources.model_registry import MlflowModelRegistry, model_name
 from labelops.resources.object_store import S3ObjectStore
-from labelops.services.annotations import create_annotation, review_annotation
+from labelops.services.annotations import create_annotation
+from labelops.services.reviews import review_annotation
 from tests.assets.conftest import materialize, metadata
 from tests.factories import choice_result, make_project, make_tasks, make_user
 

@@ -8,11 +8,12 @@ from labelops.services.annotations import (
     create_annotation,
     delete_annotation,
     history,
-    review_annotation,
     update_annotation,
 )
+from labelops.services.errors import ConflictError, PermissionDeniedError
 from labelops.services.next_task import next_task
 from labelops.services.predictions import create_predictions
+from labelops.services.reviews import review_annotation
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
@@ -150,3 +151,76 @@ def test_concurrent_submissions_lose_no_counter_update(engine, session: Session)
     assert fresh.total_annotations == 8 and fresh.is_labeled and fresh.state == "completed"
     assert session.get_one(ProjectRow, project.id).num_annotations == 8
     assert session.get_one(ProjectRow, project.id).num_labeled_tasks == 1
+
+
+def test_a_second_annotation_by_the_same_annotator_is_refused_and_names_the_first(
+    session: Session,
+) -> None:
+    a = make_user(session)
+    project = make_project(session, maximum_annotations=3)
+    (task,) = make_tasks(session, project, 1)
+    result = choice_result("Positive")
+    first = create_annotation(session, task, user_id=a.id, result=result, now=NOW)
+    with pytest.raises(ConflictError, match=rf"annotation {first.id} on task {task.id}"):
+        create_annotation(session, task, user_id=a.id, result=choice_result("Negative"), now=NOW)
+    assert task.total_annotations == 1
+
+
+def test_a_skip_can_be_followed_by_one_label_but_not_by_another_skip(session: Session) -> None:
+    a = make_user(session)
+    project = make_project(session, maximum_annotations=2)
+    (task,) = make_tasks(session, project, 1)
+    create_annotation(session, task, user_id=a.id, result=[], was_cancelled=True, now=NOW)
+    with pytest.raises(ConflictError):
+        create_annotation(session, task, user_id=a.id, result=[], was_cancelled=True, now=NOW)
+    create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    assert (task.total_annotations, task.cancelled_annotations) == (1, 1)
+
+
+def test_a_full_task_takes_only_ground_truth_from_a_manager(session: Session) -> None:
+    a, b, boss = (make_user(session, f"{n}@x.io") for n in ("a", "b", "boss"))
+    project = make_project(session, boss)
+    (task,) = make_tasks(session, project, 1)
+    create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    with pytest.raises(ConflictError, match="is full"):
+        create_annotation(session, task, user_id=b.id, result=choice_result("Negative"), now=NOW)
+    negative = choice_result("Negative")
+    with pytest.raises(PermissionDeniedError, match="ground_truth"):
+        create_annotation(session, task, user_id=b.id, result=negative, ground_truth=True, now=NOW)
+    truth = create_annotation(
+        session, task, user_id=boss.id, result=choice_result("Neutral"), ground_truth=True, now=NOW
+    )
+    assert truth.ground_truth and task.total_annotations == 2
+
+
+def test_reviewers_never_decide_on_their_own_annotation_but_administrators_may(
+    session: Session,
+) -> None:
+    r, admin = make_user(session, "r@x.io"), make_user(session, "root@x.io", admin=True)
+    project = make_project(session, maximum_annotations=1)
+    t1, t2 = make_tasks(session, project, 2)
+    own = create_annotation(session, t1, user_id=r.id, result=choice_result("Positive"), now=NOW)
+    with pytest.raises(PermissionDeniedError, match="their own"):
+        review_annotation(session, own, reviewer_id=r.id, decision="accepted", now=NOW)
+    assert own.review_state is None and t1.state == "completed"
+    mine = create_annotation(
+        session, t2, user_id=admin.id, result=choice_result("Neutral"), now=NOW
+    )
+    review_annotation(session, mine, reviewer_id=admin.id, decision="accepted", now=NOW)
+    assert mine.review_state == "accepted"
+
+
+def test_a_rejected_annotation_is_not_accepted_again_once_its_slot_is_taken(
+    session: Session,
+) -> None:
+    a, b, r = (make_user(session, f"{n}@x.io") for n in "abr")
+    project = make_project(session, maximum_annotations=1)
+    (task,) = make_tasks(session, project, 1)
+    first = create_annotation(
+        session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
+    )
+    review_annotation(session, first, reviewer_id=r.id, decision="rejected", now=NOW)
+    create_annotation(session, task, user_id=b.id, result=choice_result("Negative"), now=NOW)
+    with pytest.raises(ConflictError, match="overlap"):
+        review_annotation(session, first, reviewer_id=r.id, decision="accepted", now=NOW)
+    assert task.total_annotations == 1 and first.review_state == "rejected"

@@ -136,3 +136,19 @@ def test_concurrent_annotators_never_share_a_task_beyond_overlap(engine, session
     assert all(len(ids) == 1 for ids in by_user.values())  # a held task comes back
     owners = [next(iter(ids)) for ids in by_user.values()]
     assert len(set(owners)) == len(users)  # overlap 1: no task handed to two annotators
+
+
+def test_slots_taken_counts_finished_work_and_other_annotators_live_locks(
+    session: Session,
+) -> None:
+    from labelops.services.next_task import slots_taken
+
+    a, b, c, d = (make_user(session, f"{n}@x.io") for n in "abcd")
+    project = make_project(session, maximum_annotations=4)
+    (task,) = make_tasks(session, project, 1)
+    create_annotation(session, task, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    next_task(session, project, b.id, now=NOW, lock_ttl=timedelta(minutes=10))
+    next_task(session, project, c.id, now=NOW, lock_ttl=timedelta(minutes=1))
+    later = NOW + timedelta(minutes=5)  # c's lock has expired, b's has not
+    assert slots_taken(session, task, d.id, later) == 2  # a's annotation + b's lock
+    assert slots_taken(session, task, b.id, later) == 1  # b's own lock is b's slot

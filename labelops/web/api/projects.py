@@ -128,6 +128,7 @@ def import_tasks(project_id: int) -> Any:
     project = project_for(project_id, can_manage, "import tasks")
     dedupe = bool_arg("dedupe", False)
     return_ids = bool_arg("return_task_ids", False)
+    map_by_email = bool_arg("map_annotators_by_email", False)
     format_name = request.args.get("format") or request.form.get("format") or None
     as_ = request.args.get("as") or request.form.get("as") or "annotations"
     if as_ not in ("annotations", "predictions"):
@@ -157,6 +158,7 @@ def import_tasks(project_id: int) -> Any:
                 created_by_id=g.user.id,
                 dedupe=dedupe,
                 return_task_ids=return_ids,
+                map_annotators_by_email=map_by_email,
             )
             for key, value in report.to_dict().items():
                 totals[key] = totals[key] + ([value] if key == "import" else value)

@@ -10,8 +10,9 @@ from labelops.services import annotations as annotation_service
 from labelops.services import imports as import_service
 from labelops.services import policies
 from labelops.services import predictions as prediction_service
+from labelops.services import reviews as review_service
 from labelops.services import tasks as task_service
-from labelops.services.errors import NotFoundError, PermissionDeniedError
+from labelops.services.errors import NotFoundError
 from labelops.services.projects import project_config
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import int_arg, json_body, task_filter_from_args
@@ -241,9 +242,7 @@ def review_annotation(annotation_id: int) -> Any:
     """
     annotation, _ = _annotation_and_project(annotation_id, can_review, "review")
     body = json_body(dict)
-    if annotation.completed_by_id == g.user.id and not g.user.is_admin:
-        raise PermissionDeniedError("reviewers cannot review their own annotations")
-    annotation_service.review_annotation(
+    review_service.review_annotation(
         db.session,
         annotation,
         reviewer_id=g.user.id,

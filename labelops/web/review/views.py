@@ -12,7 +12,7 @@ from labelops.services import annotations as annotation_service
 from labelops.services import data_manager as manager_service
 from labelops.services import reviews as review_service
 from labelops.services import tasks as task_service
-from labelops.services.errors import NotFoundError
+from labelops.services.errors import NotFoundError, PermissionDeniedError
 from labelops.web.extensions import db
 from labelops.web.projects.policies import explain_refusals, project_access
 from labelops.web.review.forms import ReviewForm
@@ -79,7 +79,7 @@ def decide(project_id: int, annotation_id: int) -> Any:
             flash(f"Not saved: {' '.join(errors)}.", "error")
         return redirect(url_for(".stream", project_id=project_id, task=annotation.task_id))
     try:
-        annotation_service.review_annotation(
+        review_service.review_annotation(
             db.session,
             annotation,
             reviewer_id=current_user.id,
@@ -87,7 +87,7 @@ def decide(project_id: int, annotation_id: int) -> Any:
             comment=(form.comment.data or "").strip(),
             now=utcnow(),
         )
-    except (StateTransitionError, ValueError) as exc:
+    except (StateTransitionError, ValueError, PermissionDeniedError) as exc:
         db.session.rollback()
         flash(f"Not saved: {exc}", "error")
     else:
