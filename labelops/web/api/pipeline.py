@@ -36,22 +36,12 @@ from labelops.services import pipeline_storage as storage_service
 from labelops.services.errors import NotFoundError
 from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required, project_for
-from labelops.web.api.params import json_body
+from labelops.web.api.schemas import StorageIn
 from labelops.web.api.serializers import iso
+from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
 
 bp = Blueprint("api_pipeline", __name__, url_prefix="/api")
-_STORAGE_FIELDS = (
-    "kind",
-    "bucket",
-    "prefix",
-    "file_pattern",
-    "region",
-    "endpoint_url",
-    "access_key_id_env",
-    "secret",
-    "secret_env",
-)
 
 
 def _settings() -> Settings:
@@ -151,16 +141,11 @@ def list_storages(project_id: int) -> Any:
 
 @bp.post("/projects/<int:project_id>/storages")
 @api_login_required
+@accepts(StorageIn)
 def create_storage(project_id: int) -> Any:
     """Adds a storage connection; a secret is encrypted before it is stored."""
     project = project_for(project_id, can_manage, "add storages")
-    body = json_body(dict)
-    unknown = set(body) - set(_STORAGE_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown storage field(s): {', '.join(sorted(unknown))}")
-    for name, value in body.items():
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"storage field {name!r} must be a string")
+    body = read_body().fields_set()
     row = storage_service.create_storage(db.session, project, **body)
     db.session.commit()
     return jsonify(storage_json(row)), 201

@@ -25,14 +25,28 @@ from labelops.services.errors import NotFoundError
 from labelops.services.projects import project_config
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import (
+    CURSOR,
+    DIRECTION,
+    LIMIT,
+    PAGE,
+    PAGE_SIZE,
+    SORT,
+    TASK_FILTERS,
+    QueryParam,
     bool_arg,
     datetime_arg,
-    int_arg,
     int_list,
-    json_body,
     task_filter_from_args,
 )
+from labelops.web.api.schemas import (
+    LabelConfigIn,
+    MemberIn,
+    OptionalLabelConfigIn,
+    PredictionIn,
+    ProjectIn,
+)
 from labelops.web.api.serializers import prediction_json, project_json, task_json
+from labelops.web.api.validation import accepts, read_body
 from labelops.web.errors import error_response
 from labelops.web.extensions import db
 
@@ -41,10 +55,11 @@ bp = Blueprint("api_projects", __name__, url_prefix="/api/projects")
 
 @bp.get("")
 @api_login_required
+@accepts(query=(PAGE, PAGE_SIZE))
 def list_projects() -> Any:
     """Lists the projects the user can see, paged as Label Studio's DRF pagination."""
-    page = int_arg("page", 1, minimum=1)
-    page_size = int_arg("page_size", 100, minimum=1, maximum=1000)
+    page = PAGE.get()
+    page_size = PAGE_SIZE.get()
     projects = project_service.visible_projects(db.session, g.user)
     chunk = projects[(page - 1) * page_size : page * page_size]
     return jsonify(
@@ -59,20 +74,13 @@ def list_projects() -> Any:
 
 @bp.post("")
 @api_login_required
+@accepts(ProjectIn, forms=True)
 def create_project() -> Any:
     """Creates a project; the caller becomes its manager."""
-    body = json_body(dict)
-    project = project_service.create_project(db.session, created_by=g.user, **_project_fields(body))
+    fields = read_body().fields_set()
+    project = project_service.create_project(db.session, created_by=g.user, **fields)
     db.session.commit()
     return jsonify(project_json(project, parse_label_config(project.label_config))), 201
-
-
-def _project_fields(body: dict[str, Any]) -> dict[str, Any]:
-    ignored = {"id", "created_by", "created_at", "updated_at", "parsed_label_config", "task_number"}
-    unknown = set(body) - set(project_service.EDITABLE_FIELDS) - ignored
-    if unknown:
-        raise ValueError(f"unknown project field(s): {', '.join(sorted(unknown))}")
-    return {k: v for k, v in body.items() if k in project_service.EDITABLE_FIELDS}
 
 
 @bp.get("/<int:project_id>")
@@ -85,10 +93,12 @@ def get_project(project_id: int) -> Any:
 
 @bp.route("/<int:project_id>", methods=["PATCH", "PUT"])
 @api_login_required
+@accepts(ProjectIn, forms=True)
 def update_project(project_id: int) -> Any:
     """Changes a project's settings (managers)."""
     project = project_for(project_id, can_manage, "change settings")
-    project_service.update_project(db.session, project, _project_fields(json_body(dict)), by=g.user)
+    fields = read_body().fields_set()
+    project_service.update_project(db.session, project, fields, by=g.user)
     db.session.commit()
     return jsonify(project_json(project, parse_label_config(project.label_config)))
 
@@ -105,25 +115,57 @@ def delete_project(project_id: int) -> Any:
 
 @bp.post("/validate")
 @api_login_required
+@accepts(LabelConfigIn, forms=True)
 def validate_config() -> Any:
     """Checks a labeling config; 400 names the tag, attribute and line of the first mistake."""
-    body = json_body(dict)
-    config = parse_label_config(str(body.get("label_config", "")))
+    config = parse_label_config(read_body().label_config)
     return jsonify({"valid": True, "data_fields": list(config.data_fields)})
 
 
 @bp.post("/<int:project_id>/validate")
 @api_login_required
+@accepts(OptionalLabelConfigIn, required=False, forms=True)
 def validate_project_config(project_id: int) -> Any:
     """Checks a labeling config for a project (the project's own when none is posted)."""
     project = project_for(project_id, can_view, "view the project")
-    body = json_body(dict, optional=True) or {}
-    config = parse_label_config(str(body.get("label_config", project.label_config)))
+    body = read_body()
+    given = body.label_config if body is not None else None
+    config = parse_label_config(given if given is not None else project.label_config)
     return jsonify({"valid": True, "data_fields": list(config.data_fields)})
+
+
+_IMPORT_QUERY = (
+    QueryParam("dedupe", "boolean", "Skip tasks whose data is already in the project.", False),
+    QueryParam("return_task_ids", "boolean", "Answer the new task ids.", False),
+    QueryParam("format", "string", "Import format (default: from the file name)."),
+    QueryParam(
+        "as", "string", "What imported results become.", choices=("annotations", "predictions")
+    ),
+    QueryParam("image_sizes", "string", 'YOLO: JSON {"name.jpg": [width, height]}.'),
+)
+_IMPORT_BODY = {
+    "application/json": {
+        "schema": {
+            "oneOf": [
+                {"type": "array", "items": {"type": "object"}},
+                {"type": "object"},
+            ]
+        }
+    },
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "file": {"type": "array", "items": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+}
 
 
 @bp.post("/<int:project_id>/import")
 @api_login_required
+@accepts(query=_IMPORT_QUERY, body_doc=_IMPORT_BODY)
 def import_tasks(project_id: int) -> Any:
     """Imports tasks from uploaded files or a JSON body, all or nothing."""
     project = project_for(project_id, can_manage, "import tasks")
@@ -197,6 +239,7 @@ def _import_sources() -> Iterator[tuple[str, Any, str | None]]:
 
 @bp.get("/<int:project_id>/tasks")
 @api_login_required
+@accepts(query=(PAGE, PAGE_SIZE, CURSOR, LIMIT, SORT, DIRECTION, *TASK_FILTERS))
 def project_tasks(project_id: int) -> Any:
     """Lists a project's tasks; keyset-paged with ``cursor``/``limit``, else by ``page``."""
     project = project_for(project_id, can_view, "view tasks")
@@ -206,18 +249,14 @@ def project_tasks(project_id: int) -> Any:
             db.session,
             project.id,
             flt,
-            sort=request.args.get("sort", "id"),
-            direction=request.args.get("direction", "asc"),  # type: ignore[arg-type]
-            after=request.args.get("cursor") or None,
-            limit=int_arg("limit", 100, minimum=1, maximum=1000),
+            sort=SORT.get(),
+            direction=DIRECTION.get(),
+            after=CURSOR.get(),
+            limit=LIMIT.get(),
         )
         return jsonify({"tasks": [task_json(t) for t in tasks], "next_cursor": cursor})
     tasks = task_service.page_tasks(
-        db.session,
-        project.id,
-        page=int_arg("page", 1, minimum=1),
-        page_size=int_arg("page_size", 100, minimum=1, maximum=1000),
-        flt=flt,
+        db.session, project.id, page=PAGE.get(), page_size=PAGE_SIZE.get(), flt=flt
     )
     return jsonify([task_json(t) for t in tasks])
 
@@ -245,8 +284,21 @@ def next_task(project_id: int) -> Any:
     return jsonify(task_json(task, annotations=[], predictions=predictions))
 
 
+_EXPORT_QUERY = (
+    QueryParam("exportType", "string", "Export format name.", "JSON"),
+    QueryParam("export_type", "string", "Same as exportType."),
+    QueryParam("download_all_tasks", "boolean", "Add tasks without annotations.", False),
+    QueryParam("annotations", "string", "Which annotations to export.", "all"),
+    QueryParam("include_predictions", "boolean", "Export predictions too.", True),
+    QueryParam("annotators", "ids", "Only these annotators' work (comma-separated ids)."),
+    QueryParam("since", "date-time", "Only annotations changed since."),
+    QueryParam("until", "date-time", "Only annotations changed until."),
+)
+
+
 @bp.get("/<int:project_id>/export")
 @api_login_required
+@accepts(query=_EXPORT_QUERY)
 def export(project_id: int) -> Any:
     """Streams an export (``exportType``; ``download_all_tasks=true`` adds unannotated tasks)."""
     project = project_for(project_id, can_manage, "export")
@@ -319,19 +371,18 @@ def list_members(project_id: int) -> Any:
 
 @bp.post("/<int:project_id>/members")
 @api_login_required
+@accepts(MemberIn)
 def add_member(project_id: int) -> Any:
     """Adds a user (by id or email) to the project with a role (managers)."""
     project = project_for(project_id, can_manage, "manage members")
-    body = json_body(dict)
-    if "user" in body:
-        user = user_service.get_user(db.session, int(body["user"]))
+    body = read_body()
+    if body.user is not None:
+        user = user_service.get_user(db.session, body.user)
     else:
-        user = user_service.get_user_by_email(db.session, str(body.get("email", "")))
+        user = user_service.get_user_by_email(db.session, body.email)
         if user is None:
-            raise NotFoundError(f"no user with email {body.get('email')!r}")
-    member = project_service.set_member(
-        db.session, project, user, str(body.get("role", "annotator")), by=g.user
-    )
+            raise NotFoundError(f"no user with email {body.email!r}")
+    member = project_service.set_member(db.session, project, user, body.role, by=g.user)
     db.session.commit()
     return jsonify({"user": user.id, "email": user.email, "role": member.role}), 201
 
@@ -350,10 +401,11 @@ def remove_member(project_id: int, user_id: int) -> Any:
 
 @bp.post("/<int:project_id>/import/predictions")
 @api_login_required
+@accepts(PredictionIn, kind="list")
 def import_predictions(project_id: int) -> Any:
     """Adds predictions in bulk: a list of ``{task, result, score?, model_version?}``."""
     project = project_for(project_id, can_manage, "import predictions")
-    body = json_body(list)
-    rows = prediction_service.create_predictions(db.session, project, body, now=utcnow())
+    items = [item.fields_set() for item in read_body()]
+    rows = prediction_service.create_predictions(db.session, project, items, now=utcnow())
     db.session.commit()
     return jsonify({"created": len(rows), "predictions": [prediction_json(r) for r in rows]}), 201

@@ -6,8 +6,9 @@ from flask import Blueprint, g, jsonify
 
 from labelops.services import users as user_service
 from labelops.web.api.auth import api_login_required, require_admin
-from labelops.web.api.params import json_body
+from labelops.web.api.schemas import UserIn
 from labelops.web.api.serializers import user_json
+from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
 
 bp = Blueprint("api_users", __name__, url_prefix="/api")
@@ -23,19 +24,11 @@ def list_users() -> Any:
 
 @bp.post("/users")
 @api_login_required
+@accepts(UserIn)
 def create_user() -> Any:
     """Creates a user ``{email, password, username?, first_name?, last_name?, is_admin?}``."""
     require_admin()
-    body = json_body(dict)
-    user = user_service.create_user(
-        db.session,
-        email=str(body.get("email", "")),
-        password=body.get("password"),
-        username=str(body.get("username", "")),
-        first_name=str(body.get("first_name", "")),
-        last_name=str(body.get("last_name", "")),
-        is_admin=bool(body.get("is_admin", False)),
-    )
+    user = user_service.create_user(db.session, **read_body().model_dump())
     db.session.commit()
     return jsonify(user_json(user)), 201
 
