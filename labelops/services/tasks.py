@@ -186,7 +186,8 @@ def list_tasks(
     same as page 1 and no COUNT(*) is run.
 
     Raises:
-        ValueError: Unknown sort column, direction, state or a malformed cursor.
+        ValueError: Unknown sort column, direction or state.
+        CursorError: A malformed cursor.
     """
     if sort not in SORT_COLUMNS:
         raise ValueError(f"cannot sort by {sort!r}; expected one of {', '.join(SORT_COLUMNS)}")
@@ -402,37 +403,41 @@ def _encode_cursor(value: Any, last_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps([value, last_id]).encode()).decode()
 
 
+class CursorError(ValueError):
+    """A page cursor that this service did not make (or that does not fit the sort)."""
+
+
 def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     """Returns the sort value and task id a cursor holds, checked to fit the sort column.
 
     Raises:
-        ValueError: The cursor is not one this service made (message names it).
+        CursorError: The cursor is not one this service made (message names it).
     """
-    problem = f"malformed page cursor {cursor[:80]!r}"
+    problem = CursorError(f"malformed page cursor {cursor[:80]!r}")
     if len(cursor) > 1000:
-        raise ValueError(problem)
+        raise problem
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii", "strict")))
     except (ValueError, binascii.Error, RecursionError):
-        raise ValueError(problem) from None
+        raise problem from None
     if not isinstance(decoded, list) or len(decoded) != 2:
-        raise ValueError(problem)
+        raise problem
     value, last_id = decoded
     if isinstance(last_id, bool) or not isinstance(last_id, int) or not 0 <= last_id <= MAX_ID:
-        raise ValueError(problem)
+        raise problem
     if value is None:
         return None, last_id
     if sort == "updated_at":
         if not isinstance(value, str):
-            raise ValueError(problem)
+            raise problem
         try:
             return datetime.fromisoformat(value), last_id
         except ValueError:
-            raise ValueError(problem) from None
+            raise problem from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(problem)
+        raise problem
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(problem)
+        raise problem
     if isinstance(value, int) and not -MAX_ID - 1 <= value <= MAX_ID:
-        raise ValueError(problem)
+        raise problem
     return value, last_id

@@ -46,7 +46,7 @@ from labelops.web.api.schemas import (
     ProjectIn,
 )
 from labelops.web.api.serializers import prediction_json, project_json, task_json
-from labelops.web.api.validation import accepts, read_body
+from labelops.web.api.validation import accepts, invalid, read_body
 from labelops.web.errors import error_response
 from labelops.web.extensions import db
 
@@ -245,15 +245,18 @@ def project_tasks(project_id: int) -> Any:
     project = project_for(project_id, can_view, "view tasks")
     flt = task_filter_from_args()
     if "cursor" in request.args or "limit" in request.args:
-        tasks, cursor = task_service.list_tasks(
-            db.session,
-            project.id,
-            flt,
-            sort=SORT.get(),
-            direction=DIRECTION.get(),
-            after=CURSOR.get(),
-            limit=LIMIT.get(),
-        )
+        try:
+            tasks, cursor = task_service.list_tasks(
+                db.session,
+                project.id,
+                flt,
+                sort=SORT.get(),
+                direction=DIRECTION.get(),
+                after=CURSOR.get(),
+                limit=LIMIT.get(),
+            )
+        except task_service.CursorError as exc:
+            raise invalid("cursor", str(exc)) from None
         return jsonify({"tasks": [task_json(t) for t in tasks], "next_cursor": cursor})
     tasks = task_service.page_tasks(
         db.session, project.id, page=PAGE.get(), page_size=PAGE_SIZE.get(), flt=flt
