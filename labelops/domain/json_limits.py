@@ -13,6 +13,10 @@ MAX_JSON_DEPTH = 64
 """Deepest nesting of objects and lists accepted anywhere (a request body, task data, a result)."""
 MIN_JSON_INT = -(2**63)
 MAX_JSON_INT = 2**64 - 1
+MAX_ID = 2**63 - 1
+"""Largest id a row can have (a signed 64-bit integer on both databases)."""
+MAX_LEAD_TIME = 10**9
+"""Seconds an annotation may record, about 31 years: lead times never reach Infinity."""
 
 
 class JsonLimitError(ValueError):

@@ -15,6 +15,7 @@ from labelops.db.models import (
     TaskRow,
 )
 from labelops.domain.errors import AnnotationError
+from labelops.domain.json_limits import MAX_LEAD_TIME, check_json
 from labelops.domain.label_config import parse_label_config, validate_result
 from labelops.domain.task_state import TaskEvent, next_state
 from labelops.services.errors import NotFoundError
@@ -104,7 +105,7 @@ def update_annotation(
     if ground_truth is not None:
         annotation.ground_truth = ground_truth
     if lead_time is not None:
-        annotation.lead_time = (annotation.lead_time or 0.0) + lead_time
+        annotation.lead_time = min((annotation.lead_time or 0.0) + lead_time, MAX_LEAD_TIME)
     annotation.updated_at = now
     _revision(session, annotation, "updated", user_id, now)
     session.flush()
@@ -206,6 +207,7 @@ def _checked_result(
 ) -> list[dict[str, Any]]:
     if not isinstance(result, list):
         raise AnnotationError("result must be a list of result items", field="result")
+    check_json(result, "result")
     config = parse_label_config(project.label_config)
     validate_result(config, result, task.data, require_required=complete)
     return [dict(item) for item in result]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
 from labelops.domain.errors import TaskImportError
-from labelops.domain.json_limits import JsonLimitError, check_json
+from labelops.domain.json_limits import MAX_ID, MAX_LEAD_TIME, JsonLimitError, check_json
 from labelops.domain.records import Annotation, Prediction, Task
 from labelops.services.errors import NotFoundError
 from labelops.services.locking import bump_project
@@ -29,9 +29,6 @@ SORT_COLUMNS = {
     "updated_at": TaskRow.updated_at,
 }
 STATES = ("new", "in_progress", "completed", "skipped", "reviewed", "rejected")
-MAX_ID = 2**63 - 1
-MAX_LEAD_TIME = 10**9
-"""Seconds an annotation may record (about 31 years); never Infinity."""
 MAX_PRIORITY = 1e15
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map
 
-MAX_ID = 2**63 - 1
+from labelops.domain.json_limits import MAX_ID
 
 
 class IdConverter(IntegerConverter):

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from werkzeug.serving import make_server
 
@@ -94,10 +95,10 @@ def _fuzz(
         response = case.call(base_url=base_url, headers=headers, timeout=30)
         try:
             case.validate_response(response, checks=[not_a_server_error], headers=headers)
-        except Exception as exc:  # schemathesis raises its failure group
+        except FailureGroup:
             failures.append(
-                f"{case.method} {case.formatted_path} [{mode}] -> {response.status_code}: "
-                f"{response.text[:200]} ({type(exc).__name__})"
+                f"{case.method} {case.formatted_path} [{mode}] body={case.body!r:.300} "
+                f"-> {response.status_code}: {response.text[:200]}"
             )
 
     try:

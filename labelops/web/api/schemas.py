@@ -11,11 +11,10 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-MAX_ID = 2**63 - 1
+from labelops.domain.json_limits import MAX_ID, MAX_LEAD_TIME
+
 MAX_ITEMS = 100_000
 """Most items in one list body (tasks, predictions) or one result."""
-MAX_LEAD_TIME = 10**9
-"""Seconds; about 31 years."""
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="A database id, 1 to 2^63-1.")]
 ShortText = Annotated[str, Field(max_length=200)]
