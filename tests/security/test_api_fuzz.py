@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 from tests.factories import TEXT_CONFIG
 from tests.web.helpers import user_with_token
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 12
 # Left out: destructive on the shared fixtures, revoking the token, launching pipeline processes.
 EXCLUDED = {
     ("POST", "/api/current-user/reset-token"),

@@ -547,3 +547,21 @@ def test_a_body_over_the_size_limit_is_a_json_413(
     response = client.post("/api/projects", json={"title": "x" * 5000}, headers=admin)
     assert response.status_code == 413
     assert response.json["status_code"] == 413
+
+
+def test_a_page_reading_json_answers_400_to_5000_deep_json(
+    client: FlaskClient, auth: Any, admin: dict[str, str]
+) -> None:
+    auth.login("admin@example.com", "password123")
+    page = client.get("/projects/")
+    marker = 'name="csrf-token" content="'
+    html = page.get_data(as_text=True)
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+    deep = b'{"label_config": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = client.post(
+        "/projects/preview",
+        data=deep,
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 400

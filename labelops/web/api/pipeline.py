@@ -145,8 +145,8 @@ def list_storages(project_id: int) -> Any:
 def create_storage(project_id: int) -> Any:
     """Adds a storage connection; a secret is encrypted before it is stored."""
     project = project_for(project_id, can_manage, "add storages")
-    body = read_body().fields_set()
-    row = storage_service.create_storage(db.session, project, **body)
+    fields = {k: v for k, v in read_body().fields_set().items() if v is not None}  # null: default
+    row = storage_service.create_storage(db.session, project, **fields)
     db.session.commit()
     return jsonify(storage_json(row)), 201
 

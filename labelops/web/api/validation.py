@@ -16,14 +16,13 @@ import orjson
 from flask import current_app, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from labelops.domain.json_limits import MAX_JSON_DEPTH, JsonLimitError, check_json, join_path
+from labelops.domain.json_limits import JsonLimitError, check_json, join_path
 from labelops.web.api.schemas import MAX_ITEMS
 from labelops.web.errors import RequestValidationError, invalid
+from labelops.web.json_provider import MAX_BODY_DEPTH
 
 F = TypeVar("F", bound=Callable[..., Any])
 BodyKind = Literal["object", "list", "object_or_list"]
-MAX_BODY_DEPTH = MAX_JSON_DEPTH + 4
-"""A body wraps task data or a result in at most a few levels (list, task, annotation)."""
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
