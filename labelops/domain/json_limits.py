@@ -34,9 +34,14 @@ class JsonLimitError(ValueError):
 
 
 def join_path(path: str, key: str | int) -> str:
-    """Returns ``path`` extended by an object key (``a.key``) or a list index (``a[0]``)."""
+    """Returns ``path`` extended by an object key (``a.key``) or a list index (``a[0]``).
+
+    A NUL character in a key is written as its JSON escape (backslash, u0000), so an error naming
+    the path never carries the character it refuses.
+    """
     if isinstance(key, int):
         return f"{path}[{key}]"
+    key = key.replace("\x00", "\\u0000")
     return f"{path}.{key}" if path else key
 
 

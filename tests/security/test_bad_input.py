@@ -144,7 +144,7 @@ CASES = [
         "POST",
         "/api/tasks",
         400,
-        "data.t\x00",
+        "data.t\\u0000",
         {"project": "{project}", "data": {"text": "x", "t\x00": 1}},
     ),
     Case(
@@ -380,6 +380,22 @@ CASES = [
         400,
         "annotations[0].lead_time",
         [{"data": {"text": "x"}, "annotations": [{"result": [], "lead_time": "inf"}]}],
+    ),
+    Case(
+        "image_sizes nested 4000 deep",
+        "POST",
+        "/api/projects/{project}/import?image_sizes=" + "[" * 4000 + "]" * 4000,
+        400,
+        "image_sizes",
+        [{"text": "x"}],
+    ),
+    Case(
+        "image_sizes value an object",
+        "POST",
+        '/api/projects/{project}/import?image_sizes={{"a.jpg": {{"0": 1}}}}',
+        400,
+        "image_sizes",
+        [{"text": "x"}],
     ),
     # members and users
     Case(

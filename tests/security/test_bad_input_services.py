@@ -32,7 +32,7 @@ def _nested(depth: int) -> Any:
 BAD_FILES = [
     ("meta not an object", [{"data": {"text": "x"}, "meta": "m"}], "meta"),
     ("NUL in data", [{"text": "ok"}, {"text": "a\x00b"}], "data.text"),
-    ("NUL in a key", [{"text": "ok", "k\x00": 1}], "data.k\x00"),
+    ("NUL in a key", [{"text": "ok", "k\x00": 1}], "data.k\\u0000"),
     ("data nested 300 deep", [{"text": "x", "d": _nested(300)}], "data.d"),
     (
         "NUL in a result",

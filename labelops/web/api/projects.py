@@ -1,6 +1,5 @@
 """REST endpoints under /api/projects: CRUD, validate, import, tasks, next, export, members."""
 
-import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -216,13 +215,28 @@ def _image_sizes(raw: str | None) -> dict[str, tuple[int, int]] | None:
     """Returns ``{"image name": (width, height)}`` from a JSON form field (YOLO imports need it)."""
     if not raw:
         return None
+    problem = invalid("image_sizes", 'must be a JSON object {"name.jpg": [width, height], ...}')
     try:
-        parsed = json.loads(raw)
-        return {str(k): (int(v[0]), int(v[1])) for k, v in parsed.items()}
-    except (ValueError, TypeError, IndexError, AttributeError) as exc:
-        raise ValueError(
-            'image_sizes must be a JSON object {"name.jpg": [width, height], ...}'
-        ) from exc
+        parsed = current_app.json.loads(raw)
+    except ValueError:
+        raise problem from None
+    if not isinstance(parsed, dict):
+        raise problem
+    sizes: dict[str, tuple[int, int]] = {}
+    for name, size in parsed.items():
+        if not isinstance(size, list) or len(size) != 2 or not all(map(_pixels, size)):
+            raise problem
+        sizes[name] = (int(size[0]), int(size[1]))
+    return sizes
+
+
+def _pixels(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+        and 0 < value <= 1_000_000
+    )
 
 
 def _import_sources() -> Iterator[tuple[str, Any, str | None]]:
