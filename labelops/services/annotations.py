@@ -86,6 +86,9 @@ def update_annotation(
 ) -> AnnotationRow:
     """Returns the annotation after changing its result and/or flags (kept in its history).
 
+    ``lead_time`` is the total time spent on the annotation so far (what the labeling page and
+    Label Studio's clients send), so it replaces the stored value; it is capped at MAX_LEAD_TIME.
+
     Raises:
         AnnotationError: The new result does not fit the config or the task data.
     """
@@ -105,7 +108,7 @@ def update_annotation(
     if ground_truth is not None:
         annotation.ground_truth = ground_truth
     if lead_time is not None:
-        annotation.lead_time = min((annotation.lead_time or 0.0) + lead_time, MAX_LEAD_TIME)
+        annotation.lead_time = min(lead_time, MAX_LEAD_TIME)
     annotation.updated_at = now
     _revision(session, annotation, "updated", user_id, now)
     session.flush()

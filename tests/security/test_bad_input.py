@@ -581,3 +581,22 @@ def test_a_page_reading_json_answers_400_to_5000_deep_json(
         headers={"X-CSRFToken": token},
     )
     assert response.status_code == 400
+
+
+def test_lead_time_is_the_total_sent_and_never_grows_toward_infinity(
+    client: FlaskClient, admin: dict[str, str], ids: dict[str, int]
+) -> None:
+    # The labeling page sends the total time so far on every save; adding it to the stored value
+    # doubled the lead time on each update, and enough updates reached Infinity.
+    path = f"/api/annotations/{ids['annotation']}"
+    total = 0.0
+    for visit in range(60):
+        total += 1e7 * (visit + 1)
+        response = client.patch(path, json={"lead_time": min(total, 1e9)}, headers=admin)
+        assert response.status_code == 200, response.json
+    assert client.get(path, headers=admin).json["lead_time"] == 1e9
+    response = client.patch(path, json={"lead_time": 12.5}, headers=admin)
+    assert response.json["lead_time"] == 12.5
+    too_long = client.patch(path, json={"lead_time": 1e9 + 1}, headers=admin)
+    assert too_long.status_code == 400
+    assert "lead_time" in too_long.json["validation_errors"]
