@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 import labelops
-from labelops.web.api.schemas import MAX_ID, MAX_ITEMS
+from labelops.domain.json_limits import MAX_ID
+from labelops.web.api.schemas import MAX_ITEMS
 from labelops.web.api.validation import RequestSpec, spec_of
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api")

@@ -12,9 +12,10 @@ from typing import Any, Literal
 
 from flask import request
 
+from labelops.domain.json_limits import MAX_ID
 from labelops.services.tasks import SORT_COLUMNS, STATES, TaskFilter
-from labelops.web.api.schemas import MAX_ID
-from labelops.web.api.validation import invalid, parse_json
+from labelops.web.api.validation import parse_json
+from labelops.web.errors import invalid
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

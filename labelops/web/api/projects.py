@@ -45,8 +45,8 @@ from labelops.web.api.schemas import (
     ProjectIn,
 )
 from labelops.web.api.serializers import prediction_json, project_json, task_json
-from labelops.web.api.validation import accepts, invalid, read_body
-from labelops.web.errors import error_response
+from labelops.web.api.validation import accepts, read_body
+from labelops.web.errors import error_response, invalid
 from labelops.web.extensions import db
 
 bp = Blueprint("api_projects", __name__, url_prefix="/api/projects")

@@ -32,7 +32,8 @@ from labelops.web.api.schemas import (
     TaskUpdateIn,
 )
 from labelops.web.api.serializers import annotation_json, prediction_json, task_json
-from labelops.web.api.validation import accepts, invalid, read_body
+from labelops.web.api.validation import accepts, read_body
+from labelops.web.errors import invalid
 from labelops.web.extensions import db
 
 bp = Blueprint("api_tasks", __name__, url_prefix="/api")
