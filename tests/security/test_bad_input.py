@@ -581,6 +581,8 @@ def test_a_page_reading_json_answers_400_to_5000_deep_json(
         headers={"X-CSRFToken": token},
     )
     assert response.status_code == 400
+    # Pages share the bounded id converter: a 20-digit id is a 404 page, not a database error.
+    assert client.get("/projects/99999999999999999999").status_code == 404
 
 
 def test_lead_time_is_the_total_sent_and_never_grows_toward_infinity(
