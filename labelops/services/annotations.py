@@ -27,6 +27,7 @@ from labelops.db.models import (
     UserRow,
 )
 from labelops.domain.errors import AnnotationError
+from labelops.domain.json_limits import MAX_LEAD_TIME, check_json
 from labelops.domain.label_config import parse_label_config, validate_result
 from labelops.domain.permissions import Role, can_exceed_overlap, can_set_ground_truth
 from labelops.domain.task_state import TaskEvent, next_state
@@ -106,6 +107,9 @@ def update_annotation(
 ) -> AnnotationRow:
     """Returns the annotation after changing its result and/or flags (kept in its history).
 
+    ``lead_time`` is the total time spent on the annotation so far (what the labeling page and
+    Label Studio's clients send), so it replaces the stored value; it is capped at MAX_LEAD_TIME.
+
     Raises:
         AnnotationError: The new result does not fit the config or the task data.
         PermissionDeniedError: A user who does not manage the project changes ground truth.
@@ -143,7 +147,7 @@ def update_annotation(
     if ground_truth is not None:
         annotation.ground_truth = bool(ground_truth)
     if lead_time is not None:
-        annotation.lead_time = (annotation.lead_time or 0.0) + lead_time
+        annotation.lead_time = min(lead_time, MAX_LEAD_TIME)
     annotation.updated_at = now
     add_revision(session, annotation, "updated", user_id, now)
     session.flush()
@@ -271,6 +275,7 @@ def checked_result(
     """
     if not isinstance(result, list):
         raise AnnotationError("result must be a list of result items", field="result")
+    check_json(result, "result")
     config = parse_label_config(project.label_config)
     validate_result(config, result, task.data, require_required=complete)
     return [dict(item) for item in result]

@@ -41,6 +41,7 @@ from labelops.domain.records import Annotation, Task
 from labelops.services.errors import PermissionDeniedError
 from labelops.services.locking import bump_project
 from labelops.services.projects import role_of
+from labelops.services.tasks import check_task_record
 from labelops.services.users import imported_annotator
 from labelops.settings import current_limits, limit_variable
 
@@ -281,6 +282,7 @@ def import_tasks(
     config = config or parse_label_config(project.label_config)
     if check_fields:
         tasks = _with_fields_checked(tasks, config.data_fields, source)
+    tasks = _with_records_checked(tasks, source)
     batch = ImportBatchRow(
         project_id=project.id, source=source[:1024], format=fmt, created_by_id=created_by_id
     )
@@ -345,6 +347,14 @@ def _with_fields_checked(
                     row=row,
                     field=name,
                 )
+        yield row, task
+
+
+def _with_records_checked(
+    tasks: Iterable[tuple[int, Task]], source: str
+) -> Iterator[tuple[int, Task]]:
+    for row, task in tasks:
+        check_task_record(task, source=source, row=row)
         yield row, task
 
 

@@ -1,9 +1,11 @@
 """Reading tasks: one task, keyset-paged listings with filters, and streams of task records."""
 
 import base64
+import binascii
 import json
+import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
+from labelops.domain.errors import TaskImportError
+from labelops.domain.json_limits import MAX_ID, MAX_LEAD_TIME, JsonLimitError, check_json
 from labelops.domain.records import Annotation, Prediction, Task
 from labelops.services.errors import NotFoundError
 from labelops.services.locking import bump_project
@@ -25,6 +29,7 @@ SORT_COLUMNS = {
     "updated_at": TaskRow.updated_at,
 }
 STATES = ("new", "in_progress", "completed", "skipped", "reviewed", "rejected")
+MAX_PRIORITY = 1e15
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,81 @@ def get_task(session: Session, task_id: int) -> TaskRow:
     task = session.get(TaskRow, task_id)
     if task is None:
         raise NotFoundError(f"task {task_id} not found")
+    return task
+
+
+def check_task_record(task: Task, *, source: str | None = None, row: int | None = None) -> None:
+    """Checks that a task record can be stored: data and meta are objects, JSON within limits.
+
+    Every entry point that creates tasks (API, import page, CLI, bucket sync) passes here.
+
+    Raises:
+        TaskImportError: ``data`` or ``meta`` is not an object, a value is nested too deeply, holds
+            a NUL character or a non-finite number, or a lead time or score is out of range
+            (the field path is named).
+    """
+    try:
+        if not isinstance(task.data, Mapping):
+            raise JsonLimitError("must be an object", path="data")
+        if not isinstance(task.meta, Mapping):
+            raise JsonLimitError("must be an object", path="meta")
+        check_json(task.data, "data")
+        check_json(task.meta, "meta")
+        for i, annotation in enumerate(task.annotations):
+            check_json(annotation.result, f"annotations[{i}].result")
+            _check_number(annotation.lead_time, f"annotations[{i}].lead_time", 0, MAX_LEAD_TIME)
+        for i, prediction in enumerate(task.predictions):
+            check_json(prediction.result, f"predictions[{i}].result")
+            _check_number(prediction.score, f"predictions[{i}].score", -MAX_PRIORITY, MAX_PRIORITY)
+    except JsonLimitError as exc:
+        raise TaskImportError(exc.message, source=source, row=row, field=exc.path) from None
+
+
+def _check_number(value: float | None, path: str, low: float, high: float) -> None:
+    if value is None:
+        return
+    if not math.isfinite(value) or not low <= value <= high:
+        raise JsonLimitError(f"must be a finite number from {low:g} to {high:g}", path=path)
+
+
+def update_task(
+    task: TaskRow, changes: Mapping[str, Any], *, required_fields: Sequence[str]
+) -> TaskRow:
+    """Returns the task with ``data``, ``meta`` or ``priority`` changed (the caller commits).
+
+    Raises:
+        TaskImportError: A field is unknown, ``data``/``meta`` is not an object or breaks a JSON
+            limit, ``data`` lacks a field the labeling config needs, or ``priority`` is not a
+            finite number (the field is named).
+    """
+    unknown = sorted(set(changes) - {"data", "meta", "priority"})
+    if unknown:
+        raise TaskImportError("unknown task field", source=f"task {task.id}", field=unknown[0])
+    data = changes.get("data", task.data)
+    meta = changes.get("meta", task.meta) or {}
+    check_task_record(Task(data=data, meta=meta), source=f"task {task.id}")
+    if "data" in changes:
+        missing = [f for f in required_fields if f not in data]
+        if missing:
+            raise TaskImportError(
+                "data field required by the labeling config is missing", field=missing[0]
+            )
+    if "priority" in changes:
+        priority = changes["priority"]
+        if isinstance(priority, bool) or not isinstance(priority, int | float):
+            raise TaskImportError("priority must be a number", field="priority")
+        try:
+            _check_number(float(priority), "priority", -MAX_PRIORITY, MAX_PRIORITY)
+        except JsonLimitError as exc:
+            raise TaskImportError(exc.message, field="priority") from None
+        task.priority = float(priority)
+    if "data" in changes:
+        from labelops.services.imports import content_hash  # imports builds on this module
+
+        task.data = dict(data)
+        task.content_hash = content_hash(task.data)
+    if "meta" in changes:
+        task.meta = dict(meta)
     return task
 
 
@@ -103,7 +183,8 @@ def list_tasks(
     same as page 1 and no COUNT(*) is run.
 
     Raises:
-        ValueError: Unknown sort column, direction, state or a malformed cursor.
+        ValueError: Unknown sort column, direction or state.
+        CursorError: A malformed cursor.
     """
     if sort not in SORT_COLUMNS:
         raise ValueError(f"cannot sort by {sort!r}; expected one of {', '.join(SORT_COLUMNS)}")
@@ -112,9 +193,7 @@ def list_tasks(
     column = SORT_COLUMNS[sort]
     query = _filtered(project_id, flt).add_columns(column.label("sort_value"))
     if after:
-        value, last_id = _decode_cursor(after)
-        if sort == "updated_at" and value is not None:
-            value = datetime.fromisoformat(value)
+        value, last_id = _decode_cursor(after, sort)
         if direction == "asc":
             query = query.where(
                 sa.or_(column > value, sa.and_(column == value, TaskRow.id > last_id))
@@ -321,9 +400,41 @@ def _encode_cursor(value: Any, last_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps([value, last_id]).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[Any, int]:
+class CursorError(ValueError):
+    """A page cursor that this service did not make (or that does not fit the sort)."""
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """Returns the sort value and task id a cursor holds, checked to fit the sort column.
+
+    Raises:
+        CursorError: The cursor is not one this service made (message names it).
+    """
+    problem = CursorError(f"malformed page cursor {cursor[:80]!r}")
+    if len(cursor) > 1000:
+        raise problem
     try:
-        value, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return value, int(last_id)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"malformed page cursor {cursor!r}") from exc
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii", "strict")))
+    except (ValueError, binascii.Error, RecursionError):
+        raise problem from None
+    if not isinstance(decoded, list) or len(decoded) != 2:
+        raise problem
+    value, last_id = decoded
+    if isinstance(last_id, bool) or not isinstance(last_id, int) or not 0 <= last_id <= MAX_ID:
+        raise problem
+    if value is None:
+        return None, last_id
+    if sort == "updated_at":
+        if not isinstance(value, str):
+            raise problem
+        try:
+            return datetime.fromisoformat(value), last_id
+        except ValueError:
+            raise problem from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise problem
+    if isinstance(value, float) and not math.isfinite(value):
+        raise problem
+    if isinstance(value, int) and not -MAX_ID - 1 <= value <= MAX_ID:
+        raise problem
+    return value, last_id

@@ -16,9 +16,11 @@ from labelops.web.api.auth import UnauthorizedError
 from labelops.web.auth.views import bp as auth_bp
 from labelops.web.cli import register_commands
 from labelops.web.config import config_from_settings
+from labelops.web.converters import IdConverter
 from labelops.web.dashboard.views import bp as dashboard_bp
 from labelops.web.errors import error_response, register_api_auth_handler, register_error_handlers
 from labelops.web.extensions import csrf, db, limiter, login_manager
+from labelops.web.json_provider import LimitedJSONProvider
 from labelops.web.pipeline.views import bp as pipeline_bp
 from labelops.web.projects.views import bp as projects_bp
 from labelops.web.review.views import bp as review_bp
@@ -29,6 +31,8 @@ from labelops.web.tasks.views import bp as tasks_bp
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Returns a configured Flask app; ``overrides`` replace config keys (tests use it)."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter
+    app.json = LimitedJSONProvider(app)
     settings = (overrides or {}).get("LABELOPS_SETTINGS") or Settings.from_env()
     app.config.update(config_from_settings(settings))
     app.config.update(overrides or {})

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from labelops.domain.errors import (
@@ -12,7 +12,30 @@ from labelops.domain.errors import (
     TaskImportError,
     UnknownFormatError,
 )
+from labelops.domain.json_limits import JsonLimitError
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+
+
+class RequestValidationError(Exception):
+    """A request body or parameter is malformed; answered as JSON naming each bad field.
+
+    Attributes:
+        status: The HTTP status (400, or 415 for a body that is not JSON).
+        detail: A one-line summary naming the first problem.
+        errors: Field path -> messages.
+    """
+
+    def __init__(self, detail: str, errors: dict[str, list[str]], *, status: int = 400) -> None:
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        super().__init__(detail)
+
+
+def invalid(path: str, message: str, *, status: int = 400) -> RequestValidationError:
+    """Returns the error for one bad field (``path`` "" means the body as a whole)."""
+    where = path or "body"
+    return RequestValidationError(f"{where}: {message}", {where: [message]}, status=status)
 
 
 def error_response(status: int, message: str, **extra: Any) -> tuple[Response, int]:
@@ -35,7 +58,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(TaskImportError)
     def _import_error(exc: TaskImportError) -> Any:
         return error_response(
-            400, str(exc), **{k: v for k, v in exc.to_dict().items() if k != "message"}
+            400,
+            str(exc),
+            validation_errors={exc.field or "body": [exc.message]},
+            **{k: v for k, v in exc.to_dict().items() if k != "message"},
         )
 
     @app.errorhandler(AnnotationError)
@@ -71,6 +97,21 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValueError)
     def _value_error(exc: ValueError) -> Any:
         return error_response(400, str(exc))
+
+    @app.errorhandler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Any:
+        return error_response(exc.status, exc.detail, validation_errors=exc.errors)
+
+    @app.errorhandler(JsonLimitError)
+    def _json_limit(exc: JsonLimitError) -> Any:
+        return error_response(400, str(exc), validation_errors={exc.path or "body": [exc.message]})
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        if not _wants_json():
+            raise exc
+        current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal server error")
 
 
 def register_api_auth_handler(app: Flask, error_type: type[Exception]) -> None:

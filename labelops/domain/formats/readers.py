@@ -202,9 +202,11 @@ def normalize_task(
                 row=row,
                 field=name,
             )
+    if not isinstance(meta, Mapping):
+        raise TaskImportError("meta must be an object", source=source, row=row, field="meta")
     return Task(
         data=data,
-        meta=meta if isinstance(meta, Mapping) else {},
+        meta=meta,
         annotations=tuple(
             _annotation(a, source=source, row=row, index=i) for i, a in enumerate(annotations)
         ),

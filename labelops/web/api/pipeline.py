@@ -40,24 +40,13 @@ from labelops.services.errors import NotFoundError
 from labelops.services.storages import StorageError, StoragePolicy
 from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required, project_for
-from labelops.web.api.params import json_body
+from labelops.web.api.schemas import StorageIn
 from labelops.web.api.serializers import iso
+from labelops.web.api.validation import accepts, read_body
 from labelops.web.errors import error_response
 from labelops.web.extensions import db
 
 bp = Blueprint("api_pipeline", __name__, url_prefix="/api")
-_STORAGE_FIELDS = (
-    "kind",
-    "bucket",
-    "prefix",
-    "file_pattern",
-    "region",
-    "endpoint_url",
-    "access_key_id_env",
-    "access_key_id",
-    "secret",
-    "secret_env",
-)
 
 
 def _settings() -> Settings:
@@ -169,18 +158,13 @@ def list_storages(project_id: int) -> Any:
 
 @bp.post("/projects/<int:project_id>/storages")
 @api_login_required
+@accepts(StorageIn)
 def create_storage(project_id: int) -> Any:
     """Adds a storage connection; a secret is encrypted before it is stored."""
     project = project_for(project_id, can_manage, "add storages")
-    body = json_body(dict)
-    unknown = set(body) - set(_STORAGE_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown storage field(s): {', '.join(sorted(unknown))}")
-    for name, value in body.items():
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"storage field {name!r} must be a string")
+    fields = {k: v for k, v in read_body().fields_set().items() if v is not None}  # null: default
     try:
-        row = storage_service.create_storage(db.session, project, policy=_policy(), **body)
+        row = storage_service.create_storage(db.session, project, policy=_policy(), **fields)
     except StorageError as exc:
         db.session.rollback()
         return _refused(exc)

@@ -1,6 +1,5 @@
 """REST endpoints under /api/projects: CRUD, validate, import, tasks, next, export, members."""
 
-import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,15 +23,30 @@ from labelops.services import tasks as task_service
 from labelops.services.projects import project_config
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import (
+    CURSOR,
+    DIRECTION,
+    LIMIT,
+    PAGE,
+    PAGE_SIZE,
+    SORT,
+    TASK_FILTERS,
+    QueryParam,
     bool_arg,
     datetime_arg,
-    int_arg,
     int_list,
-    json_body,
     task_filter_from_args,
 )
+from labelops.web.api.schemas import (
+    LabelConfigIn,
+    MemberIn,
+    MemberRoleIn,
+    OptionalLabelConfigIn,
+    PredictionIn,
+    ProjectIn,
+)
 from labelops.web.api.serializers import prediction_json, project_json, task_json
-from labelops.web.errors import error_response
+from labelops.web.api.validation import accepts, read_body
+from labelops.web.errors import error_response, invalid
 from labelops.web.extensions import db
 
 bp = Blueprint("api_projects", __name__, url_prefix="/api/projects")
@@ -40,10 +54,11 @@ bp = Blueprint("api_projects", __name__, url_prefix="/api/projects")
 
 @bp.get("")
 @api_login_required
+@accepts(query=(PAGE, PAGE_SIZE))
 def list_projects() -> Any:
     """Lists the projects the user can see, paged as Label Studio's DRF pagination."""
-    page = int_arg("page", 1, minimum=1)
-    page_size = int_arg("page_size", 100, minimum=1, maximum=1000)
+    page = PAGE.get()
+    page_size = PAGE_SIZE.get()
     projects = project_service.visible_projects(db.session, g.user)
     chunk = projects[(page - 1) * page_size : page * page_size]
     return jsonify(
@@ -58,20 +73,13 @@ def list_projects() -> Any:
 
 @bp.post("")
 @api_login_required
+@accepts(ProjectIn, forms=True)
 def create_project() -> Any:
     """Creates a project; the caller becomes its manager."""
-    body = json_body(dict)
-    project = project_service.create_project(db.session, created_by=g.user, **_project_fields(body))
+    fields = read_body().fields_set()
+    project = project_service.create_project(db.session, created_by=g.user, **fields)
     db.session.commit()
     return jsonify(project_json(project, parse_label_config(project.label_config))), 201
-
-
-def _project_fields(body: dict[str, Any]) -> dict[str, Any]:
-    ignored = {"id", "created_by", "created_at", "updated_at", "parsed_label_config", "task_number"}
-    unknown = set(body) - set(project_service.EDITABLE_FIELDS) - ignored
-    if unknown:
-        raise ValueError(f"unknown project field(s): {', '.join(sorted(unknown))}")
-    return {k: v for k, v in body.items() if k in project_service.EDITABLE_FIELDS}
 
 
 @bp.get("/<int:project_id>")
@@ -84,10 +92,12 @@ def get_project(project_id: int) -> Any:
 
 @bp.route("/<int:project_id>", methods=["PATCH", "PUT"])
 @api_login_required
+@accepts(ProjectIn, forms=True)
 def update_project(project_id: int) -> Any:
     """Changes a project's settings (managers)."""
     project = project_for(project_id, can_manage, "change settings")
-    project_service.update_project(db.session, project, _project_fields(json_body(dict)), by=g.user)
+    fields = read_body().fields_set()
+    project_service.update_project(db.session, project, fields, by=g.user)
     db.session.commit()
     return jsonify(project_json(project, parse_label_config(project.label_config)))
 
@@ -104,25 +114,57 @@ def delete_project(project_id: int) -> Any:
 
 @bp.post("/validate")
 @api_login_required
+@accepts(LabelConfigIn, forms=True)
 def validate_config() -> Any:
     """Checks a labeling config; 400 names the tag, attribute and line of the first mistake."""
-    body = json_body(dict)
-    config = parse_label_config(str(body.get("label_config", "")))
+    config = parse_label_config(read_body().label_config)
     return jsonify({"valid": True, "data_fields": list(config.data_fields)})
 
 
 @bp.post("/<int:project_id>/validate")
 @api_login_required
+@accepts(OptionalLabelConfigIn, required=False, forms=True)
 def validate_project_config(project_id: int) -> Any:
     """Checks a labeling config for a project (the project's own when none is posted)."""
     project = project_for(project_id, can_view, "view the project")
-    body = json_body(dict, optional=True) or {}
-    config = parse_label_config(str(body.get("label_config", project.label_config)))
+    body = read_body()
+    given = body.label_config if body is not None else None
+    config = parse_label_config(given if given is not None else project.label_config)
     return jsonify({"valid": True, "data_fields": list(config.data_fields)})
+
+
+_IMPORT_QUERY = (
+    QueryParam("dedupe", "boolean", "Skip tasks whose data is already in the project.", False),
+    QueryParam("return_task_ids", "boolean", "Answer the new task ids.", False),
+    QueryParam("format", "string", "Import format (default: from the file name)."),
+    QueryParam(
+        "as", "string", "What imported results become.", choices=("annotations", "predictions")
+    ),
+    QueryParam("image_sizes", "string", 'YOLO: JSON {"name.jpg": [width, height]}.'),
+)
+_IMPORT_BODY = {
+    "application/json": {
+        "schema": {
+            "oneOf": [
+                {"type": "array", "items": {"type": "object"}},
+                {"type": "object"},
+            ]
+        }
+    },
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "file": {"type": "array", "items": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+}
 
 
 @bp.post("/<int:project_id>/import")
 @api_login_required
+@accepts(query=_IMPORT_QUERY, body_doc=_IMPORT_BODY)
 def import_tasks(project_id: int) -> Any:
     """Imports tasks from uploaded files or a JSON body, all or nothing."""
     project = project_for(project_id, can_manage, "import tasks")
@@ -175,13 +217,28 @@ def _image_sizes(raw: str | None) -> dict[str, tuple[int, int]] | None:
     """Returns ``{"image name": (width, height)}`` from a JSON form field (YOLO imports need it)."""
     if not raw:
         return None
+    problem = invalid("image_sizes", 'must be a JSON object {"name.jpg": [width, height], ...}')
     try:
-        parsed = json.loads(raw)
-        return {str(k): (int(v[0]), int(v[1])) for k, v in parsed.items()}
-    except (ValueError, TypeError, IndexError, AttributeError) as exc:
-        raise ValueError(
-            'image_sizes must be a JSON object {"name.jpg": [width, height], ...}'
-        ) from exc
+        parsed = current_app.json.loads(raw)
+    except ValueError:
+        raise problem from None
+    if not isinstance(parsed, dict):
+        raise problem
+    sizes: dict[str, tuple[int, int]] = {}
+    for name, size in parsed.items():
+        if not isinstance(size, list) or len(size) != 2 or not all(map(_pixels, size)):
+            raise problem
+        sizes[name] = (int(size[0]), int(size[1]))
+    return sizes
+
+
+def _pixels(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+        and 0 < value <= 1_000_000
+    )
 
 
 def _import_sources() -> Iterator[tuple[str, Any, str | None]]:
@@ -198,28 +255,28 @@ def _import_sources() -> Iterator[tuple[str, Any, str | None]]:
 
 @bp.get("/<int:project_id>/tasks")
 @api_login_required
+@accepts(query=(PAGE, PAGE_SIZE, CURSOR, LIMIT, SORT, DIRECTION, *TASK_FILTERS))
 def project_tasks(project_id: int) -> Any:
     """Lists a project's tasks; keyset-paged with ``cursor``/``limit``, else by ``page``."""
     project = project_for(project_id, can_view, "view tasks")
     flt = task_filter_from_args()
     policies.check_task_filter(db.session, g.user, project, flt)
     if "cursor" in request.args or "limit" in request.args:
-        tasks, cursor = task_service.list_tasks(
-            db.session,
-            project.id,
-            flt,
-            sort=request.args.get("sort", "id"),
-            direction=request.args.get("direction", "asc"),  # type: ignore[arg-type]
-            after=request.args.get("cursor") or None,
-            limit=int_arg("limit", 100, minimum=1, maximum=1000),
-        )
+        try:
+            tasks, cursor = task_service.list_tasks(
+                db.session,
+                project.id,
+                flt,
+                sort=SORT.get(),
+                direction=DIRECTION.get(),
+                after=CURSOR.get(),
+                limit=LIMIT.get(),
+            )
+        except task_service.CursorError as exc:
+            raise invalid("cursor", str(exc)) from None
         return jsonify({"tasks": [task_json(t) for t in tasks], "next_cursor": cursor})
     tasks = task_service.page_tasks(
-        db.session,
-        project.id,
-        page=int_arg("page", 1, minimum=1),
-        page_size=int_arg("page_size", 100, minimum=1, maximum=1000),
-        flt=flt,
+        db.session, project.id, page=PAGE.get(), page_size=PAGE_SIZE.get(), flt=flt
     )
     return jsonify([task_json(t) for t in tasks])
 
@@ -247,8 +304,21 @@ def next_task(project_id: int) -> Any:
     return jsonify(task_json(task, annotations=[], predictions=predictions))
 
 
+_EXPORT_QUERY = (
+    QueryParam("exportType", "string", "Export format name.", "JSON"),
+    QueryParam("export_type", "string", "Same as exportType."),
+    QueryParam("download_all_tasks", "boolean", "Add tasks without annotations.", False),
+    QueryParam("annotations", "string", "Which annotations to export.", "all"),
+    QueryParam("include_predictions", "boolean", "Export predictions too.", True),
+    QueryParam("annotators", "ids", "Only these annotators' work (comma-separated ids)."),
+    QueryParam("since", "date-time", "Only annotations changed since."),
+    QueryParam("until", "date-time", "Only annotations changed until."),
+)
+
+
 @bp.get("/<int:project_id>/export")
 @api_login_required
+@accepts(query=_EXPORT_QUERY)
 def export(project_id: int) -> Any:
     """Streams an export (``exportType``; ``download_all_tasks=true`` adds unannotated tasks)."""
     project = project_for(project_id, can_manage, "export")
@@ -323,6 +393,7 @@ def list_members(project_id: int) -> Any:
 
 @bp.post("/<int:project_id>/members")
 @api_login_required
+@accepts(MemberIn)
 def add_member(project_id: int) -> Any:
     """Adds a user (by id or email) to the project with a role (managers).
 
@@ -331,26 +402,22 @@ def add_member(project_id: int) -> Any:
     ``services.projects.add_member``).
     """
     project = project_for(project_id, can_manage, "manage members")
-    body = json_body(dict)
-    role = str(body.get("role", "annotator"))
-    if "user" in body:
-        user_id = body["user"]
-        if not isinstance(user_id, int) or isinstance(user_id, bool):
-            raise ValueError(f"field 'user' must be a user id (an integer), got {user_id!r}")
+    body = read_body()
+    role = body.role
+    if body.user is not None:
         member = project_service.add_member(
-            db.session, project, role=role, by=g.user, user_id=user_id
+            db.session, project, role=role, by=g.user, user_id=body.user
         )
     else:
-        email = body.get("email")
-        if not isinstance(email, str):
-            raise ValueError("give the member as 'user' (an id) or 'email' (a string)")
-        member = project_service.add_member(db.session, project, role=role, by=g.user, email=email)
+        member = project_service.add_member(
+            db.session, project, role=role, by=g.user, email=body.email
+        )
     db.session.commit()
-    if member is None or ("email" in body and not g.user.is_admin):
+    if member is None or (body.email is not None and not g.user.is_admin):
         return jsonify(
             {
-                "detail": f"if {body['email']} has an account, they are now {role} of this project",
-                "email": body["email"],
+                "detail": f"if {body.email} has an account, they are now {role} of this project",
+                "email": body.email,
                 "role": role,
             }
         ), 202
@@ -359,12 +426,12 @@ def add_member(project_id: int) -> Any:
 
 @bp.patch("/<int:project_id>/members/<int:user_id>")
 @api_login_required
+@accepts(MemberRoleIn)
 def change_member_role(project_id: int, user_id: int) -> Any:
     """Changes a member's role ``{"role": ...}`` (managers); the last manager stays manager."""
     project = project_for(project_id, can_manage, "manage members")
-    body = json_body(dict)
     member = project_service.change_member_role(
-        db.session, project, user_id, str(body.get("role", "")), by=g.user
+        db.session, project, user_id, read_body().role, by=g.user
     )
     db.session.commit()
     return jsonify({"user": member.user_id, "email": member.user.email, "role": member.role})
@@ -382,10 +449,11 @@ def remove_member(project_id: int, user_id: int) -> Any:
 
 @bp.post("/<int:project_id>/import/predictions")
 @api_login_required
+@accepts(PredictionIn, kind="list")
 def import_predictions(project_id: int) -> Any:
     """Adds predictions in bulk: a list of ``{task, result, score?, model_version?}``."""
     project = project_for(project_id, can_manage, "import predictions")
-    body = json_body(list)
-    rows = prediction_service.create_predictions(db.session, project, body, now=utcnow())
+    items = [item.fields_set() for item in read_body()]
+    rows = prediction_service.create_predictions(db.session, project, items, now=utcnow())
     db.session.commit()
     return jsonify({"created": len(rows), "predictions": [prediction_json(r) for r in rows]}), 201

@@ -15,8 +15,27 @@ from labelops.services import tasks as task_service
 from labelops.services.errors import NotFoundError
 from labelops.services.projects import project_config
 from labelops.web.api.auth import api_login_required, project_for
-from labelops.web.api.params import int_arg, json_body, task_filter_from_args
+from labelops.web.api.params import (
+    FIELDS,
+    PAGE,
+    PAGE_SIZE,
+    PROJECT,
+    TASK,
+    TASK_FILTERS,
+    QueryParam,
+    task_filter_from_args,
+)
+from labelops.web.api.schemas import (
+    AnnotationIn,
+    AnnotationUpdateIn,
+    PredictionIn,
+    ReviewIn,
+    TaskIn,
+    TaskUpdateIn,
+)
 from labelops.web.api.serializers import annotation_json, prediction_json, task_json
+from labelops.web.api.validation import accepts, read_body
+from labelops.web.errors import invalid
 from labelops.web.extensions import db
 
 bp = Blueprint("api_tasks", __name__, url_prefix="/api")
@@ -24,16 +43,17 @@ bp = Blueprint("api_tasks", __name__, url_prefix="/api")
 
 @bp.get("/tasks")
 @api_login_required
+@accepts(query=(PROJECT, PAGE, PAGE_SIZE, FIELDS, *TASK_FILTERS))
 def list_tasks() -> Any:
     """Lists a project's tasks in Label Studio's paged shape ``{tasks, total, ...}``."""
-    project_id = int_arg("project", 0)
+    project_id = PROJECT.get()
     if not project_id:
-        raise ValueError("query parameter 'project' is required")
+        raise invalid("project", "query parameter 'project' is required")
     project = project_for(project_id, can_view, "view tasks")
     flt = task_filter_from_args()
     policies.check_task_filter(db.session, g.user, project, flt)
-    page = int_arg("page", 1, minimum=1)
-    page_size = int_arg("page_size", 100, minimum=1, maximum=1000)
+    page = PAGE.get()
+    page_size = PAGE_SIZE.get()
     tasks = task_service.page_tasks(db.session, project.id, page=page, page_size=page_size, flt=flt)
     full = request.args.get("fields") == "all"
     records = (
@@ -62,11 +82,12 @@ def _nested(record: Any) -> dict[str, Any]:
 
 @bp.post("/tasks")
 @api_login_required
+@accepts(TaskIn)
 def create_task() -> Any:
     """Creates one task ``{"project": id, "data": {...}}``."""
-    body = json_body(dict)
-    project = project_for(int(body.get("project") or 0), can_manage, "create tasks")
-    item = {k: v for k, v in body.items() if k in ("data", "meta", "annotations", "predictions")}
+    body = read_body()
+    project = project_for(body.project, can_manage, "create tasks")
+    item = body.model_dump(include={"data", "meta", "annotations", "predictions"})
     report = import_service.import_rows(
         db.session,
         project,
@@ -102,27 +123,13 @@ def get_task(task_id: int) -> Any:
 
 @bp.patch("/tasks/<int:task_id>")
 @api_login_required
+@accepts(TaskUpdateIn)
 def update_task(task_id: int) -> Any:
     """Changes a task's data, meta or priority (managers)."""
     task, project = _task_and_project(task_id, can_manage, "edit tasks")
-    body = json_body(dict)
-    unknown = set(body) - {"data", "meta", "priority", "project", "id"}
-    if unknown:
-        raise ValueError(f"unknown task field(s): {', '.join(sorted(unknown))}")
-    if "data" in body:
-        if not isinstance(body["data"], dict):
-            raise ValueError("field 'data' must be an object")
-        missing = [f for f in project_config(project).data_fields if f not in body["data"]]
-        if missing:
-            raise ValueError(
-                f"data field {missing[0]!r} required by the labeling config is missing"
-            )
-        task.data = body["data"]
-        task.content_hash = import_service.content_hash(body["data"])
-    if "meta" in body:
-        task.meta = body["meta"]
-    if "priority" in body:
-        task.priority = float(body["priority"])
+    task_service.update_task(
+        task, read_body().fields_set(), required_fields=project_config(project).data_fields
+    )
     db.session.commit()
     return jsonify(task_json(task))
 
@@ -152,31 +159,23 @@ def list_annotations(task_id: int) -> Any:
 
 @bp.post("/tasks/<int:task_id>/annotations")
 @api_login_required
+@accepts(AnnotationIn)
 def create_annotation(task_id: int) -> Any:
     """Submits (or, with ``was_cancelled``, skips) an annotation as the caller."""
     task, _ = _task_and_project(task_id, can_annotate, "annotate")
-    body = json_body(dict)
+    body = read_body()
     annotation = annotation_service.create_annotation(
         db.session,
         task,
         user_id=g.user.id,
-        result=body.get("result", []),
-        was_cancelled=bool(body.get("was_cancelled", False)),
-        ground_truth=bool(body.get("ground_truth", False)),
-        lead_time=_lead_time(body),
+        result=body.result,
+        was_cancelled=body.was_cancelled,
+        ground_truth=body.ground_truth,
+        lead_time=body.lead_time,
         now=utcnow(),
     )
     db.session.commit()
     return jsonify(annotation_json(annotation)), 201
-
-
-def _lead_time(body: dict[str, Any]) -> float | None:
-    value = body.get("lead_time")
-    if value is None:
-        return None
-    if not isinstance(value, int | float) or value < 0:
-        raise ValueError(f"lead_time must be a non-negative number of seconds, got {value!r}")
-    return float(value)
 
 
 def _annotation_and_project(annotation_id: int, policy: Any, action: str) -> tuple[Any, ProjectRow]:
@@ -203,19 +202,20 @@ def _own_or_manager(annotation: Any, project: ProjectRow) -> None:
 
 @bp.route("/annotations/<int:annotation_id>", methods=["PATCH", "PUT"])
 @api_login_required
+@accepts(AnnotationUpdateIn)
 def update_annotation(annotation_id: int) -> Any:
     """Changes an annotation (its author, or a manager); the change is kept in its history."""
     annotation, project = _annotation_and_project(annotation_id, can_annotate, "annotate")
     _own_or_manager(annotation, project)
-    body = json_body(dict)
+    body = read_body()
     annotation_service.update_annotation(
         db.session,
         annotation,
         user_id=g.user.id,
-        result=body.get("result"),
-        was_cancelled=body.get("was_cancelled"),
-        ground_truth=body.get("ground_truth"),
-        lead_time=_lead_time(body),
+        result=body.result,
+        was_cancelled=body.was_cancelled,
+        ground_truth=body.ground_truth,
+        lead_time=body.lead_time,
         now=utcnow(),
     )
     db.session.commit()
@@ -235,20 +235,21 @@ def delete_annotation(annotation_id: int) -> Any:
 
 @bp.post("/annotations/<int:annotation_id>/review")
 @api_login_required
+@accepts(ReviewIn)
 def review_annotation(annotation_id: int) -> Any:
     """Accepts or rejects an annotation ``{"decision": "accepted"|"rejected", "comment"}``.
 
     A ``result`` in the body fixes the annotation before the decision is recorded.
     """
     annotation, _ = _annotation_and_project(annotation_id, can_review, "review")
-    body = json_body(dict)
+    body = read_body()
     review_service.review_annotation(
         db.session,
         annotation,
         reviewer_id=g.user.id,
-        decision=str(body.get("decision", "")),
-        comment=str(body.get("comment", "")),
-        result=body.get("result"),
+        decision=body.decision,
+        comment=body.comment,
+        result=body.result,
         now=utcnow(),
     )
     db.session.commit()
@@ -276,35 +277,41 @@ def task_history(task_id: int) -> Any:
     )
 
 
+_PREDICTIONS_PAGE = QueryParam("page_size", "integer", "Most predictions listed.", 1000, 1, 10000)
+
+
 @bp.get("/predictions")
 @api_login_required
+@accepts(query=(TASK, PROJECT, _PREDICTIONS_PAGE))
 def list_predictions() -> Any:
     """Lists predictions of a task (``?task=``) or a project (``?project=``)."""
-    task_id = int_arg("task", 0)
+    task_id = TASK.get()
     if task_id:
         task, _ = _task_and_project(task_id, can_view, "view predictions")
         rows = prediction_service.task_predictions(db.session, task.id)
     else:
-        project = project_for(int_arg("project", 0), can_view, "view predictions")
+        project_id = PROJECT.get()
+        if not project_id:
+            raise invalid("project", "query parameter 'task' or 'project' is required")
+        project = project_for(project_id, can_view, "view predictions")
         rows = prediction_service.project_predictions(
-            db.session, project.id, limit=int_arg("page_size", 1000, minimum=1, maximum=10000)
+            db.session, project.id, limit=_PREDICTIONS_PAGE.get()
         )
     return jsonify([prediction_json(r) for r in rows])
 
 
 @bp.post("/predictions")
 @api_login_required
+@accepts(PredictionIn, kind="object_or_list")
 def create_predictions() -> Any:
     """Creates one prediction ``{task, result, score?, model_version?}`` or a list of them."""
-    body = request.get_json(silent=True)
-    items = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
-    if not items:
-        raise ValueError("request body must be a prediction object or a list of them")
-    task = task_service.get_task(db.session, int(items[0].get("task") or 0))
+    body = read_body()
+    items = [p.fields_set() for p in (body if isinstance(body, list) else [body])]
+    task = task_service.get_task(db.session, items[0]["task"])
     project = project_for(task.project_id, can_manage, "add predictions")
     rows = prediction_service.create_predictions(db.session, project, items, now=utcnow())
     db.session.commit()
-    if isinstance(body, dict):
+    if not isinstance(body, list):
         return jsonify(prediction_json(rows[0])), 201
     return jsonify([prediction_json(r) for r in rows]), 201
 

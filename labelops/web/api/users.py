@@ -6,13 +6,12 @@ from flask import Blueprint, g, jsonify
 
 from labelops.services import users as user_service
 from labelops.web.api.auth import api_login_required, require_admin
-from labelops.web.api.params import json_body
+from labelops.web.api.schemas import UserIn, UserPatchIn
 from labelops.web.api.serializers import iso, user_json
+from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
 
 bp = Blueprint("api_users", __name__, url_prefix="/api")
-
-_PATCHABLE = frozenset({"can_create_projects"})
 
 
 @bp.get("/users")
@@ -24,19 +23,11 @@ def list_users() -> Any:
 
 @bp.post("/users")
 @api_login_required
+@accepts(UserIn)
 def create_user() -> Any:
     """Creates a user ``{email, password, username?, first_name?, last_name?, is_admin?}``."""
     require_admin()
-    body = json_body(dict)
-    user = user_service.create_user(
-        db.session,
-        email=str(body.get("email", "")),
-        password=body.get("password"),
-        username=str(body.get("username", "")),
-        first_name=str(body.get("first_name", "")),
-        last_name=str(body.get("last_name", "")),
-        is_admin=bool(body.get("is_admin", False)),
-    )
+    user = user_service.create_user(db.session, **read_body().model_dump())
     db.session.commit()
     return jsonify(user_json(user)), 201
 
@@ -52,22 +43,16 @@ def get_user(user_id: int) -> Any:
 
 @bp.patch("/users/<int:user_id>")
 @api_login_required
+@accepts(UserPatchIn)
 def update_user(user_id: int) -> Any:
     """Grants or withdraws project creation ``{"can_create_projects": bool}`` (administrators)."""
     require_admin()
-    body = json_body(dict)
-    unknown = sorted(set(body) - _PATCHABLE)
-    if unknown:
-        raise ValueError(
-            f"unknown user field(s): {', '.join(unknown)}; "
-            f"only {', '.join(sorted(_PATCHABLE))} can be changed here"
-        )
+    body = read_body().fields_set()
     user = user_service.get_user(db.session, user_id)
     if "can_create_projects" in body:
-        allowed = body["can_create_projects"]
-        if not isinstance(allowed, bool):
-            raise ValueError(f"field 'can_create_projects' must be true or false, got {allowed!r}")
-        user_service.grant_project_creation(db.session, user, allowed, by=g.user)
+        user_service.grant_project_creation(
+            db.session, user, body["can_create_projects"], by=g.user
+        )
     db.session.commit()
     return jsonify(user_json(user))
 
