@@ -5,6 +5,7 @@ local process running against the Dagster instance); this module only knows the 
 service layer stays free of Dagster.
 """
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from labelops.db.models import PipelineRunRow, ProjectRow
 from labelops.services.errors import NotFoundError
 
+log = logging.getLogger(__name__)
 ACTION_JOBS: Mapping[str, str] = {
     "sync-storage": "ingest_job",
     "preannotate": "preannotation_job",
@@ -21,6 +23,7 @@ ACTION_JOBS: Mapping[str, str] = {
     "export-dataset": "dataset_job",
 }
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
+MAX_ERROR_LENGTH = 200
 FINISHED = frozenset({"succeeded", "failed"})
 
 
@@ -34,6 +37,23 @@ class RunLauncher(Protocol):
     def status(self, run_id: str) -> tuple[str, str]:
         """Returns (one of RUN_STATUSES, the error message of a failed run or "")."""
         ...
+
+
+def summarize_error(text: str) -> str:
+    """Returns a one-line summary of a run's error, as every page and the API show it.
+
+    The full error (stack, log) stays in the Dagster instance and the server log; the summary is
+    the exception line of a traceback, else the first non-empty line, with whitespace collapsed
+    and cut at ``MAX_ERROR_LENGTH`` characters.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    traceback = any(line.startswith("Traceback (most recent call last)") for line in lines)
+    summary = " ".join((lines[-1] if traceback else lines[0]).split())
+    if len(summary) > MAX_ERROR_LENGTH:
+        summary = summary[: MAX_ERROR_LENGTH - 1].rstrip() + "…"
+    return summary
 
 
 def job_for_action(action: str) -> str:
@@ -69,7 +89,8 @@ def launch_action(
     try:
         row.run_id = launcher.launch(job_name, str(project.id))
     except Exception as exc:  # any launch failure is shown to the user, never swallowed
-        row.status, row.error = "failed", f"could not launch {job_name}: {exc}"
+        log.warning("could not launch %s for project %s", job_name, project.id, exc_info=True)
+        row.status, row.error = "failed", summarize_error(f"could not launch {job_name}: {exc}")
     session.add(row)
     session.flush()
     return row
@@ -95,6 +116,7 @@ def refresh_runs(
         if row.status in FINISHED or not row.run_id:
             continue
         status, error = launcher.status(row.run_id)
+        error = summarize_error(error)
         if (status, error) != (row.status, row.error):
             row.status, row.error = status, error
     session.flush()
