@@ -23,7 +23,7 @@ import dagster as dg
 import requests
 from dagster_graphql import DagsterGraphQLClient
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 LAUNCH_TAG = "labelops/launch_id"
 PROJECT_PARTITIONS = "projects"  # the name of labelops.assets.partitions.project_partitions
 _STATUS = {
@@ -148,7 +148,7 @@ class LocalRunLauncher:
                     return records[0].dagster_run.run_id
                 if process.poll() is not None:
                     tail = log_path.read_text(errors="replace")[-4000:]
-                    log.warning("%s exited early, see %s:\n%s", job_name, log_path, tail)
+                    logger.warning("%s exited early, see %s:\n%s", job_name, log_path, tail)
                     last = next((ln for ln in reversed(tail.splitlines()) if ln.strip()), "")
                     raise RuntimeError(f"{job_name} exited before starting a run: {last.strip()}")
                 time.sleep(0.1)
