@@ -399,8 +399,6 @@ def _start_dagster(settings: Settings, host: str, port: int) -> "subprocess.Pope
         **os.environ,
         "DAGSTER_HOME": str(settings.dagster_home),
         "LABELOPS_HOME": str(settings.home),
-        # Only installed code is imported: the folder it starts in is not on the import path.
-        "PYTHONSAFEPATH": "1",
     }
     try:
         import labelops.definitions  # noqa: F401 - only start Dagster when the pipeline is installed
@@ -424,7 +422,7 @@ def _start_dagster(settings: Settings, host: str, port: int) -> "subprocess.Pope
             str(port),
         ],
         env=env,
-        cwd=settings.dagster_home,
+        cwd=settings.dagster_home,  # code is loaded from there, not from where `up` was started
         start_new_session=True,
     )
     click.echo(f"Dagster UI: http://{_client_host(host)}:{port}/")

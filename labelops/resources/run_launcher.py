@@ -126,13 +126,14 @@ class LocalRunLauncher:
         tags = json.dumps({"dagster/partition": partition_key, LAUNCH_TAG: token})
         log_path = logs / f"{token}.log"
         with log_path.open("wb") as log:
-            # The child starts in the private Dagster home with PYTHONSAFEPATH, so neither the
-            # server's working directory nor the child's is on its import path: a stray
-            # ``dagster/`` or ``labelops/`` folder where the server was started is never run.
+            # The child starts in the private Dagster home and loads code from there, never
+            # from the server's working directory: a stray ``dagster/`` or ``labelops/`` folder
+            # where the server was started is not imported. (Not ``python -P``: Dagster drops
+            # ``sys.path[0]`` as the script's folder, which would then be PYTHONPATH's first.)
             process = subprocess.Popen(
-                [sys.executable, "-P", "-m", "dagster", "job", "execute", "-m", self.module,
+                [sys.executable, "-m", "dagster", "job", "execute", "-m", self.module,
                  "-d", str(self.dagster_home), "-j", job_name, "--tags", tags, "-c", str(config)],
-                env={**os.environ, "DAGSTER_HOME": str(self.dagster_home), "PYTHONSAFEPATH": "1"},
+                env={**os.environ, "DAGSTER_HOME": str(self.dagster_home)},
                 cwd=self.dagster_home,
                 stdout=log,
                 stderr=subprocess.STDOUT,

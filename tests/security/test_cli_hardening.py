@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
+import labelops
 from labelops.cli import main
 from labelops.db.engine import make_engine
 from labelops.db.models import PipelineRunRow
@@ -223,6 +224,9 @@ def test_a_local_run_never_imports_from_the_servers_working_directory_and_fails_
     status, error = launcher.status(run_id)
 
     assert not hostile_cwd.exists(), hostile_cwd.read_text()
+    # It ran the same labelops as this process (the import path is intact, only cwd is out).
+    logs = "".join(p.read_text(errors="replace") for p in (run_env / "labelops_runs").glob("*.log"))
+    assert str(Path(labelops.__file__).parent / "assets" / "ingest.py") in logs
     assert status == "failed"
     assert "424242" in error and "\n" not in error.strip() and "Traceback" not in error
 
