@@ -1,5 +1,6 @@
 """The ``labelops`` command: start everything, import, export, users and migrations."""
 
+import dataclasses
 import logging
 import os
 import secrets
@@ -22,6 +23,7 @@ from labelops.services import users as user_service
 from labelops.services.demo import ensure_demo_project
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.exports import export_project
+from labelops.services.home import prepare_home
 from labelops.services.imports import import_file
 from labelops.services.projects import create_project, get_project
 from labelops.settings import Settings, current_limits
@@ -36,7 +38,26 @@ class _Context:
 
     @property
     def settings(self) -> Settings:
-        return Settings.from_env(self.home)
+        """Returns the settings of the chosen home, whose folders and SQLite files now exist."""
+        settings = Settings.from_env(self.home)
+        prepare_home(settings)
+        return settings
+
+
+def _set_home(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(_Context).home = value
+
+
+home_option = click.option(
+    "--home",
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_home,
+    type=click.Path(file_okay=False),
+    help="Data folder (overrides LABELOPS_HOME and the --home given before the command).",
+)
 
 
 def _engine(settings: Settings) -> sa.Engine:
@@ -44,7 +65,13 @@ def _engine(settings: Settings) -> sa.Engine:
 
 
 @click.group()
-@click.option("--home", envvar="LABELOPS_HOME", default=None, help="Data folder (LABELOPS_HOME).")
+@click.option(
+    "--home",
+    envvar="LABELOPS_HOME",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Data folder (LABELOPS_HOME).",
+)
 @click.version_option(package_name="labelops")
 @click.pass_context
 def main(ctx: click.Context, home: str | None) -> None:
@@ -59,6 +86,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
+@home_option
 @click.pass_obj
 def db_upgrade(obj: _Context) -> None:
     """Migrate the labeling database to the latest schema."""
@@ -77,6 +105,7 @@ def user() -> None:
 @click.option("--password", required=True, help="At least 8 characters.")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
 @click.option("--print-token", is_flag=True, help="Issue an API token and print it.")
+@home_option
 @click.pass_obj
 def user_create(obj: _Context, email: str, password: str, admin: bool, print_token: bool) -> None:
     """Create a user (and optionally print a new API token)."""
@@ -96,6 +125,54 @@ def user_create(obj: _Context, email: str, password: str, admin: bool, print_tok
             click.echo(token)
 
 
+@user.command("set-password")
+@click.option("--email", required=True)
+@click.option(
+    "--password",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 8 characters (asked for, hidden, when not given).",
+)
+@home_option
+@click.pass_obj
+def user_set_password(obj: _Context, email: str, password: str) -> None:
+    """Set a user's password (for a lost one, such as the admin's printed by `up`)."""
+    settings = obj.settings
+    upgrade(settings.database_url)
+    with Session(_engine(settings)) as session:
+        try:
+            changed = user_service.set_password(session, email, password)
+        except (ValueError, NotFoundError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+        click.echo(f"password of user {changed.id} <{changed.email}> changed")
+
+
+@user.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include annotators made by imports.")
+@home_option
+@click.pass_obj
+def user_list(obj: _Context, show_all: bool) -> None:
+    """List users: id, email and flags (admin, inactive, imported), oldest first."""
+    settings = obj.settings
+    upgrade(settings.database_url)
+    with Session(_engine(settings)) as session:
+        for row in user_service.list_users(session):
+            if row.is_imported and not show_all:
+                continue
+            flags = [
+                name
+                for name, on in (
+                    ("admin", row.is_admin),
+                    ("inactive", not row.is_active),
+                    ("imported", row.is_imported),
+                )
+                if on
+            ]
+            click.echo(f"{row.id}\t{row.email}\t{','.join(flags)}".rstrip())
+
+
 @main.group()
 def project() -> None:
     """Project commands."""
@@ -107,13 +184,17 @@ def project() -> None:
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False), required=True
 )
 @click.option("--owner", "owner_email", default=ADMIN_EMAIL, show_default=True)
+@home_option
 @click.pass_obj
 def project_create(obj: _Context, title: str, config_path: str, owner_email: str) -> None:
     """Create a project from a labeling config file."""
     settings = obj.settings
     upgrade(settings.database_url)
     with Session(_engine(settings)) as session:
-        owner = user_service.get_user_by_email(session, owner_email)
+        try:
+            owner = user_service.get_user_by_email(session, owner_email)
+        except ValueError as exc:
+            raise click.ClickException(f"--owner: {exc}") from exc
         try:
             created = create_project(
                 session, created_by=owner, title=title, label_config=Path(config_path).read_text()
@@ -151,6 +232,7 @@ def project_create(obj: _Context, title: str, config_path: str, owner_email: str
     help="Attribute imported annotations whose email belongs to a project member to that "
     "member (default: each annotator in the file becomes a separate import user).",
 )
+@home_option
 @click.pass_obj
 def import_command(
     obj: _Context,
@@ -209,6 +291,7 @@ def import_command(
 @click.option("--format", "fmt", default="JSON", show_default=True)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--all-tasks", is_flag=True, help="Include tasks without annotations.")
+@home_option
 @click.pass_obj
 def export_command(
     obj: _Context, project_id: int, fmt: str, out_path: str, all_tasks: bool
@@ -238,28 +321,48 @@ def export_command(
 
 
 @main.command("up")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the web app.")
 @click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--dagster-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address of the Dagster UI. It has no sign-in: widen it only on a trusted network.",
+)
 @click.option("--dagster-port", default=3000, show_default=True, type=int)
-@click.option("--no-dagster", is_flag=True, help="Serve only the web app.")
+@click.option(
+    "--no-dagster",
+    is_flag=True,
+    help="Serve only the web app; pipeline runs go to a local child process.",
+)
 @click.option("--no-demo", is_flag=True, help="Do not create the demo project.")
+@home_option
 @click.pass_obj
 def up(
-    obj: _Context, host: str, port: int, dagster_port: int, no_dagster: bool, no_demo: bool
+    obj: _Context,
+    host: str,
+    port: int,
+    dagster_host: str,
+    dagster_port: int,
+    no_dagster: bool,
+    no_demo: bool,
 ) -> None:
     """Create LABELOPS_HOME with embedded defaults, an admin and a demo project, and serve."""
     settings = obj.settings
-    for folder in (settings.home, settings.object_store_root, settings.dagster_home):
-        folder.mkdir(parents=True, exist_ok=True)
+    # The pipeline's child processes (Dagster, local runs) read the same home from the environment.
+    os.environ["LABELOPS_HOME"] = str(settings.home)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     upgrade(settings.database_url)
     admin_password = _bootstrap(settings, demo=not no_demo)
-    dagster = None if no_dagster else _start_dagster(settings, host, dagster_port)
+    dagster = None if no_dagster else _start_dagster(settings, dagster_host, dagster_port)
+    # Without our Dagster webserver, runs go through the local launcher only: an empty UI URL
+    # means "no webserver", so whatever else answers on the Dagster port is never sent runs.
+    ui_url = "" if dagster is None else f"http://{_client_host(dagster_host)}:{dagster_port}"
+    settings = dataclasses.replace(settings, dagster_ui_url=ui_url)
     from labelops.web import create_app
     from labelops.web.server import request_handler
 
-    app = create_app(
-        {"LABELOPS_SETTINGS": settings, "DAGSTER_UI_URL": f"http://{host}:{dagster_port}"}
-    )
+    app = create_app({"LABELOPS_SETTINGS": settings, "DAGSTER_UI_URL": ui_url})
     click.echo(f"labelops web app: http://{host}:{port}/  (data in {settings.home})")
     if admin_password:
         click.echo(f"admin login: {ADMIN_EMAIL} / {admin_password}")
@@ -277,6 +380,15 @@ def up(
         if dagster is not None:
             os.killpg(dagster.pid, signal.SIGTERM)
             dagster.wait(timeout=30)
+
+
+def _client_host(bind_host: str) -> str:
+    """Returns the address to reach a server bound to ``bind_host`` from this machine."""
+    if bind_host in ("0.0.0.0", "", "*"):
+        return "127.0.0.1"
+    if bind_host == "::":
+        return "[::1]"
+    return f"[{bind_host}]" if ":" in bind_host else bind_host
 
 
 def _bootstrap(settings: Settings, *, demo: bool) -> str | None:
@@ -327,10 +439,10 @@ def _start_dagster(settings: Settings, host: str, port: int) -> "subprocess.Pope
             str(port),
         ],
         env=env,
-        cwd=settings.dagster_home,
+        cwd=settings.dagster_home,  # code is loaded from there, not from where `up` was started
         start_new_session=True,
     )
-    click.echo(f"Dagster UI: http://{host}:{port}/")
+    click.echo(f"Dagster UI: http://{_client_host(host)}:{port}/")
     return process
 
 

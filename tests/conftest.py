@@ -1,8 +1,11 @@
 """Shared fixtures: a migrated database per test on SQLite and on PostgreSQL, and flaskr's four.
 
-PostgreSQL is the server on 127.0.0.1:5432 (trust auth); a test that needs it fails with a message
-naming it when it does not answer. Each xdist worker gets its own database, migrated once and
-truncated between tests.
+PostgreSQL is the server at LABELOPS_TEST_PG_URL (default 127.0.0.1:5432, trust auth). Where
+nothing answers there, the run starts a private, throwaway server over the system's PostgreSQL
+binaries (``tests/pg_server.py``) once, in the controlling process, hands its URL to the xdist
+workers through LABELOPS_TEST_PG_URL and stops it at the end; if even that fails, a test that
+needs PostgreSQL fails with a message saying why. Each xdist worker gets its own database,
+migrated once and truncated between tests.
 """
 
 import os
@@ -24,20 +27,57 @@ from labelops.db.engine import make_engine
 from labelops.db.migrate import upgrade
 from labelops.settings import Settings
 from labelops.web import create_app
-
-PG_ADMIN_URL = os.environ.get(
-    "LABELOPS_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+from tests.pg_server import (
+    DEFAULT_TEST_PG_URL,
+    PostgresUnavailable,
+    PrivatePostgres,
+    answers,
+    start_private_postgres,
 )
+
+_PRIVATE_PG = pytest.StashKey[PrivatePostgres]()
+_PRIVATE_PG_ERROR = "LABELOPS_TEST_PG_START_ERROR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Starts a private PostgreSQL when nothing answers at the test URL (controller only)."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller already decided
+        return
+    if answers(pg_admin_url()):
+        return
+    try:
+        server = start_private_postgres()
+    except PostgresUnavailable as exc:
+        os.environ[_PRIVATE_PG_ERROR] = str(exc)
+        return
+    config.stash[_PRIVATE_PG] = server
+    os.environ["LABELOPS_TEST_PG_URL"] = server.url  # inherited by the xdist workers
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stops the private PostgreSQL this run started, if any."""
+    server = config.stash.get(_PRIVATE_PG, None)
+    if server is not None:
+        server.stop()
+        del config.stash[_PRIVATE_PG]
+
+
+def pg_admin_url() -> str:
+    """Returns the URL of the test PostgreSQL server's ``test`` database."""
+    return os.environ.get("LABELOPS_TEST_PG_URL", DEFAULT_TEST_PG_URL)
 
 
 def pg_admin_engine() -> sa.Engine:
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    url = pg_admin_url()
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError as exc:
+        private = os.environ.get(_PRIVATE_PG_ERROR)
+        hint = f"; no private server could be started either: {private}" if private else ""
         pytest.fail(
-            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc.orig}); start it with "
+            f"PostgreSQL is not reachable at {url} ({exc.orig}){hint}; start it with "
             "'pg_ctlcluster <version> main start' or set LABELOPS_TEST_PG_URL",
             pytrace=False,
         )
@@ -53,7 +93,7 @@ def fresh_pg_database(prefix: str) -> Iterator[str]:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
         yield (
-            sa.engine.make_url(PG_ADMIN_URL)
+            sa.engine.make_url(pg_admin_url())
             .set(database=name)
             .render_as_string(hide_password=False)
         )

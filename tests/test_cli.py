@@ -3,9 +3,6 @@
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,9 +10,13 @@ import psutil
 import pytest
 import requests
 from click.testing import CliRunner
+from sqlalchemy.orm import Session
 
 from labelops.cli import main
+from labelops.db.engine import make_engine
+from labelops.services.users import authenticate, imported_annotator
 from tests.factories import TEXT_CONFIG
+from tests.up_process import free_port, get, start_up
 
 
 @pytest.fixture
@@ -123,73 +124,29 @@ def test_user_create_refuses_a_short_password(cli: CliRunner) -> None:
     assert result.exit_code != 0 and "at least 8" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_up(home: Path, *args: str) -> tuple[subprocess.Popen, str, list[str]]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("LABELOPS_", "DAGSTER_", "MLFLOW_"))
-    }
-    env["LABELOPS_ADMIN_PASSWORD"] = "demo-password"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "labelops.cli", "--home", str(home), "up", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    token, lines = "", []
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        line = process.stdout.readline()
-        lines.append(line)
-        if line.startswith("admin API token:"):
-            token = line.split(":", 1)[1].strip()
-        if "web app:" in line:
-            break
-        assert process.poll() is None, "".join(lines)
-    assert token, "".join(lines)
-    return process, token, lines
-
-
-def _get(url: str, **kwargs) -> requests.Response:
-    for _ in range(300):
-        try:
-            return requests.get(url, timeout=5, **kwargs)
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing answered at {url}")
-
-
 @pytest.mark.slow
 def test_up_serves_the_demo_project_on_embedded_defaults(tmp_path: Path) -> None:
-    port = _free_port()
-    process, token, _ = _start_up(tmp_path / "home", "--no-dagster", "--port", str(port))
+    port = free_port()
+    up = start_up(tmp_path / "home", "--no-dagster", "--port", str(port))
     try:
         base = f"http://127.0.0.1:{port}"
-        page = _get(f"{base}/auth/login")
+        page = get(f"{base}/auth/login")
         assert page.status_code == 200 and "Sign in" in page.text
-        projects = _get(f"{base}/api/projects", headers={"Authorization": f"Token {token}"}).json()
+        projects = get(
+            f"{base}/api/projects", headers={"Authorization": f"Token {up.token}"}
+        ).json()
         demo = projects["results"][0]
         assert demo["title"] == "Demo: product review sentiment" and demo["task_number"] == 50
         assert (tmp_path / "home" / "labelops.db").exists()
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        up.stop()
 
 
 @pytest.mark.slow
 def test_up_starts_the_dagster_ui_with_the_pipeline_and_stops_it(tmp_path: Path) -> None:
-    port, dagster_port = _free_port(), _free_port()
-    process, _, _ = _start_up(
-        tmp_path / "home", "--port", str(port), "--dagster-port", str(dagster_port)
-    )
+    port, dagster_port = free_port(), free_port()
+    up = start_up(tmp_path / "home", "--port", str(port), "--dagster-port", str(dagster_port))
+    process = up.process
     children: list[psutil.Process] = []
     try:
         query = (
@@ -215,3 +172,109 @@ def test_up_starts_the_dagster_ui_with_the_pipeline_and_stops_it(tmp_path: Path)
         process.wait(timeout=30)
     _, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [], f"processes outlived labelops up: {[p.cmdline() for p in alive]}"
+
+
+@pytest.fixture
+def bare_cli(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A runner whose data lives wherever --home says (no LABELOPS_* in the environment)."""
+    for name in ("LABELOPS_HOME", "LABELOPS_DATABASE_URL", "DAGSTER_HOME", "MLFLOW_TRACKING_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("LABELOPS_OBJECT_STORE_ROOT", raising=False)
+    return CliRunner()
+
+
+def test_home_is_accepted_before_and_after_every_data_command(
+    bare_cli: CliRunner, tmp_path: Path
+) -> None:
+    before, after = tmp_path / "before", tmp_path / "after"
+    config = tmp_path / "config.xml"
+    config.write_text(TEXT_CONFIG)
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(json.dumps([{"text": "one"}, {"text": "two"}]))
+
+    def run(home: Path, spelled_after: bool, *command: str) -> str:
+        home_args = ["--home", str(home)]
+        args = [*command, *home_args] if spelled_after else [*home_args, *command]
+        return _ok(bare_cli.invoke(main, args))
+
+    for home, spelled_after in ((before, False), (after, True)):
+        run(home, spelled_after, "db", "upgrade")
+        email = f"{home.name}@example.com"
+        run(home, spelled_after, "user", "create", "--email", email, "--password", "password123")
+        project_id = run(
+            home, spelled_after, "project", "create", "--title", home.name,
+            "--config", str(config), "--owner", email,
+        ).split()[-1]  # fmt: skip
+        run(home, spelled_after, "import", project_id, str(tasks))
+        out = tmp_path / f"{home.name}.json"
+        run(home, spelled_after, "export", project_id, "--out", str(out), "--all-tasks")
+        assert len(json.loads(out.read_text())) == 2
+        run(home, spelled_after, "user", "set-password", "--email", email, "--password", "x" * 9)
+        assert (home / "labelops.db").is_file()
+
+    assert "before@example.com" in run(before, True, "user", "list")
+    assert "after@example.com" not in run(before, True, "user", "list")
+    # The option after the command wins over the one before it.
+    listed = _ok(
+        bare_cli.invoke(main, ["--home", str(before), "user", "list", "--home", str(after)])
+    )
+    assert "after@example.com" in listed and "before@example.com" not in listed
+
+
+def test_user_set_password_lets_the_user_sign_in_with_the_new_one_only(
+    cli: CliRunner, database_url: str
+) -> None:
+    _ok(
+        cli.invoke(
+            main, ["user", "create", "--email", "lost@example.com", "--password", "old-pass1"]
+        )
+    )
+    out = _ok(
+        cli.invoke(
+            main,
+            ["user", "set-password", "--email", "Lost@Example.com"],
+            input="new-password\nnew-password\n",
+        )
+    )
+    assert "lost@example.com" in out and "new-password" not in out
+
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        assert authenticate(session, "lost@example.com", "new-password") is not None
+        assert authenticate(session, "lost@example.com", "old-pass1") is None
+    engine.dispose()
+
+
+def test_user_set_password_refuses_unknown_users_and_short_passwords(cli: CliRunner) -> None:
+    _ok(cli.invoke(main, ["user", "create", "--email", "a@b.io", "--password", "password123"]))
+    unknown = cli.invoke(
+        main, ["user", "set-password", "--email", "nobody@b.io", "--password", "password123"]
+    )
+    short = cli.invoke(main, ["user", "set-password", "--email", "a@b.io", "--password", "short"])
+    mismatch = cli.invoke(
+        main, ["user", "set-password", "--email", "a@b.io"], input="password123\nother-one1\n"
+    )
+    assert unknown.exit_code != 0 and "no user with email 'nobody@b.io'" in unknown.output
+    assert short.exit_code != 0 and "at least 8" in short.output
+    assert mismatch.exit_code != 0
+
+
+def test_user_list_shows_accounts_with_their_flags(cli: CliRunner, database_url: str) -> None:
+    _ok(
+        cli.invoke(
+            main, ["user", "create", "--email", "boss@b.io", "--password", "p" * 8, "--admin"]
+        )
+    )
+    _ok(cli.invoke(main, ["user", "create", "--email", "ann@b.io", "--password", "p" * 8]))
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        imported_annotator(session, email=None, external_id=7, cache={})
+        session.commit()
+    engine.dispose()
+
+    lines = _ok(cli.invoke(main, ["user", "list"])).splitlines()
+    everyone = _ok(cli.invoke(main, ["user", "list", "--all"])).splitlines()
+
+    assert [line.split("\t")[1:] for line in lines] == [["boss@b.io", "admin"], ["ann@b.io"]]
+    assert everyone[:2] == lines
+    assert everyone[2].split("\t")[1:] == ["imported-7@labelops.invalid", "imported"]

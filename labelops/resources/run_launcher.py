@@ -7,6 +7,7 @@ the Dagster UI once one is started.
 """
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import dagster as dg
 import requests
 from dagster_graphql import DagsterGraphQLClient
 
+logger = logging.getLogger(__name__)
 LAUNCH_TAG = "labelops/launch_id"
 PROJECT_PARTITIONS = "projects"  # the name of labelops.assets.partitions.project_partitions
 _STATUS = {
@@ -60,15 +62,20 @@ def _ensure_partition(instance: dg.DagsterInstance, key: str) -> None:
 
 
 def run_error(instance: dg.DagsterInstance, run_id: str) -> str:
-    """Returns the message of the first step failure of a run (else of the run failure)."""
+    """Returns the root cause of the first step failure of a run (else of the run failure).
+
+    The message is the innermost exception (``ValueError: ...``), without its stack; the whole
+    error stays in the Dagster instance and its UI.
+    """
     kinds = {dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}
     for entry in instance.all_logs(run_id, of_type=kinds):
         event = entry.dagster_event
         data = event.event_specific_data if event else None
         error = getattr(data, "error", None)
         if error is not None:
-            cause = error.cause.message.strip() if error.cause else ""
-            return f"{error.message.strip()} {cause}".strip()
+            while error.cause is not None:
+                error = error.cause
+            return str(error.message).strip() or "the run failed"
         return entry.message or "the run failed"
     return ""
 
@@ -119,10 +126,15 @@ class LocalRunLauncher:
         tags = json.dumps({"dagster/partition": partition_key, LAUNCH_TAG: token})
         log_path = logs / f"{token}.log"
         with log_path.open("wb") as log:
+            # The child starts in the private Dagster home and loads code from there, never
+            # from the server's working directory: a stray ``dagster/`` or ``labelops/`` folder
+            # where the server was started is not imported. (Not ``python -P``: Dagster drops
+            # ``sys.path[0]`` as the script's folder, which would then be PYTHONPATH's first.)
             process = subprocess.Popen(
                 [sys.executable, "-m", "dagster", "job", "execute", "-m", self.module,
-                 "-j", job_name, "--tags", tags, "-c", str(config)],
+                 "-d", str(self.dagster_home), "-j", job_name, "--tags", tags, "-c", str(config)],
                 env={**os.environ, "DAGSTER_HOME": str(self.dagster_home)},
+                cwd=self.dagster_home,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -136,8 +148,10 @@ class LocalRunLauncher:
                 if records:
                     return records[0].dagster_run.run_id
                 if process.poll() is not None:
-                    tail = log_path.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"{job_name} exited before starting a run: {tail}")
+                    tail = log_path.read_text(errors="replace")[-4000:]
+                    logger.warning("%s exited early, see %s:\n%s", job_name, log_path, tail)
+                    last = next((ln for ln in reversed(tail.splitlines()) if ln.strip()), "")
+                    raise RuntimeError(f"{job_name} exited before starting a run: {last.strip()}")
                 time.sleep(0.1)
         raise RuntimeError(f"{job_name} did not start within {self.start_timeout:.0f} s")
 

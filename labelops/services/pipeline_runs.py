@@ -22,6 +22,7 @@ from labelops.db.models import PipelineRunRow, ProjectRow
 from labelops.services.errors import ConflictError, NotFoundError
 from labelops.settings import current_limits, limit_variable
 
+log = logging.getLogger(__name__)
 ACTION_JOBS: Mapping[str, str] = {
     "sync-storage": "ingest_job",
     "preannotate": "preannotation_job",
@@ -29,8 +30,8 @@ ACTION_JOBS: Mapping[str, str] = {
     "export-dataset": "dataset_job",
 }
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
+MAX_ERROR_LENGTH = 200
 FINISHED = frozenset({"succeeded", "failed"})
-log = logging.getLogger(__name__)
 _launching: Counter[int] = Counter()  # project id -> launches in progress in this process
 _launching_lock = threading.Lock()
 
@@ -49,6 +50,23 @@ class RunLauncher(Protocol):
     def status(self, run_id: str) -> tuple[str, str]:
         """Returns (one of RUN_STATUSES, the error message of a failed run or "")."""
         ...
+
+
+def summarize_error(text: str) -> str:
+    """Returns a one-line summary of a run's error, as every page and the API show it.
+
+    The full error (stack, log) stays in the Dagster instance and the server log; the summary is
+    the exception line of a traceback, else the first non-empty line, with whitespace collapsed
+    and cut at ``MAX_ERROR_LENGTH`` characters.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    traceback = any(line.startswith("Traceback (most recent call last)") for line in lines)
+    summary = " ".join((lines[-1] if traceback else lines[0]).split())
+    if len(summary) > MAX_ERROR_LENGTH:
+        summary = summary[: MAX_ERROR_LENGTH - 1].rstrip() + "…"
+    return summary
 
 
 def job_for_action(action: str) -> str:
@@ -106,7 +124,9 @@ def launch_action(
         try:
             row.run_id = launcher.launch(job_name, str(project_id))
         except Exception as exc:  # any launch failure is shown to the user, never swallowed
-            row.status, row.error = "failed", f"could not launch {job_name}: {exc}"
+            log.warning("could not launch %s for project %s", job_name, project_id, exc_info=True)
+            row.status = "failed"
+            row.error = summarize_error(f"could not launch {job_name}: {exc}")
         session.add(row)
         session.commit()
     finally:
@@ -172,6 +192,7 @@ def refresh_runs(
         if row.status in FINISHED or not row.run_id:
             continue
         status, error = launcher.status(row.run_id)
+        error = summarize_error(error)
         if (status, error) != (row.status, row.error):
             row.status, row.error = status, error
     session.flush()

@@ -4,6 +4,7 @@ import secrets
 from typing import Any
 
 from labelops.db.engine import normalize_url
+from labelops.services.home import make_private_dir
 from labelops.settings import Settings, current_limits
 
 
@@ -41,7 +42,7 @@ def _home_secret(settings: Settings) -> str:
     path = settings.home / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.home)
     key = secrets.token_hex(32)
     path.write_text(key)
     path.chmod(0o600)
