@@ -68,6 +68,8 @@ def check_password(password: str) -> None:
 def set_password(session: Session, email: str, password: str) -> UserRow:
     """Returns the user with this email after replacing their password (an administrator reset).
 
+    The user's existing sessions and remember cookies stop working.
+
     Raises:
         ValueError: The email is malformed or the password is shorter than 8 characters.
         NotFoundError: No user has that email, or it is an imported annotator (no sign-in).
@@ -77,7 +79,7 @@ def set_password(session: Session, email: str, password: str) -> UserRow:
     if user is None or user.is_imported:
         raise NotFoundError(f"no user with email {normalize_email(email)!r}")
     user.password_hash = _hasher.hash(password)
-    session.flush()
+    end_sessions(session, user)
     return user
 
 
@@ -203,8 +205,7 @@ def change_password(
     """
     if not user.password_hash or not _verify(user.password_hash, current_password):
         raise PermissionDeniedError("the current password is wrong")
-    if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"new password must have at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(new_password)
     if new_password == current_password:
         raise ValueError("the new password must differ from the current one")
     user.password_hash = _hasher.hash(new_password)

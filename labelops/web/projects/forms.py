@@ -13,12 +13,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import Role
 from labelops.services.projects import SAMPLING_MODES
+from labelops.web.auth.validators import EmailAddress
 
 ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
 
@@ -80,9 +81,7 @@ class DeleteProjectForm(FlaskForm):
 class MemberForm(FlaskForm):
     """Adds a user to a project by email with a role."""
 
-    email = EmailField(
-        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
-    )
+    email = EmailField("Email", validators=[DataRequired(), EmailAddress(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.ANNOTATOR.value)
 
 
