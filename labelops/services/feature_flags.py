@@ -1,0 +1,350 @@
+"""Feature flags: defined in code or by an administrator, evaluated per user and per project.
+
+A flag is on or off for a user in a project. The answer is decided by the first rule that applies
+(the same order everywhere: the page, the API, the pipeline):
+
+1. the flag's override for this user;
+2. the flag's override for this project;
+3. the flag's rollout percentage, when one is set and the user is known: the user is in the
+   rollout when a stable hash of ``"<flag key>:<user id>"`` falls below the percentage, so a
+   user's answer never flips between requests or processes, and raising the percentage only adds
+   users;
+4. the flag's default.
+
+Flags shipped with labelops are defined in ``SHIPPED_FLAGS`` and exist without a row; the row
+appears when an administrator changes one. Administrators may also define flags of their own.
+Only administrators (or the operator at the command line, ``by=None``) may change flags.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from labelops.db.models import FeatureFlagOverrideRow, FeatureFlagRow, ProjectRow, UserRow
+from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.projects import audit
+
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,63}")
+MAX_DESCRIPTION_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class FlagDefinition:
+    """A flag that ships with labelops: its key, what it changes, and its default."""
+
+    key: str
+    description: str
+    default: bool = False
+
+
+SHIPPED_FLAGS: dict[str, FlagDefinition] = {
+    flag.key: flag
+    for flag in (
+        FlagDefinition(
+            "labeling_shortcut_hint",
+            "Show the keyboard shortcuts (submit, undo, redo) under the labeling page's toolbar.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class FlagState:
+    """Everything that decides a flag: default, rollout and overrides by user and project id."""
+
+    key: str
+    description: str
+    default: bool
+    rollout_percent: int | None = None
+    user_overrides: dict[int, bool] = field(default_factory=dict)
+    project_overrides: dict[int, bool] = field(default_factory=dict)
+    shipped: bool = False
+
+
+class _Unset(Enum):
+    UNSET = "unset"
+
+
+UNSET = _Unset.UNSET
+
+
+def rollout_bucket(key: str, user_id: int) -> int:
+    """Returns the user's bucket 0..99 for this flag (stable across processes and releases)."""
+    digest = hashlib.sha256(f"{key}:{user_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+def evaluate(state: FlagState, user_id: int | None, project_id: int | None) -> bool:
+    """Returns whether the flag is on: user override > project override > rollout > default."""
+    if user_id is not None and user_id in state.user_overrides:
+        return state.user_overrides[user_id]
+    if project_id is not None and project_id in state.project_overrides:
+        return state.project_overrides[project_id]
+    if state.rollout_percent is not None and user_id is not None:
+        return rollout_bucket(state.key, user_id) < state.rollout_percent
+    return state.default
+
+
+def _id(obj: UserRow | ProjectRow | int | None) -> int | None:
+    return obj if obj is None or isinstance(obj, int) else obj.id
+
+
+def _load(session: Session, keys: list[str] | None = None) -> dict[str, FlagState]:
+    rows = session.scalars(
+        sa.select(FeatureFlagRow).where(FeatureFlagRow.key.in_(keys) if keys else sa.true())
+    ).all()
+    overrides: dict[int, list[FeatureFlagOverrideRow]] = {}
+    if rows:
+        for override in session.scalars(
+            sa.select(FeatureFlagOverrideRow).where(
+                FeatureFlagOverrideRow.flag_id.in_([row.id for row in rows])
+            )
+        ):
+            overrides.setdefault(override.flag_id, []).append(override)
+    states = {
+        key: FlagState(key, flag.description, flag.default, shipped=True)
+        for key, flag in SHIPPED_FLAGS.items()
+        if keys is None or key in keys
+    }
+    for row in rows:
+        mine = overrides.get(row.id, [])
+        states[row.key] = FlagState(
+            key=row.key,
+            description=row.description,
+            default=row.default_enabled,
+            rollout_percent=row.rollout_percent,
+            user_overrides={o.user_id: o.enabled for o in mine if o.user_id is not None},
+            project_overrides={o.project_id: o.enabled for o in mine if o.project_id is not None},
+            shipped=row.key in SHIPPED_FLAGS,
+        )
+    return states
+
+
+def list_flags(session: Session) -> list[FlagState]:
+    """Returns every flag (shipped and defined by administrators), sorted by key."""
+    return sorted(_load(session).values(), key=lambda state: state.key)
+
+
+def get_flag(session: Session, key: str) -> FlagState:
+    """Returns one flag.
+
+    Raises:
+        NotFoundError: No flag has this key.
+    """
+    state = _load(session, [key]).get(key)
+    if state is None:
+        raise NotFoundError(f"unknown feature flag {key!r}")
+    return state
+
+
+def is_enabled(
+    session: Session,
+    key: str,
+    *,
+    user: UserRow | int | None = None,
+    project: ProjectRow | int | None = None,
+) -> bool:
+    """Returns whether the flag is on for this user in this project (see the module docstring).
+
+    Raises:
+        NotFoundError: No flag has this key (a misspelt key is an error, never silently off).
+    """
+    return evaluate(get_flag(session, key), _id(user), _id(project))
+
+
+def flags_for(
+    session: Session, user: UserRow | int | None, project: ProjectRow | int | None = None
+) -> dict[str, bool]:
+    """Returns every flag's value for this user (and project): what the page and API get."""
+    user_id, project_id = _id(user), _id(project)
+    return {state.key: evaluate(state, user_id, project_id) for state in list_flags(session)}
+
+
+def _require_admin(by: UserRow | None) -> None:
+    if by is not None and not by.is_admin:
+        raise PermissionDeniedError("only administrators may change feature flags")
+
+
+def _check_rollout(rollout: object) -> int | None:
+    if rollout is None:
+        return None
+    if isinstance(rollout, bool) or not isinstance(rollout, int) or not 0 <= rollout <= 100:
+        raise ValueError(f"rollout must be a whole percentage from 0 to 100, got {rollout!r}")
+    return rollout
+
+
+def _check_description(description: object) -> str:
+    if not isinstance(description, str):
+        raise ValueError(f"description must be text, got {type(description).__name__}")
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise ValueError(
+            f"description must have at most {MAX_DESCRIPTION_LENGTH} characters, "
+            f"got {len(description)}"
+        )
+    return description
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
+def _row(session: Session, key: str) -> FeatureFlagRow:
+    """Returns the flag's row, creating it for a shipped flag that has none yet."""
+    row = session.scalar(sa.select(FeatureFlagRow).where(FeatureFlagRow.key == key))
+    if row is not None:
+        return row
+    shipped = SHIPPED_FLAGS.get(key)
+    if shipped is None:
+        raise NotFoundError(f"unknown feature flag {key!r}")
+    row = FeatureFlagRow(key=key, description=shipped.description, default_enabled=shipped.default)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def create_flag(
+    session: Session,
+    key: str,
+    *,
+    by: UserRow | None,
+    description: str = "",
+    default: bool = False,
+    rollout: int | None = None,
+) -> FlagState:
+    """Returns a new flag defined by an administrator.
+
+    Raises:
+        PermissionDeniedError: ``by`` is not an administrator.
+        ValueError: The key, description, default or rollout is malformed (message names it).
+        ConflictError: A flag with this key exists.
+    """
+    _require_admin(by)
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+        raise ValueError(
+            f"key must be 2-64 characters of lower-case letters, digits and '_', starting with "
+            f"a letter, got {key!r}"
+        )
+    row = FeatureFlagRow(
+        key=key,
+        description=_check_description(description),
+        default_enabled=_check_bool("default", default),
+        rollout_percent=_check_rollout(rollout),
+    )
+    exists = session.scalar(sa.select(FeatureFlagRow.id).where(FeatureFlagRow.key == key))
+    if key in SHIPPED_FLAGS or exists is not None:
+        raise ConflictError(f"feature flag {key!r} already exists")
+    session.add(row)
+    session.flush()
+    audit(session, by, "feature_flag_created", None, "feature_flag", row.id, key)
+    return get_flag(session, key)
+
+
+def update_flag(
+    session: Session,
+    key: str,
+    *,
+    by: UserRow | None,
+    description: str | _Unset = UNSET,
+    default: bool | _Unset = UNSET,
+    rollout: int | _Unset | None = UNSET,
+) -> FlagState:
+    """Returns the flag after changing the given settings (``rollout=None`` removes the rollout).
+
+    Raises:
+        PermissionDeniedError: ``by`` is not an administrator.
+        NotFoundError: No flag has this key.
+        ValueError: A value is malformed (message names it); nothing is changed then.
+    """
+    _require_admin(by)
+    changes: dict[str, object] = {}
+    if description is not UNSET:
+        changes["description"] = _check_description(description)
+    if default is not UNSET:
+        changes["default_enabled"] = _check_bool("default", default)
+    if rollout is not UNSET:
+        changes["rollout_percent"] = _check_rollout(rollout)
+    row = _row(session, key)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    audit(session, by, "feature_flag_changed", None, "feature_flag", row.id, key)
+    session.flush()
+    return get_flag(session, key)
+
+
+def set_override(
+    session: Session,
+    key: str,
+    *,
+    by: UserRow | None,
+    enabled: bool | None,
+    user: UserRow | int | None = None,
+    project: ProjectRow | int | None = None,
+) -> FlagState:
+    """Returns the flag after turning it on or off for one user or one project.
+
+    ``enabled=None`` removes the override, so the next rule decides again.
+
+    Raises:
+        PermissionDeniedError: ``by`` is not an administrator.
+        NotFoundError: No such flag, user or project.
+        ValueError: Not exactly one of ``user`` and ``project`` is given, or ``enabled`` is not a
+            boolean or None.
+    """
+    _require_admin(by)
+    if (user is None) == (project is None):
+        raise ValueError("an override names exactly one user or one project")
+    if enabled is not None:
+        _check_bool("enabled", enabled)
+    user_id, project_id = _id(user), _id(project)
+    if user_id is not None and session.get(UserRow, user_id) is None:
+        raise NotFoundError(f"user {user_id} not found")
+    if project_id is not None and session.get(ProjectRow, project_id) is None:
+        raise NotFoundError(f"project {project_id} not found")
+    row = _row(session, key)
+    target = (
+        FeatureFlagOverrideRow.user_id == user_id
+        if user_id is not None
+        else FeatureFlagOverrideRow.project_id == project_id
+    )
+    override = session.scalar(
+        sa.select(FeatureFlagOverrideRow).where(FeatureFlagOverrideRow.flag_id == row.id, target)
+    )
+    if enabled is None:
+        if override is not None:
+            session.delete(override)
+    elif override is None:
+        session.add(
+            FeatureFlagOverrideRow(
+                flag_id=row.id, user_id=user_id, project_id=project_id, enabled=enabled
+            )
+        )
+    else:
+        override.enabled = enabled
+    detail = {"user_id": user_id, "project_id": project_id, "enabled": enabled}
+    audit(session, by, "feature_flag_override", project_id, "feature_flag", row.id, detail)
+    session.flush()
+    return get_flag(session, key)
+
+
+def delete_flag(session: Session, key: str, *, by: UserRow | None) -> None:
+    """Deletes the flag with its overrides; a shipped flag falls back to its definition.
+
+    Raises:
+        PermissionDeniedError: ``by`` is not an administrator.
+        NotFoundError: No flag has this key.
+    """
+    _require_admin(by)
+    row = session.scalar(sa.select(FeatureFlagRow).where(FeatureFlagRow.key == key))
+    if row is None:
+        if key in SHIPPED_FLAGS:
+            return
+        raise NotFoundError(f"unknown feature flag {key!r}")
+    audit(session, by, "feature_flag_deleted", None, "feature_flag", row.id, key)
+    session.delete(row)
+    session.flush()
