@@ -348,3 +348,24 @@ def delete_flag(session: Session, key: str, *, by: UserRow | None) -> None:
     audit(session, by, "feature_flag_deleted", None, "feature_flag", row.id, key)
     session.delete(row)
     session.flush()
+
+
+def override_targets(
+    session: Session, states: list[FlagState]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Returns the emails of the overridden users and the titles of the overridden projects."""
+    user_ids = {uid for state in states for uid in state.user_overrides}
+    project_ids = {pid for state in states for pid in state.project_overrides}
+    emails = dict(
+        session.execute(sa.select(UserRow.id, UserRow.email).where(UserRow.id.in_(user_ids)))
+        .tuples()
+        .all()
+    )
+    titles = dict(
+        session.execute(
+            sa.select(ProjectRow.id, ProjectRow.title).where(ProjectRow.id.in_(project_ids))
+        )
+        .tuples()
+        .all()
+    )
+    return emails, titles

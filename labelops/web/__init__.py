@@ -8,6 +8,7 @@ from flask import Flask, redirect, url_for
 from labelops.db.models import UserRow
 from labelops.settings import Settings
 from labelops.web.account.views import bp as account_bp
+from labelops.web.admin.views import bp as admin_bp
 from labelops.web.annotate.views import bp as annotate_bp
 from labelops.web.api import BLUEPRINTS as API_BLUEPRINTS
 from labelops.web.api.auth import UnauthorizedError
@@ -69,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
         review_bp,
         dashboard_bp,
         pipeline_bp,
+        admin_bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in API_BLUEPRINTS:
