@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from labelops.cli import main
 from labelops.db.engine import make_engine
+from labelops.domain.feature_flags import FlagState
 from labelops.services import feature_flags as flag_service
 from tests.factories import make_project, make_user
 
@@ -34,7 +35,7 @@ def seeded(database_url: str) -> dict[str, int]:
     return ids
 
 
-def _state(database_url: str, key: str) -> flag_service.FlagState:
+def _state(database_url: str, key: str) -> FlagState:
     engine: sa.Engine = make_engine(database_url)
     try:
         with Session(engine) as session:

@@ -16,53 +16,23 @@ appears when an administrator changes one. Administrators may also define flags 
 Only administrators (or the operator at the command line, ``by=None``) may change flags.
 """
 
-import hashlib
-import re
-from dataclasses import dataclass, field
 from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import FeatureFlagOverrideRow, FeatureFlagRow, ProjectRow, UserRow
+from labelops.domain.feature_flags import (
+    SHIPPED_FLAGS,
+    FlagState,
+    check_bool,
+    check_description,
+    check_key,
+    check_rollout,
+    evaluate,
+)
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.projects import audit
-
-KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,63}")
-MAX_DESCRIPTION_LENGTH = 500
-
-
-@dataclass(frozen=True)
-class FlagDefinition:
-    """A flag that ships with labelops: its key, what it changes, and its default."""
-
-    key: str
-    description: str
-    default: bool = False
-
-
-SHIPPED_FLAGS: dict[str, FlagDefinition] = {
-    flag.key: flag
-    for flag in (
-        FlagDefinition(
-            "labeling_shortcut_hint",
-            "Show the keyboard shortcuts (submit, undo, redo) under the labeling page's toolbar.",
-        ),
-    )
-}
-
-
-@dataclass(frozen=True)
-class FlagState:
-    """Everything that decides a flag: default, rollout and overrides by user and project id."""
-
-    key: str
-    description: str
-    default: bool
-    rollout_percent: int | None = None
-    user_overrides: dict[int, bool] = field(default_factory=dict)
-    project_overrides: dict[int, bool] = field(default_factory=dict)
-    shipped: bool = False
 
 
 class _Unset(Enum):
@@ -70,23 +40,6 @@ class _Unset(Enum):
 
 
 UNSET = _Unset.UNSET
-
-
-def rollout_bucket(key: str, user_id: int) -> int:
-    """Returns the user's bucket 0..99 for this flag (stable across processes and releases)."""
-    digest = hashlib.sha256(f"{key}:{user_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 100
-
-
-def evaluate(state: FlagState, user_id: int | None, project_id: int | None) -> bool:
-    """Returns whether the flag is on: user override > project override > rollout > default."""
-    if user_id is not None and user_id in state.user_overrides:
-        return state.user_overrides[user_id]
-    if project_id is not None and project_id in state.project_overrides:
-        return state.project_overrides[project_id]
-    if state.rollout_percent is not None and user_id is not None:
-        return rollout_bucket(state.key, user_id) < state.rollout_percent
-    return state.default
 
 
 def _id(obj: UserRow | ProjectRow | int | None) -> int | None:
@@ -169,31 +122,6 @@ def _require_admin(by: UserRow | None) -> None:
         raise PermissionDeniedError("only administrators may change feature flags")
 
 
-def _check_rollout(rollout: object) -> int | None:
-    if rollout is None:
-        return None
-    if isinstance(rollout, bool) or not isinstance(rollout, int) or not 0 <= rollout <= 100:
-        raise ValueError(f"rollout must be a whole percentage from 0 to 100, got {rollout!r}")
-    return rollout
-
-
-def _check_description(description: object) -> str:
-    if not isinstance(description, str):
-        raise ValueError(f"description must be text, got {type(description).__name__}")
-    if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise ValueError(
-            f"description must have at most {MAX_DESCRIPTION_LENGTH} characters, "
-            f"got {len(description)}"
-        )
-    return description
-
-
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
-    return value
-
-
 def _row(session: Session, key: str) -> FeatureFlagRow:
     """Returns the flag's row, creating it for a shipped flag that has none yet."""
     row = session.scalar(sa.select(FeatureFlagRow).where(FeatureFlagRow.key == key))
@@ -225,16 +153,11 @@ def create_flag(
         ConflictError: A flag with this key exists.
     """
     _require_admin(by)
-    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
-        raise ValueError(
-            f"key must be 2-64 characters of lower-case letters, digits and '_', starting with "
-            f"a letter, got {key!r}"
-        )
     row = FeatureFlagRow(
-        key=key,
-        description=_check_description(description),
-        default_enabled=_check_bool("default", default),
-        rollout_percent=_check_rollout(rollout),
+        key=check_key(key),
+        description=check_description(description),
+        default_enabled=check_bool("default", default),
+        rollout_percent=check_rollout(rollout),
     )
     exists = session.scalar(sa.select(FeatureFlagRow.id).where(FeatureFlagRow.key == key))
     if key in SHIPPED_FLAGS or exists is not None:
@@ -264,11 +187,11 @@ def update_flag(
     _require_admin(by)
     changes: dict[str, object] = {}
     if description is not UNSET:
-        changes["description"] = _check_description(description)
+        changes["description"] = check_description(description)
     if default is not UNSET:
-        changes["default_enabled"] = _check_bool("default", default)
+        changes["default_enabled"] = check_bool("default", default)
     if rollout is not UNSET:
-        changes["rollout_percent"] = _check_rollout(rollout)
+        changes["rollout_percent"] = check_rollout(rollout)
     row = _row(session, key)
     for name, value in changes.items():
         setattr(row, name, value)
@@ -300,7 +223,7 @@ def set_override(
     if (user is None) == (project is None):
         raise ValueError("an override names exactly one user or one project")
     if enabled is not None:
-        _check_bool("enabled", enabled)
+        check_bool("enabled", enabled)
     user_id, project_id = _id(user), _id(project)
     if user_id is not None and session.get(UserRow, user_id) is None:
         raise NotFoundError(f"user {user_id} not found")

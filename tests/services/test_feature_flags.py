@@ -1,12 +1,11 @@
 """Feature flags: precedence, stable percentage rollout, who may change them, and storage."""
 
-import hashlib
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AuditLogRow, FeatureFlagOverrideRow, FeatureFlagRow, UserRow
+from labelops.domain import feature_flags as flag_rules
 from labelops.services import feature_flags as flags
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from tests.factories import make_project, make_user
@@ -51,29 +50,6 @@ def test_precedence_user_then_project_then_rollout_then_default(
     assert flags.flags_for(session, alice, project)["new_queue"] is True
 
 
-@pytest.mark.parametrize(
-    ("state", "user_id", "project_id", "expected"),
-    [
-        # default only
-        (flags.FlagState("f", "", True), 1, 1, True),
-        # rollout 0 % switches everyone off despite a default of on
-        (flags.FlagState("f", "", True, rollout_percent=0), 1, None, False),
-        # rollout ignored without a user
-        (flags.FlagState("f", "", True, rollout_percent=0), None, None, True),
-        # project override beats the rollout
-        (flags.FlagState("f", "", False, 0, project_overrides={7: True}), 1, 7, True),
-        # user override beats the project override
-        (flags.FlagState("f", "", False, 100, {1: False}, {7: True}), 1, 7, False),
-        # another user's override does not apply
-        (flags.FlagState("f", "", False, None, {2: True}), 1, None, False),
-    ],
-)
-def test_evaluate_table(
-    state: flags.FlagState, user_id: int | None, project_id: int | None, expected: bool
-) -> None:
-    assert flags.evaluate(state, user_id, project_id) is expected
-
-
 def test_rollout_is_stable_and_close_to_the_percentage(session: Session, admin: UserRow) -> None:
     flags.create_flag(session, "gradual", by=admin, rollout=30)
     session.commit()
@@ -81,7 +57,7 @@ def test_rollout_is_stable_and_close_to_the_percentage(session: Session, admin: 
 
     def enabled_users(key: str) -> set[int]:
         state = flags.get_flag(session, key)  # what is_enabled evaluates, read once
-        return {u for u in users if flags.evaluate(state, u, None)}
+        return {u for u in users if flag_rules.evaluate(state, u, None)}
 
     first = enabled_users("gradual")
     assert 250 <= len(first) <= 350
@@ -96,12 +72,6 @@ def test_rollout_is_stable_and_close_to_the_percentage(session: Session, admin: 
     # Another flag at the same percentage picks other users (the key is in the hash).
     flags.create_flag(session, "other_gradual", by=admin, rollout=30)
     assert enabled_users("other_gradual") != first
-
-
-def test_bucket_is_a_fixed_function_of_key_and_user() -> None:
-    # The bucket is sha256(b"<key>:<user id>")'s first 8 bytes, big-endian, mod 100.
-    expected = int.from_bytes(hashlib.sha256(b"labeling_shortcut_hint:1").digest()[:8], "big")
-    assert flags.rollout_bucket("labeling_shortcut_hint", 1) == expected % 100
 
 
 def test_unknown_key_is_an_error_not_silently_off(session: Session, admin: UserRow) -> None:

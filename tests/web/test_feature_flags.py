@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from labelops.db.models import UserRow
+from labelops.domain.feature_flags import FlagState
 from labelops.services import feature_flags as flag_service
 from labelops.web.extensions import db
 from tests.conftest import AuthActions
@@ -44,7 +45,7 @@ def _seed(app: Flask) -> dict[str, Any]:
         }
 
 
-def _stored(app: Flask, key: str) -> flag_service.FlagState:
+def _stored(app: Flask, key: str) -> FlagState:
     with app.app_context():
         return flag_service.get_flag(db.session, key)
 
@@ -124,7 +125,7 @@ def test_annotator_cannot_read_or_change_flag_administration(
     assert [s.key for s in _all(app)] == [HINT]
 
 
-def _all(app: Flask) -> list[flag_service.FlagState]:
+def _all(app: Flask) -> list[FlagState]:
     with app.app_context():
         return flag_service.list_flags(db.session)
 

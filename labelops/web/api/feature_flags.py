@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
+from labelops.domain.feature_flags import FlagState
 from labelops.domain.permissions import can_view
 from labelops.services import feature_flags as flag_service
 from labelops.web.api.auth import api_login_required, project_for, require_admin
@@ -18,9 +19,7 @@ _PATCH_FIELDS = frozenset({*_SETTINGS, "user_overrides", "project_overrides"})
 _TARGET = {"user_overrides": "user_id", "project_overrides": "project_id"}
 
 
-def flag_json(
-    state: flag_service.FlagState, emails: dict[int, str], titles: dict[int, str]
-) -> dict[str, Any]:
+def flag_json(state: FlagState, emails: dict[int, str], titles: dict[int, str]) -> dict[str, Any]:
     """Returns a flag as JSON, its overrides named by id plus email or title."""
     return {
         "key": state.key,
@@ -39,7 +38,7 @@ def flag_json(
     }
 
 
-def _one_json(state: flag_service.FlagState) -> dict[str, Any]:
+def _one_json(state: FlagState) -> dict[str, Any]:
     emails, titles = flag_service.override_targets(db.session, [state])
     return flag_json(state, emails, titles)
 
