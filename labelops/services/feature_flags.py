@@ -122,6 +122,16 @@ def _require_admin(by: UserRow | None) -> None:
         raise PermissionDeniedError("only administrators may change feature flags")
 
 
+def _flush(session: Session, key: str) -> None:
+    """Flushes; a unique key broken by a simultaneous change becomes a ConflictError."""
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as exc:
+        raise ConflictError(
+            f"feature flag {key!r} was changed by someone else at the same time; try again"
+        ) from exc
+
+
 def _row(session: Session, key: str) -> FeatureFlagRow:
     """Returns the flag's row, creating it for a shipped flag that has none yet."""
     row = session.scalar(sa.select(FeatureFlagRow).where(FeatureFlagRow.key == key))
@@ -132,7 +142,7 @@ def _row(session: Session, key: str) -> FeatureFlagRow:
         raise NotFoundError(f"unknown feature flag {key!r}")
     row = FeatureFlagRow(key=key, description=shipped.description, default_enabled=shipped.default)
     session.add(row)
-    session.flush()
+    _flush(session, key)
     return row
 
 
@@ -163,7 +173,7 @@ def create_flag(
     if key in SHIPPED_FLAGS or exists is not None:
         raise ConflictError(f"feature flag {key!r} already exists")
     session.add(row)
-    session.flush()
+    _flush(session, key)
     audit(session, by, "feature_flag_created", None, "feature_flag", row.id, key)
     return get_flag(session, key)
 
@@ -251,7 +261,7 @@ def set_override(
         override.enabled = enabled
     detail = {"user_id": user_id, "project_id": project_id, "enabled": enabled}
     audit(session, by, "feature_flag_override", project_id, "feature_flag", row.id, detail)
-    session.flush()
+    _flush(session, key)
     return get_flag(session, key)
 
 
