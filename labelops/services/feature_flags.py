@@ -46,7 +46,25 @@ def _id(obj: UserRow | ProjectRow | int | None) -> int | None:
     return obj if obj is None or isinstance(obj, int) else obj.id
 
 
-def _load(session: Session, keys: list[str] | None = None) -> dict[str, FlagState]:
+def _scope_filter(scope: tuple[int | None, int | None] | None) -> sa.ColumnElement[bool]:
+    """Returns the condition on overrides: all, or those of the scope's user and project."""
+    if scope is None:
+        return sa.true()
+    user_id, project_id = scope
+    conditions = []
+    if user_id is not None:
+        conditions.append(FeatureFlagOverrideRow.user_id == user_id)
+    if project_id is not None:
+        conditions.append(FeatureFlagOverrideRow.project_id == project_id)
+    return sa.or_(sa.false(), *conditions)
+
+
+def _load(
+    session: Session,
+    keys: list[str] | None = None,
+    scope: tuple[int | None, int | None] | None = None,
+) -> dict[str, FlagState]:
+    """Returns flags by key; with a ``(user id, project id)`` scope, only overrides for those."""
     rows = session.scalars(
         sa.select(FeatureFlagRow).where(FeatureFlagRow.key.in_(keys) if keys else sa.true())
     ).all()
@@ -54,7 +72,8 @@ def _load(session: Session, keys: list[str] | None = None) -> dict[str, FlagStat
     if rows:
         for override in session.scalars(
             sa.select(FeatureFlagOverrideRow).where(
-                FeatureFlagOverrideRow.flag_id.in_([row.id for row in rows])
+                FeatureFlagOverrideRow.flag_id.in_([row.id for row in rows]),
+                _scope_filter(scope),
             )
         ):
             overrides.setdefault(override.flag_id, []).append(override)
@@ -82,13 +101,15 @@ def list_flags(session: Session) -> list[FlagState]:
     return sorted(_load(session).values(), key=lambda state: state.key)
 
 
-def get_flag(session: Session, key: str) -> FlagState:
-    """Returns one flag.
+def get_flag(
+    session: Session, key: str, scope: tuple[int | None, int | None] | None = None
+) -> FlagState:
+    """Returns one flag (with a ``(user id, project id)`` scope: only the overrides for those).
 
     Raises:
         NotFoundError: No flag has this key.
     """
-    state = _load(session, [key]).get(key)
+    state = _load(session, [key], scope).get(key)
     if state is None:
         raise NotFoundError(f"unknown feature flag {key!r}")
     return state
@@ -106,15 +127,18 @@ def is_enabled(
     Raises:
         NotFoundError: No flag has this key (a misspelt key is an error, never silently off).
     """
-    return evaluate(get_flag(session, key), _id(user), _id(project))
+    scope = (_id(user), _id(project))
+    return evaluate(get_flag(session, key, scope), *scope)
 
 
 def flags_for(
     session: Session, user: UserRow | int | None, project: ProjectRow | int | None = None
 ) -> dict[str, bool]:
     """Returns every flag's value for this user (and project): what the page and API get."""
-    user_id, project_id = _id(user), _id(project)
-    return {state.key: evaluate(state, user_id, project_id) for state in list_flags(session)}
+    scope = (_id(user), _id(project))
+    return {
+        key: evaluate(state, *scope) for key, state in sorted(_load(session, None, scope).items())
+    }
 
 
 def _require_admin(by: UserRow | None) -> None:
