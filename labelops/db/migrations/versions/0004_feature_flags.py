@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_feature_flags"
-down_revision: str | None = "0002_sqlite_autoincrement"
+down_revision: str | None = "0003_session_version"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
