@@ -361,3 +361,57 @@ class AuditLogRow(Base):
     object_id: Mapped[int | None]
     detail: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeatureFlagRow(Base):
+    """A feature flag's stored settings: its default and its percentage rollout."""
+
+    __tablename__ = "feature_flags"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "rollout_percent IS NULL OR (rollout_percent >= 0 AND rollout_percent <= 100)",
+            name="rollout_range",
+        ),
+        SQLITE_AUTOINCREMENT,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    default_enabled: Mapped[bool] = mapped_column(default=False)
+    rollout_percent: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    overrides: Mapped[list["FeatureFlagOverrideRow"]] = relationship(
+        back_populates="flag", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class FeatureFlagOverrideRow(Base):
+    """A flag turned on or off for one user or for one project (exactly one of the two)."""
+
+    __tablename__ = "feature_flag_overrides"
+    __table_args__ = (
+        sa.UniqueConstraint("flag_id", "user_id", name="uq_feature_flag_overrides_flag_user"),
+        sa.UniqueConstraint("flag_id", "project_id", name="uq_feature_flag_overrides_flag_project"),
+        sa.CheckConstraint("(user_id IS NULL) <> (project_id IS NULL)", name="one_target"),
+        SQLITE_AUTOINCREMENT,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("feature_flags.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    enabled: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    flag: Mapped[FeatureFlagRow] = relationship(back_populates="overrides")
+    user: Mapped[UserRow | None] = relationship()
+    project: Mapped[ProjectRow | None] = relationship()

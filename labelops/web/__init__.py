@@ -10,6 +10,7 @@ from labelops.db.models import UserRow
 from labelops.services.users import session_user
 from labelops.settings import Settings
 from labelops.web.account.views import bp as account_bp
+from labelops.web.admin.views import bp as admin_bp
 from labelops.web.annotate.views import bp as annotate_bp
 from labelops.web.api import BLUEPRINTS as API_BLUEPRINTS
 from labelops.web.api.auth import UnauthorizedError
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
         review_bp,
         dashboard_bp,
         pipeline_bp,
+        admin_bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in API_BLUEPRINTS:

@@ -1,5 +1,6 @@
 """The REST API, following Label Studio's paths and JSON so its SDK and scripts work unchanged."""
 
+from labelops.web.api.feature_flags import bp as feature_flags_bp
 from labelops.web.api.openapi import bp as openapi_bp
 from labelops.web.api.params import check_query_args
 from labelops.web.api.pipeline import bp as pipeline_bp
@@ -7,6 +8,6 @@ from labelops.web.api.projects import bp as projects_bp
 from labelops.web.api.tasks import bp as tasks_bp
 from labelops.web.api.users import bp as users_bp
 
-BLUEPRINTS = (projects_bp, tasks_bp, users_bp, openapi_bp, pipeline_bp)
+BLUEPRINTS = (projects_bp, tasks_bp, users_bp, openapi_bp, pipeline_bp, feature_flags_bp)
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(check_query_args)

@@ -96,15 +96,20 @@ def _rebuild(bind: sa.Connection, table: str, *, autoincrement: bool) -> None:
     """Recreates the table with or without AUTOINCREMENT, keeping its rows and indexes.
 
     Reflection loses an index's column order (``priority DESC``): each index is recreated from
-    the statement that made it.
+    the statement that made it. An AUTOINCREMENT key is declared inline and has no name, so
+    without AUTOINCREMENT the named key of 0001 (``pk_<table>``) is given back explicitly.
     """
     indexes = bind.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
         "AND sql IS NOT NULL",
         (table,),
     ).fetchall()
+    primary_key = [] if autoincrement else [sa.PrimaryKeyConstraint("id", name=f"pk_{table}")]
     with op.batch_alter_table(
-        table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
+        table,
+        recreate="always",
+        table_kwargs={"sqlite_autoincrement": autoincrement},
+        reflect_args=primary_key,
     ):
         pass
     for name, sql in indexes:
