@@ -16,9 +16,10 @@ from labelops.db.models import (
 )
 from labelops.domain.errors import AnnotationError
 from labelops.domain.label_config import parse_label_config, validate_result
-from labelops.domain.task_state import TaskEvent, next_state
+from labelops.domain.task_state import TaskEvent
 from labelops.services.errors import NotFoundError
 from labelops.services.locking import bump_project, lock_task
+from labelops.services.workflow import transition
 
 REVIEW_STATES = ("accepted", "rejected")
 
@@ -61,7 +62,7 @@ def create_annotation(
     session.flush()
     if was_cancelled:
         task.cancelled_annotations += 1
-        task.state = next_state(task.state, TaskEvent.SKIP)
+        transition(session, task, TaskEvent.SKIP)
     else:
         _count_finished(session, project, task, +1)
     session.execute(
@@ -159,11 +160,11 @@ def review_annotation(
         _revision(session, annotation, "fixed", reviewer_id, now, comment)
     previous = annotation.review_state
     if decision == "accepted":
-        task.state = next_state(task.state, TaskEvent.ACCEPT)
+        transition(session, task, TaskEvent.ACCEPT)
         if previous == "rejected":
             _count_finished(session, project, task, +1, keep_review_state=True)
     else:
-        task.state = next_state(task.state, TaskEvent.REJECT)
+        transition(session, task, TaskEvent.REJECT)
         if previous != "rejected":
             _count_finished(session, project, task, -1, keep_review_state=True)
     annotation.review_state = decision
@@ -198,7 +199,7 @@ def _count_finished(
         event = TaskEvent.ANNOTATE_FULL if task.is_labeled else TaskEvent.ANNOTATE_PARTIAL
     else:
         event = TaskEvent.ANNOTATE_FULL if task.is_labeled else TaskEvent.UNANNOTATE
-    task.state = next_state(task.state, event)
+    transition(session, task, event)
 
 
 def _checked_result(

@@ -1,11 +1,14 @@
-"""The review queue: completed tasks that still hold an annotation nobody has reviewed."""
+"""The review queue: completed tasks that still hold an annotation nobody has reviewed.
+
+Which states are reviewable is the project's workflow's to say: completed and reviewed, plus any
+custom state that a review event (accept or reject) leaves, such as ``needs_second_review``.
+"""
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, TaskRow
-
-REVIEWABLE_STATES = ("completed", "reviewed")
+from labelops.services.workflow import workflow_for
 
 
 def _unreviewed() -> sa.Exists:
@@ -19,7 +22,8 @@ def _unreviewed() -> sa.Exists:
 def next_for_review(session: Session, project_id: int, *, after_task_id: int = 0) -> TaskRow | None:
     """Returns the first task after ``after_task_id`` (by id) that waits for a review, else None.
 
-    A task waits when it is completed (or already partly accepted) and one of its finished
+    A task waits when it is in a reviewable state of its project's workflow (completed, partly
+    accepted, or a custom state that a review event leaves) and one of its finished
     annotations has no review yet. Rejected tasks are back in the labeling queue, so they only
     return here once they are completed again.
     """
@@ -27,7 +31,7 @@ def next_for_review(session: Session, project_id: int, *, after_task_id: int = 0
         sa.select(TaskRow)
         .where(
             TaskRow.project_id == project_id,
-            TaskRow.state.in_(REVIEWABLE_STATES),
+            TaskRow.state.in_(workflow_for(session, project_id).reviewable_states),
             TaskRow.id > after_task_id,
             _unreviewed(),
         )
@@ -38,6 +42,6 @@ def next_for_review(session: Session, project_id: int, *, after_task_id: int = 0
 
 def awaits_review(session: Session, task: TaskRow) -> bool:
     """Returns True when the task is in a reviewable state and has an unreviewed annotation."""
-    if task.state not in REVIEWABLE_STATES:
+    if task.state not in workflow_for(session, task.project_id).reviewable_states:
         return False
     return bool(session.scalar(sa.select(TaskRow.id).where(TaskRow.id == task.id, _unreviewed())))

@@ -35,7 +35,11 @@ def data_manager(project_id: int) -> Any:
     config = parse_label_config(project.label_config)
     members = project_service.members(db.session, project.id)
     form = TaskFilterForm(request.args)
-    form.set_options(config.data_fields, [(m.user_id, m.user.email) for m in members])
+    form.set_options(
+        config.data_fields,
+        [(m.user_id, m.user.email) for m in members],
+        task_service.project_states(db.session, project.id),
+    )
     page = manager_service.TaskPage([], None, None)
     error = None
     if form.validate():
