@@ -149,3 +149,28 @@ def test_a_change_that_strands_tasks_is_shown_with_state_and_count(
     page = html.unescape(refused.get_data(as_text=True))
     assert "1 task(s)" in page and "'needs_second_review'" in page
     assert _stored(app, project_id) == SECOND_REVIEW
+
+
+def test_data_manager_and_review_stream_show_a_custom_state(
+    app: Flask, client: FlaskClient, auth: Any, project_id: int
+) -> None:
+    with app.app_context():
+        project = get_project(db.session, project_id)
+        manager = get_user_by_email(db.session, "manager@example.com")
+        annotator = make_user(db.session, "annotator@example.com")
+        set_workflow(db.session, project, SECOND_REVIEW, user=manager)
+        waiting, other = make_tasks(db.session, project, 2)
+        create_annotation(
+            db.session, waiting, user_id=annotator.id, result=choice_result("Positive"), now=NOW
+        )
+        fire_event(db.session, waiting, "request_second_review", user=manager, now=NOW)
+        db.session.commit()
+        waiting_id, other_id = waiting.id, other.id
+    auth.login("reviewer@example.com", "password123")
+    listed = client.get(f"/projects/{project_id}/data?state=needs_second_review")
+    assert listed.status_code == 200
+    page = listed.get_data(as_text=True)
+    assert '<option selected value="needs_second_review">' in page
+    assert f"/tasks/{waiting_id}" in page and f"/tasks/{other_id}" not in page
+    stream = client.get(f"/projects/{project_id}/review").get_data(as_text=True)
+    assert f"Task {waiting_id}" in stream and "needs second review" in stream
