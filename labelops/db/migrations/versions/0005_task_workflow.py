@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005_task_workflow"
-down_revision: str | None = "0002_sqlite_autoincrement"
+down_revision: str | None = "0004_feature_flags"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
