@@ -97,6 +97,8 @@ class ProjectRow(Base):
     sampling: Mapped[str] = mapped_column(sa.String(40), default="Sequential sampling")
     model_version: Mapped[str] = mapped_column(sa.String(200), default="")
     color: Mapped[str] = mapped_column(sa.String(16), default="#FFFFFF")
+    # The project's task workflow definition (labelops.domain.workflow); NULL is the built-in one.
+    workflow: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     num_tasks: Mapped[int] = mapped_column(default=0)
     num_annotations: Mapped[int] = mapped_column(default=0)
     num_labeled_tasks: Mapped[int] = mapped_column(default=0)

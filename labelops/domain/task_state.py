@@ -4,9 +4,14 @@ States: ``new`` (nobody has it), ``in_progress`` (held by an annotator or partly
 ``completed`` (it has the annotations its project's overlap asks for), ``skipped`` (its last
 annotator skipped it), ``reviewed`` (a reviewer accepted it) and ``rejected`` (a reviewer sent it
 back to the queue).
+
+This is the built-in machine every project starts with; ``labelops.domain.workflow`` lets a project
+extend it with states and events of its own.
 """
 
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
 from labelops.domain.errors import StateTransitionError
 
@@ -70,6 +75,11 @@ _TRANSITIONS: dict[tuple[TaskState, TaskEvent], TaskState] = {
     (S.REJECTED, E.ACCEPT): S.REVIEWED,
     (S.REJECTED, E.UNANNOTATE): S.REJECTED,
 }
+
+# The built-in table, read-only, for the configurable workflows built on it.
+BUILTIN_TRANSITIONS: Mapping[tuple[TaskState, TaskEvent], TaskState] = MappingProxyType(
+    _TRANSITIONS
+)
 
 
 def next_state(current: TaskState | str, event: TaskEvent | str) -> TaskState:

@@ -30,11 +30,12 @@ from labelops.domain.errors import AnnotationError
 from labelops.domain.json_limits import MAX_LEAD_TIME, check_json
 from labelops.domain.label_config import parse_label_config, validate_result
 from labelops.domain.permissions import Role, can_exceed_overlap, can_set_ground_truth
-from labelops.domain.task_state import TaskEvent, next_state
+from labelops.domain.task_state import TaskEvent
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.locking import bump_project, lock_task
 from labelops.services.next_task import slots_taken
 from labelops.services.projects import role_of
+from labelops.services.workflow import transition
 
 
 def create_annotation(
@@ -83,7 +84,7 @@ def create_annotation(
     session.flush()
     if was_cancelled:
         task.cancelled_annotations += 1
-        task.state = next_state(task.state, TaskEvent.SKIP)
+        transition(session, task, TaskEvent.SKIP)
     else:
         count_finished(session, project, task, +1)
     session.execute(
@@ -262,7 +263,7 @@ def count_finished(
         event = TaskEvent.ANNOTATE_FULL if task.is_labeled else TaskEvent.ANNOTATE_PARTIAL
     else:
         event = TaskEvent.ANNOTATE_FULL if task.is_labeled else TaskEvent.UNANNOTATE
-    task.state = next_state(task.state, event)
+    transition(session, task, event)
 
 
 def checked_result(

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from labelops.db.engine import is_postgres
 from labelops.db.models import AnnotationRow, ProjectRow, TaskLockRow, TaskRow
-from labelops.domain.task_state import TaskEvent, next_state
+from labelops.domain.task_state import TaskEvent
 from labelops.services.locking import serialize_writers
+from labelops.services.workflow import transition
 
 DEFAULT_LOCK_TTL = timedelta(hours=1)
 _SCAN_BATCH = 50
@@ -188,7 +189,7 @@ def _lock(session: Session, task: TaskRow, user_id: int, expire_at: datetime) ->
         session.add(TaskLockRow(task_id=task.id, user_id=user_id, expire_at=expire_at))
     else:
         lock.expire_at = expire_at
-    task.state = next_state(task.state, TaskEvent.LOCK)
+    transition(session, task, TaskEvent.LOCK)
     session.flush()
 
 

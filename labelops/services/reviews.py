@@ -1,8 +1,10 @@
-"""Reviews: the queue of completed tasks that still hold an unreviewed annotation, and decisions.
+"""Reviews: the queue of tasks that still hold an unreviewed annotation, and decisions.
 
 The review page and the API both decide through :func:`review_annotation`, so its rules hold on
 each: a decision is 'accepted' or 'rejected', a skip has nothing to review, and nobody but an
-administrator reviews their own annotation.
+administrator reviews their own annotation. Which states are reviewable is the project's
+workflow's to say: completed and reviewed, plus any custom state that a review event (accept or
+reject) leaves, such as ``needs_second_review``.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, UserRow
 from labelops.domain.permissions import can_review_annotation
-from labelops.domain.task_state import TaskEvent, next_state
+from labelops.domain.task_state import TaskEvent
 from labelops.services.annotations import add_revision, checked_result, count_finished
 from labelops.services.errors import ConflictError, PermissionDeniedError
 from labelops.services.locking import lock_task
+from labelops.services.workflow import transition, workflow_for
 
-REVIEWABLE_STATES = ("completed", "reviewed")
 REVIEW_STATES = ("accepted", "rejected")
 
 
@@ -34,7 +36,8 @@ def _unreviewed() -> sa.Exists:
 def next_for_review(session: Session, project_id: int, *, after_task_id: int = 0) -> TaskRow | None:
     """Returns the first task after ``after_task_id`` (by id) that waits for a review, else None.
 
-    A task waits when it is completed (or already partly accepted) and one of its finished
+    A task waits when it is in a reviewable state of its project's workflow (completed, partly
+    accepted, or a custom state that a review event leaves) and one of its finished
     annotations has no review yet. Rejected tasks are back in the labeling queue, so they only
     return here once they are completed again.
     """
@@ -42,7 +45,7 @@ def next_for_review(session: Session, project_id: int, *, after_task_id: int = 0
         sa.select(TaskRow)
         .where(
             TaskRow.project_id == project_id,
-            TaskRow.state.in_(REVIEWABLE_STATES),
+            TaskRow.state.in_(workflow_for(session, project_id).reviewable_states),
             TaskRow.id > after_task_id,
             _unreviewed(),
         )
@@ -53,7 +56,7 @@ def next_for_review(session: Session, project_id: int, *, after_task_id: int = 0
 
 def awaits_review(session: Session, task: TaskRow) -> bool:
     """Returns True when the task is in a reviewable state and has an unreviewed annotation."""
-    if task.state not in REVIEWABLE_STATES:
+    if task.state not in workflow_for(session, task.project_id).reviewable_states:
         return False
     return bool(session.scalar(sa.select(TaskRow.id).where(TaskRow.id == task.id, _unreviewed())))
 
@@ -116,11 +119,11 @@ def review_annotation(
         annotation.result = checked_result(project, task, result, complete=True)
         add_revision(session, annotation, "fixed", reviewer_id, now, comment)
     if decision == "accepted":
-        task.state = next_state(task.state, TaskEvent.ACCEPT)
+        transition(session, task, TaskEvent.ACCEPT)
         if previous == "rejected":
             count_finished(session, project, task, +1, keep_review_state=True)
     else:
-        task.state = next_state(task.state, TaskEvent.REJECT)
+        transition(session, task, TaskEvent.REJECT)
         if previous != "rejected":
             count_finished(session, project, task, -1, keep_review_state=True)
     annotation.review_state = decision

@@ -20,6 +20,7 @@ from labelops.domain.json_limits import MAX_ID, MAX_LEAD_TIME, JsonLimitError, c
 from labelops.domain.records import Annotation, Prediction, Task
 from labelops.services.errors import NotFoundError
 from labelops.services.locking import bump_project
+from labelops.services.workflow import workflow_for
 
 SORT_COLUMNS = {
     "id": TaskRow.id,
@@ -28,6 +29,7 @@ SORT_COLUMNS = {
     "total_annotations": TaskRow.total_annotations,
     "updated_at": TaskRow.updated_at,
 }
+# The built-in states; a project's workflow may add its own (see ``project_states``).
 STATES = ("new", "in_progress", "completed", "skipped", "reviewed", "rejected")
 MAX_PRIORITY = 1e15
 
@@ -134,11 +136,17 @@ def update_task(
     return task
 
 
-def _filtered(project_id: int, flt: TaskFilter) -> sa.Select[Any]:
+def project_states(session: Session, project_id: int) -> tuple[str, ...]:
+    """Returns the states a task of the project can be in (its workflow's, custom ones too)."""
+    return workflow_for(session, project_id).states
+
+
+def _filtered(session: Session, project_id: int, flt: TaskFilter) -> sa.Select[Any]:
     query = sa.select(TaskRow).where(TaskRow.project_id == project_id)
     if flt.state is not None:
-        if flt.state not in STATES:
-            raise ValueError(f"unknown state {flt.state!r}; expected one of {', '.join(STATES)}")
+        states = project_states(session, project_id)
+        if flt.state not in states:
+            raise ValueError(f"unknown state {flt.state!r}; expected one of {', '.join(states)}")
         query = query.where(TaskRow.state == flt.state)
     if flt.annotator_id is not None:
         query = query.where(
@@ -191,7 +199,7 @@ def list_tasks(
     if direction not in ("asc", "desc"):
         raise ValueError(f"direction must be 'asc' or 'desc', got {direction!r}")
     column = SORT_COLUMNS[sort]
-    query = _filtered(project_id, flt).add_columns(column.label("sort_value"))
+    query = _filtered(session, project_id, flt).add_columns(column.label("sort_value"))
     if after:
         value, last_id = _decode_cursor(after, sort)
         if direction == "asc":
@@ -226,7 +234,7 @@ def page_tasks(
     """Returns tasks by page number (Label Studio's paging; an empty list past the end)."""
     if page < 1 or page_size < 1:
         raise ValueError("page and page_size must be positive integers")
-    query = _filtered(project_id, flt) if project_id is not None else sa.select(TaskRow)
+    query = _filtered(session, project_id, flt) if project_id is not None else sa.select(TaskRow)
     query = query.order_by(TaskRow.id).offset((page - 1) * page_size).limit(page_size)
     return list(session.scalars(query))
 

@@ -7,7 +7,16 @@ from labelops.web.api.pipeline import bp as pipeline_bp
 from labelops.web.api.projects import bp as projects_bp
 from labelops.web.api.tasks import bp as tasks_bp
 from labelops.web.api.users import bp as users_bp
+from labelops.web.api.workflow import bp as workflow_bp
 
-BLUEPRINTS = (projects_bp, tasks_bp, users_bp, openapi_bp, pipeline_bp, feature_flags_bp)
+BLUEPRINTS = (
+    projects_bp,
+    tasks_bp,
+    users_bp,
+    openapi_bp,
+    pipeline_bp,
+    feature_flags_bp,
+    workflow_bp,
+)
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(check_query_args)

@@ -1,5 +1,6 @@
 """Forms of the projects blueprint (CSRF-protected by Flask-WTF)."""
 
+import json
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -18,6 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Regexp, Valida
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import Role
+from labelops.domain.workflow import Workflow, WorkflowError
 from labelops.services.projects import SAMPLING_MODES
 from labelops.web.auth.validators import EmailAddress
 
@@ -70,6 +72,33 @@ class ProjectForm(FlaskForm):
             "sampling": self.sampling.data,
             "color": self.color.data or "#3056D3",
         }
+
+
+class WorkflowForm(FlaskForm):
+    """A project's task workflow as its JSON definition; empty means the built-in workflow."""
+
+    definition = TextAreaField("Workflow definition (JSON)", validators=[Length(max=100_000)])
+
+    def validate_definition(self, field: Any) -> None:
+        """Checks that the text is JSON and a valid workflow; the message names the problem."""
+        text = (field.data or "").strip()
+        if not text:
+            return
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
+        try:
+            Workflow.from_dict(data)
+        except WorkflowError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def definition_dict(self) -> dict[str, Any] | None:
+        """Returns the definition the form holds, or None for the built-in workflow."""
+        text = (self.definition.data or "").strip()
+        return json.loads(text) if text else None
 
 
 class DeleteProjectForm(FlaskForm):

@@ -1,5 +1,6 @@
 """Project pages: list, create (from the gallery or a clone), settings, delete, members, import."""
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from labelops.domain.label_config import (
 )
 from labelops.services import media as media_service
 from labelops.services import projects as project_service
+from labelops.services import workflow as workflow_service
 from labelops.services.errors import ConflictError, NotFoundError
 from labelops.templates_gallery import gallery, get_template
 from labelops.web.extensions import db
@@ -35,6 +37,7 @@ from labelops.web.projects.forms import (
     MemberForm,
     ProjectForm,
     RoleForm,
+    WorkflowForm,
 )
 from labelops.web.projects.policies import can_manage, can_view, explain_refusals, project_access
 
@@ -155,6 +158,42 @@ def settings(project_id: int) -> Any:
         project=project,
         tab="settings",
         can_create=project_service.can_create_projects(current_user),
+        workflow_form=_workflow_form(project),
+    )
+
+
+def _workflow_form(project: Any) -> WorkflowForm:
+    definition = workflow_service.project_workflow(project).to_dict()
+    return WorkflowForm(
+        prefix="workflow", formdata=None, data={"definition": json.dumps(definition, indent=2)}
+    )
+
+
+@bp.post("/<int:project_id>/settings/workflow")
+def settings_workflow(project_id: int) -> Any:
+    """Saves the project's task workflow from its JSON definition (managers)."""
+    access = project_access(project_id, can_manage)
+    project = access.project
+    workflow_form = WorkflowForm(prefix="workflow")
+    if workflow_form.validate_on_submit():
+        try:
+            workflow_service.set_workflow(
+                db.session, project, workflow_form.definition_dict(), user=current_user
+            )
+        except ConflictError as exc:
+            db.session.rollback()
+            workflow_form.definition.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Workflow saved.", "success")
+            return redirect(url_for("projects.settings", project_id=project.id) + "#workflow")
+    return _editor(
+        "projects/settings.html",
+        ProjectForm(formdata=None, obj=project),
+        access=access,
+        project=project,
+        tab="settings",
+        workflow_form=workflow_form,
     )
 
 

@@ -40,9 +40,13 @@ class TaskFilterForm(Form):
     limit = IntegerField("Rows", default=50, validators=[Optional(), NumberRange(min=1, max=500)])
 
     def set_options(
-        self, data_fields: Sequence[str], annotators: Sequence[tuple[int, str]]
+        self,
+        data_fields: Sequence[str],
+        annotators: Sequence[tuple[int, str]],
+        states: Sequence[str] = STATES,
     ) -> None:
-        """Fills the choices that depend on the project: its data fields and its members."""
+        """Fills the choices that depend on the project: fields, members and workflow states."""
+        self.state.choices = [("", "Any")] + [(s, s.replace("_", " ")) for s in states]
         self.field.choices = [(f, f) for f in data_fields]
         self.annotator.choices = [("", "Anyone")] + [(str(i), email) for i, email in annotators]
         if not self.field.data and data_fields:

@@ -40,6 +40,7 @@ def data_manager(project_id: int) -> Any:
     form.set_options(
         config.data_fields,
         [(m.user_id, m.user.email) for m in members if blind in (None, m.user_id)],
+        task_service.project_states(db.session, project.id),
     )
     page = manager_service.TaskPage([], None, None)
     error = None

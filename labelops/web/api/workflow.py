@@ -1,0 +1,88 @@
+"""REST endpoints of task workflows: a project's state machine and firing its custom events."""
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify
+
+from labelops.db.models import utcnow
+from labelops.domain.permissions import can_manage, can_view
+from labelops.services import tasks as task_service
+from labelops.services import workflow as workflow_service
+from labelops.web.api.auth import api_login_required, project_for
+from labelops.web.api.params import json_body
+from labelops.web.api.serializers import task_json
+from labelops.web.extensions import db
+
+bp = Blueprint("api_workflow", __name__, url_prefix="/api")
+
+
+def _workflow_json(project_id: int, workflow: Any, *, is_default: bool) -> dict[str, Any]:
+    return {"project": project_id, "is_default": is_default, **workflow.to_dict()}
+
+
+@bp.get("/projects/<int:project_id>/workflow")
+@api_login_required
+def get_workflow(project_id: int) -> Any:
+    """Returns the project's task workflow: states, events and transitions (managers)."""
+    project = project_for(project_id, can_manage, "see the workflow")
+    workflow = workflow_service.project_workflow(project)
+    return jsonify(_workflow_json(project.id, workflow, is_default=project.workflow is None))
+
+
+@bp.put("/projects/<int:project_id>/workflow")
+@api_login_required
+def put_workflow(project_id: int) -> Any:
+    """Replaces the project's task workflow with ``{"states", "events", "transitions"}``.
+
+    400 names the state, event or transition that is wrong; 409 names a state that tasks are
+    still in and that the new workflow lacks.
+    """
+    project = project_for(project_id, can_manage, "change the workflow")
+    body = json_body(dict)
+    definition = {k: v for k, v in body.items() if k not in ("project", "is_default")}
+    workflow = workflow_service.set_workflow(db.session, project, definition, user=g.user)
+    db.session.commit()
+    return jsonify(_workflow_json(project.id, workflow, is_default=project.workflow is None))
+
+
+@bp.delete("/projects/<int:project_id>/workflow")
+@api_login_required
+def reset_workflow(project_id: int) -> Any:
+    """Returns the project to the built-in workflow (409 if tasks are in a custom state)."""
+    project = project_for(project_id, can_manage, "change the workflow")
+    workflow = workflow_service.set_workflow(db.session, project, None, user=g.user)
+    db.session.commit()
+    return jsonify(_workflow_json(project.id, workflow, is_default=True))
+
+
+@bp.get("/tasks/<int:task_id>/transitions")
+@api_login_required
+def task_transitions(task_id: int) -> Any:
+    """Returns the task's state and the custom events that can be fired on it now."""
+    task = task_service.get_task(db.session, task_id)
+    project = project_for(task.project_id, can_view, "view tasks")
+    workflow = workflow_service.project_workflow(project)
+    custom = set(workflow.custom_events)
+    events = [e for e in workflow.allowed_events(task.state) if e in custom]
+    return jsonify({"task": task.id, "state": task.state, "events": events})
+
+
+@bp.post("/tasks/<int:task_id>/transitions")
+@api_login_required
+def fire_transition(task_id: int) -> Any:
+    """Fires a custom workflow event on a task ``{"event": "request_second_review"}``.
+
+    Managers and reviewers may; 409 names the state and the event when the workflow does not
+    allow the event in the task's state.
+    """
+    task = task_service.get_task(db.session, task_id)
+    body = json_body(dict)
+    unknown = sorted(set(body) - {"event"})
+    if unknown:
+        raise ValueError(f'unknown field(s): {", ".join(unknown)}; send {{"event": <name>}}')
+    event = body.get("event")
+    if not isinstance(event, str) or not event:
+        raise ValueError(f"'event' must be the name of a workflow event, got {event!r}")
+    workflow_service.fire_event(db.session, task, event, user=g.user, now=utcnow())
+    db.session.commit()
+    return jsonify(task_json(task))
