@@ -222,9 +222,14 @@ class S3ObjectStore(ObjectStore):
         return self.uri(key)
 
     def put_file(self, key: str, stream: IO[bytes], content_type: str = "") -> str:
-        """Uploads the stream (multipart past boto3's threshold) and returns the object's URI."""
+        """Uploads the stream (multipart past boto3's threshold) and returns the object's URI.
+
+        The stream stays open (boto3 closes what it is given, so it gets a read-only view).
+        """
         extra = {"ContentType": content_type} if content_type else {}
-        self._s3().upload_fileobj(stream, self.bucket, _join(self.prefix, key), ExtraArgs=extra)
+        self._s3().upload_fileobj(
+            _ReadOnly(stream), self.bucket, _join(self.prefix, key), ExtraArgs=extra
+        )
         return self.uri(key)
 
     def exists(self, key: str) -> bool:
@@ -345,6 +350,17 @@ class LocalObjectStore(ObjectStore):
         if problem:
             raise ValueError(f"storage prefix: {problem}")
         return LocalObjectStore(root=str(path))
+
+
+class _ReadOnly:
+    """A view of a binary stream that only reads, so an uploader cannot close the stream."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        """Returns up to ``size`` bytes of the stream (all the rest by default)."""
+        return self._stream.read(size)
 
 
 def _md5(path: Path) -> str:
