@@ -122,7 +122,10 @@ class _Tally:
     labels: Counter[str] = field(default_factory=Counter)
     agreement_sum: dict[str, float] = field(default_factory=dict)
     agreement_n: Counter[str] = field(default_factory=Counter)
-    agreements: list[float] = field(default_factory=list)
+    agreement_total: float = 0.0
+    agreement_count: int = 0
+    agreement_min: float | None = None
+    agreement_max: float | None = None
     preview: list[dict[str, Any]] = field(default_factory=list)
 
     def keep(self, row: dict[str, Any], options: DatasetOptions) -> bool:
@@ -140,10 +143,18 @@ class _Tally:
         label = row["label"]
         if label is not None:
             self.labels[label] += 1
-        if row["agreement"] is not None:
-            self.agreements.append(row["agreement"])
+        value = row["agreement"]
+        if value is not None:
+            self.agreement_total += value
+            self.agreement_count += 1
+            self.agreement_min = (
+                value if self.agreement_min is None else min(self.agreement_min, value)
+            )
+            self.agreement_max = (
+                value if self.agreement_max is None else max(self.agreement_max, value)
+            )
             if label is not None:
-                self.agreement_sum[label] = self.agreement_sum.get(label, 0.0) + row["agreement"]
+                self.agreement_sum[label] = self.agreement_sum.get(label, 0.0) + value
                 self.agreement_n[label] += 1
         if len(self.preview) < PREVIEW_ROWS:
             self.preview.append(row)
@@ -151,12 +162,12 @@ class _Tally:
 
     def agreement_summary(self) -> dict[str, Any]:
         """Returns the mean, min and max consensus agreement of the kept rows that have one."""
-        values = self.agreements
+        count = self.agreement_count
         return {
-            "num_tasks_with_agreement": len(values),
-            "mean": sum(values) / len(values) if values else None,
-            "min": min(values) if values else None,
-            "max": max(values) if values else None,
+            "num_tasks_with_agreement": count,
+            "mean": self.agreement_total / count if count else None,
+            "min": self.agreement_min,
+            "max": self.agreement_max,
         }
 
     def per_label(self) -> dict[str, dict[str, Any]]:

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,7 +17,7 @@ from labelops.assets.dataset import dataset_key, labeled_dataset
 from labelops.db.models import DatasetVersionRow, ProjectRow, TaskRow
 from labelops.domain.consensus import TIE_RULE
 from labelops.resources.database import DatabaseResource
-from labelops.resources.object_store import S3ObjectStore
+from labelops.resources.object_store import LocalObjectStore, S3ObjectStore
 from labelops.services import datasets
 from labelops.services.annotations import create_annotation
 from labelops.services.reviews import review_annotation
@@ -298,3 +299,29 @@ def test_dataset_and_agreement_metadata_a_dagster_user_expects(
         assert spec.code_version and spec.owners == ["team:labelops"]
     with database.session() as session:
         assert session.scalar(sa.select(sa.func.count(TaskRow.id))) == 13
+
+
+def test_a_local_object_store_gets_the_same_files(
+    database: DatabaseResource,
+    instance: dg.DagsterInstance,
+    resources: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    store = LocalObjectStore(root=str(tmp_path / "objects"))
+    with database.session() as session:
+        project = make_project(session)
+    ids = _vote(database, project, [("Positive",), ("Negative",)])
+
+    result = materialize([labeled_dataset], {**resources, "object_store": store}, instance, project)
+
+    version = metadata(result, "labeled_dataset")["version"]
+    folder = tmp_path / "objects" / "datasets" / str(project.id) / version
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "dataset.parquet",
+        "export_csv.csv",
+        "export_json.json",
+        "export_json_min.json",
+        "manifest.json",
+    ]
+    assert pq.read_table(folder / "dataset.parquet").column("task_id").to_pylist() == ids
+    assert json.loads((folder / "manifest.json").read_text())["counts"]["num_rows"] == 2
