@@ -32,6 +32,8 @@ class Settings:
     storage_secret_env_allowlist: tuple[str, ...] = ()
     storage_endpoint_allowlist: tuple[str, ...] = ()
     outbound_host_allowlist: tuple[str, ...] = ()
+    # The web app's address as its users reach it, for links in pipeline metadata.
+    web_url: str = "http://127.0.0.1:8080"
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> "Settings":
@@ -65,6 +67,7 @@ class Settings:
             storage_secret_env_allowlist=_names(env.get("LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST")),
             storage_endpoint_allowlist=_names(env.get("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST")),
             outbound_host_allowlist=_names(env.get("LABELOPS_OUTBOUND_HOST_ALLOWLIST")),
+            web_url=env.get("LABELOPS_WEB_URL") or "http://127.0.0.1:8080",
         )
 
 

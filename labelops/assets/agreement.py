@@ -3,6 +3,7 @@
 import inspect
 import math
 import warnings
+from typing import Any
 
 import dagster as dg
 
@@ -18,8 +19,23 @@ from labelops.services.pipeline import (
 )
 from labelops.services.projects import get_project
 from labelops.services.tasks import iter_task_records
+from labelops.settings import Settings
 
 AGREEMENT = "agreement"
+CODE_VERSION = "1"
+OWNERS = ["team:labelops"]
+PREVIEW_ROWS = 10
+PER_LABEL_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("control", "string", description="The labeling config's control."),
+        dg.TableColumn("label", "string", description="One label (category) of the control."),
+        dg.TableColumn("count", "int", description="How many times annotators chose it."),
+        dg.TableColumn("alpha_nominal", "float", description="Krippendorff's alpha, one vs rest."),
+        dg.TableColumn("f1", "float", description="Pair-matched F1 (spans, regions)."),
+        dg.TableColumn("precision", "float", description="Pair-matched precision."),
+        dg.TableColumn("recall", "float", description="Pair-matched recall."),
+    ]
+)
 MEETS_THRESHOLD = "annotator_agreement_meets_threshold"
 NO_CONTRADICTORY_GROUND_TRUTH = "annotator_agreement_has_no_contradictory_ground_truth"
 
@@ -96,11 +112,66 @@ def _figures(report: AgreementReport) -> dict[str, float]:
     return out
 
 
+def _number(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def per_label_records(report: AgreementReport) -> list[dict[str, Any]]:
+    """Returns one row per control and label: its count and per-label agreement figures."""
+    rows = []
+    for name, control in report.controls.items():
+        for label, stats in control.per_label.items():
+            count = stats.get("count")
+            rows.append(
+                {
+                    "control": name,
+                    "label": label,
+                    "count": int(count) if count is not None and not math.isnan(count) else None,
+                    **{
+                        k: _number(stats.get(k))
+                        for k in ("alpha_nominal", "f1", "precision", "recall")
+                    },
+                }
+            )
+    return rows
+
+
+def _per_task_preview(report: AgreementReport) -> str:
+    lines = ["| task_id | control | agreement |", "| --- | --- | --- |"]
+    shown = 0
+    for name, control in report.controls.items():
+        for task_id, value in sorted(control.task_agreement.items()):
+            if shown == PREVIEW_ROWS:
+                break
+            text = "" if math.isnan(value) else f"{value:.3f}"
+            lines.append(f"| {task_id} | {name} | {text} |")
+            shown += 1
+    return "\n".join(lines)
+
+
+def _metadata(report: AgreementReport, project_id: int) -> dict[str, Any]:
+    records = per_label_records(report)
+    web_url = Settings.from_env().web_url.rstrip("/")
+    return {
+        "dagster/row_count": report.num_tasks,
+        "dagster/column_schema": PER_LABEL_SCHEMA,
+        "num_tasks": report.num_tasks,
+        **_figures(report),
+        "agreement_by_label": dg.MetadataValue.table(
+            records=[dg.TableRecord(r) for r in records], schema=PER_LABEL_SCHEMA
+        ),
+        "preview": dg.MetadataValue.md(_per_task_preview(report)),
+        "project": dg.MetadataValue.url(f"{web_url}/projects/{project_id}"),
+    }
+
+
 @dg.asset(
     group_name=AGREEMENT,
     partitions_def=project_partitions,
     deps=[annotations],
     kinds={"python"},
+    code_version=CODE_VERSION,
+    owners=OWNERS,
     check_specs=[
         dg.AssetCheckSpec(MEETS_THRESHOLD, asset="annotator_agreement"),
         dg.AssetCheckSpec(NO_CONTRADICTORY_GROUND_TRUTH, asset="annotator_agreement"),
@@ -126,7 +197,7 @@ def annotator_agreement(
     low = {name: v for name, v in headline.items() if v < config.min_agreement}
     contradictory = list(report.contradictory_ground_truth)
     return dg.MaterializeResult(
-        metadata={"num_tasks": report.num_tasks, **_figures(report)},
+        metadata=_metadata(report, project_id),
         check_results=[
             dg.AssetCheckResult(
                 check_name=MEETS_THRESHOLD,

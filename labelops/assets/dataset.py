@@ -1,102 +1,122 @@
 """Dataset group: consensus labels as a versioned, content-addressed dataset in the object store."""
 
-import io
-from collections import Counter
 from typing import Any
 
 import dagster as dg
-import pyarrow as pa
-import pyarrow.parquet as pq
-from sqlalchemy.orm import Session
+from pydantic import Field
 
 from labelops.assets.agreement import annotator_agreement
 from labelops.assets.partitions import project_id_of, project_partitions
-from labelops.db.models import DatasetVersionRow, ProjectRow
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import ObjectStore
-from labelops.services.exports import available_formats, export_project
-from labelops.services.pipeline import (
-    consensus_rows,
-    content_version,
-    counted_task_count,
-    get_dataset_version,
-    record_dataset_version,
+from labelops.services.datasets import (
+    COLUMN_DESCRIPTIONS,
+    SCHEMA,
+    DatasetBuild,
+    DatasetOptions,
+    build_dataset,
+    dataset_key,
 )
 from labelops.services.projects import get_project
+from labelops.settings import Settings
+
+__all__ = ["LabeledDatasetConfig", "dataset_key", "labeled_dataset"]
 
 DATASET = "dataset"
 HAS_ALL_TASKS = "labeled_dataset_has_all_tasks"
-SCHEMA = pa.schema(
-    [
-        ("task_id", pa.int64()),
-        ("data", pa.string()),
-        ("label", pa.string()),
-        ("result", pa.string()),
-        ("method", pa.string()),
-        ("num_annotators", pa.int32()),
-        ("agreement", pa.float64()),
-        ("tie", pa.bool_()),
-    ]
-)
+CODE_VERSION = "2"
+OWNERS = ["team:labelops"]
+PREVIEW_COLUMNS = ("task_id", "label", "method", "agreement", "tie", "incomplete")
+_ARROW_TYPES = {"int64": "int", "int32": "int", "double": "float", "bool": "bool"}
 
 
-def dataset_key(project_id: int, version: str, name: str = "dataset.parquet") -> str:
-    """Returns the object key of a file of a dataset version."""
-    return f"datasets/{project_id}/{version}/{name}"
+class LabeledDatasetConfig(dg.Config):
+    """Which consensus rows the dataset keeps and which exports it ships."""
 
-
-def parquet_bytes(rows: list[dict[str, Any]]) -> bytes:
-    """Returns the rows as one Parquet file (the dataset's fixed schema)."""
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), buffer)
-    return buffer.getvalue()
-
-
-def _preview(rows: list[dict[str, Any]]) -> str:
-    lines = ["| task_id | label | method | agreement |", "| --- | --- | --- | --- |"]
-    for row in rows[:10]:
-        lines.append(
-            f"| {row['task_id']} | {row['label']} | {row['method']} | {row['agreement']} |"
-        )
-    return "\n".join(lines)
-
-
-class DatasetConfig(dg.Config):
-    """Export formats written beside the Parquet file (those the labeling config supports)."""
-
-    export_formats: list[str] = ["JSON", "JSON_MIN", "CSV"]
-
-
-def write_version(
-    session: Session,
-    project: ProjectRow,
-    rows: list[dict[str, Any]],
-    version: str,
-    object_store: ObjectStore,
-    export_formats: list[str],
-) -> DatasetVersionRow:
-    """Returns the recorded dataset version after writing its Parquet file and exports."""
-    uri = object_store.put_bytes(dataset_key(project.id, version), parquet_bytes(rows))
-    wanted = {name.upper() for name in export_formats}
-    exports = []
-    for fmt in available_formats(project):
-        if fmt.name in wanted:
-            _, stream = export_project(session, project, fmt.name)
-            key = dataset_key(project.id, version, f"export_{fmt.name.lower()}{fmt.extension}")
-            object_store.put_bytes(key, b"".join(stream), fmt.media_type)
-            exports.append(key)
-    details = {
-        "label_distribution": _distribution(rows),
-        "num_ties": sum(r["tie"] for r in rows),
-        "exports": exports,
-    }
-    return record_dataset_version(
-        session, project.id, version=version, uri=uri, num_tasks=len(rows), details=details
+    include_ties: bool = Field(
+        default=False, description="Keep tasks whose tie was left unlabeled (label null, tie true)."
+    )
+    include_incomplete: bool = Field(
+        default=False, description="Keep tasks with fewer annotations than the project's overlap."
+    )
+    export_formats: list[str] = Field(
+        default=["JSON", "JSON_MIN", "CSV"],
+        description="Consensus exports written beside the Parquet file (those the config offers).",
     )
 
 
-def _distribution(rows: list[dict[str, Any]]) -> dict[str, int]:
-    return dict(Counter(r["label"] for r in rows if r["label"] is not None))
+def column_schema() -> dg.TableSchema:
+    """Returns the dataset's Parquet columns as a Dagster table schema."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=f.name,
+                type=_ARROW_TYPES.get(str(f.type), "string"),
+                description=COLUMN_DESCRIPTIONS[f.name],
+            )
+            for f in SCHEMA
+        ]
+    )
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "" if value is None else str(value).replace("|", "\\|")
+
+
+def _preview(rows: list[dict[str, Any]]) -> str:
+    lines = ["| " + " | ".join(PREVIEW_COLUMNS) + " |", "|" + " --- |" * len(PREVIEW_COLUMNS)]
+    lines += ["| " + " | ".join(_cell(r[c]) for c in PREVIEW_COLUMNS) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _per_label_table(per_label: dict[str, dict[str, Any]]) -> dg.TableMetadataValue:
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                {"label": label, "num_tasks": s["num_tasks"], "mean_agreement": s["mean_agreement"]}
+            )
+            for label, s in per_label.items()
+        ],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn("label", "string"),
+                dg.TableColumn("num_tasks", "int"),
+                dg.TableColumn("mean_agreement", "float"),
+            ]
+        ),
+    )
+
+
+def _metadata(build: DatasetBuild, project_id: int) -> dict[str, Any]:
+    counts, agreement = build.manifest["counts"], build.manifest["agreement"]
+    web_url = Settings.from_env().web_url.rstrip("/")
+    return {
+        "dagster/row_count": build.num_rows,
+        "dagster/column_schema": column_schema(),
+        "dagster/uri": dg.MetadataValue.path(build.uri),
+        "version": build.version,
+        "new_version": build.is_new,
+        "uri": build.uri,
+        "manifest": dg.MetadataValue.path(build.manifest_uri),
+        "project": dg.MetadataValue.url(f"{web_url}/projects/{project_id}"),
+        "num_tasks": build.num_rows,
+        "num_ties": counts["num_ties"],
+        "num_incomplete": counts["num_incomplete"],
+        "excluded_ties": counts["excluded_ties"],
+        "excluded_incomplete": counts["excluded_incomplete"],
+        "label_distribution": dg.MetadataValue.json(counts["label_distribution"]),
+        **(
+            {"mean_agreement": dg.MetadataValue.float(agreement["mean"])}
+            if agreement["mean"] is not None
+            else {}
+        ),
+        "agreement_by_label": _per_label_table(agreement["per_label"]),
+        "tie_rule": build.manifest["tie_rule"],
+        "options": dg.MetadataValue.json(build.manifest["options"]),
+        "preview": dg.MetadataValue.md(_preview(build.preview)),
+    }
 
 
 @dg.asset(
@@ -104,46 +124,49 @@ def _distribution(rows: list[dict[str, Any]]) -> dict[str, int]:
     partitions_def=project_partitions,
     deps=[annotator_agreement],
     kinds={"parquet", "s3"},
+    code_version=CODE_VERSION,
+    owners=OWNERS,
     check_specs=[dg.AssetCheckSpec(HAS_ALL_TASKS, asset="labeled_dataset")],
 )
 def labeled_dataset(
     context: dg.AssetExecutionContext,
-    config: DatasetConfig,
+    config: LabeledDatasetConfig,
     database: DatabaseResource,
     object_store: ObjectStore,
 ) -> dg.MaterializeResult:
-    """Consensus labels of the project as Parquet plus its exports, under a content hash.
+    """Consensus labels of the project as Parquet plus consensus exports and a manifest.
 
-    Ground truth wins, then reviewer-accepted annotations, then the majority vote. The version
-    is the hash of the rows (also the Dagster data version): unchanged labels make no new version.
+    One row per task: ground truth wins, then reviewer-accepted annotations, then the majority
+    vote; a tie takes a reviewer's accepted annotation, else the ground truth, else is left
+    unlabeled. Ties left unlabeled and tasks with fewer annotations than the project's overlap
+    are left out unless the config includes them. The version is the hash of the options and the
+    rows (also the Dagster data version): unchanged labels make no new version.
     """
     project_id = project_id_of(context)
+    options = DatasetOptions(
+        include_ties=config.include_ties,
+        include_incomplete=config.include_incomplete,
+        export_formats=tuple(config.export_formats),
+    )
     with database.session() as session:
         project = get_project(session, project_id)
-        rows = consensus_rows(session, project)
-        version = content_version(rows)
-        is_new = get_dataset_version(session, project_id, version) is None
-        if is_new:
-            write_version(session, project, rows, version, object_store, config.export_formats)
-        expected = counted_task_count(session, project_id)
-    written = pq.read_table(io.BytesIO(object_store.read_bytes(dataset_key(project_id, version))))
+        build = build_dataset(session, project, object_store, options)
+    counts = build.manifest["counts"]
+    excluded = counts["excluded_ties"] + counts["excluded_incomplete"]
     return dg.MaterializeResult(
-        data_version=dg.DataVersion(version),
-        metadata={
-            "version": version,
-            "new_version": is_new,
-            "uri": object_store.uri(dataset_key(project_id, version)),
-            "num_tasks": len(rows),
-            "label_distribution": dg.MetadataValue.json(_distribution(rows)),
-            "num_ties": sum(r["tie"] for r in rows),
-            "preview": dg.MetadataValue.md(_preview(rows)),
-        },
+        data_version=dg.DataVersion(build.version),
+        metadata=_metadata(build, project_id),
         check_results=[
             dg.AssetCheckResult(
                 check_name=HAS_ALL_TASKS,
-                passed=written.num_rows == expected,
+                passed=build.num_consensus_tasks == build.num_counted_tasks
+                and build.num_rows + excluded == build.num_consensus_tasks,
                 severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"num_rows": written.num_rows, "num_labeled_tasks": expected},
+                metadata={
+                    "num_rows": build.num_rows,
+                    "num_excluded": excluded,
+                    "num_labeled_tasks": build.num_counted_tasks,
+                },
             )
         ],
     )

@@ -3,21 +3,29 @@
 Which annotations count, in order of precedence:
 
 1. Cancelled annotations and rejected ones (``review_state == "rejected"``) never count.
-2. A ground-truth annotation wins outright (method "ground_truth"); with several, the last one in
-   the task's order is taken and, if their results differ, the consensus is flagged as a tie.
+2. A ground-truth annotation wins outright (method "ground_truth"). Several ground truths that
+   agree give that result; several that differ are a tie (see below).
 3. If any annotation was accepted in review, consensus is computed over the accepted ones only
    (method "reviewed"); unreviewed annotations are then ignored.
 4. Otherwise every remaining annotation counts: one alone is taken as is (method "single"), two or
    more are voted on (method "majority").
 
 Voting per control: classification controls (choices, rating, number, textarea, ...) take the
-plurality category; a tie is broken by the config's label order when given, then by the smaller
-number, then lexicographically, and flagged. Spans keep every exact (location, label) span that a
-strict majority of the voters marked; boxes and polygons keep a region when a strict majority of
-voters have a same-label region with IoU at or above the threshold with it. Relations and
-controls of other kinds are not voted on. ``agreement`` is the mean over voted controls of the
-share of votes behind the result (winner's votes over voters; kept spans' or regions' marks over
-all marks).
+plurality category. Spans keep every exact (location, label) span that a strict majority of the
+voters marked; boxes and polygons keep a region when a strict majority of voters have a same-label
+region with IoU at or above the threshold with it. Relations and controls of other kinds are not
+voted on. ``agreement`` is the mean over voted controls of the share of votes behind the result
+(winner's votes over voters; kept spans' or regions' marks over all marks); it is None when fewer
+than two annotations were compared.
+
+Ties (``TIE_RULE``) are never broken by label order or value: a tied control takes the value of a
+reviewer-accepted annotation of the task when those name exactly one of the tied values, else that
+of the ground truth when it names exactly one of them, else the control is left unlabeled (no
+result item) and the consensus is flagged ``tie``. ``tie_break`` says which rule decided.
+
+A task is ``incomplete`` when its label comes from plain votes (methods "single" and "majority")
+of fewer counted annotations than the project's overlap (``maximum_annotations``); reviewed and
+ground-truth labels are complete by the reviewer's or manager's word.
 """
 
 import copy
@@ -42,6 +50,11 @@ from labelops.domain.agreement_regions import (
 from labelops.domain.records import Annotation, ResultItem, Task
 
 Method = Literal["ground_truth", "reviewed", "majority", "single"]
+TieBreak = Literal["reviewed", "ground_truth", "unlabeled"]
+TIE_RULE = (
+    "a tie takes the value of the task's reviewer-accepted annotation, else of its ground truth, "
+    "else the tied control is left unlabeled (label null, tie true); label order never decides"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,8 @@ class ConsensusLabel:
     tie: bool = False
     tied_controls: tuple[str, ...] = ()
     annotation_ids: tuple[int | None, ...] = ()
+    tie_break: TieBreak | None = None
+    incomplete: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Returns the consensus as a JSON-ready dict."""
@@ -66,34 +81,61 @@ class ConsensusLabel:
             "tie": self.tie,
             "tied_controls": list(self.tied_controls),
             "annotation_ids": list(self.annotation_ids),
+            "tie_break": self.tie_break,
+            "incomplete": self.incomplete,
         }
 
 
-def _tie_key(category: Hashable, order: Sequence[str]) -> tuple[Any, ...]:
-    labels = category if isinstance(category, tuple) else (category,)
-    ranks = tuple(order.index(x) if x in order else len(order) for x in labels) if order else ()
-    numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in labels)
-    numbers = tuple(float(x) for x in labels) if numeric else ()  # type: ignore[arg-type]
-    return (ranks, numbers, repr(category))
+def _items_of(annotation: Annotation, control: str) -> list[ResultItem]:
+    return [i for i in annotation.result if i.get("from_name") == control]
+
+
+def _only_one(
+    annotations: Sequence[Annotation], control: str, allowed: Sequence[Hashable]
+) -> Annotation | None:
+    """Returns an annotation naming the one allowed value these annotations name, else None."""
+    named = [(control_value(a.result, control), a) for a in annotations]
+    named = [(value, a) for value, a in named if value is not None]
+    values = {value for value, _ in named}
+    if len(values) != 1 or next(iter(values)) not in allowed:
+        return None
+    return named[-1][1]
+
+
+def _break_tie(
+    task_annotations: Sequence[Annotation], control: str, leaders: Sequence[Hashable]
+) -> tuple[Annotation | None, TieBreak]:
+    """Returns the annotation whose value breaks the tie (or None) and the rule that decided."""
+    accepted = [a for a in task_annotations if a.review_state == "accepted"]
+    chosen = _only_one(accepted, control, leaders)
+    if chosen is not None:
+        return chosen, "reviewed"
+    truths = [a for a in task_annotations if a.ground_truth]
+    chosen = _only_one(truths, control, leaders)
+    if chosen is not None:
+        return chosen, "ground_truth"
+    return None, "unlabeled"
 
 
 def _vote_classification(
-    pool: Sequence[Annotation], control: str, order: Sequence[str]
-) -> tuple[list[ResultItem], float, bool] | None:
-    votes: list[tuple[Hashable, list[ResultItem]]] = []
+    pool: Sequence[Annotation], control: str, task_annotations: Sequence[Annotation]
+) -> tuple[list[ResultItem], float, TieBreak | None] | None:
+    votes: list[tuple[Hashable, Annotation]] = []
     for annotation in pool:
         category = control_value(annotation.result, control)
         if category is not None:
-            items = [i for i in annotation.result if i.get("from_name") == control]
-            votes.append((category, items))
+            votes.append((category, annotation))
     if not votes:
         return None
     counts = Counter(category for category, _ in votes)
     top = max(counts.values())
     leaders = [c for c, n in counts.items() if n == top]
-    winner = min(leaders, key=lambda c: _tie_key(c, order))
-    items = next(items for category, items in votes if category == winner)
-    return copy.deepcopy(items), top / len(votes), len(leaders) > 1
+    if len(leaders) == 1:
+        winner = next(a for category, a in votes if category == leaders[0])
+        return copy.deepcopy(_items_of(winner, control)), top / len(votes), None
+    chosen, rule = _break_tie(task_annotations, control, leaders)
+    items = copy.deepcopy(_items_of(chosen, control)) if chosen is not None else []
+    return items, top / len(votes), rule
 
 
 def _vote_spans(pool: Sequence[Annotation], control: str) -> tuple[list[ResultItem], float | None]:
@@ -159,15 +201,34 @@ def _vote_regions(
 
 
 def _ground_truth(truths: Sequence[Annotation]) -> ConsensusLabel:
-    chosen = truths[-1]
-    differ = len({result_signature(t) for t in truths}) > 1
+    if len({result_signature(t) for t in truths}) == 1:
+        chosen = truths[-1]
+        return ConsensusLabel(
+            result=copy.deepcopy(chosen.result),
+            method="ground_truth",
+            num_annotators=len(truths),
+            agreement=1.0 if len(truths) > 1 else None,
+            annotation_ids=(chosen.id,),
+        )
+    accepted = [t for t in truths if t.review_state == "accepted"]
+    if accepted and len({result_signature(t) for t in accepted}) == 1:
+        chosen = accepted[-1]
+        return ConsensusLabel(
+            result=copy.deepcopy(chosen.result),
+            method="ground_truth",
+            num_annotators=len(truths),
+            agreement=None,
+            annotation_ids=(chosen.id,),
+            tie_break="reviewed",
+        )
     return ConsensusLabel(
-        result=copy.deepcopy(chosen.result),
+        result=[],
         method="ground_truth",
         num_annotators=len(truths),
-        agreement=1.0 if not differ else None,
-        tie=differ,
-        annotation_ids=(chosen.id,),
+        agreement=None,
+        tie=True,
+        annotation_ids=tuple(t.id for t in truths),
+        tie_break="unlabeled",
     )
 
 
@@ -175,7 +236,7 @@ def consensus_result(
     task: Task,
     controls: Mapping[str, str],
     *,
-    label_order: Mapping[str, Sequence[str]] | None = None,
+    overlap: int = 1,
     iou_threshold: float = 0.5,
 ) -> ConsensusLabel | None:
     """Returns the consensus label of one task, or None when no annotation counts.
@@ -186,7 +247,8 @@ def consensus_result(
     Args:
         task: The task with its annotations.
         controls: Control name -> result type, e.g. ``{"sentiment": "choices"}``.
-        label_order: Control name -> labels in config order, for breaking ties.
+        overlap: How many annotations the project asks per task; a plain vote of fewer is
+            flagged ``incomplete``.
         iou_threshold: The smallest IoU at which two regions are the same region.
 
     Returns:
@@ -207,22 +269,25 @@ def consensus_result(
             result=copy.deepcopy(pool[0].result),
             method="reviewed" if accepted else "single",
             num_annotators=1,
-            agreement=1.0,
+            agreement=None,
             annotation_ids=ids,
+            incomplete=not accepted and len(usable) < overlap,
         )
     result: list[ResultItem] = []
     agreements: list[float] = []
     share: float | None
     tied: list[str] = []
+    rules: list[TieBreak] = []
     for control, kind in controls.items():
         if kind in CLASSIFICATION_TYPES:
-            order = (label_order or {}).get(control, ())
-            voted = _vote_classification(pool, control, order)
+            voted = _vote_classification(pool, control, usable)
             if voted is None:
                 continue
-            items, share, tie = voted
-            if tie:
-                tied.append(control)
+            items, share, rule = voted
+            if rule is not None:
+                rules.append(rule)
+                if rule == "unlabeled":
+                    tied.append(control)
         elif kind in SPAN_TYPES:
             items, share = _vote_spans(pool, control)
         elif kind in REGION_TYPES:
@@ -240,4 +305,6 @@ def consensus_result(
         tie=bool(tied),
         tied_controls=tuple(tied),
         annotation_ids=ids,
+        tie_break="unlabeled" if tied else (rules[0] if rules else None),
+        incomplete=not accepted and len(usable) < overlap,
     )

@@ -84,6 +84,13 @@ class ObjectStore(dg.ConfigurableResource, ABC):
     def at(self, location: StorageLocation) -> "ObjectStore":
         """Returns a store for a project's storage connection (same kind of store, its place)."""
 
+    def put_file(self, key: str, stream: IO[bytes], content_type: str = "") -> str:
+        """Writes the object from a binary stream (read from its current position); returns its URI.
+
+        Stores that can upload in parts override this so large objects never sit in memory whole.
+        """
+        return self.put_bytes(key, stream.read(), content_type)
+
     def put_json(self, key: str, obj: Any) -> str:
         """Writes ``obj`` as UTF-8 JSON and returns the URI."""
         data = json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()
@@ -214,6 +221,17 @@ class S3ObjectStore(ObjectStore):
         self._s3().put_object(Bucket=self.bucket, Key=_join(self.prefix, key), Body=data, **extra)
         return self.uri(key)
 
+    def put_file(self, key: str, stream: IO[bytes], content_type: str = "") -> str:
+        """Uploads the stream (multipart past boto3's threshold) and returns the object's URI.
+
+        The stream stays open (boto3 closes what it is given, so it gets a read-only view).
+        """
+        extra = {"ContentType": content_type} if content_type else {}
+        self._s3().upload_fileobj(
+            _ReadOnly(stream), self.bucket, _join(self.prefix, key), ExtraArgs=extra
+        )
+        return self.uri(key)
+
     def exists(self, key: str) -> bool:
         """Returns True when the object exists (a HEAD request)."""
         client = self._s3()
@@ -299,6 +317,16 @@ class LocalObjectStore(ObjectStore):
         shutil.move(tmp, path)
         return self.uri(key)
 
+    def put_file(self, key: str, stream: IO[bytes], content_type: str = "") -> str:
+        """Copies the stream into the file (through a temporary name) and returns its URI."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        with tmp.open("wb") as out:
+            shutil.copyfileobj(stream, out)
+        shutil.move(tmp, path)
+        return self.uri(key)
+
     def exists(self, key: str) -> bool:
         """Returns True when the file exists."""
         return self._path(key).is_file()
@@ -322,6 +350,17 @@ class LocalObjectStore(ObjectStore):
         if problem:
             raise ValueError(f"storage prefix: {problem}")
         return LocalObjectStore(root=str(path))
+
+
+class _ReadOnly:
+    """A view of a binary stream that only reads, so an uploader cannot close the stream."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        """Returns up to ``size`` bytes of the stream (all the rest by default)."""
+        return self._stream.read(size)
 
 
 def _md5(path: Path) -> str:

@@ -65,10 +65,9 @@ def export_options(
     consensus = None
     if annotations == "consensus":
         controls = {name: control.result_type for name, control in config.controls.items()}
-        order = {name: control.label_values() for name, control in config.controls.items()}
 
         def consensus(task: Task) -> list[ResultItem] | None:
-            label = consensus_result(task, controls, label_order=order)
+            label = consensus_result(task, controls)
             return label.result if label is not None else None
 
     return ExportOptions(

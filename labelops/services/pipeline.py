@@ -6,7 +6,7 @@ versions. The Dagster assets and the web app's pipeline endpoints both come thro
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -76,40 +76,40 @@ def controls_of(config: LabelConfig) -> dict[str, str]:
     return {name: c.result_type for name, c in config.controls.items()}
 
 
-def label_orders(config: LabelConfig) -> dict[str, tuple[str, ...]]:
-    """Returns ``{control name: labels in config order}``, for breaking ties."""
-    return {name: c.label_values() for name, c in config.controls.items()}
+def iter_consensus_rows(session: Session, project: ProjectRow) -> Iterator[dict[str, Any]]:
+    """Yields one dataset row per task whose annotations give a consensus, in task id order.
 
-
-def consensus_rows(session: Session, project: ProjectRow) -> list[dict[str, Any]]:
-    """Returns one dataset row per task whose annotations give a consensus, in task id order.
-
-    Columns: ``task_id``, ``data`` (canonical JSON), ``label`` (the first classification
-    control's value as text, or None), ``result`` (JSON), ``method``, ``num_annotators``,
-    ``agreement`` and ``tie``.
+    Tasks are read lazily (the session stays open while the rows are consumed). Columns:
+    ``task_id``, ``data`` (canonical JSON), ``label`` (the first classification control's value as
+    text, or None: also None when that control's tie is left unlabeled), ``result`` (JSON),
+    ``method``, ``num_annotators``, ``agreement``, ``tie``, ``tie_break`` and ``incomplete`` (see
+    :mod:`labelops.domain.consensus`; the overlap is the project's ``maximum_annotations``).
     """
-    config = parse_label_config(project.label_config)
-    controls, orders = controls_of(config), label_orders(config)
+    controls = controls_of(parse_label_config(project.label_config))
     first = next((n for n, t in controls.items() if t in CLASSIFICATION_TYPES), None)
-    rows = []
+    overlap = project.maximum_annotations
     for task in iter_task_records(session, project.id, only_annotated=True):
-        label = consensus_result(task, controls, label_order=orders)
+        label = consensus_result(task, controls, overlap=overlap)
         if label is None:
             continue
         value = control_value(label.result, first) if first else None
-        rows.append(
-            {
-                "task_id": task.id,
-                "data": _canonical(dict(task.data)),
-                "label": _label_text(value),
-                "result": _canonical(label.result),
-                "method": label.method,
-                "num_annotators": label.num_annotators,
-                "agreement": label.agreement,
-                "tie": label.tie,
-            }
-        )
-    return rows
+        yield {
+            "task_id": task.id,
+            "data": _canonical(dict(task.data)),
+            "label": _label_text(value),
+            "result": _canonical(label.result),
+            "method": label.method,
+            "num_annotators": label.num_annotators,
+            "agreement": label.agreement,
+            "tie": label.tie,
+            "tie_break": label.tie_break,
+            "incomplete": label.incomplete,
+        }
+
+
+def consensus_rows(session: Session, project: ProjectRow) -> list[dict[str, Any]]:
+    """Returns every row :func:`iter_consensus_rows` yields, as a list."""
+    return list(iter_consensus_rows(session, project))
 
 
 def _label_text(value: Any) -> str | None:

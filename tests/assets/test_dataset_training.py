@@ -1,21 +1,15 @@
-import io
-import json
 from datetime import datetime
 from typing import Any
 
 import dagster as dg
-import pyarrow.parquet as pq
-import sqlalchemy as sa
 from mlflow.tracking import MlflowClient
 
-from labelops.assets.dataset import dataset_key, labeled_dataset
+from labelops.assets.dataset import labeled_dataset
 from labelops.assets.training import trained_model
-from labelops.db.models import DatasetVersionRow, ProjectRow
+from labelops.db.models import ProjectRow
 from labelops.resources.database import DatabaseResource
 from labelops.resources.model_registry import MlflowModelRegistry, model_name
-from labelops.resources.object_store import S3ObjectStore
 from labelops.services.annotations import create_annotation
-from labelops.services.reviews import review_annotation
 from tests.assets.conftest import materialize, metadata
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
@@ -34,69 +28,12 @@ LABELED = [
 
 def _labeled_project(database: DatabaseResource) -> ProjectRow:
     with database.session() as session:
-        project = make_project(session, maximum_annotations=2)
+        project = make_project(session, maximum_annotations=1)
         user = make_user(session)
         for text, label in LABELED:
             task = make_tasks(session, project, n=1, text=text)[0]
             create_annotation(session, task, user_id=user.id, result=choice_result(label), now=NOW)
     return project
-
-
-def test_dataset_is_content_addressed_and_unchanged_labels_make_no_new_version(
-    database: DatabaseResource,
-    instance: dg.DagsterInstance,
-    resources: dict[str, Any],
-    s3_store: S3ObjectStore,
-) -> None:
-    with database.session() as session:
-        project = make_project(session, maximum_annotations=2)
-        tasks = make_tasks(session, project, n=3)
-        a, b = make_user(session, "a@example.com"), make_user(session, "b@example.com")
-        # task 0: two votes Positive; task 1: Negative (a) vs Neutral (b) accepted -> Neutral;
-        # task 2: only a skip -> not in the dataset.
-        create_annotation(
-            session, tasks[0], user_id=a.id, result=choice_result("Positive"), now=NOW
-        )
-        create_annotation(
-            session, tasks[0], user_id=b.id, result=choice_result("Positive"), now=NOW
-        )
-        create_annotation(
-            session, tasks[1], user_id=a.id, result=choice_result("Negative"), now=NOW
-        )
-        accepted = create_annotation(
-            session, tasks[1], user_id=b.id, result=choice_result("Neutral"), now=NOW
-        )
-        review_annotation(session, accepted, reviewer_id=a.id, decision="accepted", now=NOW)
-        create_annotation(session, tasks[2], user_id=a.id, result=[], was_cancelled=True, now=NOW)
-
-    first = materialize([labeled_dataset], resources, instance, project)
-    second = materialize([labeled_dataset], resources, instance, project)
-
-    meta = metadata(first, "labeled_dataset")
-    version = meta["version"]
-    assert meta["new_version"] is True
-    assert meta["num_tasks"] == 2
-    assert meta["label_distribution"] == {"Positive": 1, "Neutral": 1}
-    assert metadata(second, "labeled_dataset")["version"] == version
-    assert metadata(second, "labeled_dataset")["new_version"] is False
-    event = first.asset_materializations_for_node("labeled_dataset")[0]
-    assert event.tags["dagster/data_version"] == version
-    table = pq.read_table(io.BytesIO(s3_store.read_bytes(dataset_key(project.id, version))))
-    rows = {r["task_id"]: r for r in table.to_pylist()}
-    assert rows[tasks[0].id]["method"] == "majority"
-    assert rows[tasks[1].id]["label"] == "Neutral" and rows[tasks[1].id]["method"] == "reviewed"
-    export = json.loads(s3_store.read_bytes(dataset_key(project.id, version, "export_json.json")))
-    assert {t["id"] for t in export} == {t.id for t in tasks}
-    csv_lines = s3_store.read_bytes(dataset_key(project.id, version, "export_csv.csv")).splitlines()
-    assert b"sentiment" in csv_lines[0] and len(csv_lines) > 1
-    checks = first.get_asset_check_evaluations()
-    assert [c.check_name for c in checks] == ["labeled_dataset_has_all_tasks"] and checks[0].passed
-    with database.session() as session:
-        stored = session.scalars(sa.select(DatasetVersionRow)).all()
-    assert [(r.version, r.num_tasks) for r in stored] == [(version, 2)]
-    assert (
-        stored[0].uri == f"s3://{s3_store.bucket}/datasets/{project.id}/{version}/dataset.parquet"
-    )
 
 
 def test_training_registers_a_version_and_moves_champion_only_when_better(

@@ -144,8 +144,9 @@ def test_files_to_model_and_back_to_the_queue(
         "labeled_dataset_has_all_tasks": True,
     }
     dataset = metadata(refresh, "labeled_dataset")
-    assert dataset["num_tasks"] == 8
-    assert dataset["label_distribution"] == {"Positive": 5, "Negative": 3}  # ties -> Positive
+    assert dataset["num_tasks"] == 6  # the two 1-1 ties are left unlabeled and out
+    assert dataset["num_ties"] == 2 and dataset["excluded_ties"] == 2
+    assert dataset["label_distribution"] == {"Positive": 3, "Negative": 3}
     model = metadata(refresh, "trained_model")
     assert model["model_version"] == "1" and model["promoted"] is True
     assert model["dataset_version"] == dataset["version"]

@@ -1,5 +1,7 @@
 """Consensus rules: ground truth wins, rejected ignored, accepted first, majority, ties."""
 
+from collections import Counter
+
 from labelops.domain.consensus import consensus_result
 from labelops.domain.records import Annotation, Task
 
@@ -106,29 +108,105 @@ def test_no_usable_annotation_gives_none() -> None:
     assert consensus_result(task, CONTROLS) is None
 
 
-def test_tie_is_broken_lexicographically_and_flagged() -> None:
-    task = Task(data={}, annotations=(choice("pos"), choice("neg")))
-    out = consensus_result(task, CONTROLS)
-    assert out is not None
-    assert labels_of(out.result, "sentiment") == [{"choices": ["neg"]}]  # "neg" < "pos"
-    assert out.tie and out.tied_controls == ("sentiment",)
+def test_a_tie_is_left_unlabeled_and_flagged_whatever_the_label_order() -> None:
+    for first, second in (("pos", "neg"), ("neg", "pos")):
+        out = consensus_result(Task(data={}, annotations=(choice(first), choice(second))), CONTROLS)
+        assert out is not None
+        assert labels_of(out.result, "sentiment") == []
+        assert out.tie and out.tied_controls == ("sentiment",)
+        assert out.tie_break == "unlabeled"
+        assert out.agreement == 1 / 2
 
 
-def test_tie_is_broken_by_config_label_order_when_given() -> None:
-    task = Task(data={}, annotations=(choice("pos"), choice("neg")))
-    out = consensus_result(task, CONTROLS, label_order={"sentiment": ["pos", "neg"]})
-    assert out is not None
-    assert labels_of(out.result, "sentiment") == [{"choices": ["pos"]}]
-
-
-def test_rating_tie_takes_the_smaller_number() -> None:
+def test_rating_tie_is_left_unlabeled_not_the_smaller_number() -> None:
     def stars(n: int) -> Annotation:
         item = {"from_name": "stars", "to_name": "t", "type": "rating", "value": {"rating": n}}
         return Annotation(result=[item])
 
     out = consensus_result(Task(data={}, annotations=(stars(10), stars(9))), CONTROLS)
     assert out is not None
-    assert labels_of(out.result, "stars") == [{"rating": 9}]
+    assert labels_of(out.result, "stars") == [] and out.tied_controls == ("stars",)
+
+
+def test_a_tie_between_accepted_annotations_is_left_unlabeled() -> None:
+    task = Task(
+        data={},
+        annotations=(
+            choice("pos", review_state="accepted"),
+            choice("neg", review_state="accepted"),
+            choice("pos"),
+        ),
+    )
+    out = consensus_result(task, CONTROLS)
+    assert out is not None and out.method == "reviewed"
+    assert labels_of(out.result, "sentiment") == [] and out.tie
+
+
+def test_contradictory_ground_truths_are_left_unlabeled_and_flagged() -> None:
+    task = Task(
+        data={}, annotations=(choice("pos", ground_truth=True), choice("neg", ground_truth=True))
+    )
+    out = consensus_result(task, CONTROLS)
+    assert out is not None and out.method == "ground_truth"
+    assert out.tie and out.tie_break == "unlabeled" and out.result == []
+
+
+def test_contradictory_ground_truths_take_the_reviewer_accepted_one() -> None:
+    task = Task(
+        data={},
+        annotations=(
+            choice("pos", id=1, ground_truth=True, review_state="accepted"),
+            choice("neg", id=2, ground_truth=True),
+        ),
+    )
+    out = consensus_result(task, CONTROLS)
+    assert out is not None and not out.tie and out.tie_break == "reviewed"
+    assert out.annotation_ids == (1,)
+    assert labels_of(out.result, "sentiment") == [{"choices": ["pos"]}]
+
+
+def test_a_single_annotation_below_the_overlap_is_incomplete_without_agreement() -> None:
+    out = consensus_result(Task(data={}, annotations=(choice("pos"),)), CONTROLS, overlap=3)
+    assert out is not None and out.method == "single"
+    assert out.incomplete and out.agreement is None
+
+
+def test_a_majority_below_the_overlap_is_incomplete() -> None:
+    task = Task(data={}, annotations=(choice("pos"), choice("pos")))
+    assert consensus_result(task, CONTROLS, overlap=3).incomplete  # type: ignore[union-attr]
+    assert not consensus_result(task, CONTROLS, overlap=2).incomplete  # type: ignore[union-attr]
+
+
+def test_reviewed_and_ground_truth_labels_are_complete_below_the_overlap() -> None:
+    reviewed = Task(data={}, annotations=(choice("pos", review_state="accepted"),))
+    truth = Task(data={}, annotations=(choice("pos", ground_truth=True),))
+    for task in (reviewed, truth):
+        out = consensus_result(task, CONTROLS, overlap=3)
+        assert out is not None and not out.incomplete
+
+
+def test_ties_have_no_label_order_bias_on_a_balanced_gold_set() -> None:
+    """30 tasks, gold 10/10/10; 12 are two-way ties. Label order used to give 12/8/10."""
+    labels = ["pos", "neg", "neu"]
+    kept: Counter[str] = Counter()
+    ties = 0
+    for i in range(30):
+        gold = labels[i % 3]
+        other = labels[(i + 1) % 3]
+        if i < 12:  # a tie between gold and the next label
+            votes = (choice(gold), choice(other))
+        else:
+            votes = (choice(gold), choice(gold), choice(other))
+        out = consensus_result(Task(data={}, annotations=votes), CONTROLS)
+        assert out is not None
+        got = labels_of(out.result, "sentiment")
+        if out.tie:
+            ties += 1
+            assert got == [] and out.tie_break == "unlabeled"
+        else:
+            kept[got[0]["choices"][0]] += 1
+    assert ties == 12
+    assert kept == {"pos": 6, "neg": 6, "neu": 6}  # gold minus its ties: no label favoured
 
 
 def test_spans_kept_when_a_majority_marked_them() -> None:
