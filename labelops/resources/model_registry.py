@@ -13,6 +13,7 @@ it.
 
 import json
 import pickle
+import re
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
 DATASET_VERSION_TAG = "dataset_version"
+_PLAIN = re.compile(r"[A-Za-z0-9._:-]+")
 
 CHAMPION = "champion"
 PIP_REQUIREMENTS = ["scikit-learn>=1.4", "numpy>=1.26", "scipy>=1.11"]
@@ -155,10 +157,20 @@ class MlflowModelRegistry(ModelRegistry):
         )
 
     def version_for_dataset(self, name: str, dataset_version: str) -> ModelVersion | None:
-        """Returns the newest registered version tagged with that dataset version, or None."""
+        """Returns the newest registered version tagged with that dataset version, or None.
+
+        The tag is matched by the server when the value is a plain token (dataset versions are
+        content hashes), and checked again here, so an unusual value never matches loosely.
+        """
         client = self._mlflow()
-        tag = f"tags.{DATASET_VERSION_TAG} = '{_quoted(dataset_version)}'"
-        found = client.search_model_versions(f"name = '{_quoted(name)}' and {tag}")
+        query = f"name = '{_quoted(name)}'"
+        if _PLAIN.fullmatch(dataset_version):
+            query += f" and tags.{DATASET_VERSION_TAG} = '{dataset_version}'"
+        found = [
+            v
+            for v in client.search_model_versions(query)
+            if (v.tags or {}).get(DATASET_VERSION_TAG) == dataset_version
+        ]
         if not found:
             return None
         newest = max(found, key=lambda v: int(v.version))
