@@ -143,14 +143,24 @@ class MlflowModelRegistry(ModelRegistry):
         )
 
     def champion(self, name: str) -> ModelVersion | None:
-        """Returns the champion version with its run's metrics, or None."""
+        """Returns the champion version with its run's metrics, or None when there is none.
+
+        Only "not found" (no such model, or no ``champion`` alias) means no champion; any other
+        MLflow failure (the server is down, a permission error) is raised, so training never
+        promotes a candidate it could not compare, and pre-annotation fails visibly.
+
+        Raises:
+            MlflowException: MLflow failed for another reason than a missing model or alias.
+        """
         from mlflow.exceptions import MlflowException
 
         client = self._mlflow()
         try:
             found = client.get_model_version_by_alias(name, CHAMPION)
-        except MlflowException:
-            return None
+        except MlflowException as exc:
+            if _is_not_found(exc):
+                return None
+            raise
         metrics = client.get_run(found.run_id).data.metrics if found.run_id else {}
         return ModelVersion(
             name, str(found.version), found.run_id or "", dict(metrics), dict(found.tags or {})
@@ -241,6 +251,15 @@ class MlflowModelRegistry(ModelRegistry):
     def set_champion(self, version: ModelVersion) -> None:
         """Moves the ``champion`` alias."""
         self._mlflow().set_registered_model_alias(version.name, CHAMPION, version.version)
+
+
+def _is_not_found(exc: Exception) -> bool:
+    """Returns True when an MLflow error says the registered model or its alias does not exist."""
+    code = getattr(exc, "error_code", "")
+    if code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    text = str(exc).lower()
+    return code == "INVALID_PARAMETER_VALUE" and "alias" in text and "not found" in text
 
 
 def _quoted(value: str) -> str:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlflow.exceptions import MlflowException
 
 from labelops.resources.baseline import evaluate, train_baseline
 from labelops.resources.model_registry import (
@@ -71,3 +72,21 @@ def test_the_baseline_takes_a_text_column_as_well_as_a_list_of_texts() -> None:
         "accuracy": 1.0,
         "f1_macro": 1.0,
     }
+
+
+def test_the_champion_is_none_only_when_mlflow_says_not_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = MlflowModelRegistry(
+        tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        artifact_location=(tmp_path / "mlartifacts").as_uri(),
+    )
+    assert registry.champion("labelops-project-1") is None  # no such model
+    registry.log_training("labelops-project-1", _record("abc"))
+    assert registry.champion("labelops-project-1") is None  # a model without the alias
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    down = MlflowModelRegistry(tracking_uri="http://127.0.0.1:9")
+    with pytest.raises(MlflowException, match=r"127\.0\.0\.1:9"):
+        down.champion("labelops-project-1")
