@@ -4,6 +4,7 @@ import dagster as dg
 
 from labelops.assets.ingest import raw_tasks
 from labelops.assets.partitions import project_id_of, project_partitions
+from labelops.assets.training import trained_model
 from labelops.db.models import utcnow
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.database import DatabaseResource
@@ -24,7 +25,7 @@ class PredictionConfig(dg.Config):
 @dg.asset(
     group_name=PREANNOTATION,
     partitions_def=project_partitions,
-    deps=[raw_tasks],
+    deps=[raw_tasks, trained_model],
     kinds={"python"},
 )
 def task_predictions(
@@ -34,6 +35,9 @@ def task_predictions(
     predictor: Predictor,
 ) -> dg.MaterializeResult:
     """Predictions of the current model (the registry's champion) for tasks it has not seen yet.
+
+    Downstream of ``trained_model``: in a run that trains, predictions come from the champion
+    that training leaves.
 
     Stored as Label Studio predictions with model_version, score (top class probability) and the
     class probabilities that uncertainty sampling uses; the project's model version follows.

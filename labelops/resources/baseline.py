@@ -2,6 +2,9 @@
 
 It lets the loop run with no external model: trained on the consensus labels of a project's
 labeled dataset, logged to MLflow as a scikit-learn model, served by the registry predictor.
+
+scikit-learn is imported inside the functions that use it, so importing the code location does
+not load it.
 """
 
 import random
@@ -9,11 +12,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.pipeline import Pipeline
 
 BASELINE_PARAMS: dict[str, Any] = {
     "ngram_range": "1-2",
@@ -23,23 +21,41 @@ BASELINE_PARAMS: dict[str, Any] = {
     "test_fraction": 0.25,
     "seed": 0,
 }
+# Types the pipeline holds beyond scikit-learn's own, trusted when MLflow saves it with skops.
+SKOPS_TRUSTED_TYPES = ["numpy.ravel"]
 
 
 @dataclass(frozen=True)
 class TrainedBaseline:
-    """A fitted pipeline and its held-out figures."""
+    """A fitted pipeline, its held-out figures and the held-out rows they were measured on.
 
-    model: Pipeline
+    ``metrics`` score a pipeline fitted on the training rows only, on the rows of ``test_rows``
+    (indexes into the training call's texts); ``model`` is then refitted on every row.
+    """
+
+    model: Any
     metrics: dict[str, float]
     num_train: int
     num_test: int
+    test_rows: tuple[int, ...] = ()
 
 
-def build_pipeline(params: dict[str, Any] = BASELINE_PARAMS) -> Pipeline:
-    """Returns an unfitted TF-IDF + logistic regression pipeline."""
+def build_pipeline(params: dict[str, Any] = BASELINE_PARAMS) -> Any:
+    """Returns an unfitted TF-IDF + logistic regression pipeline.
+
+    Its first step flattens its input, so it takes a list of texts as well as a one-column
+    table (MLflow's ``pyfunc`` flavour and serving send a DataFrame with a ``text`` column).
+    """
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
     low, high = (int(x) for x in str(params["ngram_range"]).split("-"))
     return Pipeline(
         [
+            ("text", FunctionTransformer(np.ravel)),
             ("tfidf", TfidfVectorizer(ngram_range=(low, high), min_df=params["min_df"])),
             (
                 "clf",
@@ -92,14 +108,21 @@ def train_baseline(
         raise ValueError("training needs at least two rows of some label to hold one out")
     model = build_pipeline(params)
     model.fit([texts[i] for i in train], [labels[i] for i in train])
-    predicted = model.predict([texts[i] for i in test])
-    truth = [labels[i] for i in test]
-    metrics = {
+    metrics = evaluate(model, [texts[i] for i in test], [labels[i] for i in test])
+    final = build_pipeline(params).fit(list(texts), list(labels))
+    return TrainedBaseline(final, metrics, len(train), len(test), tuple(test))
+
+
+def evaluate(model: Any, texts: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
+    """Returns a fitted classifier's accuracy and macro F1 on the given labeled texts."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    predicted = [str(p) for p in model.predict(list(texts))]
+    truth = list(labels)
+    return {
         "accuracy": float(accuracy_score(truth, predicted)),
         "f1_macro": float(f1_score(truth, predicted, average="macro", zero_division=0)),
     }
-    final = build_pipeline(params).fit(list(texts), list(labels))
-    return TrainedBaseline(final, metrics, len(train), len(test))
 
 
 def class_probabilities(model: Any, texts: Sequence[str]) -> list[dict[str, float]]:

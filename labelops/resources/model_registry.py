@@ -2,24 +2,34 @@
 
 A project's model is registered as ``labelops-project-<id>``; the alias ``champion`` names the
 version that pre-annotation serves. Training logs a run (parameters, held-out metrics, the
-dataset as an input) and registers a version; the alias moves only when the new version beats
-the champion on the chosen metric.
+training dataset and the held-out evaluation set as inputs, signature and input example, the
+Dagster run id and partition as tags) and registers a version tagged with its dataset version.
+Which version becomes champion is the training asset's decision (both models scored on the same
+held-out set); the registry only moves the alias.
+
+mlflow is imported inside the methods that use it, so importing the code location does not load
+it.
 """
 
 import json
 import pickle
+import re
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import mlflow
-import mlflow.sklearn
-import pandas as pd
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 from pydantic import PrivateAttr
+
+from labelops.resources.baseline import SKOPS_TRUSTED_TYPES
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow.tracking import MlflowClient
+
+DATASET_VERSION_TAG = "dataset_version"
+_PLAIN = re.compile(r"[A-Za-z0-9._:-]+")
 
 CHAMPION = "champion"
 PIP_REQUIREMENTS = ["scikit-learn>=1.4", "numpy>=1.26", "scipy>=1.11"]
@@ -38,6 +48,7 @@ class ModelVersion:
     version: str
     run_id: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -47,15 +58,30 @@ class ModelVersion:
 
 @dataclass(frozen=True)
 class TrainingRecord:
-    """What one training run logs: the model, its parameters and metrics, and its dataset."""
+    """What one training run logs: the model, its parameters and metrics, and its datasets.
+
+    ``evaluation`` holds the held-out rows both the candidate and the champion were scored on
+    (logged as an input with context "evaluation"); ``input_example`` is a one-column ``text``
+    table; ``run_tags`` go on the MLflow run, ``version_tags`` on the registered version (the
+    dataset version is always among them).
+    """
 
     model: Any
     params: dict[str, Any]
     metrics: dict[str, float]
-    dataset: pd.DataFrame
+    dataset: "pd.DataFrame"
     dataset_name: str
     dataset_digest: str
     dataset_uri: str
+    evaluation: "pd.DataFrame | None" = None
+    input_example: "pd.DataFrame | None" = None
+    run_name: str | None = None
+    run_tags: dict[str, str] = field(default_factory=dict)
+    version_tags: dict[str, str] = field(default_factory=dict)
+
+    def all_version_tags(self) -> dict[str, str]:
+        """Returns the version tags with the dataset version."""
+        return {**self.version_tags, DATASET_VERSION_TAG: self.dataset_digest}
 
 
 class ModelRegistry(dg.ConfigurableResource, ABC):
@@ -77,19 +103,9 @@ class ModelRegistry(dg.ConfigurableResource, ABC):
     def set_champion(self, version: ModelVersion) -> None:
         """Points the ``champion`` alias at the version."""
 
-    def promote_if_better(self, candidate: ModelVersion, metric: str) -> bool:
-        """Returns True after moving ``champion`` to the candidate, if it beats the champion.
-
-        A candidate beats the champion when its metric is strictly higher; with no champion yet it
-        always wins.
-        """
-        current = self.champion(candidate.name)
-        if current is not None and candidate.metrics.get(metric, float("-inf")) <= (
-            current.metrics.get(metric, float("-inf"))
-        ):
-            return False
-        self.set_champion(candidate)
-        return True
+    @abstractmethod
+    def version_for_dataset(self, name: str, dataset_version: str) -> ModelVersion | None:
+        """Returns the newest version registered for that dataset version, or None."""
 
 
 class MlflowModelRegistry(ModelRegistry):
@@ -100,14 +116,17 @@ class MlflowModelRegistry(ModelRegistry):
     experiment_name: str = "labelops"
     artifact_location: str | None = None
 
-    _client: MlflowClient | None = PrivateAttr(default=None)
+    _client: "MlflowClient | None" = PrivateAttr(default=None)
     _models: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Builds the MLflow client once per run."""
         self._mlflow()
 
-    def _mlflow(self) -> MlflowClient:
+    def _mlflow(self) -> "MlflowClient":
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.registry_uri or self.tracking_uri)
         if self._client is None:
@@ -124,17 +143,55 @@ class MlflowModelRegistry(ModelRegistry):
         )
 
     def champion(self, name: str) -> ModelVersion | None:
-        """Returns the champion version with its run's metrics, or None."""
+        """Returns the champion version with its run's metrics, or None when there is none.
+
+        Only "not found" (no such model, or no ``champion`` alias) means no champion; any other
+        MLflow failure (the server is down, a permission error) is raised, so training never
+        promotes a candidate it could not compare, and pre-annotation fails visibly.
+
+        Raises:
+            MlflowException: MLflow failed for another reason than a missing model or alias.
+        """
+        from mlflow.exceptions import MlflowException
+
         client = self._mlflow()
         try:
             found = client.get_model_version_by_alias(name, CHAMPION)
-        except MlflowException:
-            return None
+        except MlflowException as exc:
+            if _is_not_found(exc):
+                return None
+            raise
         metrics = client.get_run(found.run_id).data.metrics if found.run_id else {}
-        return ModelVersion(name, str(found.version), found.run_id or "", dict(metrics))
+        return ModelVersion(
+            name, str(found.version), found.run_id or "", dict(metrics), dict(found.tags or {})
+        )
+
+    def version_for_dataset(self, name: str, dataset_version: str) -> ModelVersion | None:
+        """Returns the newest registered version tagged with that dataset version, or None.
+
+        The tag is matched by the server when the value is a plain token (dataset versions are
+        content hashes), and checked again here, so an unusual value never matches loosely.
+        """
+        client = self._mlflow()
+        query = f"name = '{_quoted(name)}'"
+        if _PLAIN.fullmatch(dataset_version):
+            query += f" and tags.{DATASET_VERSION_TAG} = '{dataset_version}'"
+        found = [
+            v
+            for v in client.search_model_versions(query)
+            if (v.tags or {}).get(DATASET_VERSION_TAG) == dataset_version
+        ]
+        if not found:
+            return None
+        newest = max(found, key=lambda v: int(v.version))
+        return ModelVersion(
+            name, str(newest.version), newest.run_id or "", {}, dict(newest.tags or {})
+        )
 
     def load_model(self, version: ModelVersion) -> Any:
         """Returns the scikit-learn model of the version (cached per version)."""
+        import mlflow.sklearn
+
         if version.label not in self._models:
             self._mlflow()
             uri = f"models:/{version.name}/{version.version}"
@@ -142,7 +199,16 @@ class MlflowModelRegistry(ModelRegistry):
         return self._models[version.label]
 
     def log_training(self, name: str, record: TrainingRecord) -> ModelVersion:
-        """Logs params, metrics, the dataset input and the model, then registers a version."""
+        """Logs params, metrics, the dataset inputs and the model, then registers a version.
+
+        The model carries a signature and input example (a ``text`` column in, a label out)
+        when the record has an input example; the version is tagged with the dataset version.
+        """
+        import mlflow
+        import mlflow.data
+        import mlflow.sklearn
+        from mlflow.models import infer_signature
+
         self._mlflow()
         dataset = mlflow.data.from_pandas(
             record.dataset,
@@ -150,20 +216,55 @@ class MlflowModelRegistry(ModelRegistry):
             name=record.dataset_name,
             digest=record.dataset_digest,
         )
-        with mlflow.start_run(experiment_id=self._experiment_id()) as run:
+        signature = None
+        if record.input_example is not None:
+            signature = infer_signature(
+                record.input_example, record.model.predict(record.input_example)
+            )
+        with mlflow.start_run(experiment_id=self._experiment_id(), run_name=record.run_name) as run:
+            mlflow.set_tags({"labelops.dataset_version": record.dataset_digest, **record.run_tags})
             mlflow.log_params(record.params)
             mlflow.log_metrics(record.metrics)
             mlflow.log_input(dataset, context="training")
-            mlflow.set_tags({"labelops.dataset_version": record.dataset_digest})
+            if record.evaluation is not None:
+                held_out = mlflow.data.from_pandas(
+                    record.evaluation,
+                    source=record.dataset_uri,
+                    name=f"{record.dataset_name}-holdout",
+                    digest=f"{record.dataset_digest[:24]}-holdout",
+                )
+                mlflow.log_input(held_out, context="evaluation")
             info = mlflow.sklearn.log_model(
-                record.model, name="model", pip_requirements=PIP_REQUIREMENTS
+                record.model,
+                name="model",
+                pip_requirements=PIP_REQUIREMENTS,
+                signature=signature,
+                input_example=record.input_example,
+                skops_trusted_types=SKOPS_TRUSTED_TYPES,
             )
-        registered = mlflow.register_model(info.model_uri, name)
-        return ModelVersion(name, str(registered.version), run.info.run_id, dict(record.metrics))
+        tags = record.all_version_tags()
+        registered = mlflow.register_model(info.model_uri, name, tags=tags)
+        return ModelVersion(
+            name, str(registered.version), run.info.run_id, dict(record.metrics), tags
+        )
 
     def set_champion(self, version: ModelVersion) -> None:
         """Moves the ``champion`` alias."""
         self._mlflow().set_registered_model_alias(version.name, CHAMPION, version.version)
+
+
+def _is_not_found(exc: Exception) -> bool:
+    """Returns True when an MLflow error says the registered model or its alias does not exist."""
+    code = getattr(exc, "error_code", "")
+    if code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    text = str(exc).lower()
+    return code == "INVALID_PARAMETER_VALUE" and "alias" in text and "not found" in text
+
+
+def _quoted(value: str) -> str:
+    """Returns the value escaped for a single-quoted string of an MLflow search filter."""
+    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 class StaticModelRegistry(ModelRegistry):
@@ -200,7 +301,13 @@ class StaticModelRegistry(ModelRegistry):
     def log_training(self, name: str, record: TrainingRecord) -> ModelVersion:
         """Pickles the model as the next version."""
         index = self._index(name)
-        version = ModelVersion(name, str(len(index["versions"]) + 1), "", dict(record.metrics))
+        version = ModelVersion(
+            name,
+            str(len(index["versions"]) + 1),
+            "",
+            dict(record.metrics),
+            record.all_version_tags(),
+        )
         path = Path(self.root) / name / f"{version.version}.pkl"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pickle.dumps(record.model))
@@ -213,3 +320,10 @@ class StaticModelRegistry(ModelRegistry):
         index = self._index(version.name)
         index["champion"] = version.version
         self._save(version.name, index)
+
+    def version_for_dataset(self, name: str, dataset_version: str) -> ModelVersion | None:
+        """Returns the newest version pickled for that dataset version, or None."""
+        for entry in reversed(self._index(name)["versions"]):
+            if entry.get("tags", {}).get(DATASET_VERSION_TAG) == dataset_version:
+                return ModelVersion(**entry)
+        return None
