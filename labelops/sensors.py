@@ -25,7 +25,8 @@ def _new_objects(
 
     The cursor is a high-water mark: the latest last-modified time and the keys seen at it, so a
     key is new when it changed later, or at that same instant but was not seen yet. The mark
-    never moves back (deleting the newest object does not make older ones new).
+    never moves back (deleting the newest object does not make older ones new). The sensor
+    passes object versions (URI and ETag) as keys, so a rewrite at the mark's instant is new.
     """
     mark = datetime.fromisoformat(seen["t"]) if seen.get("t") else None
     at_mark = set(seen.get("keys", []))
@@ -55,10 +56,10 @@ def new_object_sensor(
 ) -> dg.SensorResult:
     """Requests an import run for each project whose storage has new or changed objects.
 
-    The cursor keeps, per project, the latest last-modified time and the keys seen at it, and
-    each run key names the object versions it covers (key, ETag and last-modified time), so a
-    restarted sensor never imports twice while a file rewritten under the same key gets a run
-    of its own. A project whose storage cannot be listed (a secret unset, a bucket gone) is
+    The cursor keeps, per project, the latest last-modified time and the object versions (URI
+    and ETag) seen at it, and each run key names the object versions it covers (URI, ETag and
+    last-modified time), so a restarted sensor never imports twice while a file rewritten under
+    the same key gets a run of its own. A project whose storage cannot be listed (a secret unset, a bucket gone) is
     logged as an error and keeps its cursor; the other projects still get their runs.
     """
     cursor = json.loads(context.cursor) if context.cursor else {}
@@ -82,8 +83,10 @@ def new_object_sensor(
                 session.rollback()
                 context.log.error(f"project {key}: cannot list its storage: {exc}")
                 continue
+            # An object's identity is its version (URI and ETag): a file rewritten in the same
+            # second as the mark (S3 keeps whole seconds) is still new.
             new, cursor[key] = _new_objects(
-                cursor.get(key, {}), [(uri, modified) for uri, _, modified in listed]
+                cursor.get(key, {}), [(f"{uri} {etag}", modified) for uri, etag, modified in listed]
             )
             if not new:
                 continue
@@ -91,9 +94,9 @@ def new_object_sensor(
                 new_keys.append(key)
             fresh = set(new)
             versions = [
-                f"{uri}@{etag}@{modified.isoformat()}"
+                f"{uri} {etag} {modified.isoformat()}"
                 for uri, etag, modified in listed
-                if uri in fresh
+                if f"{uri} {etag}" in fresh
             ]
             requests.append(dg.RunRequest(partition_key=key, run_key=_run_key(key, versions)))
             context.log.info(f"project {key}: {len(new)} new or changed object(s)")
