@@ -238,3 +238,40 @@ def test_media_files_become_tasks_pointing_at_them_in_the_config_field(
         data = session.scalar(sa.select(TaskRow.data).where(TaskRow.project_id == project.id))
     assert data == {"photo": f"s3://{s3_store.bucket}/photos/cat.jpg"}
     assert json.dumps(data)
+
+
+def test_many_media_files_import_in_batched_lookups_and_commits_with_capped_metadata(
+    instance: dg.DagsterInstance,
+    database: DatabaseResource,
+    s3_store: S3ObjectStore,
+    resources: dict[str, Any],
+) -> None:
+    project = make_pipeline_project(
+        database, prefix="photos", label_config=IMAGE_CONFIG, file_pattern="*.jpg"
+    )
+    for i in range(250):
+        s3_store.put_bytes(f"photos/{i:04}.jpg", b"\xff\xd8fake")
+    counts = {"statements": 0, "commits": 0}
+    labeling_db = sa.engine.make_url(database.url).database
+
+    def statement(conn: sa.Connection, *_: Any) -> None:
+        counts["statements"] += conn.engine.url.database == labeling_db
+
+    def commit(conn: sa.Connection) -> None:
+        counts["commits"] += conn.engine.url.database == labeling_db
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", statement)
+    sa.event.listen(sa.engine.Engine, "commit", commit)
+    try:
+        result = materialize([raw_tasks], resources, instance, project)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", statement)
+        sa.event.remove(sa.engine.Engine, "commit", commit)
+
+    meta = metadata(result, "raw_tasks")
+    assert meta["num_tasks_added"] == 250
+    assert counts["commits"] <= 3  # one per batch of 200 objects, one as the session ends
+    assert counts["statements"] < 100  # not a lookup, an insert and a commit per object
+    assert len(meta["files"]) == 50 and meta["files_not_shown"] == 200
+    assert meta["files_by_kind"] == {"media": 250}
+    assert len(json.dumps(meta["files"])) < 10_000
