@@ -59,8 +59,9 @@ def new_object_sensor(
     The cursor keeps, per project, the latest last-modified time and the object versions (URI
     and ETag) seen at it, and each run key names the object versions it covers (URI, ETag and
     last-modified time), so a restarted sensor never imports twice while a file rewritten under
-    the same key gets a run of its own. A project whose storage cannot be listed (a secret unset, a bucket gone) is
-    logged as an error and keeps its cursor; the other projects still get their runs.
+    the same key gets a run of its own. A project whose storage cannot be listed (a secret
+    unset, a bucket gone) is logged as an error and keeps its cursor; the other projects still
+    get their runs.
     """
     cursor = json.loads(context.cursor) if context.cursor else {}
     requests, new_keys = [], []
