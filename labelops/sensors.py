@@ -13,6 +13,7 @@ from labelops.jobs import ingest_job, model_refresh_job, preannotation_job
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import ObjectStore
 from labelops.services.pipeline import annotation_fingerprints, project_ids
+from labelops.services.storages import sync_problems
 
 ANNOTATIONS_PER_REFRESH = 10
 
@@ -24,7 +25,8 @@ def _new_objects(
 
     The cursor is a high-water mark: the latest last-modified time and the keys seen at it, so a
     key is new when it changed later, or at that same instant but was not seen yet. The mark
-    never moves back (deleting the newest object does not make older ones new).
+    never moves back (deleting the newest object does not make older ones new). The sensor
+    passes object versions (URI and ETag) as keys, so a rewrite at the mark's instant is new.
     """
     mark = datetime.fromisoformat(seen["t"]) if seen.get("t") else None
     at_mark = set(seen.get("keys", []))
@@ -42,33 +44,63 @@ def _new_objects(
     return new, {"t": latest.isoformat(), "keys": sorted(keys)}
 
 
+def _run_key(project_key: str, versions: list[str]) -> str:
+    """Returns the run key of an import: the project and every new object version it covers."""
+    digest = hashlib.sha256("\n".join(sorted(versions)).encode()).hexdigest()[:16]
+    return f"ingest-{project_key}-{digest}"
+
+
 @dg.sensor(job=ingest_job, minimum_interval_seconds=60)
 def new_object_sensor(
     context: dg.SensorEvaluationContext, database: DatabaseResource, object_store: ObjectStore
 ) -> dg.SensorResult:
     """Requests an import run for each project whose storage has new or changed objects.
 
-    The cursor keeps, per project, the latest last-modified time and the keys seen at it, and
-    each run key names the objects it covers, so a restarted sensor never imports twice.
+    The cursor keeps, per project, the latest last-modified time and the object versions (URI
+    and ETag) seen at it, and each run key names the object versions it covers (URI, ETag and
+    last-modified time), so a restarted sensor never imports twice while a file rewritten under
+    the same key gets a run of its own. A project whose storage cannot be listed (a secret
+    unset, a bucket gone) is logged as an error and keeps its cursor; the other projects still
+    get their runs.
     """
     cursor = json.loads(context.cursor) if context.cursor else {}
     requests, new_keys = [], []
     known = set(context.instance.get_dynamic_partitions(project_partitions.name))
     with database.session() as session:
         for project_id in project_ids(session):
-            listed = [
-                (store.uri(info.key), info.last_modified)
-                for store, info in project_objects(session, project_id, object_store)
-            ]
             key = str(project_id)
-            new, cursor[key] = _new_objects(cursor.get(key, {}), listed)
+            problems = sync_problems(session, project_id)
+            if problems:
+                context.log.error(
+                    f"project {key}: storage not synced: " + "; ".join(map(str, problems))
+                )
+                continue
+            try:
+                listed = [
+                    (store.uri(info.key), info.etag, info.last_modified)
+                    for store, info in project_objects(session, project_id, object_store)
+                ]
+            except Exception as exc:
+                session.rollback()
+                context.log.error(f"project {key}: cannot list its storage: {exc}")
+                continue
+            # An object's identity is its version (URI and ETag): a file rewritten in the same
+            # second as the mark (S3 keeps whole seconds) is still new.
+            new, cursor[key] = _new_objects(
+                cursor.get(key, {}), [(f"{uri} {etag}", modified) for uri, etag, modified in listed]
+            )
             if not new:
                 continue
             if key not in known:
                 new_keys.append(key)
-            digest = hashlib.sha256("\n".join(sorted(new)).encode()).hexdigest()[:16]
-            requests.append(dg.RunRequest(partition_key=key, run_key=f"ingest-{key}-{digest}"))
-            context.log.info(f"project {key}: {len(new)} new object(s)")
+            fresh = set(new)
+            versions = [
+                f"{uri} {etag} {modified.isoformat()}"
+                for uri, etag, modified in listed
+                if f"{uri} {etag}" in fresh
+            ]
+            requests.append(dg.RunRequest(partition_key=key, run_key=_run_key(key, versions)))
+            context.log.info(f"project {key}: {len(new)} new or changed object(s)")
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=(

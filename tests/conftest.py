@@ -218,3 +218,12 @@ def _csrf_from(html: str) -> str:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture(autouse=True)
+def _no_storage_listing_on_create(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections made by tests name buckets that need not exist: no listing when created.
+
+    Tests of the create-time check turn it back on with LABELOPS_STORAGE_CHECK_ON_CREATE=1.
+    """
+    monkeypatch.setenv("LABELOPS_STORAGE_CHECK_ON_CREATE", "0")

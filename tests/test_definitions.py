@@ -46,6 +46,7 @@ def test_definitions_hold_the_jobs_sensors_schedule_and_assets_of_the_loop() -> 
         "annotator_agreement_meets_threshold",
         "annotator_agreement_has_no_contradictory_ground_truth",
         "labeled_dataset_has_all_tasks",
+        "raw_tasks_has_no_rejected_files",
     }
 
 

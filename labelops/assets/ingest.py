@@ -10,7 +10,13 @@ from labelops.assets.partitions import project_id_of, project_partitions
 from labelops.db.models import StorageConnectionRow
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import ObjectInfo, ObjectStore, StorageLocation
-from labelops.services.pipeline_storage import import_object, is_imported, matches_pattern
+from labelops.services.pipeline_storage import (
+    ObjectImport,
+    PendingObject,
+    import_objects,
+    imported_versions,
+    matches_pattern,
+)
 from labelops.services.projects import get_project
 from labelops.services.storages import (
     StorageError,
@@ -62,11 +68,23 @@ def project_objects(
                 yield store, info
 
 
+NO_REJECTED_FILES = "raw_tasks_has_no_rejected_files"
+OBJECTS_PER_COMMIT = 200
+FILES_SHOWN = 50
+
+
 @dg.asset(
     group_name=INGEST,
     partitions_def=project_partitions,
     kinds={"s3", "python"},
     tags={"domain": "labeling"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            NO_REJECTED_FILES,
+            asset="raw_tasks",
+            description="Every task file of the project's storage was imported (none rejected).",
+        )
+    ],
 )
 def raw_tasks(
     context: dg.AssetExecutionContext, database: DatabaseResource, object_store: ObjectStore
@@ -74,12 +92,16 @@ def raw_tasks(
     """Tasks imported from the project's storage: one per row of a task file, one per media file.
 
     Task files are JSON, JSONL, CSV, TSV or Parquet; images, audio and video become tasks whose
-    data field points at the object. Each object version (key + ETag) is imported once. When a
+    data field points at the object. Each object version (key + ETag) is imported once, whole
+    or not at all: a file with a bad row is rejected (a WARN log names file, row and field, and
+    the ``raw_tasks_has_no_rejected_files`` check fails with ERROR severity) and stays pending
+    until a fixed version is imported. A changed file updates its rows' tasks in place (see
+    ``import_object``). Objects are looked up and committed in batches of 200. When a
     connection breaks a storage rule (a variable or endpoint an administrator did not allow, a
     prefix outside the project's place), the run fails naming it and nothing is contacted.
     """
     project_id = project_id_of(context)
-    files = []
+    files: list[ObjectImport] = []
     with database.session() as session:
         project = get_project(session, project_id)
         problems = sync_problems(session, project_id)
@@ -88,28 +110,70 @@ def raw_tasks(
                 description="storage sync refused: " + "; ".join(str(p) for p in problems),
                 metadata={"refused": dg.MetadataValue.json([str(p) for p in problems])},
             )
-        for store, info in project_objects(session, project_id, object_store):
-            uri = store.uri(info.key)
-            if is_imported(session, project_id, uri, info.etag):
-                continue
-            opener = partial(store.open, info.key)
-            outcome = import_object(
-                session, project, key=uri, etag=info.etag, uri=uri, opener=opener
+        listed = [
+            PendingObject(store.uri(info.key), info.etag, partial(store.open, info.key))
+            for store, info in project_objects(session, project_id, object_store)
+        ]
+        for start in range(0, len(listed), OBJECTS_PER_COMMIT):
+            page = listed[start : start + OBJECTS_PER_COMMIT]
+            done = imported_versions(session, project_id, [obj.key for obj in page])
+            pending = [obj for obj in page if (obj.key, obj.etag) not in done]
+            if pending:
+                files.extend(import_objects(session, project, pending))
+                session.commit()  # one transaction per batch of objects
+    rejected = [f for f in files if f.rejected]
+    for f in rejected:
+        context.log.warning(
+            f"rejected {f.key} (row {f.row}, field {f.field}): {f.error}; nothing of it was "
+            "imported and it stays pending until fixed"
+        )
+    for f in files:
+        for kept in f.kept:
+            context.log.warning(
+                f"{f.key} row {kept['row']} changed but task {kept['task_id']} has annotations: "
+                "left as it was"
             )
-            session.commit()  # each file is its own step forward
-            context.log.info(f"{uri}: {outcome.kind}, {outcome.num_tasks} tasks {outcome.error}")
-            files.append(outcome)
-    rejected = [{"file": f.key, **r} for f in files for r in f.rejected]
-    failed = [{"file": f.key, "error": f.error} for f in files if f.error]
+    context.log.info(
+        f"{len(files)} object(s): {sum(f.num_tasks for f in files)} task(s) added, "
+        f"{sum(f.num_updated for f in files)} updated, {len(rejected)} file(s) rejected"
+    )
+    rejected_table = [
+        {"file": f.key, "row": f.row, "field": f.field, "error": f.error} for f in rejected
+    ]
     return dg.MaterializeResult(
         metadata={
             "num_files": len(files),
             "num_tasks_added": sum(f.num_tasks for f in files),
-            "num_rejected_rows": len(rejected),
-            "num_failed_files": len(failed),
+            "num_tasks_updated": sum(f.num_updated for f in files),
+            "num_tasks_kept": sum(len(f.kept) for f in files),
+            "num_rejected_files": len(rejected),
+            "files_by_kind": dg.MetadataValue.json(_count_by_kind(files)),
             "files": dg.MetadataValue.json(
-                [{"key": f.key, "kind": f.kind, "num_tasks": f.num_tasks} for f in files]
+                [
+                    {"key": f.key, "kind": f.kind, "added": f.num_tasks, "updated": f.num_updated}
+                    for f in files[:FILES_SHOWN]
+                ]
             ),
-            "rejected": dg.MetadataValue.json((rejected + failed)[:50]),
-        }
+            "files_not_shown": max(0, len(files) - FILES_SHOWN),
+            "rejected": dg.MetadataValue.json(rejected_table[:FILES_SHOWN]),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=NO_REJECTED_FILES,
+                passed=not rejected,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "num_rejected_files": len(rejected),
+                    "rejected": dg.MetadataValue.json(rejected_table[:FILES_SHOWN]),
+                },
+            )
+        ],
     )
+
+
+def _count_by_kind(files: list[ObjectImport]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in files:
+        kind = "rejected" if f.rejected else f.kind
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts

@@ -328,6 +328,24 @@ class ImportedObjectRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ImportedRowRow(Base):
+    """The task one row of a storage object became, so a changed object updates that task.
+
+    ``task_id`` is empty once the task was deleted: the row stays known and is not imported again.
+    """
+
+    __tablename__ = "imported_rows"
+    __table_args__ = (sa.UniqueConstraint("project_id", "key", "row"), SQLITE_AUTOINCREMENT)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(1024))
+    row: Mapped[int]
+    task_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tasks.id", ondelete="SET NULL"), index=True
+    )
+
+
 class PipelineRunRow(Base):
     """A pipeline run launched from the web app or API, and its last known status."""
 

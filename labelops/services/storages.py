@@ -21,7 +21,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+import boto3
 import sqlalchemy as sa
+from botocore import UNSIGNED
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.orm import Session
 
@@ -38,6 +42,7 @@ from labelops.settings import Settings
 SECRET_KEY_ENV = "LABELOPS_STORAGE_SECRET_KEY"
 SECRET_ENV_ALLOWLIST = "LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST"
 ENDPOINT_ALLOWLIST = "LABELOPS_STORAGE_ENDPOINT_ALLOWLIST"
+CHECK_ON_CREATE_ENV = "LABELOPS_STORAGE_CHECK_ON_CREATE"
 STORAGE_KINDS = ("s3", "local")
 SYNC_ACTION = "sync-storage"
 # Variables no connection may read, even when an administrator lists them.
@@ -308,8 +313,13 @@ def create_storage(
     access_key_id: str | None = None,
     secret: str | None = None,
     secret_env: str | None = None,
+    check_listing: bool | None = None,
 ) -> StorageConnectionRow:
     """Returns a new storage connection of the project, once every storage rule holds.
+
+    An S3 connection is also checked by listing one page of its bucket under its prefix (with
+    its own credentials), so a wrong bucket, secret or endpoint is refused now rather than
+    failing every sync later. ``LABELOPS_STORAGE_CHECK_ON_CREATE=0`` turns the listing off.
 
     Args:
         session: The database session.
@@ -325,9 +335,11 @@ def create_storage(
         access_key_id: The access key id, encrypted with the secret.
         secret: The secret access key, encrypted before it is stored.
         secret_env: An allowed variable holding the secret access key.
+        check_listing: List one page of an S3 connection before it is stored (default: on
+            unless ``LABELOPS_STORAGE_CHECK_ON_CREATE`` is "0").
 
     Raises:
-        StorageError: A rule is broken; ``field`` names the field.
+        StorageError: A rule is broken, or the listing failed; ``field`` names the field.
     """
     policy = policy or StoragePolicy.from_settings()
     spec = check_spec(
@@ -364,9 +376,59 @@ def create_storage(
         access_key_id_env=spec.access_key_id_env,
         secret_encrypted=stored,
     )
+    if check_listing is None:
+        check_listing = check_on_create()
+    if check_listing and spec.kind == "s3":
+        check_connection(resolve_connection(session, row, policy))
     session.add(row)
     session.flush()
     return row
+
+
+def check_on_create(env: Mapping[str, str] | None = None) -> bool:
+    """Returns False when ``LABELOPS_STORAGE_CHECK_ON_CREATE`` turns the create-time listing off."""
+    value = (env if env is not None else os.environ).get(CHECK_ON_CREATE_ENV, "1")
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def check_connection(target: ConnectionTarget) -> None:
+    """Returns None once one page of the S3 connection's objects was listed.
+
+    Raises:
+        StorageError: The listing failed; the message names the bucket, prefix and S3's error
+            code (``NoSuchBucket``, ``AccessDenied``, ``InvalidAccessKeyId`` ...) or says the
+            endpoint could not be reached.
+    """
+    has_keys = bool(target.access_key_id and target.secret_access_key)
+    client = boto3.client(
+        "s3",
+        endpoint_url=target.endpoint_url or None,
+        region_name=target.region or "us-east-1",
+        aws_access_key_id=target.access_key_id if has_keys else None,
+        aws_secret_access_key=target.secret_access_key if has_keys else None,
+        config=BotoConfig(
+            connect_timeout=5,
+            read_timeout=10,
+            retries={"max_attempts": 1},
+            **({} if has_keys else {"signature_version": UNSIGNED}),
+        ),
+    )
+    where = f"s3://{target.bucket}/{target.prefix}"
+    prefix = f"{target.prefix}/" if target.prefix else ""
+    try:
+        client.list_objects_v2(Bucket=target.bucket, Prefix=prefix, MaxKeys=1)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code") or "error"
+        field_name = "bucket"
+        if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            field_name = "secret" if has_keys else "access_key_id"
+        raise StorageError(
+            field_name, f"listing {where} failed: {code}: {error.get('Message', '')}".rstrip()
+        ) from exc
+    except BotoCoreError as exc:
+        field_name = "endpoint_url" if target.endpoint_url else "region"
+        raise StorageError(field_name, f"listing {where} failed: {exc}") from exc
 
 
 def list_storages(session: Session, project_id: int) -> list[StorageConnectionRow]:
