@@ -1,7 +1,7 @@
 """Storage ingest: the task each row of a storage object became (re-sync updates in place).
 
-Revision ID: 0004_imported_rows
-Revises: 0003_session_version
+Revision ID: 0006_imported_rows
+Revises: 0005_task_workflow
 Create Date: 2026-11-28
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_imported_rows"
-down_revision: str | None = "0003_session_version"
+revision: str = "0006_imported_rows"
+down_revision: str | None = "0005_task_workflow"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
