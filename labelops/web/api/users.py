@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
+from labelops.services import organizations as organization_service
 from labelops.services import users as user_service
 from labelops.web.api.auth import api_login_required, require_admin
 from labelops.web.api.params import json_body
@@ -18,14 +19,17 @@ _PATCHABLE = frozenset({"can_create_projects"})
 @bp.get("/users")
 @api_login_required
 def list_users() -> Any:
-    """Lists every user (administrators only)."""
+    """Lists the members of the caller's active organization (administrators only)."""
     return jsonify([user_json(u) for u in user_service.list_users(db.session, by=g.user)])
 
 
 @bp.post("/users")
 @api_login_required
 def create_user() -> Any:
-    """Creates a user ``{email, password, username?, first_name?, last_name?, is_admin?}``."""
+    """Creates a user ``{email, password, username?, first_name?, last_name?, is_admin?}``.
+
+    The new user joins the creator's active organization.
+    """
     require_admin()
     body = json_body(dict)
     user = user_service.create_user(
@@ -36,6 +40,7 @@ def create_user() -> Any:
         first_name=str(body.get("first_name", "")),
         last_name=str(body.get("last_name", "")),
         is_admin=bool(body.get("is_admin", False)),
+        organization_id=organization_service.active_organization_id(db.session, g.user),
     )
     db.session.commit()
     return jsonify(user_json(user)), 201
@@ -75,8 +80,9 @@ def update_user(user_id: int) -> Any:
 @bp.get("/current-user/whoami")
 @api_login_required
 def whoami() -> Any:
-    """Returns the authenticated user."""
-    return jsonify(user_json(g.user))
+    """Returns the authenticated user with the id of their active organization."""
+    active = organization_service.active_organization_id(db.session, g.user)
+    return jsonify({**user_json(g.user), "active_organization": active})
 
 
 @bp.get("/current-user/token")
