@@ -135,7 +135,7 @@ def organizations_of(session: Session, user: UserRow) -> list[OrganizationRow]:
     return list(
         session.scalars(
             sa.select(OrganizationRow)
-            .join(OrganizationMemberRow, OrganizationMemberRow.organization_id == OrganizationRow.id)
+            .join(OrganizationMemberRow)
             .where(OrganizationMemberRow.user_id == user.id)
             .order_by(OrganizationRow.id)
         )
@@ -207,9 +207,7 @@ def same_organization(session: Session, organization_id: int, user_id: int) -> b
     return membership(session, organization_id, user_id) is not None
 
 
-def visible_organization(
-    session: Session, user: UserRow, organization_id: int
-) -> OrganizationRow:
+def visible_organization(session: Session, user: UserRow, organization_id: int) -> OrganizationRow:
     """Returns the organization if the user belongs to it (or is an instance administrator).
 
     Raises:

@@ -56,7 +56,8 @@ def project_access(
     """Returns the project and the user's rights if ``policy`` allows them; aborts otherwise.
 
     Aborts with 404 when there is no such project, it belongs to another organization than the
-    user's active one, or the user is not a member (and not an administrator), and with 403 when the user is a member whose role fails ``policy``.
+    user's active one, or the user is not a member (and not an administrator), and with 403
+    when the user is a member whose role fails ``policy``.
     """
     user: UserRow = current_user._get_current_object()  # noqa: SLF001 - Flask-Login proxy
     try:
