@@ -1,9 +1,10 @@
 """The REST API, following Label Studio's paths and JSON so its SDK and scripts work unchanged."""
 
 from labelops.web.api.openapi import bp as openapi_bp
+from labelops.web.api.organizations import bp as organizations_bp
 from labelops.web.api.pipeline import bp as pipeline_bp
 from labelops.web.api.projects import bp as projects_bp
 from labelops.web.api.tasks import bp as tasks_bp
 from labelops.web.api.users import bp as users_bp
 
-BLUEPRINTS = (projects_bp, tasks_bp, users_bp, openapi_bp, pipeline_bp)
+BLUEPRINTS = (projects_bp, tasks_bp, users_bp, openapi_bp, pipeline_bp, organizations_bp)
