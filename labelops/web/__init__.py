@@ -19,6 +19,7 @@ from labelops.web.config import config_from_settings
 from labelops.web.dashboard.views import bp as dashboard_bp
 from labelops.web.errors import error_response, register_api_auth_handler, register_error_handlers
 from labelops.web.extensions import csrf, db, limiter, login_manager
+from labelops.web.organizations.views import bp as organizations_bp
 from labelops.web.pipeline.views import bp as pipeline_bp
 from labelops.web.projects.views import bp as projects_bp
 from labelops.web.review.views import bp as review_bp
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
         review_bp,
         dashboard_bp,
         pipeline_bp,
+        organizations_bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in API_BLUEPRINTS:
