@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelops.db.models import OrganizationRow, ProjectRow, TaskRow, UserRow
-from labelops.services.organizations import create_organization
 from labelops.services.imports import import_rows
+from labelops.services.organizations import create_organization
 from labelops.services.projects import create_project, set_member
 from labelops.services.users import create_user, grant_project_creation, issue_token
 

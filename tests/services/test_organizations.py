@@ -83,7 +83,7 @@ def test_organization_admin_manages_members_and_plain_members_cannot(session: Se
 def test_instance_admin_learns_that_an_email_is_unknown(session: Session) -> None:
     root = make_user(session, "root@example.com", admin=True)
     acme = make_org(session, "Acme")
-    with pytest.raises(NotFoundError, match="ghost@example.com"):
+    with pytest.raises(NotFoundError, match=r"ghost@example\.com"):
         orgs.add_member(session, acme, email="ghost@example.com", by=root)
 
 
