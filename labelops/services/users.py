@@ -209,6 +209,31 @@ def get_user(session: Session, user_id: int) -> UserRow:
     return user
 
 
+def visible_user(session: Session, user_id: int, *, by: UserRow) -> UserRow:
+    """Returns the user if ``by`` may look them up (themselves, or any for an administrator).
+
+    An administrator sees only the members of their active organization.
+
+    Raises:
+        PermissionDeniedError: ``by`` asks for someone else and is not an administrator.
+        NotFoundError: No such user in the administrator's active organization (users of other
+            organizations get the same answer as ids that do not exist).
+    """
+    if user_id == by.id:
+        return by
+    if not by.is_admin:
+        raise PermissionDeniedError("only administrators may look up other users")
+    active = organization_service.active_organization_id(session, by)
+    user = session.get(UserRow, user_id)
+    if (
+        user is None
+        or active is None
+        or not organization_service.same_organization(session, active, user.id)
+    ):
+        raise NotFoundError(f"user {user_id} not found")
+    return user
+
+
 def get_user_by_email(session: Session, email: str) -> UserRow | None:
     """Returns the user with this email, or None."""
     return session.scalar(sa.select(UserRow).where(UserRow.email == normalize_email(email)))

@@ -190,6 +190,12 @@ def test_user_and_organization_lookups_stay_inside_the_organization(
 ) -> None:
     emails = [u["email"] for u in client.get("/api/users", headers=tenants.root).json]
     assert emails == ["root@example.com", "alice@example.com"]
+    bob = f"/api/users/{tenants.bob_id}"
+    assert client.get(bob, headers=tenants.root).status_code == 404
+    grant = client.patch(bob, json={"can_create_projects": False}, headers=tenants.root)
+    assert grant.status_code == 404
+    assert client.get(f"/api/users/{tenants.alice_id}", headers=tenants.root).status_code == 200
+    assert client.get(bob, headers=tenants.bob).json["can_create_projects"] is True
     acme = tenants.acme_id
     for response in (
         client.get(f"/api/organizations/{acme}", headers=tenants.alice),

@@ -49,10 +49,8 @@ def create_user() -> Any:
 @bp.get("/users/<int:user_id>")
 @api_login_required
 def get_user(user_id: int) -> Any:
-    """Returns one user (administrators, or the user themselves)."""
-    if user_id != g.user.id:
-        require_admin()
-    return jsonify(user_json(user_service.get_user(db.session, user_id)))
+    """Returns one user (the user themselves, or an administrator of their organization)."""
+    return jsonify(user_json(user_service.visible_user(db.session, user_id, by=g.user)))
 
 
 @bp.patch("/users/<int:user_id>")
@@ -67,7 +65,7 @@ def update_user(user_id: int) -> Any:
             f"unknown user field(s): {', '.join(unknown)}; "
             f"only {', '.join(sorted(_PATCHABLE))} can be changed here"
         )
-    user = user_service.get_user(db.session, user_id)
+    user = user_service.visible_user(db.session, user_id, by=g.user)
     if "can_create_projects" in body:
         allowed = body["can_create_projects"]
         if not isinstance(allowed, bool):
