@@ -12,7 +12,7 @@ again (a plain rebuild would reset ``sqlite_sequence`` to the largest id in use)
 changes are plain ADD/DROP COLUMN and CREATE TABLE.
 
 Revision ID: 0006_organizations
-Revises: 0003_session_version
+Revises: 0005_task_workflow
 Create Date: 2026-11-28
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_organizations"
-down_revision: str | None = "0003_session_version"
+down_revision: str | None = "0005_task_workflow"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
