@@ -1,11 +1,16 @@
-"""Small builders for test data: make_user, make_project, make_tasks."""
+"""Small builders for test data: make_user, make_org, make_project, make_tasks.
+
+Users join the Default organization unless ``org`` names another; projects go into their
+owner's active organization (the Default one for ``owner=None``).
+"""
 
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from labelops.db.models import ProjectRow, TaskRow, UserRow
+from labelops.db.models import OrganizationRow, ProjectRow, TaskRow, UserRow
 from labelops.services.imports import import_rows
+from labelops.services.organizations import create_organization
 from labelops.services.projects import create_project, set_member
 from labelops.services.users import create_user, grant_project_creation, issue_token
 
@@ -28,11 +33,28 @@ NER_CONFIG = """<View>
 
 
 def make_user(
-    session: Session, email: str = "ann@example.com", *, admin: bool = False, **kw: Any
+    session: Session,
+    email: str = "ann@example.com",
+    *,
+    admin: bool = False,
+    org: OrganizationRow | None = None,
+    **kw: Any,
 ) -> UserRow:
     return create_user(
-        session, email=email, password=kw.pop("password", "password123"), is_admin=admin, **kw
+        session,
+        email=email,
+        password=kw.pop("password", "password123"),
+        is_admin=admin,
+        organization_id=org.id if org is not None else None,
+        **kw,
     )
+
+
+def make_org(
+    session: Session, title: str = "Acme", *, admin: UserRow | None = None
+) -> OrganizationRow:
+    """An organization created by the system, with ``admin`` as its first admin if given."""
+    return create_organization(session, title, by=None, admin=admin)
 
 
 def make_token(session: Session, user: UserRow) -> str:

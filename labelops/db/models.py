@@ -38,6 +38,9 @@ class UserRow(Base):
     # Bumped on sign-out and password change: sessions and remember cookies carrying an older
     # version stop working.
     session_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    # The organization the user acts in (pages, API tokens). Read it through
+    # ``organizations.active_organization_id``, which checks it against the memberships.
+    active_organization_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Flask-Login protocol, kept here so the web layer needs no wrapper class.
@@ -108,6 +111,9 @@ class ProjectRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
 
 
 class ProjectMemberRow(Base):
@@ -435,3 +441,31 @@ class FeatureFlagOverrideRow(Base):
     flag: Mapped[FeatureFlagRow] = relationship(back_populates="overrides")
     user: Mapped[UserRow | None] = relationship()
     project: Mapped[ProjectRow | None] = relationship()
+
+
+class OrganizationRow(Base):
+    """A tenant: its members, their projects and their tokens never reach another one."""
+
+    __tablename__ = "organizations"
+    __table_args__ = SQLITE_AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrganizationMemberRow(Base):
+    """A user's role in one organization: admin (manages its members) or member."""
+
+    __tablename__ = "organization_members"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "user_id"), SQLITE_AUTOINCREMENT)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(20), default="member")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[UserRow] = relationship()

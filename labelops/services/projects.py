@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from labelops.db.models import AuditLogRow, ProjectMemberRow, ProjectRow, UserRow
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
+from labelops.services import organizations as organization_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.users import normalize_email
 
@@ -36,16 +37,25 @@ def can_create_projects(user: UserRow | None) -> bool:
     return user is None or user.is_admin or user.can_create_projects
 
 
-def create_project(session: Session, *, created_by: UserRow | None, **fields: Any) -> ProjectRow:
-    """Returns a new project; its creator becomes its manager.
+def create_project(
+    session: Session,
+    *,
+    created_by: UserRow | None,
+    organization_id: int | None = None,
+    **fields: Any,
+) -> ProjectRow:
+    """Returns a new project in the creator's active organization; the creator manages it.
 
     Args:
         session: The database session.
         created_by: The user creating it (None for system imports).
+        organization_id: Where the system puts it (default: the creator's active organization,
+            or the Default one when there is no creator). A user may only name their own.
         **fields: Any of EDITABLE_FIELDS.
 
     Raises:
-        PermissionDeniedError: The user may not create projects (see ``can_create_projects``).
+        PermissionDeniedError: The user may not create projects (see ``can_create_projects``),
+            belongs to no organization, or names an organization that is not their active one.
         LabelConfigError: The labeling config is invalid.
         ValueError: Another field has a bad value (named in the message).
     """
@@ -54,7 +64,10 @@ def create_project(session: Session, *, created_by: UserRow | None, **fields: An
             "creating projects needs the project-creation permission; "
             "ask an administrator to grant it"
         )
-    project = ProjectRow(created_by_id=created_by.id if created_by else None)
+    organization_id = _organization_for_new_project(session, created_by, organization_id)
+    project = ProjectRow(
+        created_by_id=created_by.id if created_by else None, organization_id=organization_id
+    )
     project.title = ""
     _apply(project, {"label_config": "<View></View>", **fields})
     if not project.title:
@@ -66,6 +79,26 @@ def create_project(session: Session, *, created_by: UserRow | None, **fields: An
     audit(session, created_by, "project_created", project.id, "project", project.id)
     session.flush()
     return project
+
+
+def _organization_for_new_project(
+    session: Session, created_by: UserRow | None, organization_id: int | None
+) -> int:
+    if created_by is None:
+        if organization_id is None:
+            return organization_service.default_organization(session).id
+        return organization_service.get_organization(session, organization_id).id
+    active = organization_service.active_organization_id(session, created_by)
+    if active is None:
+        raise PermissionDeniedError(
+            "you belong to no organization; ask an administrator to add you to one"
+        )
+    if organization_id not in (None, active):
+        raise PermissionDeniedError(
+            f"projects can only be created in your active organization ({active}); "
+            f"switch to organization {organization_id} first"
+        )
+    return active
 
 
 def update_project(
@@ -134,9 +167,43 @@ def delete_project(session: Session, project: ProjectRow, *, by: UserRow | None)
     session.flush()
 
 
+def project_for_user(
+    session: Session, user: UserRow, project_id: int
+) -> tuple[ProjectRow, Role | None]:
+    """Returns the project and the user's role in it, if the user may see it at all.
+
+    The one lookup every entry point (pages, API) makes before its role check: the project must
+    belong to the user's active organization, and the user must be a member of the project or an
+    administrator.
+
+    Raises:
+        NotFoundError: No such project, or one of another organization, or one the user is not
+            a member of (all get the same answer: a project's existence is not leaked).
+    """
+    project = session.get(ProjectRow, project_id)
+    active = organization_service.active_organization_id(session, user)
+    if project is None or active is None or project.organization_id != active:
+        raise NotFoundError(f"project {project_id} not found")
+    role = role_of(session, user, project.id)
+    if role is None and not user.is_admin:
+        raise NotFoundError(f"project {project_id} not found")
+    return project, role
+
+
 def visible_projects(session: Session, user: UserRow) -> list[ProjectRow]:
-    """Returns the projects the user may see (all of them for an admin), newest first."""
-    query = sa.select(ProjectRow).order_by(ProjectRow.id.desc())
+    """Returns the projects of the user's active organization the user may see, newest first.
+
+    Administrators see every project of their active organization, others the ones they are
+    members of; nobody sees another organization's projects in this list.
+    """
+    active = organization_service.active_organization_id(session, user)
+    if active is None:
+        return []
+    query = (
+        sa.select(ProjectRow)
+        .where(ProjectRow.organization_id == active)
+        .order_by(ProjectRow.id.desc())
+    )
     if not user.is_admin:
         query = query.join(ProjectMemberRow, ProjectMemberRow.project_id == ProjectRow.id).where(
             ProjectMemberRow.user_id == user.id
@@ -161,9 +228,15 @@ def set_member(
 
     Raises:
         ValueError: The role is not manager, reviewer or annotator.
+        NotFoundError: The user is not a member of the project's organization.
         ConflictError: The user is the project's last manager and the role is not manager.
     """
     parsed = parse_role(role)
+    if not organization_service.same_organization(session, project.organization_id, user.id):
+        raise NotFoundError(
+            f"no user with id {user.id} in the organization of project {project.id}; "
+            "add them to the organization first"
+        )
     member = _membership(session, project.id, user.id)
     if member is None:
         member = ProjectMemberRow(project_id=project.id, user_id=user.id, role=parsed.value)
@@ -197,6 +270,8 @@ def add_member(
       joined, one guessed address at a time.
     - Anyone else adding by id may only name people they already share a project with; every
       other id, existing or not, gets the same NotFoundError.
+    - Only members of the project's organization can be added: anyone else counts as unknown,
+      with the same answer as an email or id that names nobody.
 
     Raises:
         ValueError: Neither or both of ``user_id`` and ``email`` are given, or the role is bad.
@@ -209,13 +284,19 @@ def add_member(
     sees_everyone = by is None or by.is_admin
     if email is not None:
         user = _user_by_email(session, email)
-        if user is None:
+        if user is None or not _in_organization(session, project, user):
             if sees_everyone:
-                raise NotFoundError(f"no user with email {email!r}")
+                raise NotFoundError(
+                    f"no user with email {email!r} in the organization of project {project.id}"
+                )
             return None
     else:
         user = session.get(UserRow, user_id)
-        if user is None or not (sees_everyone or _shares_a_project(session, by, user.id)):
+        if (
+            user is None
+            or not _in_organization(session, project, user)
+            or not (sees_everyone or _shares_a_project(session, by, user.id))
+        ):
             raise NotFoundError(f"no user with id {user_id} that you can add; add people by email")
     return set_member(session, project, user, role, by=by)
 
@@ -223,6 +304,10 @@ def add_member(
 def _user_by_email(session: Session, email: str) -> UserRow | None:
     user = session.scalar(sa.select(UserRow).where(UserRow.email == normalize_email(email)))
     return user if user is not None and user.is_active and not user.is_imported else None
+
+
+def _in_organization(session: Session, project: ProjectRow, user: UserRow) -> bool:
+    return organization_service.same_organization(session, project.organization_id, user.id)
 
 
 def _shares_a_project(session: Session, by: UserRow | None, user_id: int) -> bool:

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from labelops.db.models import ApiTokenRow, ProjectMemberRow, UserRow, utcnow
+from labelops.services import organizations as organization_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 
 _hasher = PasswordHasher()
@@ -30,12 +31,17 @@ def create_user(
     first_name: str = "",
     last_name: str = "",
     is_admin: bool = False,
+    organization_id: int | None = None,
 ) -> UserRow:
-    """Returns a new user with a hashed password.
+    """Returns a new user with a hashed password, a member of one organization.
+
+    The user joins the organization with ``organization_id`` (the creator's, or one named on the
+    command line), else the Default one; an instance administrator joins as its admin.
 
     Raises:
         ValueError: The email is malformed or the password is shorter than 8 characters.
         ConflictError: A user with that email exists.
+        NotFoundError: There is no organization with ``organization_id``.
     """
     email = normalize_email(email)
     if password is not None:
@@ -50,8 +56,19 @@ def create_user(
         password_hash=_hasher.hash(password) if password else None,
         is_admin=is_admin,
     )
+    organization = (
+        organization_service.default_organization(session)
+        if organization_id is None
+        else organization_service.get_organization(session, organization_id)
+    )
     session.add(user)
     session.flush()
+    organization_service.join(
+        session,
+        organization,
+        user,
+        organization_service.ADMIN if is_admin else organization_service.MEMBER,
+    )
     return user
 
 
@@ -239,20 +256,52 @@ def get_user(session: Session, user_id: int) -> UserRow:
     return user
 
 
+def visible_user(session: Session, user_id: int, *, by: UserRow) -> UserRow:
+    """Returns the user if ``by`` may look them up (themselves, or any for an administrator).
+
+    An administrator sees only the members of their active organization.
+
+    Raises:
+        PermissionDeniedError: ``by`` asks for someone else and is not an administrator.
+        NotFoundError: No such user in the administrator's active organization (users of other
+            organizations get the same answer as ids that do not exist).
+    """
+    if user_id == by.id:
+        return by
+    if not by.is_admin:
+        raise PermissionDeniedError("only administrators may look up other users")
+    active = organization_service.active_organization_id(session, by)
+    user = session.get(UserRow, user_id)
+    if (
+        user is None
+        or active is None
+        or not organization_service.same_organization(session, active, user.id)
+    ):
+        raise NotFoundError(f"user {user_id} not found")
+    return user
+
+
 def get_user_by_email(session: Session, email: str) -> UserRow | None:
     """Returns the user with this email, or None."""
     return session.scalar(sa.select(UserRow).where(UserRow.email == normalize_email(email)))
 
 
 def list_users(session: Session, *, by: UserRow | None = None) -> list[UserRow]:
-    """Returns every user, oldest first (administrators and the system, ``by=None``, only).
+    """Returns the users an administrator may list, oldest first.
+
+    The system (``by=None``) gets every user; an administrator gets the members of their active
+    organization only (nothing crosses organizations).
 
     Raises:
         PermissionDeniedError: ``by`` is a user who is not an administrator.
     """
-    if by is not None and not by.is_admin:
+    if by is None:
+        return list(session.scalars(sa.select(UserRow).order_by(UserRow.id)))
+    if not by.is_admin:
         raise PermissionDeniedError("only administrators may list users")
-    return list(session.scalars(sa.select(UserRow).order_by(UserRow.id)))
+    return organization_service.member_users(
+        session, organization_service.active_organization_id(session, by)
+    )
 
 
 IMPORTED_DOMAIN = "labelops.invalid"

@@ -22,6 +22,7 @@ from labelops.web.dashboard.views import bp as dashboard_bp
 from labelops.web.errors import error_response, register_api_auth_handler, register_error_handlers
 from labelops.web.extensions import csrf, db, limiter, login_manager
 from labelops.web.json_provider import LimitedJSONProvider
+from labelops.web.organizations.views import bp as organizations_bp
 from labelops.web.pipeline.views import bp as pipeline_bp
 from labelops.web.projects.views import bp as projects_bp
 from labelops.web.review.views import bp as review_bp
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard_bp,
         pipeline_bp,
         admin_bp,
+        organizations_bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in API_BLUEPRINTS:

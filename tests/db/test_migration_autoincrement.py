@@ -27,8 +27,8 @@ def _user(db: sqlite3.Connection, user_id: int) -> None:
             created_at="2026-01-01")  # fmt: skip
 
 
-def _project(db: sqlite3.Connection, project_id: int | None) -> None:
-    _insert(db, "projects", id=project_id, title=f"p{project_id}", description="",
+def _project(db: sqlite3.Connection, project_id: int | None, **extra: object) -> None:
+    _insert(db, "projects", **extra, id=project_id, title=f"p{project_id}", description="",
             label_config="<View/>", expert_instruction="", show_instruction=0,
             show_skip_button=1, maximum_annotations=1, sampling="", model_version="",
             color="#fff", num_tasks=0, num_annotations=0, num_labeled_tasks=0,
@@ -113,7 +113,8 @@ def test_upgrade_makes_every_table_autoincrement_and_keeps_ids(old_database: Pat
     assert sequence["projects"] == 3
     assert sequence["tasks"] == 20
     db.execute("PRAGMA foreign_keys=ON")
-    _project(db, None)
+    (organization,) = db.execute("SELECT id FROM organizations").fetchone()
+    _project(db, None, organization_id=organization)
     new_id = db.execute("SELECT MAX(id) FROM projects").fetchone()[0]
     assert new_id == 4
     assert db.execute("SELECT COUNT(*) FROM tasks WHERE project_id = 4").fetchone()[0] == 0

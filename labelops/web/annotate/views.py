@@ -25,11 +25,8 @@ bp = Blueprint("annotate", __name__, url_prefix="/projects")
 
 def _project_to_label(project_id: int) -> ProjectRow:
     try:
-        project = project_service.get_project(db.session, project_id)
+        project, role = project_service.project_for_user(db.session, current_user, project_id)
     except NotFoundError:
-        abort(404)
-    role = project_service.role_of(db.session, current_user, project.id)
-    if role is None and not current_user.is_admin:
         abort(404)
     if not can_annotate(role, is_admin=current_user.is_admin):
         abort(403)

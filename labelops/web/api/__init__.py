@@ -2,6 +2,7 @@
 
 from labelops.web.api.feature_flags import bp as feature_flags_bp
 from labelops.web.api.openapi import bp as openapi_bp
+from labelops.web.api.organizations import bp as organizations_bp
 from labelops.web.api.params import check_query_args
 from labelops.web.api.pipeline import bp as pipeline_bp
 from labelops.web.api.projects import bp as projects_bp
@@ -17,6 +18,7 @@ BLUEPRINTS = (
     pipeline_bp,
     feature_flags_bp,
     workflow_bp,
+    organizations_bp,
 )
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(check_query_args)

@@ -15,7 +15,7 @@ from werkzeug.exceptions import TooManyRequests
 from labelops.db.models import ProjectRow, UserRow
 from labelops.domain.permissions import Role
 from labelops.services import projects as project_service
-from labelops.services.errors import NotFoundError, PermissionDeniedError
+from labelops.services.errors import PermissionDeniedError
 from labelops.services.users import user_for_token
 from labelops.web.extensions import db, limiter
 
@@ -103,14 +103,12 @@ def project_for(project_id: int, policy: Policy, action: str) -> ProjectRow:
     """Returns the project if the current user passes the policy for it.
 
     Raises:
-        NotFoundError: No such project, or the user is not a member (existence is not leaked).
+        NotFoundError: No such project, one of another organization than the user's active one,
+            or one the user is not a member of (existence is not leaked).
         PermissionDeniedError: The user is a member whose role does not allow ``action``.
     """
     user: UserRow = g.user
-    project = project_service.get_project(db.session, project_id)
-    role = project_service.role_of(db.session, user, project.id)
-    if role is None and not user.is_admin:
-        raise NotFoundError(f"project {project_id} not found")
+    project, role = project_service.project_for_user(db.session, user, project_id)
     if not policy(role, is_admin=user.is_admin):
         raise PermissionDeniedError(
             f"your role ({role.value if isinstance(role, Role) else 'none'}) "

@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
+from labelops.services import organizations as organization_service
 from labelops.services import users as user_service
 from labelops.web.api.auth import api_login_required, require_admin
 from labelops.web.api.schemas import UserIn, UserPatchIn
@@ -17,7 +18,7 @@ bp = Blueprint("api_users", __name__, url_prefix="/api")
 @bp.get("/users")
 @api_login_required
 def list_users() -> Any:
-    """Lists every user (administrators only)."""
+    """Lists the members of the caller's active organization (administrators only)."""
     return jsonify([user_json(u) for u in user_service.list_users(db.session, by=g.user)])
 
 
@@ -25,9 +26,16 @@ def list_users() -> Any:
 @api_login_required
 @accepts(UserIn)
 def create_user() -> Any:
-    """Creates a user ``{email, password, username?, first_name?, last_name?, is_admin?}``."""
+    """Creates a user ``{email, password, username?, first_name?, last_name?, is_admin?}``.
+
+    The new user joins the creator's active organization.
+    """
     require_admin()
-    user = user_service.create_user(db.session, **read_body().model_dump())
+    user = user_service.create_user(
+        db.session,
+        **read_body().model_dump(),
+        organization_id=organization_service.active_organization_id(db.session, g.user),
+    )
     db.session.commit()
     return jsonify(user_json(user)), 201
 
@@ -35,10 +43,8 @@ def create_user() -> Any:
 @bp.get("/users/<int:user_id>")
 @api_login_required
 def get_user(user_id: int) -> Any:
-    """Returns one user (administrators, or the user themselves)."""
-    if user_id != g.user.id:
-        require_admin()
-    return jsonify(user_json(user_service.get_user(db.session, user_id)))
+    """Returns one user (the user themselves, or an administrator of their organization)."""
+    return jsonify(user_json(user_service.visible_user(db.session, user_id, by=g.user)))
 
 
 @bp.patch("/users/<int:user_id>")
@@ -48,7 +54,7 @@ def update_user(user_id: int) -> Any:
     """Grants or withdraws project creation ``{"can_create_projects": bool}`` (administrators)."""
     require_admin()
     body = read_body().fields_set()
-    user = user_service.get_user(db.session, user_id)
+    user = user_service.visible_user(db.session, user_id, by=g.user)
     if "can_create_projects" in body:
         user_service.grant_project_creation(
             db.session, user, body["can_create_projects"], by=g.user
@@ -60,8 +66,9 @@ def update_user(user_id: int) -> Any:
 @bp.get("/current-user/whoami")
 @api_login_required
 def whoami() -> Any:
-    """Returns the authenticated user."""
-    return jsonify(user_json(g.user))
+    """Returns the authenticated user with the id of their active organization."""
+    active = organization_service.active_organization_id(db.session, g.user)
+    return jsonify({**user_json(g.user), "active_organization": active})
 
 
 @bp.get("/current-user/token")

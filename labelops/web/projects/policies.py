@@ -55,15 +55,15 @@ def project_access(
 ) -> ProjectAccess:
     """Returns the project and the user's rights if ``policy`` allows them; aborts otherwise.
 
-    Aborts with 404 when there is no such project or the user is not a member (and not an
-    administrator), and with 403 when the user is a member whose role fails ``policy``.
+    Aborts with 404 when there is no such project, it belongs to another organization than the
+    user's active one, or the user is not a member (and not an administrator), and with 403
+    when the user is a member whose role fails ``policy``.
     """
     user: UserRow = current_user._get_current_object()  # noqa: SLF001 - Flask-Login proxy
     try:
-        project = project_service.get_project(db.session, project_id)
+        project, role = project_service.project_for_user(db.session, user, project_id)
     except NotFoundError:
         abort(404)
-    role = project_service.role_of(db.session, user, project.id)
     if not can_view(user, role):
         abort(404)
     if not policy(user, role):

@@ -1,0 +1,1 @@
+"""The organization page: its admins manage its members; every user switches organizations."""
