@@ -10,7 +10,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from labelops.cli import ADMIN_EMAIL, main
 from labelops.services.users import normalize_email
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import AuthActions
 from tests.up_process import free_port, start_up
 from tests.web.helpers import user_with_token

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from labelops.db.models import AuditLogRow, ProjectRow, TaskRow
 from labelops.domain.errors import StateTransitionError
 from labelops.domain.workflow import DEFAULT_WORKFLOW, WorkflowError, workflow_with
-from labelops.services.annotations import create_annotation, delete_annotation, review_annotation
+from labelops.services.annotations import create_annotation, delete_annotation
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
-from labelops.services.reviews import awaits_review, next_for_review
+from labelops.services.reviews import awaits_review, next_for_review, review_annotation
 from labelops.services.tasks import TaskFilter, list_tasks, project_states
 from labelops.services.workflow import fire_event, project_workflow, set_workflow
 from tests.factories import add_member, choice_result, make_project, make_tasks, make_user

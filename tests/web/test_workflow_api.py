@@ -24,18 +24,20 @@ SECOND_REVIEW = workflow_with(
 @pytest.fixture
 def team(app: Flask, client: FlaskClient) -> dict[str, Any]:
     """A project with a manager, a reviewer and an annotator (tokens), and two tasks."""
-    _, manager = user_with_token(app, "manager@example.com")
+    _, manager = user_with_token(app, "manager@example.com", can_create_projects=True)
     project = client.post(
         "/api/projects", json={"title": "Reviews", "label_config": TEXT_CONFIG}, headers=manager
     ).json
     pid = project["id"]
     people: dict[str, Any] = {"pid": pid, "manager": manager}
     for role in ("reviewer", "annotator"):
-        uid, headers = user_with_token(app, f"{role}@example.com")
+        _, headers = user_with_token(app, f"{role}@example.com")
         added = client.post(
-            f"/api/projects/{pid}/members", json={"user": uid, "role": role}, headers=manager
+            f"/api/projects/{pid}/members",
+            json={"email": f"{role}@example.com", "role": role},
+            headers=manager,
         )
-        assert added.status_code in (200, 201), added.json
+        assert added.status_code == 202, added.json
         people[role] = headers
     imported = client.post(
         f"/api/projects/{pid}/import?return_task_ids=true",

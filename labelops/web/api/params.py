@@ -13,7 +13,7 @@ from typing import Any, Literal
 from flask import request
 
 from labelops.domain.json_limits import MAX_ID
-from labelops.services.tasks import SORT_COLUMNS, STATES, TaskFilter
+from labelops.services.tasks import SORT_COLUMNS, TaskFilter
 from labelops.web.api.validation import parse_json
 from labelops.web.errors import invalid
 
@@ -229,7 +229,7 @@ PROJECT = QueryParam("project", "integer", "A project id.", 0, 1, MAX_ID)
 TASK = QueryParam("task", "integer", "A task id.", 0, 1, MAX_ID)
 FIELDS = QueryParam("fields", "string", "'all' adds annotations and predictions.")
 TASK_FILTERS = (
-    QueryParam("state", "string", "Task state.", choices=STATES),
+    QueryParam("state", "string", "Task state (the project's workflow may add states)."),
     QueryParam("annotator", "integer", "Tasks this user annotated.", None, 1, MAX_ID),
     QueryParam("has_predictions", "boolean"),
     QueryParam("has_annotations", "boolean"),
@@ -245,7 +245,7 @@ def task_filter_from_args() -> TaskFilter:
     """Returns the task filter described by the query arguments."""
     annotator = request.args.get("annotator")
     return TaskFilter(
-        state=str_arg("state", choices=STATES),
+        state=str_arg("state"),
         annotator_id=int_arg("annotator", 0, minimum=1) if annotator else None,
         has_predictions=optional_bool_arg("has_predictions"),
         has_annotations=True

@@ -248,7 +248,7 @@ class MemberRoleIn(Schema):
 class UserPatchIn(Schema):
     """What an administrator may change on an account: the project-creation grant."""
 
-    can_create_projects: bool
+    can_create_projects: bool | None = None
 
 
 class StorageIn(Schema):
