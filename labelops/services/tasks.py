@@ -239,13 +239,36 @@ def page_tasks(
     return list(session.scalars(query))
 
 
+def checked_ids(ids: Sequence[object], where: str) -> list[int]:
+    """Returns the ids as ints once each is an integer from 1 to 2^63-1 (what the database holds).
+
+    Raises:
+        JsonLimitError: An id is of another type or out of range; the path names its position.
+    """
+    checked = []
+    for index, value in enumerate(ids):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+            raise JsonLimitError(
+                f"must be an id, an integer from 1 to {MAX_ID}, got {value!r}",
+                path=f"{where}[{index}]",
+            )
+        checked.append(value)
+    return checked
+
+
 def delete_tasks(
-    session: Session, project: ProjectRow, task_ids: Sequence[int] | None = None
+    session: Session, project: ProjectRow, task_ids: Sequence[object] | None = None
 ) -> int:
-    """Returns how many tasks were deleted (all of the project's when ``task_ids`` is None)."""
+    """Returns how many tasks were deleted (all of the project's when ``task_ids`` is None).
+
+    ``task_ids`` may come straight from a form or body: each is checked here.
+
+    Raises:
+        JsonLimitError: A task id is not an integer from 1 to 2^63-1 (names its position).
+    """
     where = [TaskRow.project_id == project.id]
     if task_ids is not None:
-        where.append(TaskRow.id.in_(list(task_ids)))
+        where.append(TaskRow.id.in_(checked_ids(task_ids, "task_ids")))
     doomed = sa.select(TaskRow.id).where(*where)
     annotations = (
         session.scalar(
