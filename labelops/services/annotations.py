@@ -27,7 +27,7 @@ from labelops.db.models import (
     UserRow,
 )
 from labelops.domain.errors import AnnotationError
-from labelops.domain.json_limits import MAX_LEAD_TIME, check_json
+from labelops.domain.json_limits import MAX_LEAD_TIME, check_json, is_stored_id
 from labelops.domain.label_config import parse_label_config, validate_result
 from labelops.domain.permissions import Role, can_exceed_overlap, can_set_ground_truth
 from labelops.domain.task_state import TaskEvent
@@ -327,7 +327,7 @@ def get_annotation(session: Session, annotation_id: int) -> AnnotationRow:
     Raises:
         NotFoundError: There is none.
     """
-    annotation = session.get(AnnotationRow, annotation_id)
+    annotation = session.get(AnnotationRow, annotation_id) if is_stored_id(annotation_id) else None
     if annotation is None:
         raise NotFoundError(f"annotation {annotation_id} not found")
     return annotation

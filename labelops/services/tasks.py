@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
 from labelops.domain.errors import TaskImportError
-from labelops.domain.json_limits import MAX_ID, MAX_LEAD_TIME, JsonLimitError, check_json
+from labelops.domain.json_limits import (
+    MAX_ID,
+    MAX_LEAD_TIME,
+    JsonLimitError,
+    check_json,
+    is_stored_id,
+)
 from labelops.domain.records import Annotation, Prediction, Task
 from labelops.services.errors import NotFoundError
 from labelops.services.locking import bump_project
@@ -48,6 +54,20 @@ class TaskFilter:
     contains: str | None = None
     ids: Sequence[int] | None = None
 
+    def __post_init__(self) -> None:
+        """Checks the ids the filter names (a form or query string can hold any number).
+
+        Raises:
+            JsonLimitError: The annotator id or a task id is not an integer from 1 to 2^63-1.
+        """
+        if self.annotator_id is not None and not is_stored_id(self.annotator_id):
+            raise JsonLimitError(
+                f"must be a user id from 1 to {MAX_ID}, got {self.annotator_id!r}",
+                path="annotator",
+            )
+        if self.ids is not None:
+            checked_ids(self.ids, "ids")
+
 
 def get_task(session: Session, task_id: int) -> TaskRow:
     """Returns the task with this id.
@@ -55,7 +75,7 @@ def get_task(session: Session, task_id: int) -> TaskRow:
     Raises:
         NotFoundError: There is none.
     """
-    task = session.get(TaskRow, task_id)
+    task = session.get(TaskRow, task_id) if is_stored_id(task_id) else None
     if task is None:
         raise NotFoundError(f"task {task_id} not found")
     return task
