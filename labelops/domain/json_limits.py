@@ -95,3 +95,12 @@ def check_json(value: Any, path: str = "", *, max_depth: int = MAX_JSON_DEPTH) -
                 stack.extend(
                     (child, join_path(where, i), depth + 1) for i, child in enumerate(item)
                 )
+
+
+def is_stored_id(value: object) -> bool:
+    """Returns True when the value could be a row id: an integer from 1 to 2^63-1.
+
+    Getters answer "not found" for anything else (a query string's ``?task=`` can hold any
+    number) instead of handing the database a value it cannot compare.
+    """
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID

@@ -62,3 +62,12 @@ def can_exceed_overlap(role: Role | None, *, is_admin: bool, ground_truth: bool)
 def can_review_annotation(*, is_author: bool, is_admin: bool) -> bool:
     """Returns True when a reviewer may decide on this annotation: never their own (admins may)."""
     return is_admin or not is_author
+
+
+def can_change_accepted(role: Role | None, *, is_admin: bool) -> bool:
+    """Returns True when the user may change or delete an annotation a reviewer accepted.
+
+    Only managers and administrators may: otherwise an author could swap the result a reviewer
+    accepted for one nobody reviewed.
+    """
+    return can_manage(role, is_admin=is_admin)

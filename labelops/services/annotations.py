@@ -27,9 +27,14 @@ from labelops.db.models import (
     UserRow,
 )
 from labelops.domain.errors import AnnotationError
-from labelops.domain.json_limits import MAX_LEAD_TIME, check_json
+from labelops.domain.json_limits import MAX_LEAD_TIME, check_json, is_stored_id
 from labelops.domain.label_config import parse_label_config, validate_result
-from labelops.domain.permissions import Role, can_exceed_overlap, can_set_ground_truth
+from labelops.domain.permissions import (
+    Role,
+    can_change_accepted,
+    can_exceed_overlap,
+    can_set_ground_truth,
+)
 from labelops.domain.task_state import TaskEvent
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.locking import bump_project, lock_task
@@ -115,10 +120,12 @@ def update_annotation(
         AnnotationError: The new result does not fit the config or the task data.
         PermissionDeniedError: A user who does not manage the project changes ground truth.
         ConflictError: Turning a skip into a finished annotation would give its author two on
-            the task or take the task past its overlap.
+            the task or take the task past its overlap, or a user who does not manage the
+            project changes an annotation a reviewer accepted.
     """
     task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
     project = session.get_one(ProjectRow, task.project_id)
+    _check_not_accepted(session, project, annotation, user_id, "changed")
     cancelled = annotation.was_cancelled if was_cancelled is None else bool(was_cancelled)
     if ground_truth is not None and bool(ground_truth) != annotation.ground_truth:
         _check_ground_truth(session, project, user_id)
@@ -158,9 +165,15 @@ def update_annotation(
 def delete_annotation(
     session: Session, annotation: AnnotationRow, *, user_id: int, now: datetime
 ) -> None:
-    """Deletes the annotation; its history keeps a 'deleted' entry; the task re-enters the queue."""
+    """Deletes the annotation; its history keeps a 'deleted' entry; the task re-enters the queue.
+
+    Raises:
+        ConflictError: A user who does not manage the project deletes an annotation a reviewer
+            accepted.
+    """
     task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
     project = session.get_one(ProjectRow, task.project_id)
+    _check_not_accepted(session, project, annotation, user_id, "deleted")
     if annotation.was_cancelled:
         task.cancelled_annotations -= 1
     else:
@@ -178,6 +191,20 @@ def _manages(
     if user is None:
         return False, None
     return user.is_admin, role_of(session, user, project.id)
+
+
+def _check_not_accepted(
+    session: Session, project: ProjectRow, annotation: AnnotationRow, user_id: int, verb: str
+) -> None:
+    """Refuses a non-manager's change to an accepted annotation (the review would not hold)."""
+    if annotation.review_state != "accepted":
+        return
+    is_admin, role = _manages(session, project, user_id)
+    if not can_change_accepted(role, is_admin=is_admin):
+        raise ConflictError(
+            f"annotation {annotation.id} was accepted by a reviewer and cannot be {verb}; "
+            f"ask a manager of project {project.id}"
+        )
 
 
 def _check_ground_truth(session: Session, project: ProjectRow, user_id: int) -> None:
@@ -327,7 +354,7 @@ def get_annotation(session: Session, annotation_id: int) -> AnnotationRow:
     Raises:
         NotFoundError: There is none.
     """
-    annotation = session.get(AnnotationRow, annotation_id)
+    annotation = session.get(AnnotationRow, annotation_id) if is_stored_id(annotation_id) else None
     if annotation is None:
         raise NotFoundError(f"annotation {annotation_id} not found")
     return annotation

@@ -43,6 +43,7 @@ class Dashboard:
     labels_sampled: int = 0
     agreement: dict[str, Any] | None = None
     agreement_at: datetime | None = None
+    own_work_only: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Returns the figures as JSON for the page's charts."""
@@ -56,9 +57,15 @@ class Dashboard:
 
 
 def project_dashboard(
-    session: Session, project_id: int, *, now: datetime, days: int = 30, label_sample: int = 20_000
+    session: Session,
+    project_id: int,
+    *,
+    now: datetime,
+    days: int = 30,
+    label_sample: int = 20_000,
+    author_id: int | None = None,
 ) -> Dashboard:
-    """Returns the dashboard figures of a project.
+    """Returns the dashboard figures of a project, or of one author's work in it.
 
     Args:
         session: The database session.
@@ -66,7 +73,19 @@ def project_dashboard(
         now: The current time (the last day of the progress chart).
         days: How many days the progress chart covers.
         label_sample: How many of the most recent annotations the label counts read.
+        author_id: When set, every figure counts only this user's annotations and the
+            agreement report (which compares annotators) is left out: what a blind
+            annotator may see (``services.policies.visible_dashboard``).
     """
+    if author_id is not None:
+        return Dashboard(
+            per_day=annotations_per_day(
+                session, project_id, now=now, days=days, author_id=author_id
+            ),
+            annotators=annotator_throughput(session, project_id, author_id=author_id),
+            **_label_counts(session, project_id, label_sample, author_id=author_id),
+            own_work_only=True,
+        )
     return Dashboard(
         per_day=annotations_per_day(session, project_id, now=now, days=days),
         annotators=annotator_throughput(session, project_id),
@@ -75,8 +94,16 @@ def project_dashboard(
     )
 
 
+def _of(project_id: int, author_id: int | None) -> sa.ColumnElement[bool]:
+    """Returns the condition on annotations: the project's, and the author's when one is given."""
+    condition = AnnotationRow.project_id == project_id
+    if author_id is not None:
+        condition = sa.and_(condition, AnnotationRow.completed_by_id == author_id)
+    return condition
+
+
 def annotations_per_day(
-    session: Session, project_id: int, *, now: datetime, days: int
+    session: Session, project_id: int, *, now: datetime, days: int, author_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Returns ``[{day, count}]`` for each of the last ``days`` days, zeros included."""
     start = (now - timedelta(days=days - 1)).date()
@@ -84,7 +111,7 @@ def annotations_per_day(
     rows = session.execute(
         sa.select(day, sa.func.count())
         .where(
-            AnnotationRow.project_id == project_id,
+            _of(project_id, author_id),
             AnnotationRow.was_cancelled.is_(False),
             AnnotationRow.created_at >= datetime.combine(start, datetime.min.time()),
         )
@@ -97,14 +124,16 @@ def annotations_per_day(
     ]
 
 
-def annotator_throughput(session: Session, project_id: int) -> list[dict[str, Any]]:
+def annotator_throughput(
+    session: Session, project_id: int, *, author_id: int | None = None
+) -> list[dict[str, Any]]:
     """Returns per annotator: finished and skipped annotations and mean lead time, busiest first."""
     finished = sa.func.sum(sa.case((AnnotationRow.was_cancelled.is_(False), 1), else_=0))
     skipped = sa.func.sum(sa.case((AnnotationRow.was_cancelled.is_(True), 1), else_=0))
     rows = session.execute(
         sa.select(UserRow.email, finished, skipped, sa.func.avg(AnnotationRow.lead_time))
         .join(UserRow, UserRow.id == AnnotationRow.completed_by_id)
-        .where(AnnotationRow.project_id == project_id)
+        .where(_of(project_id, author_id))
         .group_by(UserRow.email)
         .order_by(finished.desc(), UserRow.email)
     )
@@ -119,10 +148,12 @@ def annotator_throughput(session: Session, project_id: int) -> list[dict[str, An
     ]
 
 
-def _label_counts(session: Session, project_id: int, sample: int) -> dict[str, Any]:
+def _label_counts(
+    session: Session, project_id: int, sample: int, *, author_id: int | None = None
+) -> dict[str, Any]:
     results = session.scalars(
         sa.select(AnnotationRow.result)
-        .where(AnnotationRow.project_id == project_id, AnnotationRow.was_cancelled.is_(False))
+        .where(_of(project_id, author_id), AnnotationRow.was_cancelled.is_(False))
         .order_by(AnnotationRow.id.desc())
         .limit(sample)
     ).all()

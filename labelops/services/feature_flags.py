@@ -31,6 +31,7 @@ from labelops.domain.feature_flags import (
     check_rollout,
     evaluate,
 )
+from labelops.domain.json_limits import is_stored_id
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.projects import audit
 
@@ -259,9 +260,11 @@ def set_override(
     if enabled is not None:
         check_bool("enabled", enabled)
     user_id, project_id = _id(user), _id(project)
-    if user_id is not None and session.get(UserRow, user_id) is None:
+    if user_id is not None and (not is_stored_id(user_id) or session.get(UserRow, user_id) is None):
         raise NotFoundError(f"user {user_id} not found")
-    if project_id is not None and session.get(ProjectRow, project_id) is None:
+    if project_id is not None and (
+        not is_stored_id(project_id) or session.get(ProjectRow, project_id) is None
+    ):
         raise NotFoundError(f"project {project_id} not found")
     row = _row(session, key)
     target = (

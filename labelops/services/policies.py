@@ -5,6 +5,7 @@ Every entry point (pages, API, CLI) asks these functions, so a rule written here
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from labelops.db.models import AnnotationRevisionRow, AnnotationRow, ProjectRow,
 from labelops.domain.permissions import Role
 from labelops.domain.records import Task
 from labelops.services import annotations as annotation_service
+from labelops.services.dashboard import Dashboard, project_dashboard
 from labelops.services.data_manager import TaskDetail, task_detail
 from labelops.services.errors import PermissionDeniedError
 from labelops.services.projects import can_create_projects, role_of
@@ -23,9 +25,11 @@ __all__ = [
     "annotation_scope",
     "can_create_projects",
     "can_see_annotation",
+    "check_agreement_visible",
     "check_task_filter",
     "visible_annotations",
     "visible_annotators",
+    "visible_dashboard",
     "visible_history",
     "visible_records",
     "visible_task_detail",
@@ -140,3 +144,29 @@ def visible_annotators(
     return {
         task_id: [e for e in emails if e == user.email] for task_id, emails in annotators.items()
     }
+
+
+def visible_dashboard(
+    session: Session, user: UserRow, project: ProjectRow, *, now: datetime
+) -> Dashboard:
+    """Returns the dashboard figures the user may see.
+
+    A blind annotator's dashboard counts only their own annotations (progress, throughput,
+    labels) and has no agreement report: throughput names the other annotators, label counts
+    and per-task agreement tell what they chose.
+    """
+    author = annotation_scope(session, user, project)
+    return project_dashboard(session, project.id, now=now, author_id=author)
+
+
+def check_agreement_visible(session: Session, user: UserRow, project: ProjectRow) -> None:
+    """Refuses the agreement report to a blind annotator (it compares annotators' work).
+
+    Raises:
+        PermissionDeniedError: The user sees only their own work in this project.
+    """
+    if annotation_scope(session, user, project) is not None:
+        raise PermissionDeniedError(
+            f"annotators of project {project.id} may not see its agreement report, which "
+            "compares annotators' work (blind labeling); reviewers and managers may"
+        )

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
 from labelops.domain.errors import TaskImportError
-from labelops.domain.json_limits import MAX_ID, MAX_LEAD_TIME, JsonLimitError, check_json
+from labelops.domain.json_limits import (
+    MAX_ID,
+    MAX_LEAD_TIME,
+    JsonLimitError,
+    check_json,
+    is_stored_id,
+)
 from labelops.domain.records import Annotation, Prediction, Task
 from labelops.services.errors import NotFoundError
 from labelops.services.locking import bump_project
@@ -48,6 +54,20 @@ class TaskFilter:
     contains: str | None = None
     ids: Sequence[int] | None = None
 
+    def __post_init__(self) -> None:
+        """Checks the ids the filter names (a form or query string can hold any number).
+
+        Raises:
+            JsonLimitError: The annotator id or a task id is not an integer from 1 to 2^63-1.
+        """
+        if self.annotator_id is not None and not is_stored_id(self.annotator_id):
+            raise JsonLimitError(
+                f"must be a user id from 1 to {MAX_ID}, got {self.annotator_id!r}",
+                path="annotator",
+            )
+        if self.ids is not None:
+            checked_ids(self.ids, "ids")
+
 
 def get_task(session: Session, task_id: int) -> TaskRow:
     """Returns the task with this id.
@@ -55,7 +75,7 @@ def get_task(session: Session, task_id: int) -> TaskRow:
     Raises:
         NotFoundError: There is none.
     """
-    task = session.get(TaskRow, task_id)
+    task = session.get(TaskRow, task_id) if is_stored_id(task_id) else None
     if task is None:
         raise NotFoundError(f"task {task_id} not found")
     return task
@@ -239,13 +259,36 @@ def page_tasks(
     return list(session.scalars(query))
 
 
+def checked_ids(ids: Sequence[object], where: str) -> list[int]:
+    """Returns the ids as ints once each is an integer from 1 to 2^63-1 (what the database holds).
+
+    Raises:
+        JsonLimitError: An id is of another type or out of range; the path names its position.
+    """
+    checked = []
+    for index, value in enumerate(ids):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+            raise JsonLimitError(
+                f"must be an id, an integer from 1 to {MAX_ID}, got {value!r}",
+                path=f"{where}[{index}]",
+            )
+        checked.append(value)
+    return checked
+
+
 def delete_tasks(
-    session: Session, project: ProjectRow, task_ids: Sequence[int] | None = None
+    session: Session, project: ProjectRow, task_ids: Sequence[object] | None = None
 ) -> int:
-    """Returns how many tasks were deleted (all of the project's when ``task_ids`` is None)."""
+    """Returns how many tasks were deleted (all of the project's when ``task_ids`` is None).
+
+    ``task_ids`` may come straight from a form or body: each is checked here.
+
+    Raises:
+        JsonLimitError: A task id is not an integer from 1 to 2^63-1 (names its position).
+    """
     where = [TaskRow.project_id == project.id]
     if task_ids is not None:
-        where.append(TaskRow.id.in_(list(task_ids)))
+        where.append(TaskRow.id.in_(checked_ids(task_ids, "task_ids")))
     doomed = sa.select(TaskRow.id).where(*where)
     annotations = (
         session.scalar(

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.engine import is_postgres
-from labelops.db.models import ProjectRow, TaskRow, UserRow
+from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, UserRow
 from labelops.domain import permissions
 from labelops.domain.permissions import Role
+from labelops.domain.task_state import TaskState
 from labelops.domain.workflow import DEFAULT_WORKFLOW, Workflow
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.locking import lock_task, serialize_writers
@@ -64,7 +65,9 @@ def fire_event(
 
     Raises:
         NotFoundError: The user is not a member of the task's project (nor an administrator).
-        PermissionDeniedError: The user's role is not manager or reviewer.
+        PermissionDeniedError: The user's role is not manager or reviewer, or the event would
+            mark as reviewed a task that holds the user's own annotation (nobody reviews their
+            own work; administrators excepted).
         ValueError: The event is not one of the project's custom events.
         StateTransitionError: The event is not allowed in the task's state (names both).
     """
@@ -86,6 +89,8 @@ def fire_event(
     lock_task(session, task)
     before = task.state
     after = workflow.next_state(before, event)
+    if after == TaskState.REVIEWED.value:
+        _check_not_own_work(session, task, user, event)
     task.state = after
     task.updated_at = now
     audit(
@@ -139,6 +144,26 @@ def set_workflow(
     audit(session, user, "workflow_updated", project.id, "project", project.id, workflow.states)
     session.flush()
     return workflow
+
+
+def _check_not_own_work(session: Session, task: TaskRow, user: UserRow, event: str) -> None:
+    """Refuses a custom event that would accept a task the user annotated (the review rule)."""
+    authored = session.scalar(
+        sa.select(AnnotationRow.id)
+        .where(
+            AnnotationRow.task_id == task.id,
+            AnnotationRow.completed_by_id == user.id,
+            AnnotationRow.was_cancelled.is_(False),
+        )
+        .limit(1)
+    )
+    if not permissions.can_review_annotation(
+        is_author=authored is not None, is_admin=user.is_admin
+    ):
+        raise PermissionDeniedError(
+            f"event {event!r} would mark task {task.id} as reviewed, and it holds your own "
+            f"annotation {authored}; reviewers cannot review their own annotations"
+        )
 
 
 def _role(session: Session, user: UserRow, project_id: int) -> Role | None:

@@ -37,6 +37,7 @@ from labelops.services import pipeline as pipeline_service
 from labelops.services import pipeline_runs as run_service
 from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
+from labelops.services.policies import check_agreement_visible
 from labelops.services.storages import StorageError, StoragePolicy
 from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required, project_for
@@ -189,6 +190,7 @@ def delete_storage(project_id: int, storage_id: int) -> Any:
 def latest_agreement(project_id: int) -> Any:
     """Returns the project's latest agreement report."""
     project = project_for(project_id, can_view, "view agreement")
+    check_agreement_visible(db.session, g.user, project)
     row = pipeline_service.latest_agreement_report(db.session, project.id)
     if row is None:
         raise NotFoundError(f"project {project.id} has no agreement report yet")

@@ -3,10 +3,10 @@
 from typing import Any
 
 from flask import Blueprint, render_template
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from labelops.db.models import utcnow
-from labelops.services import dashboard as dashboard_service
+from labelops.services.policies import visible_dashboard
 from labelops.web.extensions import db
 from labelops.web.projects.policies import can_view, explain_refusals, project_access
 
@@ -19,7 +19,7 @@ explain_refusals(bp)
 def show(project_id: int) -> Any:
     """Shows the project's dashboard to its members."""
     access = project_access(project_id, can_view)
-    figures = dashboard_service.project_dashboard(db.session, access.project.id, now=utcnow())
+    figures = visible_dashboard(db.session, current_user, access.project, now=utcnow())
     return render_template(
         "dashboard/show.html",
         project=access.project,

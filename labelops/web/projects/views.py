@@ -374,7 +374,12 @@ def media(project_id: int, filename: str) -> Any:
         path = media_service.media_path(_media_root(), project_id, filename)
     except NotFoundError:
         abort(404)
-    response = send_file(path, conditional=True, max_age=3600)
+    response = send_file(path, conditional=True)
+    # Members only: no shared cache (a proxy or CDN) may keep a copy for others, and the
+    # browser revalidates (a cheap 304 through the ETag) so a removed member loses access.
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
     # Uploaded files are data, never pages: an SVG or HTML file must not run script on our origin.
     response.headers["Content-Security-Policy"] = (
         "sandbox; default-src 'none'; style-src 'unsafe-inline'"

@@ -89,14 +89,22 @@ def delete_selected(project_id: int) -> Any:
     form = DeleteTasksForm()
     if not form.validate_on_submit():
         abort(400)
-    ids = [int(v) for v in request.form.getlist("task") if v.isdigit()]
+    chosen = [v for v in request.form.getlist("task") if v]
+    ids = [int(v) if v.isascii() and v.isdigit() else v for v in chosen]
     if not ids:
         flash("Select the tasks to delete first.", "warning")
     else:
-        deleted = task_service.delete_tasks(db.session, access.project, ids)
+        try:
+            deleted = task_service.delete_tasks(db.session, access.project, ids)
+        except ValueError as exc:
+            db.session.rollback()
+            abort(400, description=f"Nothing was deleted: {exc}")
         db.session.commit()
         flash(f"Deleted {deleted} task{'' if deleted == 1 else 's'}.", "success")
-    return redirect(request.form.get("next") or url_for(".data_manager", project_id=project_id))
+    back = request.form.get("next", "")
+    if not back.startswith(f"/projects/{project_id}/data"):
+        back = url_for(".data_manager", project_id=project_id)
+    return redirect(back)
 
 
 @bp.get("/<int:project_id>/tasks/<int:task_id>")
