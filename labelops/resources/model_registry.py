@@ -22,6 +22,26 @@ from mlflow.tracking import MlflowClient
 from pydantic import PrivateAttr
 
 CHAMPION = "champion"
+# MLflow error codes that mean "no such model or alias": the only errors that mean "no model yet".
+_NOT_FOUND_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
+
+
+class ModelRegistryError(RuntimeError):
+    """The model registry could not be asked (server down, refused, broken): not "no model"."""
+
+
+def is_not_found(exc: MlflowException) -> bool:
+    """Returns True when MLflow says the registered model or its alias does not exist.
+
+    MLflow answers ``RESOURCE_DOES_NOT_EXIST`` for a missing registered model and
+    ``INVALID_PARAMETER_VALUE`` ("Registered model alias ... not found") for a missing alias;
+    every other error (a server that is down or answers 5xx, a refused login) is not "not found".
+    """
+    if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    return exc.error_code in _NOT_FOUND_CODES and "not found" in str(exc.message).lower()
+
+
 PIP_REQUIREMENTS = ["scikit-learn>=1.4", "numpy>=1.26", "scipy>=1.11"]
 
 
@@ -124,13 +144,28 @@ class MlflowModelRegistry(ModelRegistry):
         )
 
     def champion(self, name: str) -> ModelVersion | None:
-        """Returns the champion version with its run's metrics, or None."""
+        """Returns the champion version with its run's metrics, or None when there is none.
+
+        Raises:
+            ModelRegistryError: MLflow could not be asked (only "not found" means no champion).
+        """
         client = self._mlflow()
         try:
             found = client.get_model_version_by_alias(name, CHAMPION)
-        except MlflowException:
-            return None
-        metrics = client.get_run(found.run_id).data.metrics if found.run_id else {}
+        except MlflowException as exc:
+            if is_not_found(exc):
+                return None
+            raise ModelRegistryError(
+                f"could not read the champion of {name} from MLflow at {self.tracking_uri}: "
+                f"{exc.message}"
+            ) from exc
+        try:
+            metrics = client.get_run(found.run_id).data.metrics if found.run_id else {}
+        except MlflowException as exc:
+            raise ModelRegistryError(
+                f"could not read the run {found.run_id} of {name} v{found.version} from MLflow "
+                f"at {self.tracking_uri}: {exc.message}"
+            ) from exc
         return ModelVersion(name, str(found.version), found.run_id or "", dict(metrics))
 
     def load_model(self, version: ModelVersion) -> Any:
