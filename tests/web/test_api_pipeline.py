@@ -234,5 +234,6 @@ def test_pipeline_endpoints_refuse_unknown_actions_and_non_managers(
     assert hidden.status_code == 404
     assert no_report.status_code == 404
     assert client.get(f"/api/projects/{project_id}/pipeline/runs", headers=headers).get_json() == {
-        "results": []
+        "results": [],
+        "problem": "",
     }
