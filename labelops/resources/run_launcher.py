@@ -224,7 +224,6 @@ class LocalRunLauncher:
                 )
             return found
 
-
     def wait(self, timeout: float = 120.0) -> None:
         """Waits for the child processes this launcher started."""
         for process in self._processes:
@@ -232,6 +231,7 @@ class LocalRunLauncher:
 
 
 _ERROR_FIELDS = "message causes { message }"
+_PARTITION_ADDED = ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError")
 _REPOSITORIES = """
 query Repositories {
   repositoriesOrError {
@@ -353,7 +353,7 @@ class WebserverRunLauncher:
             _ADD_PARTITION,
             {"selector": self._repository(), "name": PROJECT_PARTITIONS, "key": partition_key},
         )["addDynamicPartition"]
-        if answer["__typename"] not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
+        if answer["__typename"] not in _PARTITION_ADDED:
             raise RuntimeError(f"could not add partition {partition_key}: {answer.get('message')}")
 
     def launch(self, job_name: str, partition_key: str) -> str:

@@ -299,4 +299,3 @@ def project_runs(
     session.flush()
     merged.sort(key=lambda run: run.created_at, reverse=True)
     return ProjectRuns(merged[:limit])
-

@@ -3,8 +3,8 @@
 JSON shapes (all under ``/api/projects/<id>``; token or session auth, JSON errors):
 
 - ``POST /pipeline/<action>``, action in ``sync-storage | preannotate | agreement |
-  export-dataset | train`` (managers) -> 202 with a run (below). A launch that fails is 202 too, with
-  ``status: "failed"`` and the reason in ``error``.
+  export-dataset | train`` (managers) -> 202 with a run (below). A launch that fails is 202
+  too, with ``status: "failed"`` and the reason in ``error``.
 - ``POST /pipeline/train`` launches ``training_job`` (one run per project at a time moves the
   champion: the Dagster run queue holds the next one).
 - ``GET /pipeline/runs`` -> ``{"results": [run, ...], "problem"}``: every Dagster run of the
