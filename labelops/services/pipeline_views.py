@@ -74,7 +74,7 @@ def pipeline_overview(
 
 def needs_training(run: run_service.RunInfo) -> bool:
     """Returns True when the run predicted nothing because the project has no model yet."""
-    return run.job_name == "preannotation_job" and NO_MODEL_HINT in run.outcome
+    return NO_MODEL_HINT in run.outcome
 
 
 def launch_problem(session: Session, project_id: int, action: str) -> str:

@@ -52,7 +52,7 @@ function errorOrOutcome(run) {
   if (run.error) return [el("span", { class: "error-text" }, run.error)];
   if (!run.outcome) return [el("span", { class: "muted" }, "–")];
   const cell = [el("span", { class: "run-outcome" }, run.outcome)];
-  if (run.job_name === "preannotation_job" && run.outcome.includes(NO_MODEL)) {
+  if (run.outcome.includes(NO_MODEL)) {
     cell.push(" ", el("button", { class: "btn btn-small", type: "submit", form: "train-form", "data-train": "" }, "Train model"));
   }
   return cell;
