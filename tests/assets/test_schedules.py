@@ -5,6 +5,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
+    TagConcurrencyLimitsCounter,
+)
 
 from labelops import definitions
 from labelops.domain.pipeline_jobs import CHAMPION_JOBS, CHAMPION_TAG, IN_PROCESS_JOBS, run_tags
@@ -131,7 +135,22 @@ def test_champion_jobs_are_one_per_project_retried_and_small_jobs_run_in_process
 
 def test_the_deployment_queue_allows_one_champion_run_per_project(tmp_path: Path) -> None:
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    del config["storage"]  # the same queue on a throwaway SQLite instance
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        queue = instance.get_concurrency_config().run_queue_config
+    finally:
+        instance.dispose()
 
-    limits = config["run_coordinator"]["config"]["tag_concurrency_limits"]
+    def run(job: str, project: str) -> DagsterRun:
+        return DagsterRun(job_name=job, tags=dict(run_tags(job, project)))
 
-    assert {"key": CHAMPION_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+    # The daemon's own counter, fed with the limits Dagster read from the repository's file.
+    counter = TagConcurrencyLimitsCounter(queue.tag_concurrency_limits, [run("training_job", "1")])
+    assert counter.is_blocked(run("model_refresh_job", "1"))
+    assert counter.is_blocked(run("labeling_loop_job", "1"))
+    assert not counter.is_blocked(run("training_job", "2"))
+    assert not counter.is_blocked(run("ingest_job", "1"))
