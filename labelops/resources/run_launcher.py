@@ -231,6 +231,9 @@ class LocalRunLauncher:
 
 
 _ERROR_FIELDS = "message causes { message }"
+# Errors of failed runs already read, per (webserver, run id): pages poll every 2 s.
+_FAILED_RUN_ERRORS: dict[tuple[str, str], str] = {}
+_MAX_CACHED_ERRORS = 1000
 _PARTITION_ADDED = ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError")
 _REPOSITORIES = """
 query Repositories {
@@ -378,6 +381,15 @@ class WebserverRunLauncher:
         return str(answer["run"]["runId"])
 
     def _error(self, run_id: str) -> str:
+        """Returns the root cause of a failed run (cached: a finished run's logs do not change)."""
+        key = (self.url, run_id)
+        if key not in _FAILED_RUN_ERRORS:
+            if len(_FAILED_RUN_ERRORS) >= _MAX_CACHED_ERRORS:
+                _FAILED_RUN_ERRORS.pop(next(iter(_FAILED_RUN_ERRORS)))
+            _FAILED_RUN_ERRORS[key] = self._read_error(run_id)
+        return _FAILED_RUN_ERRORS[key]
+
+    def _read_error(self, run_id: str) -> str:
         answer = self._query(_LOGS, {"runId": run_id})["logsForRun"]
         if answer["__typename"] != "EventConnection":
             return answer.get("message") or "the run failed"
