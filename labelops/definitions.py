@@ -33,8 +33,13 @@ from labelops.resources.database import DatabaseResource
 from labelops.resources.model_registry import MlflowModelRegistry
 from labelops.resources.object_store import LocalObjectStore, S3ObjectStore
 from labelops.resources.predictor import LabelStudioMLBackend, RegistryPredictor
-from labelops.schedules import nightly_dataset_schedule
-from labelops.sensors import annotation_progress_sensor, new_champion_sensor, new_object_sensor
+from labelops.schedules import annotations_observation_schedule, nightly_dataset_schedule
+from labelops.sensors import (
+    annotation_progress_sensor,
+    deleted_projects_sensor,
+    new_champion_sensor,
+    new_object_sensor,
+)
 from labelops.settings import Settings
 
 ASSETS = (
@@ -99,8 +104,13 @@ def build_definitions(resources: dict[str, Any]) -> dg.Definitions:
     return dg.Definitions(
         assets=list(ASSETS),
         jobs=list(JOBS),
-        sensors=[new_object_sensor, annotation_progress_sensor, new_champion_sensor],
-        schedules=[nightly_dataset_schedule],
+        sensors=[
+            new_object_sensor,
+            annotation_progress_sensor,
+            new_champion_sensor,
+            deleted_projects_sensor,
+        ],
+        schedules=[nightly_dataset_schedule, annotations_observation_schedule],
         resources=resources,
     )
 

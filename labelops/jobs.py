@@ -1,5 +1,16 @@
-"""Jobs: one per group of the loop, one refresh after new annotations, and the whole loop."""
+"""Jobs: one per group of the loop, one refresh after new annotations, and the whole loop.
 
+Executors: a job of one step runs in the run worker's own process (``in_process_executor``: a
+step subprocess would only import the code location a second time); a job of several steps uses
+the multiprocess executor, so its independent steps run side by side.
+
+Retries: jobs that talk to the network (object stores, MLflow, an ML backend) retry a failed step
+``LABELOPS_STEP_RETRIES`` times (default 2) after 10 s, then 20 s. Runs that can move a
+project's champion carry the ``labelops/champion_project`` tag (see
+:mod:`labelops.domain.pipeline_jobs`), which the instance's run queue limits to one per project.
+"""
+
+import os
 from typing import Any
 
 import dagster as dg
@@ -10,6 +21,20 @@ from labelops.assets.ingest import raw_tasks
 from labelops.assets.preannotation import task_predictions
 from labelops.assets.sampling import labeling_queue
 from labelops.assets.training import trained_model
+from labelops.domain.pipeline_jobs import IN_PROCESS_JOBS
+
+NETWORK_JOBS = frozenset(
+    {"ingest_job", "preannotation_job", "training_job", "model_refresh_job", "labeling_loop_job"}
+)
+
+
+def step_retry_policy() -> dg.RetryPolicy:
+    """Returns the retry policy of network-bound steps (``LABELOPS_STEP_RETRIES``, default 2)."""
+    return dg.RetryPolicy(
+        max_retries=int(os.environ.get("LABELOPS_STEP_RETRIES", "2")),
+        delay=10,
+        backoff=dg.Backoff.EXPONENTIAL,
+    )
 
 
 def _job(name: str, description: str, *assets: dg.AssetsDefinition) -> Any:
@@ -17,6 +42,8 @@ def _job(name: str, description: str, *assets: dg.AssetsDefinition) -> Any:
         name,
         selection=dg.AssetSelection.assets(*assets),
         description=description,
+        executor_def=dg.in_process_executor if name in IN_PROCESS_JOBS else None,
+        op_retry_policy=step_retry_policy() if name in NETWORK_JOBS else None,
     )
 
 
@@ -54,7 +81,9 @@ labeling_loop_job = _job(
 annotations_observation_job = dg.define_asset_job(
     "annotations_observation_job",
     selection=dg.AssetSelection.assets(annotations.key),
-    description="Observe the annotations of every project (new data versions where they changed).",
+    description="Observe a project's annotations (a new data version when they changed); "
+    "annotations_observation_schedule runs it every 15 minutes.",
+    executor_def=dg.in_process_executor,
 )
 
 JOBS = (

@@ -9,9 +9,11 @@ import dagster as dg
 
 from labelops.assets.ingest import project_objects
 from labelops.assets.partitions import project_partitions
+from labelops.domain.pipeline_jobs import CHAMPION_TAG
 from labelops.jobs import ingest_job, model_refresh_job, preannotation_job
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import ObjectStore
+from labelops.schedules import automation_status
 from labelops.services.pipeline import annotation_fingerprints, project_ids
 from labelops.services.storages import sync_problems
 
@@ -50,7 +52,7 @@ def _run_key(project_key: str, versions: list[str]) -> str:
     return f"ingest-{project_key}-{digest}"
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=60)
+@dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=automation_status())
 def new_object_sensor(
     context: dg.SensorEvaluationContext, database: DatabaseResource, object_store: ObjectStore
 ) -> dg.SensorResult:
@@ -110,7 +112,7 @@ def new_object_sensor(
     )
 
 
-@dg.sensor(job=model_refresh_job, minimum_interval_seconds=120)
+@dg.sensor(job=model_refresh_job, minimum_interval_seconds=120, default_status=automation_status())
 def annotation_progress_sensor(
     context: dg.SensorEvaluationContext, database: DatabaseResource
 ) -> dg.SensorResult:
@@ -126,12 +128,22 @@ def annotation_progress_sensor(
     for project_id, (count, _) in prints.items():
         key = str(project_id)
         if key in known and count - int(cursor.get(key, 0)) >= ANNOTATIONS_PER_REFRESH:
-            requests.append(dg.RunRequest(partition_key=key, run_key=f"refresh-{key}-{count}"))
+            requests.append(
+                dg.RunRequest(
+                    partition_key=key,
+                    run_key=f"refresh-{key}-{count}",
+                    tags={CHAMPION_TAG: key},  # one champion-moving run per project at a time
+                )
+            )
             cursor[key] = count
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))
 
 
-@dg.asset_sensor(asset_key=dg.AssetKey("trained_model"), job=preannotation_job)
+@dg.asset_sensor(
+    asset_key=dg.AssetKey("trained_model"),
+    job=preannotation_job,
+    default_status=automation_status(),
+)
 def new_champion_sensor(
     context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry
 ) -> dg.RunRequest | dg.SkipReason:
@@ -143,3 +155,24 @@ def new_champion_sensor(
     key = materialization.partition or ""
     version = materialization.metadata["model_version"].value
     return dg.RunRequest(partition_key=key, run_key=f"champion-{key}-{version}")
+
+
+@dg.sensor(minimum_interval_seconds=300, default_status=automation_status())
+def deleted_projects_sensor(
+    context: dg.SensorEvaluationContext, database: DatabaseResource
+) -> dg.SensorResult:
+    """Deletes the partition of every project that no longer exists (however it was deleted).
+
+    Sensors and schedules then stop requesting runs for it; its past runs stay in the history.
+    """
+    with database.session() as session:
+        existing = {str(project_id) for project_id in project_ids(session)}
+    known = context.instance.get_dynamic_partitions(project_partitions.name)
+    gone = sorted((key for key in known if key not in existing), key=lambda k: (len(k), k))
+    if gone:
+        context.log.info(f"deleting the partitions of deleted projects: {', '.join(gone)}")
+    return dg.SensorResult(
+        dynamic_partitions_requests=(
+            [project_partitions.build_delete_request(gone)] if gone else []
+        ),
+    )

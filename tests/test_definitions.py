@@ -29,8 +29,12 @@ def test_definitions_hold_the_jobs_sensors_schedule_and_assets_of_the_loop() -> 
         "new_object_sensor",
         "annotation_progress_sensor",
         "new_champion_sensor",
+        "deleted_projects_sensor",
     }
-    assert {s.name for s in repo.schedule_defs} == {"nightly_dataset_schedule"}
+    assert {s.name for s in repo.schedule_defs} == {
+        "nightly_dataset_schedule",
+        "annotations_observation_schedule",
+    }
     graph = repo.asset_graph
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} >= {
         "raw_tasks",

@@ -14,6 +14,10 @@ from labelops.services.predictions import create_predictions
 from labelops.services.projects import get_project
 
 PREANNOTATION = "preannotation"
+NO_MODEL = (
+    "no predictions: project {project_id} has no champion model yet (or its labeling config has "
+    "no choices over a text), so nothing was predicted; train a model first (training_job)"
+)
 
 
 class PredictionConfig(dg.Config):
@@ -41,6 +45,9 @@ def task_predictions(
 
     Stored as Label Studio predictions with model_version, score (top class probability) and the
     class probabilities that uncertainty sampling uses; the project's model version follows.
+    Only a registry that says "not found" means "no model yet" (the ``outcome`` metadata says
+    so); a registry that cannot be asked (MLflow down) fails the step, so the queue is not
+    recomputed from stale predictions.
     """
     project_id = project_id_of(context)
     num_predictions, scores = 0, []
@@ -49,8 +56,11 @@ def task_predictions(
         label_config = parse_label_config(project.label_config)
         version = predictor.model_version(project_id, label_config)
         if version is None:
-            context.log.info(f"project {project_id} has no model yet; nothing to predict")
-            return dg.MaterializeResult(metadata={"num_predictions": 0, "model_version": ""})
+            outcome = NO_MODEL.format(project_id=project_id)
+            context.log.warning(outcome)
+            return dg.MaterializeResult(
+                metadata={"num_predictions": 0, "model_version": "", "outcome": outcome}
+            )
         set_model_version(session, project, version)
         for batch in tasks_without_prediction(session, project_id, version, config.batch_size):
             results = predictor.predict(project_id, label_config, batch)
@@ -64,5 +74,6 @@ def task_predictions(
             "num_predictions": num_predictions,
             "model_version": version,
             "mean_score": sum(scores) / len(scores) if scores else float("nan"),
+            "outcome": f"{num_predictions} new prediction(s) of {version}",
         }
     )

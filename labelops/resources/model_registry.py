@@ -26,12 +26,33 @@ from labelops.resources.baseline import SKOPS_TRUSTED_TYPES
 
 if TYPE_CHECKING:
     import pandas as pd
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
 DATASET_VERSION_TAG = "dataset_version"
 _PLAIN = re.compile(r"[A-Za-z0-9._:-]+")
 
 CHAMPION = "champion"
+# MLflow error codes that mean "no such model or alias": the only errors that mean "no model yet".
+_NOT_FOUND_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
+
+
+class ModelRegistryError(RuntimeError):
+    """The model registry could not be asked (server down, refused, broken): not "no model"."""
+
+
+def is_not_found(exc: "MlflowException") -> bool:
+    """Returns True when MLflow says the registered model or its alias does not exist.
+
+    MLflow answers ``RESOURCE_DOES_NOT_EXIST`` for a missing registered model and
+    ``INVALID_PARAMETER_VALUE`` ("Registered model alias ... not found") for a missing alias;
+    every other error (a server that is down or answers 5xx, a refused login) is not "not found".
+    """
+    if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    return exc.error_code in _NOT_FOUND_CODES and "not found" in str(exc.message).lower()
+
+
 PIP_REQUIREMENTS = ["scikit-learn>=1.4", "numpy>=1.26", "scipy>=1.11"]
 
 
@@ -150,7 +171,7 @@ class MlflowModelRegistry(ModelRegistry):
         promotes a candidate it could not compare, and pre-annotation fails visibly.
 
         Raises:
-            MlflowException: MLflow failed for another reason than a missing model or alias.
+            ModelRegistryError: MLflow could not be asked (only "not found" means no champion).
         """
         from mlflow.exceptions import MlflowException
 
@@ -158,10 +179,19 @@ class MlflowModelRegistry(ModelRegistry):
         try:
             found = client.get_model_version_by_alias(name, CHAMPION)
         except MlflowException as exc:
-            if _is_not_found(exc):
+            if is_not_found(exc):
                 return None
-            raise
-        metrics = client.get_run(found.run_id).data.metrics if found.run_id else {}
+            raise ModelRegistryError(
+                f"could not read the champion of {name} from MLflow at {self.tracking_uri}: "
+                f"{exc.message}"
+            ) from exc
+        try:
+            metrics = client.get_run(found.run_id).data.metrics if found.run_id else {}
+        except MlflowException as exc:
+            raise ModelRegistryError(
+                f"could not read the run {found.run_id} of {name} v{found.version} from MLflow "
+                f"at {self.tracking_uri}: {exc.message}"
+            ) from exc
         return ModelVersion(
             name, str(found.version), found.run_id or "", dict(metrics), dict(found.tags or {})
         )
@@ -251,15 +281,6 @@ class MlflowModelRegistry(ModelRegistry):
     def set_champion(self, version: ModelVersion) -> None:
         """Moves the ``champion`` alias."""
         self._mlflow().set_registered_model_alias(version.name, CHAMPION, version.version)
-
-
-def _is_not_found(exc: Exception) -> bool:
-    """Returns True when an MLflow error says the registered model or its alias does not exist."""
-    code = getattr(exc, "error_code", "")
-    if code == "RESOURCE_DOES_NOT_EXIST":
-        return True
-    text = str(exc).lower()
-    return code == "INVALID_PARAMETER_VALUE" and "alias" in text and "not found" in text
 
 
 def _quoted(value: str) -> str:

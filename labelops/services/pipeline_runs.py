@@ -1,8 +1,10 @@
-"""Pipeline runs launched from the web app: which job an action runs, and the run records.
+"""Pipeline runs of a project: which job an action runs, the records, and every run of Dagster.
 
-Launching itself goes through a :class:`RunLauncher` (the Dagster webserver's GraphQL API, or a
-local process running against the Dagster instance); this module only knows the interface, so the
-service layer stays free of Dagster.
+Launching and reading runs go through a :class:`RunLauncher` (the Dagster webserver's GraphQL
+API, or in local mode a process running against the Dagster instance); this module only knows the
+interface, so the service layer stays free of Dagster. The project's runs are every run of its
+partition, whatever started it (the web app, a sensor, the schedule, the CLI), merged with the
+web app's own records (who launched it, launches that failed before Dagster had a run).
 
 A launch can wait on a child process or a webserver for a long time, so no transaction is open
 while it does (on SQLite an open write transaction would lock out every other writer), and a
@@ -13,6 +15,8 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -28,6 +32,7 @@ ACTION_JOBS: Mapping[str, str] = {
     "preannotate": "preannotation_job",
     "agreement": "agreement_job",
     "export-dataset": "dataset_job",
+    "train": "training_job",
 }
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
 MAX_ERROR_LENGTH = 200
@@ -40,6 +45,31 @@ class TooManyRunsError(ConflictError):
     """The project already has as many runs queued or running as the limit allows."""
 
 
+class DagsterUnavailableError(RuntimeError):
+    """Dagster (its webserver) could not be reached or did not answer."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One Dagster run of a project's partition, as the Pipeline tab and the API show it.
+
+    ``outcome`` is what the run's assets said they did (for instance why a pre-annotation
+    predicted nothing); ``source`` names what started the run (``web app``, ``sensor <name>``,
+    ``schedule <name>``, ``backfill``, ``CLI or Dagster UI``).
+    """
+
+    run_id: str
+    job_name: str
+    status: str
+    error: str
+    outcome: str
+    source: str
+    created_at: datetime
+    updated_at: datetime | None
+    record_id: int | None = None
+    launched_by_id: int | None = None
+
+
 class RunLauncher(Protocol):
     """Starts Dagster runs of one project's partition and reports how they are doing."""
 
@@ -49,6 +79,10 @@ class RunLauncher(Protocol):
 
     def status(self, run_id: str) -> tuple[str, str]:
         """Returns (one of RUN_STATUSES, the error message of a failed run or "")."""
+        ...
+
+    def runs(self, partition_key: str, limit: int = 50) -> list[RunInfo]:
+        """Returns the partition's runs, newest first, whatever started them."""
         ...
 
 
@@ -197,3 +231,71 @@ def refresh_runs(
             row.status, row.error = status, error
     session.flush()
     return list(runs)
+
+
+def _from_record(row: PipelineRunRow) -> RunInfo:
+    return RunInfo(
+        run_id=row.run_id,
+        job_name=row.job_name,
+        status=row.status,
+        error=row.error,
+        outcome="",
+        source="web app",
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        record_id=row.id,
+        launched_by_id=row.launched_by_id,
+    )
+
+
+@dataclass(frozen=True)
+class ProjectRuns:
+    """The project's runs, newest first, and why Dagster's own list is missing (or "")."""
+
+    runs: list[RunInfo]
+    problem: str = ""
+
+    @property
+    def active(self) -> bool:
+        """Returns True while a run is queued or running (pages then poll)."""
+        return any(run.status not in FINISHED for run in self.runs)
+
+
+def project_runs(
+    session: Session, project_id: int, launcher: RunLauncher, *, limit: int = 50
+) -> ProjectRuns:
+    """Returns every run of the project's partition merged with the web app's run records.
+
+    A run Dagster knows is shown with Dagster's status, error and outcome (and the web app's
+    record of it, when the web app launched it, is brought up to date); a launch that failed
+    before Dagster had a run is shown from its record. When Dagster cannot be asked, the records
+    are shown as last known and ``problem`` says why.
+    """
+    records = list_runs(session, project_id, limit=limit)
+    try:
+        found = launcher.runs(str(project_id), limit)
+    except Exception as exc:  # shown on the page and in the API, never a 500
+        log.warning("could not list the runs of project %s", project_id, exc_info=True)
+        problem = summarize_error(f"could not read the runs from Dagster: {exc}")
+        return ProjectRuns([_from_record(row) for row in records], problem)
+    by_run_id = {row.run_id: row for row in records if row.run_id}
+    merged: list[RunInfo] = []
+    for run in found:
+        row = by_run_id.pop(run.run_id, None)
+        error = summarize_error(run.error)
+        if row is not None:
+            if (row.status, row.error) != (run.status, error):
+                row.status, row.error = run.status, error
+            run = replace(run, record_id=row.id, launched_by_id=row.launched_by_id)
+        merged.append(replace(run, error=error, outcome=summarize_error(run.outcome)))
+    oldest = min((run.created_at for run in found), default=None)
+    beyond = len(found) >= limit and oldest is not None
+    for row in records:
+        if row.run_id and row.run_id not in by_run_id:
+            continue  # merged above
+        if row.run_id and beyond and oldest is not None and row.created_at < oldest:
+            continue  # older than Dagster's page of runs
+        merged.append(_from_record(row))
+    session.flush()
+    merged.sort(key=lambda run: run.created_at, reverse=True)
+    return ProjectRuns(merged[:limit])

@@ -10,11 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from labelops.db.models import (
-    DatasetVersionRow,
-    PipelineRunRow,
-    StorageConnectionRow,
-)
+from labelops.db.models import DatasetVersionRow, StorageConnectionRow
 from labelops.services import pipeline as pipeline_service
 from labelops.services import pipeline_runs as run_service
 from labelops.services import pipeline_storage as storage_service
@@ -24,10 +20,17 @@ ACTION_LABELS: Mapping[str, str] = {
     "preannotate": "Run pre-annotation",
     "agreement": "Compute agreement",
     "export-dataset": "Export dataset",
+    "train": "Train model",
 }
 JOB_LABELS: Mapping[str, str] = {
-    job: ACTION_LABELS[action] for action, job in run_service.ACTION_JOBS.items()
+    **{job: ACTION_LABELS[action] for action, job in run_service.ACTION_JOBS.items()},
+    "ingest_job": "Sync storage",
+    "model_refresh_job": "Refresh agreement, dataset and model",
+    "labeling_loop_job": "Whole labeling loop",
+    "sampling_job": "Reorder the queue",
+    "annotations_observation_job": "Observe annotations",
 }
+NO_MODEL_HINT = "no champion model yet"
 NO_STORAGE = (
     "This project has no storage connection yet: add one under “Storage connections” "
     "before syncing storage."
@@ -39,9 +42,10 @@ class PipelineOverview:
     """The rows of a project's pipeline page."""
 
     storages: list[StorageConnectionRow]
-    runs: list[PipelineRunRow]
+    runs: list[run_service.RunInfo]
     datasets: list[DatasetVersionRow]
     agreement_at: datetime | None
+    runs_problem: str = ""
 
     @property
     def has_active_runs(self) -> bool:
@@ -49,15 +53,28 @@ class PipelineOverview:
         return any(r.status not in run_service.FINISHED for r in self.runs)
 
 
-def pipeline_overview(session: Session, project_id: int) -> PipelineOverview:
-    """Returns the project's storages (oldest first), runs and dataset versions (newest first)."""
+def pipeline_overview(
+    session: Session, project_id: int, launcher: run_service.RunLauncher
+) -> PipelineOverview:
+    """Returns the project's storages (oldest first), runs and dataset versions (newest first).
+
+    The runs are every Dagster run of the project's partition (see
+    :func:`labelops.services.pipeline_runs.project_runs`).
+    """
     agreement = pipeline_service.latest_agreement_report(session, project_id)
+    runs = run_service.project_runs(session, project_id, launcher)
     return PipelineOverview(
         storages=storage_service.list_storages(session, project_id),
-        runs=run_service.list_runs(session, project_id),
+        runs=runs.runs,
         datasets=pipeline_service.list_dataset_versions(session, project_id),
         agreement_at=agreement.created_at if agreement is not None else None,
+        runs_problem=runs.problem,
     )
+
+
+def needs_training(run: run_service.RunInfo) -> bool:
+    """Returns True when the run predicted nothing because the project has no model yet."""
+    return NO_MODEL_HINT in run.outcome
 
 
 def launch_problem(session: Session, project_id: int, action: str) -> str:

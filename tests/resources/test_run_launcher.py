@@ -1,4 +1,4 @@
-"""Launching through a real ``dagster dev`` (GraphQL + daemon), as ``labelops up`` runs it."""
+"""Launching and reading runs through a real ``dagster dev`` (GraphQL + daemon) only."""
 
 import os
 import signal
@@ -19,11 +19,13 @@ from labelops.resources.run_launcher import (
     WebserverRunLauncher,
     launcher_for,
 )
+from labelops.services.pipeline_runs import DagsterUnavailableError
 from labelops.services.pipeline_storage import create_storage
 from labelops.services.projects import create_project
 from tests.factories import TEXT_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
+DEAD = "http://127.0.0.1:9"  # nothing listens there
 
 
 def _free_port() -> int:
@@ -43,6 +45,10 @@ def dagster_dev(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[str, Path]]:
         "LABELOPS_HOME": str(tmp_path / "home"),
         "LABELOPS_DATABASE_URL": sqlite_url,
         "LABELOPS_ENV": "local",
+        "LABELOPS_AUTOMATION": "stopped",  # only the runs the test launches
+        "LABELOPS_STEP_RETRIES": "0",
+        "LABELOPS_STORAGE_ENDPOINT_ALLOWLIST": DEAD,
+        "LABELOPS_OUTBOUND_HOST_ALLOWLIST": "127.0.0.1:9",
     }
     env.pop("LABELOPS_OBJECT_STORE_ROOT", None)
     port = _free_port()
@@ -72,34 +78,65 @@ def dagster_dev(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[str, Path]]:
     log.close()
 
 
-def test_webserver_launcher_runs_the_job_and_reports_success(
-    dagster_dev: tuple[str, Path], sqlite_url: str, tmp_path: Path
-) -> None:
-    url, dagster_home = dagster_dev
-    engine = make_engine(sqlite_url)
-    with sa.orm.Session(engine) as session:
-        project = create_project(session, created_by=None, title="P", label_config=TEXT_CONFIG)
-        create_storage(session, project, kind="local", prefix="incoming")
-        session.commit()
-        project_id = project.id
-    incoming = tmp_path / "home" / "objects" / "incoming"
-    incoming.mkdir(parents=True)
-    (incoming / "tasks.jsonl").write_text('{"text": "a"}\n{"text": "b"}\n')
-    launcher = launcher_for(url, dagster_home)
-
-    run_id = launcher.launch("ingest_job", str(project_id))
+def _wait(launcher: WebserverRunLauncher, run_id: str) -> tuple[str, str]:
     deadline = time.monotonic() + 120
     status, error = launcher.status(run_id)
     while status not in ("succeeded", "failed") and time.monotonic() < deadline:
         time.sleep(0.5)
         status, error = launcher.status(run_id)
+    return status, error
 
-    assert (status, error) == ("succeeded", "")
+
+def test_webserver_launcher_runs_jobs_and_reads_runs_errors_through_graphql(
+    dagster_dev: tuple[str, Path], sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, dagster_home = dagster_dev
+    monkeypatch.setenv("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST", DEAD)
+    monkeypatch.setenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST", "127.0.0.1:9")
+    engine = make_engine(sqlite_url)
+    with sa.orm.Session(engine) as session:
+        project = create_project(session, created_by=None, title="P", label_config=TEXT_CONFIG)
+        create_storage(session, project, kind="local", prefix="incoming")
+        broken = create_project(session, created_by=None, title="B", label_config=TEXT_CONFIG)
+        create_storage(session, broken, kind="s3", bucket="b", endpoint_url=DEAD)
+        session.commit()
+        project_id, broken_id = project.id, broken.id
+    incoming = tmp_path / "home" / "objects" / "incoming"
+    incoming.mkdir(parents=True)
+    (incoming / "tasks.jsonl").write_text('{"text": "a"}\n{"text": "b"}\n')
+    launcher = launcher_for(url, dagster_home, production=True)
+    assert isinstance(launcher, WebserverRunLauncher)
+
+    run_id = launcher.launch("ingest_job", str(project_id))
+    failed_id = launcher.launch("ingest_job", str(broken_id))
+
+    assert _wait(launcher, run_id) == ("succeeded", "")
+    status, error = _wait(launcher, failed_id)
+    assert status == "failed" and "Could not connect to the endpoint URL" in error
     with sa.orm.Session(engine) as session:
         assert session.scalar(sa.select(sa.func.count(TaskRow.id))) == 2
     engine.dispose()
+    (listed,) = launcher.runs(str(project_id))
+    assert (listed.run_id, listed.job_name, listed.status) == (run_id, "ingest_job", "succeeded")
+    assert listed.source == "web app"
+    (broken_run,) = launcher.runs(str(broken_id))
+    assert broken_run.run_id == failed_id and "Could not connect" in broken_run.error
 
 
-def test_without_a_webserver_runs_go_to_a_local_process(tmp_path: Path) -> None:
-    launcher = launcher_for(f"http://127.0.0.1:{_free_port()}", tmp_path / "dagster")
+def test_in_production_an_unreachable_webserver_is_a_clear_error(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    launcher = launcher_for(url, tmp_path / "dagster", production=True)
+
+    assert isinstance(launcher, WebserverRunLauncher)
+    with pytest.raises(DagsterUnavailableError, match="LABELOPS_DAGSTER_UI_URL"):
+        launcher.launch("ingest_job", "1")
+    with pytest.raises(DagsterUnavailableError, match="is unreachable"):
+        launcher.runs("1")
+    assert not (tmp_path / "dagster").exists()
+
+
+def test_without_a_webserver_runs_go_to_a_local_process_in_local_mode(tmp_path: Path) -> None:
+    launcher = launcher_for(
+        f"http://127.0.0.1:{_free_port()}", tmp_path / "dagster", production=False
+    )
     assert isinstance(launcher, LocalRunLauncher)

@@ -5,13 +5,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
+from labelops.assets.ingest import raw_tasks
+from labelops.assets.preannotation import task_predictions
 from labelops.db.models import PipelineRunRow, StorageConnectionRow, TaskRow
+from labelops.resources.database import DatabaseResource
+from labelops.resources.model_registry import MlflowModelRegistry
+from labelops.resources.object_store import LocalObjectStore
+from labelops.resources.predictor import RegistryPredictor
 from labelops.settings import Settings
 from labelops.web.extensions import db
 from tests.factories import TEXT_CONFIG, choice_result
@@ -234,5 +241,82 @@ def test_pipeline_endpoints_refuse_unknown_actions_and_non_managers(
     assert hidden.status_code == 404
     assert no_report.status_code == 404
     assert client.get(f"/api/projects/{project_id}/pipeline/runs", headers=headers).get_json() == {
-        "results": []
+        "results": [],
+        "problem": "",
     }
+
+
+def _outside_runs(settings: Settings, project_id: int, tmp_path: Path) -> None:
+    """Runs the project's partition the way a sensor and the CLI do, in the app's Dagster home."""
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
+    registry = MlflowModelRegistry(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    resources = {
+        "database": DatabaseResource(url=settings.database_url),
+        "object_store": LocalObjectStore(root=str(settings.object_store_root)),
+        "model_registry": registry,
+        "predictor": RegistryPredictor(model_registry=registry),
+    }
+    key = str(project_id)
+    try:
+        instance.add_dynamic_partitions("projects", [key])
+        sensor = dg.materialize(
+            [raw_tasks],
+            resources=resources,
+            instance=instance,
+            partition_key=key,
+            tags={"dagster/sensor_name": "new_object_sensor"},
+            raise_on_error=False,
+        )
+        cli = dg.materialize(
+            [task_predictions], resources=resources, instance=instance, partition_key=key
+        )
+    finally:
+        instance.dispose()
+    assert not sensor.success and cli.success
+
+
+def test_runs_started_outside_the_web_app_are_listed_with_error_and_outcome(
+    api: tuple[FlaskClient, dict[str, str], int], pipeline_app: Flask, tmp_path: Path
+) -> None:
+    client, headers, project_id = api
+    client.post(
+        f"/api/projects/{project_id}/storages",
+        json={"kind": "s3", "bucket": "b", "endpoint_url": DEAD},
+        headers=headers,
+    )
+    _outside_runs(pipeline_app.config["LABELOPS_SETTINGS"], project_id, tmp_path)
+
+    runs = client.get(f"/api/projects/{project_id}/pipeline/runs", headers=headers).get_json()
+
+    assert runs["problem"] == ""
+    predictions, ingest = runs["results"]
+    assert (ingest["status"], ingest["id"]) == ("failed", None)  # not launched by the web app
+    assert ingest["source"] == "sensor new_object_sensor"
+    assert "Could not connect to the endpoint URL" in ingest["error"]
+    assert predictions["status"] == "succeeded" and predictions["source"] == "CLI or Dagster UI"
+    assert "has no champion model yet" in predictions["outcome"]
+    assert predictions["dagster_url"] == f"{DEAD}/runs/{predictions['run_id']}"
+
+
+def test_in_production_the_web_app_never_runs_a_job_itself(
+    api: tuple[FlaskClient, dict[str, str], int],
+    pipeline_app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, headers, project_id = api
+    monkeypatch.setenv("LABELOPS_ENV", "production")
+
+    launched = client.post(f"/api/projects/{project_id}/pipeline/agreement", headers=headers)
+    runs = client.get(f"/api/projects/{project_id}/pipeline/runs", headers=headers).get_json()
+
+    assert launched.status_code == 202
+    body = launched.get_json()
+    assert body["status"] == "failed" and body["run_id"] == ""
+    assert (
+        f"the Dagster webserver at {DEAD} (LABELOPS_DAGSTER_UI_URL) is unreachable"
+        in (body["error"])
+    )
+    assert "the Dagster webserver" in runs["problem"]
+    assert [r["status"] for r in runs["results"]] == ["failed"]
+    assert not pipeline_app.config["LABELOPS_SETTINGS"].dagster_home.exists()

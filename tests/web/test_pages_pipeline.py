@@ -9,13 +9,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
+from labelops.assets.preannotation import task_predictions
 from labelops.db.models import DatasetVersionRow, PipelineRunRow, StorageConnectionRow, TaskRow
+from labelops.resources.database import DatabaseResource
+from labelops.resources.model_registry import MlflowModelRegistry
+from labelops.resources.predictor import RegistryPredictor
 from labelops.services.pipeline_storage import create_storage
 from labelops.services.projects import get_project
 from labelops.settings import Settings
@@ -93,7 +98,7 @@ def wait_for_run(client: FlaskClient, project_id: int) -> str:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         body = client.get(f"/projects/{project_id}/pipeline").get_data(as_text=True)
-        newest = re.search(r'<tr data-run-id="\d+" data-status="(\w+)">', body)
+        newest = re.search(r'<tr data-run-id="[^"]+" data-status="(\w+)"', body)
         assert newest, "no run on the page"
         if newest.group(1) in ("succeeded", "failed"):
             return body
@@ -112,7 +117,13 @@ def test_page_shows_actions_storages_runs_and_datasets(
     body = empty.get_data(as_text=True)
     assert empty.status_code == 200
     assert f'href="/projects/{project}/pipeline" aria-current="page">Pipeline</a>' in body
-    for label in ("Sync storage", "Run pre-annotation", "Compute agreement", "Export dataset"):
+    for label in (
+        "Sync storage",
+        "Run pre-annotation",
+        "Compute agreement",
+        "Export dataset",
+        "Train model",
+    ):
         assert f">{label}</button>" in body
     assert "No runs yet." in body and "No dataset version yet." in body
     assert "No storage connection yet." in body
@@ -267,7 +278,7 @@ def test_sync_without_a_storage_says_what_to_do(
 ) -> None:
     body = launch(client, project, "sync-storage").get_data(as_text=True)
     unknown = client.post(
-        f"/projects/{project}/pipeline/run/train",
+        f"/projects/{project}/pipeline/run/train-everything",
         data={"csrf_token": csrf(client, project)},
     )
 
@@ -316,3 +327,37 @@ def test_a_failed_run_shows_the_error_from_dagster(
 
     assert '<span class="badge badge-run-failed">failed</span>' in body, runs_table(body)
     assert "Could not connect to the endpoint URL" in body
+
+
+def test_a_pre_annotation_without_a_model_says_why_and_offers_train_model(
+    client: FlaskClient, project: int, pipeline_app: Flask, tmp_path: Path
+) -> None:
+    settings = pipeline_app.config["LABELOPS_SETTINGS"]
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
+    registry = MlflowModelRegistry(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        instance.add_dynamic_partitions("projects", [str(project)])
+        result = dg.materialize(  # as the new champion sensor or the CLI would run it
+            [task_predictions],
+            resources={
+                "database": DatabaseResource(url=settings.database_url),
+                "predictor": RegistryPredictor(model_registry=registry),
+            },
+            instance=instance,
+            partition_key=str(project),
+            tags={"dagster/sensor_name": "new_champion_sensor"},
+        )
+    finally:
+        instance.dispose()
+    assert result.success
+
+    body = client.get(f"/projects/{project}/pipeline").get_data(as_text=True)
+    table = runs_table(body)
+
+    assert '<span class="badge badge-run-succeeded">succeeded</span>' in table
+    assert "sensor new_champion_sensor" in table
+    assert f"project {project} has no champion model yet" in table
+    assert 'form="train-form" data-train>Train model</button>' in table
+    assert 'id="train-form"' in body
+    assert f'action="/projects/{project}/pipeline/run/train"' in body

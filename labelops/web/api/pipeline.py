@@ -3,12 +3,18 @@
 JSON shapes (all under ``/api/projects/<id>``; token or session auth, JSON errors):
 
 - ``POST /pipeline/<action>``, action in ``sync-storage | preannotate | agreement |
-  export-dataset`` (managers) -> 202 with a run (below). A launch that fails is 202 too, with
-  ``status: "failed"`` and the reason in ``error``.
-- ``GET /pipeline/runs`` -> ``{"results": [run, ...]}``, newest first, statuses refreshed. A run is
+  export-dataset | train`` (managers) -> 202 with a run (below). A launch that fails is 202
+  too, with ``status: "failed"`` and the reason in ``error``.
+- ``POST /pipeline/train`` launches ``training_job`` (one run per project at a time moves the
+  champion: the Dagster run queue holds the next one).
+- ``GET /pipeline/runs`` -> ``{"results": [run, ...], "problem"}``: every Dagster run of the
+  project's partition, newest first, whatever started it (web app, sensor, schedule, CLI). A run is
   ``{"id", "project", "job_name", "run_id", "status": "queued|running|succeeded|failed",
-  "error", "launched_by", "created_at", "updated_at", "dagster_url"}`` where ``dagster_url`` is
-  ``<Dagster UI>/runs/<run_id>``.
+  "error", "outcome", "source", "launched_by", "created_at", "updated_at", "dagster_url"}``
+  where ``id`` is the web app's record (null for runs it did not launch), ``outcome`` what the
+  run's assets said they did (e.g. why a pre-annotation predicted nothing) and ``dagster_url``
+  ``<Dagster UI>/runs/<run_id>``. When Dagster cannot be reached, ``problem`` says so and the
+  web app's own records are listed as last known.
 - ``GET /storages`` -> ``{"results": [storage, ...]}``; ``POST /storages`` with ``{"kind":
   "s3|local", "bucket", "prefix", "file_pattern", "region", "endpoint_url",
   "access_key_id" | "access_key_id_env", "secret" | "secret_env"}`` -> 201 storage; ``DELETE
@@ -86,6 +92,24 @@ def run_json(row: PipelineRunRow) -> dict[str, Any]:
     }
 
 
+def run_info_json(run: run_service.RunInfo, project_id: int) -> dict[str, Any]:
+    """Returns one of the project's Dagster runs as the API shows it."""
+    return {
+        "id": run.record_id,
+        "project": project_id,
+        "job_name": run.job_name,
+        "run_id": run.run_id,
+        "status": run.status,
+        "error": run.error,
+        "outcome": run.outcome,
+        "source": run.source,
+        "launched_by": run.launched_by_id,
+        "created_at": iso(run.created_at),
+        "updated_at": iso(run.updated_at),
+        "dagster_url": f"{_ui_url()}/runs/{run.run_id}" if run.run_id else None,
+    }
+
+
 def storage_json(row: StorageConnectionRow) -> dict[str, Any]:
     """Returns a storage connection without its secret."""
     stored = row.secret_encrypted
@@ -139,13 +163,13 @@ def launch(project_id: int, action: str) -> Any:
 @bp.get("/projects/<int:project_id>/pipeline/runs")
 @api_login_required
 def list_runs(project_id: int) -> Any:
-    """Lists the project's pipeline runs with their refreshed status."""
+    """Lists every Dagster run of the project's partition, with status, error and outcome."""
     project = project_for(project_id, can_view, "view pipeline runs")
-    runs = run_service.list_runs(db.session, project.id)
-    if any(r.status not in run_service.FINISHED for r in runs):
-        runs = run_service.refresh_runs(db.session, runs, _launcher())
-        db.session.commit()
-    return jsonify({"results": [run_json(r) for r in runs]})
+    found = run_service.project_runs(db.session, project.id, _launcher())
+    db.session.commit()
+    return jsonify(
+        {"results": [run_info_json(r, project.id) for r in found.runs], "problem": found.problem}
+    )
 
 
 @bp.get("/projects/<int:project_id>/storages")

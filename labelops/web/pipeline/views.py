@@ -45,10 +45,8 @@ def _policy() -> StoragePolicy:
 
 
 def _page(access: Any, form: StorageForm, status: int = 200) -> Any:
-    overview = view_service.pipeline_overview(db.session, access.project.id)
-    if overview.has_active_runs:
-        run_service.refresh_runs(db.session, overview.runs, _launcher())
-        db.session.commit()
+    overview = view_service.pipeline_overview(db.session, access.project.id, _launcher())
+    db.session.commit()
     return render_template(
         "pipeline/show.html",
         project=access.project,
@@ -61,6 +59,7 @@ def _page(access: Any, form: StorageForm, status: int = 200) -> Any:
         jobs=run_service.ACTION_JOBS,
         job_labels=view_service.JOB_LABELS,
         secret_state=view_service.secret_state,
+        needs_training=view_service.needs_training,
         dagster_url=dagster_ui_url(),
     ), status
 

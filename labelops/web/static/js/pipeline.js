@@ -4,6 +4,7 @@
 import { csrfToken, el, postJSON } from "./http.js";
 
 const POLL_MS = 2000;
+const NO_MODEL = "no champion model yet";
 const ACTIVE = new Set(["queued", "running"]);
 const NO_STORAGE =
   "This project has no storage connection yet: add one under “Storage connections” " +
@@ -14,6 +15,7 @@ const runsBody = document.querySelector("[data-runs]");
 const datasetsBody = document.querySelector("[data-datasets]");
 const polling = document.querySelector("[data-polling]");
 const message = document.querySelector("[data-pipeline-message]");
+const runsProblem = document.querySelector("[data-runs-problem]");
 const api = root ? root.dataset.api : "";
 const dagsterUrl = root ? root.dataset.dagsterUrl : "";
 const jobLabels = {};
@@ -42,18 +44,29 @@ function stamp(iso) {
   return iso ? iso.replace("T", " ").slice(0, 19) : "";
 }
 
+function runKey(run) {
+  return String(run.run_id || run.id);
+}
+
+function errorOrOutcome(run) {
+  if (run.error) return [el("span", { class: "error-text" }, run.error)];
+  if (!run.outcome) return [el("span", { class: "muted" }, "–")];
+  const cell = [el("span", { class: "run-outcome" }, run.outcome)];
+  if (run.outcome.includes(NO_MODEL)) {
+    cell.push(" ", el("button", { class: "btn btn-small", type: "submit", form: "train-form", "data-train": "" }, "Train model"));
+  }
+  return cell;
+}
+
 function runRow(run) {
   const label = jobLabels[run.job_name] || run.job_name;
   return el(
     "tr",
-    { "data-run-id": run.id, "data-status": run.status },
+    { "data-run-id": runKey(run), "data-status": run.status, "data-job": run.job_name },
     el("td", {}, label, el("br"), el("code", { class: "muted small" }, run.job_name)),
     el("td", {}, el("span", { class: `badge badge-run-${run.status}` }, run.status)),
-    el(
-      "td",
-      { class: "run-error" },
-      run.error ? el("span", { class: "error-text" }, run.error) : el("span", { class: "muted" }, "–"),
-    ),
+    el("td", { class: "small run-source" }, run.source),
+    el("td", { class: "run-error" }, ...errorOrOutcome(run)),
     el("td", { class: "nowrap" }, el("time", {}, stamp(run.created_at))),
     el("td", { class: "nowrap" }, el("time", {}, stamp(run.updated_at))),
     el(
@@ -91,15 +104,19 @@ async function refreshDatasets() {
 async function refreshRuns() {
   const data = await getJSON(`${api}/pipeline/runs`);
   const runs = data.results;
+  if (runsProblem) {
+    runsProblem.hidden = !data.problem;
+    runsProblem.textContent = data.problem || "";
+  }
   if (runs.length) runsBody.replaceChildren(...runs.map(runRow));
   let datasetsChanged = false;
   for (const run of runs) {
-    const before = lastStatuses.get(run.id);
+    const before = lastStatuses.get(runKey(run));
     if (before && ACTIVE.has(before) && run.status === "succeeded" && run.job_name === "dataset_job") {
       datasetsChanged = true;
     }
   }
-  lastStatuses = new Map(runs.map((r) => [r.id, r.status]));
+  lastStatuses = new Map(runs.map((r) => [runKey(r), r.status]));
   if (datasetsChanged) await refreshDatasets();
   return runs.some((r) => ACTIVE.has(r.status));
 }
@@ -174,7 +191,7 @@ if (root && runsBody) {
     });
   }
   for (const row of runsBody.querySelectorAll("tr[data-run-id]")) {
-    lastStatuses.set(Number(row.dataset.runId), row.dataset.status);
+    lastStatuses.set(row.dataset.runId, row.dataset.status);
   }
   if ([...lastStatuses.values()].some((s) => ACTIVE.has(s))) schedule();
 }
