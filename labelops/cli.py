@@ -664,6 +664,9 @@ def _gunicorn(settings: Settings, ui_url: str, options: GunicornOptions) -> None
             app.wsgi_app = _with_socket_timeout(app.wsgi_app, timeout)  # type: ignore[method-assign]
             return app
 
+    # Imported once in the master, so each forked worker only builds the app (no pool is shared).
+    import labelops.web  # noqa: F401
+
     _Server().run()
 
 

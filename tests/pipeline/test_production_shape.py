@@ -34,6 +34,8 @@ from tests.up_process import clean_env, free_port
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.integration]
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# Each answer closes its connection: gunicorn's graceful stop waits for idle keep-alive ones.
+CLOSE = {"Connection": "close"}
 LABELS = {  # task index -> (annotator A's label, annotator B's label)
     0: ("Positive", "Positive"),
     1: ("Positive", "Negative"),
@@ -107,7 +109,7 @@ def _listens(port: int) -> bool:
 
 def _answers(url: str, status: int) -> bool:
     try:
-        return requests.get(url, timeout=2).status_code == status
+        return requests.get(url, timeout=2, headers=CLOSE).status_code == status
     except requests.RequestException:
         return False
 
@@ -234,7 +236,9 @@ def _seed(labelops_url: str) -> tuple[int, str, list[int], list[str]]:
 
 
 def _run_status(web: str, headers: dict[str, str], project_id: int, run_id: int) -> dict[str, Any]:
-    response = requests.get(f"{web}/api/projects/{project_id}/pipeline/runs", headers=headers)
+    response = requests.get(
+        f"{web}/api/projects/{project_id}/pipeline/runs", headers=headers, timeout=60
+    )
     assert response.status_code == 200, response.text
     (run,) = [r for r in response.json()["results"] if r["id"] == run_id]
     return run
@@ -260,11 +264,11 @@ def test_a_run_launched_from_the_web_app_finishes_in_the_separate_process_layout
             response = requests.post(
                 f"{web}/api/tasks/{task_id}/annotations",
                 json={"result": result},
-                headers={"Authorization": f"Token {token}"},
+                headers={"Authorization": f"Token {token}", **CLOSE},
                 timeout=30,
             )
             assert response.status_code == 201, response.text
-    headers = {"Authorization": f"Token {admin_token}"}
+    headers = {"Authorization": f"Token {admin_token}", **CLOSE}
 
     launched = requests.post(
         f"{web}/api/projects/{project_id}/pipeline/agreement", headers=headers, timeout=60
