@@ -8,6 +8,7 @@ URL (LABELOPS_DAGSTER_UI_URL): a run launched through its REST API is queued by 
 started by the daemon through the code server, and followed through the web API until it ends.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -28,7 +29,14 @@ from sqlalchemy.orm import Session
 
 from labelops.db.migrate import upgrade
 from tests.conftest import fresh_pg_database
-from tests.factories import make_project, make_tasks, make_token, make_user
+from tests.factories import (
+    TEXT_CONFIG,
+    choice_result,
+    make_project,
+    make_tasks,
+    make_token,
+    make_user,
+)
 from tests.up_process import clean_env, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.integration]
@@ -167,7 +175,8 @@ def layout(
         aws_access_key_id="test",
         aws_secret_access_key="test",
     ).create_bucket(Bucket="labelops")
-    ports = {name: free_port() for name in ("code", "dagster", "web")}
+    ports = {name: free_port() for name in ("code", "dagster", "web", "mlflow")}
+    mlflow_url = f"http://127.0.0.1:{ports['mlflow']}"
     env = clean_env(
         LABELOPS_ENV="production",
         LABELOPS_HOME=str(tmp_path / "home"),
@@ -177,7 +186,7 @@ def layout(
         AWS_ACCESS_KEY_ID="test",
         AWS_SECRET_ACCESS_KEY="test",
         AWS_REGION="us-east-1",
-        MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        MLFLOW_TRACKING_URI=mlflow_url,
         DAGSTER_HOME=str(dagster_home),
         PYTHONPATH=str(ROOT),
         **_pg_env(dagster_url),
@@ -189,6 +198,13 @@ def layout(
     )
     shape = Layout(tmp_path, env)
     try:
+        # The tracking server keeps runs in SQLite and serves artifacts from a folder.
+        shape.start(
+            "mlflow",
+            "mlflow", "server", "--host=127.0.0.1", f"--port={ports['mlflow']}", "--workers=1",
+            f"--backend-store-uri=sqlite:///{tmp_path / 'mlflow.db'}",
+            f"--artifacts-destination={(tmp_path / 'mlartifacts').as_uri()}", "--serve-artifacts",
+        )  # fmt: skip
         shape.start(
             "code-server",
             "dagster", "code-server", "start", "--host=127.0.0.1", f"--port={ports['code']}",
@@ -213,7 +229,18 @@ def layout(
             "the webserver answers", lambda: _answers(f"{dagster_url_}/server_info", 200)
         )
         shape.wait_until("the web app answers", lambda: _answers(f"{web_url}/api/projects", 401))
-        yield shape, {"web": web_url, "dagster": dagster_url_, "labelops_url": labelops_url}
+        shape.wait_until("MLflow answers", lambda: _answers(f"{mlflow_url}/health", 200))
+        yield (
+            shape,
+            {
+                "web": web_url,
+                "dagster": dagster_url_,
+                "dagster_port": ports["dagster"],
+                "mlflow": mlflow_url,
+                "labelops_url": labelops_url,
+                "s3": s3_endpoint,
+            },
+        )
     finally:
         shape.stop()
 
@@ -296,3 +323,158 @@ def test_a_run_launched_from_the_web_app_finishes_in_the_separate_process_layout
 
     codes = shape.stop()
     assert codes["web"] == 0, shape.logs()
+
+
+# The loop's texts with annotator A's and B's labels (None: left for the queue).
+LOOP_TASKS = [
+    ("good great fun", "Positive", "Positive"),
+    ("great lovely film", "Positive", "Positive"),
+    ("good lovely acting", "Positive", "Positive"),
+    ("good but dull", "Positive", "Negative"),
+    ("bad awful plot", "Negative", "Negative"),
+    ("awful boring film", "Negative", "Negative"),
+    ("bad dull acting", "Negative", "Negative"),
+    ("boring but great", "Negative", "Positive"),
+    ("great great good", None, None),
+    ("awful bad boring", None, None),
+    ("film", None, None),
+    ("good bad", None, None),
+]
+
+
+def _launch_and_finish(
+    shape: Layout, web: str, headers: dict[str, str], project_id: int, action: str
+) -> dict[str, Any]:
+    """Returns the run of a web-app launch once it succeeded (fails with the logs otherwise)."""
+    launched = requests.post(
+        f"{web}/api/projects/{project_id}/pipeline/{action}", headers=headers, timeout=60
+    )
+    assert launched.status_code == 202, launched.text
+    run = launched.json()
+    assert run["status"] != "failed", f"{action}: {run['error']}\n{shape.logs()}"
+    shape.wait_until(
+        f"the {action} run ends",
+        lambda: (
+            _run_status(web, headers, project_id, run["id"])["status"] in ("succeeded", "failed")
+        ),
+        timeout=300,
+    )
+    final = _run_status(web, headers, project_id, run["id"])
+    assert final["status"] == "succeeded", f"{action}: {final['error']}\n{shape.logs()}"
+    return final
+
+
+def _next_text(web: str, token: str, project_id: int) -> str:
+    response = requests.get(
+        f"{web}/api/projects/{project_id}/next",
+        headers={"Authorization": f"Token {token}", **CLOSE},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["data"]["text"])
+
+
+def test_the_loop_from_a_bucket_upload_to_a_new_champion_and_a_reordered_queue(
+    layout: tuple[Layout, dict[str, Any]],
+) -> None:
+    from dagster_graphql import DagsterGraphQLClient
+    from mlflow.tracking import MlflowClient
+
+    from labelops.resources.model_registry import model_name
+
+    shape, urls = layout
+    web = urls["web"]
+    engine = sa.create_engine(urls["labelops_url"])
+    try:
+        with Session(engine) as session:
+            manager = make_user(session, "manager@example.com", admin=True)
+            people = [make_user(session, f"{who}@example.com") for who in ("a", "b", "c", "d")]
+            manager_token = make_token(session, manager)
+            tokens = [make_token(session, person) for person in people]
+            session.commit()
+    finally:
+        engine.dispose()
+    headers = {"Authorization": f"Token {manager_token}", **CLOSE}
+    created = requests.post(
+        f"{web}/api/projects",
+        json={"title": "Reviews", "label_config": TEXT_CONFIG, "maximum_annotations": 2},
+        headers=headers,
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    project_id = created.json()["id"]
+    for who in ("a", "b", "c", "d"):
+        member = requests.post(
+            f"{web}/api/projects/{project_id}/members",
+            json={"email": f"{who}@example.com"},
+            headers=headers,
+            timeout=60,
+        )
+        assert member.status_code in (200, 201), member.text
+    storage = requests.post(
+        f"{web}/api/projects/{project_id}/storages",
+        json={"kind": "local", "prefix": "incoming", "file_pattern": "*.*"},
+        headers=headers,
+        timeout=60,
+    )
+    assert storage.status_code == 201, storage.text
+
+    # Files land in the bucket; "Sync storage" imports them.
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=urls["s3"],
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    head, tail = LOOP_TASKS[:8], LOOP_TASKS[8:]
+    s3.put_object(
+        Bucket="labelops",
+        Key="incoming/batch1.jsonl",
+        Body="".join(json.dumps({"text": t}) + "\n" for t, *_ in head).encode(),
+    )
+    s3.put_object(
+        Bucket="labelops",
+        Key="incoming/batch2.csv",
+        Body=("text\n" + "".join(f"{t}\n" for t, *_ in tail)).encode(),
+    )
+    _launch_and_finish(shape, web, headers, project_id, "sync-storage")
+    listed = requests.get(
+        f"{web}/api/projects/{project_id}/tasks?limit=100", headers=headers, timeout=60
+    )
+    assert listed.status_code == 200, listed.text
+    ids = {t["data"]["text"]: t["id"] for t in listed.json()["tasks"]}
+    assert set(ids) == {t for t, *_ in LOOP_TASKS}
+
+    # Two annotators label eight tasks through the REST API.
+    for token, column in ((tokens[0], 1), (tokens[1], 2)):
+        for task in head:
+            response = requests.post(
+                f"{web}/api/tasks/{ids[task[0]]}/annotations",
+                json={"result": choice_result(task[column])},
+                headers={"Authorization": f"Token {token}", **CLOSE},
+                timeout=60,
+            )
+            assert response.status_code == 201, response.text
+    # No model yet: the queue serves the unlabeled tasks in import order.
+    assert _next_text(web, tokens[3], project_id) == "great great good"
+
+    # Agreement, dataset and model, run by the daemon through the webserver's queue.
+    dagster = DagsterGraphQLClient("127.0.0.1", port_number=urls["dagster_port"])
+    run_id = dagster.submit_job_execution(
+        "model_refresh_job", tags={"dagster/partition": str(project_id)}
+    )
+    shape.wait_until(
+        "the model refresh run ends",
+        lambda: dagster.get_run_status(run_id).value in ("SUCCESS", "FAILURE", "CANCELED"),
+        timeout=400,
+    )
+    assert dagster.get_run_status(run_id).value == "SUCCESS", shape.logs()
+    champion = MlflowClient(urls["mlflow"]).get_model_version_by_alias(
+        model_name(project_id), "champion"
+    )
+    assert str(champion.version) == "1"
+
+    # "Run pre-annotation" predicts with the champion and reorders the queue.
+    _launch_and_finish(shape, web, headers, project_id, "preannotate")
+    assert _next_text(web, tokens[2], project_id) in {"film", "good bad"}
