@@ -276,3 +276,5 @@ def test_each_dagster_yaml_loads_as_a_dagster_instance(
     if "K8sRunLauncher" in text:
         assert launcher.job_namespace == "labelops-namespace"
         assert launcher.env_secrets == ["labelops-env_secret"]
+        dockerfile = (DEPLOY / "Dockerfile").read_text()
+        assert f"DAGSTER_HOME={launcher.dagster_home}" in dockerfile
