@@ -42,9 +42,10 @@ def _dockerfile_cmd() -> list[str]:
 
 
 def _commands() -> dict[str, list[str]]:
-    """Returns each labelops-image process's command: the compose services' and the image's."""
+    """Returns each labelops-image command: the compose services', health checks' and CMD."""
     services = _compose()["services"]
     commands = {name: services[name]["command"] for name in sorted(PROCESSES)}
+    commands["code-server healthcheck"] = services["code-server"]["healthcheck"]["test"][1:]
     commands["Dockerfile CMD"] = _dockerfile_cmd()
     return commands
 
@@ -154,7 +155,9 @@ def test_the_image_installs_the_deploy_extra_and_copies_what_exists() -> None:
                 assert (ROOT / source).exists(), f"COPY of missing {source}"
 
 
-@pytest.mark.parametrize("process", sorted(PROCESSES | {"Dockerfile CMD"}))
+@pytest.mark.parametrize(
+    "process", sorted(PROCESSES | {"Dockerfile CMD", "code-server healthcheck"})
+)
 def test_each_command_of_the_image_exists_with_its_options(process: str) -> None:
     argv = _commands()[process]
     words, options = _subcommand(argv)
