@@ -1,11 +1,14 @@
 """The production process layout on this machine, each part a separate process on PostgreSQL.
 
 ``labelops serve`` (gunicorn, two workers), ``dagster code-server start``, ``dagster-webserver``
-pointing at the code server, and ``dagster-daemon run``; the labeling database and the Dagster
-instance (the repository's ``dagster.yaml`` with DAGSTER_PG_*) live in fresh PostgreSQL
-databases, the object store is an S3 endpoint (moto). The web app is told only the webserver's
-URL (LABELOPS_DAGSTER_UI_URL): a run launched through its REST API is queued by the webserver,
-started by the daemon through the code server, and followed through the web API until it ends.
+pointing at the code server, ``dagster-daemon run`` and an ``mlflow server``; the labeling
+database and the Dagster instance (the repository's ``dagster.yaml`` with DAGSTER_PG_*) live in
+fresh PostgreSQL databases, the object store is an S3 endpoint (moto), LABELOPS_ENV=production.
+The web app is told only the webserver's URL (LABELOPS_DAGSTER_UI_URL): a run launched through
+its REST API is queued by the webserver, started by the daemon through the code server, and
+followed through the web API until it ends. The second test drives the whole loop this way:
+files uploaded to the bucket, synced, annotated, a model refresh to a champion on the MLflow
+server, and pre-annotation that reorders the queue the next-task endpoint serves.
 """
 
 import json
