@@ -10,13 +10,15 @@ JSON shapes (all under ``/api/projects/<id>``; token or session auth, JSON error
   "error", "launched_by", "created_at", "updated_at", "dagster_url"}`` where ``dagster_url`` is
   ``<Dagster UI>/runs/<run_id>``.
 - ``GET /storages`` -> ``{"results": [storage, ...]}``; ``POST /storages`` with ``{"kind":
-  "s3|local", "bucket", "prefix", "file_pattern", "region", "endpoint_url",
-  "access_key_id" | "access_key_id_env", "secret" | "secret_env"}`` -> 201 storage; ``DELETE
+  "s3|gcs|azure|local", "direction": "import|export", "bucket", "prefix", "file_pattern",
+  "region", "endpoint_url", "access_key_id" | "access_key_id_env", "secret" | "secret_env"}``
+  -> 201 storage; ``DELETE
   /storages/<sid>`` -> 204. A connection that breaks a storage rule (see
   ``labelops.services.storages``) is 400 with ``{"detail", "status_code", "field"}``; so is a
   ``sync-storage`` launch while one of the project's connections breaks one. A storage is
   ``{"id", "project", "kind", "bucket", "prefix", "file_pattern", "region",
-  "endpoint_url", "access_key_id_env", "secret_source": "encrypted|env|none", "secret_env",
+  "endpoint_url", "access_key_id_env", "direction", "secret_source": "encrypted|env|none",
+  "secret_env",
   "created_at"}``; the secret itself is never returned.
 - ``GET /agreement`` -> ``{"id", "project", "created_at", "report"}`` where ``report`` is the
   agreement report (``num_tasks``, ``controls`` with pairs, Fleiss' kappa, Krippendorff's alpha,
@@ -99,6 +101,7 @@ def storage_json(row: StorageConnectionRow) -> dict[str, Any]:
         "region": row.region,
         "endpoint_url": row.endpoint_url,
         "access_key_id_env": row.access_key_id_env,
+        "direction": row.direction,
         "secret_source": source,
         "secret_env": stored[4:] if source == "env" else None,
         "created_at": iso(row.created_at),

@@ -255,6 +255,7 @@ class StorageIn(Schema):
     """A storage connection (a secret is encrypted before it is stored, never shown again)."""
 
     kind: str = Field("s3", max_length=20)
+    direction: str = Field("import", max_length=10)
     bucket: str | None = Field(None, max_length=255)
     prefix: str | None = Field(None, max_length=1024)
     file_pattern: str | None = Field(None, max_length=1024)
