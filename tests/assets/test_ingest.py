@@ -1,37 +1,21 @@
 import io
 import json
-import uuid
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
 
 from labelops.assets.ingest import raw_tasks
 from labelops.db.models import ImportedObjectRow, TaskRow
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import (
-    AzureBlobObjectStore,
-    GCSObjectStore,
-    ObjectStore,
     S3ObjectStore,
 )
 from labelops.sensors import new_object_sensor
 from tests.assets.conftest import IMAGE_CONFIG, make_pipeline_project, materialize, metadata
-from tests.resources.conftest import (  # noqa: F401
-    S3_KEYS,
-    azure_container,
-    azure_endpoint,
-    azure_store,
-    gcs_bucket,
-    gcs_endpoint,
-    gcs_store,
-)
+from tests.resources.conftest import Bucket
 
 
 def _parquet(rows: list[dict[str, Any]]) -> bytes:
@@ -144,56 +128,6 @@ def test_media_files_become_tasks_pointing_at_them_in_the_config_field(
         data = session.scalar(sa.select(TaskRow.data).where(TaskRow.project_id == project.id))
     assert data == {"photo": f"s3://{s3_store.bucket}/photos/cat.jpg"}
     assert json.dumps(data)
-
-
-@dataclass(frozen=True)
-class Bucket:
-    """A bucket on an emulator: its kind, a store to put files with, the connection's fields."""
-
-    kind: str
-    store: ObjectStore
-    fields: dict[str, str]
-
-
-@pytest.fixture(params=["s3", "gcs", "azure"])
-def bucket(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Bucket:
-    """A bucket of each kind on its local emulator, with the connection fields that reach it.
-
-    The emulators listen on 127.0.0.1, so the administrator's allowlists name them (as they would
-    an S3-compatible store inside a private network); secrets are stored encrypted.
-    """
-    kind = request.param
-    store: ObjectStore
-    if kind == "s3":  # a bucket of its own: the deployment's store is on the s3_store bucket
-        endpoint = request.getfixturevalue("s3_endpoint")
-        store = S3ObjectStore(
-            bucket=f"own-{uuid.uuid4().hex[:12]}", endpoint_url=endpoint, **S3_KEYS
-        )
-        store._s3().create_bucket(Bucket=store.bucket)
-    else:
-        store = request.getfixturevalue(f"{kind}_store")
-    if isinstance(store, S3ObjectStore):
-        endpoint = store.endpoint_url or ""
-        fields = {
-            "bucket": store.bucket,
-            "access_key_id": S3_KEYS["access_key_id"],
-            "secret": S3_KEYS["secret_access_key"],
-        }
-    elif isinstance(store, GCSObjectStore):
-        endpoint = store.endpoint_url or ""
-        fields = {"bucket": store.bucket}
-    else:
-        assert isinstance(store, AzureBlobObjectStore)
-        endpoint = store.account_url or ""
-        fields = {
-            "bucket": store.container,
-            "access_key_id": store.account_name or "",
-            "secret": store.account_key or "",
-        }
-    monkeypatch.setenv("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST", endpoint)
-    monkeypatch.setenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST", urlsplit(endpoint).netloc)
-    monkeypatch.setenv("LABELOPS_STORAGE_SECRET_KEY", Fernet.generate_key().decode())
-    return Bucket(kind=kind, store=store, fields={**fields, "endpoint_url": endpoint})
 
 
 def test_every_bucket_kind_imports_each_file_once_from_its_own_bucket(

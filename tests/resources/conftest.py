@@ -5,13 +5,21 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
+from cryptography.fernet import Fernet
 from moto.server import ThreadedMotoServer
 
-from labelops.resources.object_store import AzureBlobObjectStore, GCSObjectStore, S3ObjectStore
+from labelops.resources.object_store import (
+    AzureBlobObjectStore,
+    GCSObjectStore,
+    ObjectStore,
+    S3ObjectStore,
+)
 
 S3_KEYS = {"access_key_id": "testing", "secret_access_key": "testing"}
 AZURITE = Path(__file__).resolve().parents[2] / "build/azurite/node_modules/.bin/azurite-blob"
@@ -150,3 +158,53 @@ def azure_store_of(endpoint: str, container: str) -> AzureBlobObjectStore:
 def azure_store(azure_endpoint: str, azure_container: str) -> AzureBlobObjectStore:
     """An AzureBlobObjectStore on the container, keys under no prefix."""
     return azure_store_of(azure_endpoint, azure_container)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A bucket on an emulator: its kind, a store to put files with, the connection's fields."""
+
+    kind: str
+    store: ObjectStore
+    fields: dict[str, str]
+
+
+@pytest.fixture(params=["s3", "gcs", "azure"])
+def bucket(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Bucket:
+    """A bucket of each kind on its local emulator, with the connection fields that reach it.
+
+    The emulators listen on 127.0.0.1, so the administrator's allowlists name them (as they would
+    an S3-compatible store inside a private network); secrets are stored encrypted.
+    """
+    kind = request.param
+    store: ObjectStore
+    if kind == "s3":  # a bucket of its own: the deployment's store is on the s3_store bucket
+        endpoint = request.getfixturevalue("s3_endpoint")
+        store = S3ObjectStore(
+            bucket=f"own-{uuid.uuid4().hex[:12]}", endpoint_url=endpoint, **S3_KEYS
+        )
+        store._s3().create_bucket(Bucket=store.bucket)
+    else:
+        store = request.getfixturevalue(f"{kind}_store")
+    if isinstance(store, S3ObjectStore):
+        endpoint = store.endpoint_url or ""
+        fields = {
+            "bucket": store.bucket,
+            "access_key_id": S3_KEYS["access_key_id"],
+            "secret": S3_KEYS["secret_access_key"],
+        }
+    elif isinstance(store, GCSObjectStore):
+        endpoint = store.endpoint_url or ""
+        fields = {"bucket": store.bucket}
+    else:
+        assert isinstance(store, AzureBlobObjectStore)
+        endpoint = store.account_url or ""
+        fields = {
+            "bucket": store.container,
+            "access_key_id": store.account_name or "",
+            "secret": store.account_key or "",
+        }
+    monkeypatch.setenv("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST", endpoint)
+    monkeypatch.setenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST", urlsplit(endpoint).netloc)
+    monkeypatch.setenv("LABELOPS_STORAGE_SECRET_KEY", Fernet.generate_key().decode())
+    return Bucket(kind=kind, store=store, fields={**fields, "endpoint_url": endpoint})
