@@ -248,6 +248,13 @@ def check_spec(
         raise StorageError(
             "file_pattern", "a pattern matches file names, not folders", storage_id=sid
         )
+    if kind == "local" and values["direction"] == "export":
+        raise StorageError(
+            "direction",
+            "a target (export) storage is a bucket of its own (S3, GCS or Azure); datasets are "
+            "already written to the deployment's store",
+            storage_id=sid,
+        )
     if kind == "local":
         for name in S3_ONLY_FIELDS:
             if values[name]:

@@ -191,10 +191,12 @@ def test_an_export_connection_is_never_imported_from(
     instance: dg.DagsterInstance,
     database: DatabaseResource,
     resources: dict[str, Any],
-    s3_store: S3ObjectStore,
+    bucket: Bucket,
 ) -> None:
-    project = make_pipeline_project(database, prefix="target", direction="export")
-    s3_store.put_json("target/export.json", [{"text": "written by an export"}])
+    project = make_pipeline_project(
+        database, kind=bucket.kind, prefix="target", direction="export", **bucket.fields
+    )
+    bucket.store.put_json("target/export.json", [{"text": "written by an export"}])
 
     result = materialize([raw_tasks], resources, instance, project)
 
