@@ -23,6 +23,8 @@ from labelops.services.pipeline import (
     record_dataset_version,
 )
 from labelops.services.projects import get_project
+from labelops.services.storages import StorageError
+from labelops.services.target_storage import TargetWriteError, copy_to_targets
 
 DATASET = "dataset"
 HAS_ALL_TASKS = "labeled_dataset_has_all_tasks"
@@ -95,6 +97,13 @@ def write_version(
     )
 
 
+def version_keys(session: Session, project_id: int, version: str) -> list[str]:
+    """Returns the keys of a recorded dataset version's files: its Parquet file and exports."""
+    row = get_dataset_version(session, project_id, version)
+    exports = list((row.details or {}).get("exports", [])) if row is not None else []
+    return [dataset_key(project_id, version), *exports]
+
+
 def _distribution(rows: list[dict[str, Any]]) -> dict[str, int]:
     return dict(Counter(r["label"] for r in rows if r["label"] is not None))
 
@@ -125,6 +134,13 @@ def labeled_dataset(
         is_new = get_dataset_version(session, project_id, version) is None
         if is_new:
             write_version(session, project, rows, version, object_store, config.export_formats)
+        # The project's target (export) storages get the version's files too.
+        try:
+            target_uris = copy_to_targets(
+                session, project_id, object_store, version_keys(session, project_id, version)
+            )
+        except (StorageError, TargetWriteError) as exc:
+            raise dg.Failure(description=f"target storage not written: {exc}") from exc
         expected = counted_task_count(session, project_id)
     written = pq.read_table(io.BytesIO(object_store.read_bytes(dataset_key(project_id, version))))
     return dg.MaterializeResult(
@@ -137,6 +153,7 @@ def labeled_dataset(
             "label_distribution": dg.MetadataValue.json(_distribution(rows)),
             "num_ties": sum(r["tie"] for r in rows),
             "preview": dg.MetadataValue.md(_preview(rows)),
+            "target_uris": dg.MetadataValue.json(target_uris),
         },
         check_results=[
             dg.AssetCheckResult(

@@ -28,6 +28,19 @@ from labelops.services.storages import (
 )
 
 
+class TargetWriteError(RuntimeError):
+    """The target bucket did not take the object (network, credentials refused by the bucket)."""
+
+
+def _put(store: ObjectStore, key: str, data: bytes, content_type: str = "") -> str:
+    try:
+        return store.put_bytes(key, data, content_type)
+    except Exception as exc:  # the client libraries' own errors: the bucket did not take it
+        raise TargetWriteError(
+            f"{store.uri(key)} could not be written: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def export_targets(session: Session, project_id: int) -> list[StorageConnectionRow]:
     """Returns the project's export (target) connections, oldest first."""
     return [row for row in list_storages(session, project_id) if row.direction == "export"]
@@ -88,6 +101,7 @@ def write_export(
 
     Raises:
         StorageError: The connection is not a target, or breaks a storage rule now.
+        TargetWriteError: The bucket did not take the object.
         UnknownFormatError: No such format.
         ValueError: The format does not fit the project's labeling config.
     """
@@ -96,7 +110,7 @@ def write_export(
         session, project, format_name, download_all_tasks=download_all_tasks, options=options
     )
     data = b"".join(stream)
-    return store.put_bytes(export_key(project.id, fmt.extension, now), data, fmt.media_type)
+    return _put(store, export_key(project.id, fmt.extension, now), data, fmt.media_type)
 
 
 def copy_to_targets(
@@ -111,11 +125,12 @@ def copy_to_targets(
     Raises:
         StorageError: A target connection breaks a storage rule now (checked for every target
             before anything is written).
+        TargetWriteError: A target bucket did not take an object.
     """
     policy = policy or StoragePolicy.from_settings()
     stores = [target_store(session, row, policy) for row in export_targets(session, project_id)]
     written = []
     for store in stores:
         for key in keys:
-            written.append(store.put_bytes(key, source.read_bytes(key)))
+            written.append(_put(store, key, source.read_bytes(key)))
     return written

@@ -251,6 +251,13 @@ class UserPatchIn(Schema):
     can_create_projects: bool
 
 
+class StorageExportIn(Schema):
+    """An export written to a target storage connection."""
+
+    exportType: str = Field("JSON", min_length=1, max_length=64)
+    download_all_tasks: bool = False
+
+
 class StorageIn(Schema):
     """A storage connection (a secret is encrypted before it is stored, never shown again)."""
 
