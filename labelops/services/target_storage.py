@@ -106,10 +106,17 @@ def write_export(
         ValueError: The format does not fit the project's labeling config.
     """
     store = target_store(session, row, policy)
-    fmt, stream = export_project(
-        session, project, format_name, download_all_tasks=download_all_tasks, options=options
-    )
-    data = b"".join(stream)
+    # The export reads on a plain session of the same database (its reader may use a worker
+    # thread, which a request-scoped session does not follow).
+    with Session(bind=session.get_bind()) as reader:
+        fmt, stream = export_project(
+            reader,
+            reader.get_one(ProjectRow, project.id),
+            format_name,
+            download_all_tasks=download_all_tasks,
+            options=options,
+        )
+        data = b"".join(stream)
     return _put(store, export_key(project.id, fmt.extension, now), data, fmt.media_type)
 
 
