@@ -181,12 +181,12 @@ def create_storage(project_id: int) -> Any:
 
 @bp.post("/projects/<int:project_id>/storages/<int:storage_id>/export")
 @api_login_required
-@accepts(StorageExportIn, required=False)
+@accepts(StorageExportIn)
 def export_to_storage(project_id: int, storage_id: int) -> Any:
     """Writes an export of the project to one of its target (export) storage connections."""
     project = project_for(project_id, can_manage, "export")
     row = storage_service.get_storage(db.session, project.id, storage_id)
-    body = read_body() or StorageExportIn()
+    body = read_body()
     try:
         uri = target_storage.write_export(
             db.session,
