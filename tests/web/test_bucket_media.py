@@ -130,3 +130,38 @@ def test_the_route_is_no_open_proxy(client: FlaskClient, auth: Any, setup: Setup
     no_url = client.get(f"{base}/{setup.task_id}/media")
 
     assert [r.status_code for r in (other_key, outside, web, wrong_task, no_url)] == [404] * 5
+
+
+def test_a_local_folder_image_is_served_from_the_connections_folder_only(
+    app: Flask, client: FlaskClient, auth: Any, tmp_path: Path
+) -> None:
+    settings = Settings.from_env(tmp_path / "home")
+    app.config["LABELOPS_SETTINGS"] = settings
+    photo = settings.object_store_root / "photos" / "cat.png"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(PNG)
+    elsewhere = settings.object_store_root / "private" / "other.png"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_bytes(PNG + b"other")
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(PNG + b"outside")
+    with app.app_context():
+        manager = make_user(db.session, "manager@example.com")
+        project = make_project(db.session, manager, label_config=IMAGE_CONFIG)
+        create_storage(db.session, project, kind="local", prefix="photos")
+        data = {"photo": photo.as_uri(), "more": [elsewhere.as_uri(), outside.as_uri()]}
+        report = import_rows(
+            db.session, project, [(1, data)], source="test", fmt="json",
+            created_by_id=None, return_task_ids=True,
+        )  # fmt: skip
+        db.session.commit()
+        setup = Setup(project.id, report.task_ids[0], photo.as_uri())
+    auth.login("manager@example.com", "password123")
+    base = f"/projects/{setup.project_id}/tasks/{setup.task_id}/media?url="
+
+    shown = client.get(_payload(client, setup)["task"]["data"]["photo"])
+    other_folder = client.get(base + quote(elsewhere.as_uri()))
+    out_of_store = client.get(base + quote(outside.as_uri()))
+
+    assert shown.status_code == 200 and shown.data == PNG
+    assert [other_folder.status_code, out_of_store.status_code] == [404, 404]

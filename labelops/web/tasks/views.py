@@ -149,9 +149,11 @@ def task_media(project_id: int, task_id: int) -> Any:
         abort(404)
     if task.project_id != project_id:
         abort(404)
-    policy = StoragePolicy.from_settings(current_app.config["LABELOPS_SETTINGS"])
+    settings = current_app.config["LABELOPS_SETTINGS"]
+    policy = StoragePolicy.from_settings(settings)
+    url = request.args.get("url", "")
     try:
-        media = open_task_media(db.session, task, request.args.get("url", ""), policy)
+        media = open_task_media(db.session, task, url, policy, settings.object_store_root)
     except NotFoundError:
         abort(404)
     except MediaUnavailableError:
