@@ -1,8 +1,10 @@
 """Target storage through the API: write an export to a project's export bucket."""
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -122,3 +124,25 @@ def test_only_the_projects_managers_may_export_to_its_bucket(
     assert annotator.status_code == 403
     assert outsider.status_code == 404
     assert bucket.store.list_objects() == []
+
+
+def test_the_pipeline_page_writes_an_export_to_the_target_bucket(
+    client: FlaskClient, setup: Setup, bucket: emulators.Bucket, auth: Any
+) -> None:
+    storage_id = _storage(client, setup, bucket, direction="export")
+    auth.login("manager@example.com", "password123")
+    page = client.get(f"/projects/{setup.project_id}/pipeline").get_data(as_text=True)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found and "Write export" in page
+
+    response = client.post(
+        f"/projects/{setup.project_id}/pipeline/storages/{storage_id}/export",
+        data={"csrf_token": found.group(1), "export_type": "CSV"},
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    assert "Export written to" in response.get_data(as_text=True)
+    (written,) = bucket.store.list_objects("exports/")
+    assert written.key.endswith(".csv")
+    assert b"good" in bucket.store.read_bytes(written.key)
