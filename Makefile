@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install browser up web dev test screenshots lint fmt typecheck bench
+.PHONY: install browser azurite up web dev test screenshots lint fmt typecheck bench
 
 install: $(VENV)/.installed
 
@@ -16,6 +16,14 @@ $(VENV)/.installed: pyproject.toml
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Azurite (the Azure Blob Storage emulator the tests start) from npm, into the ignored build/ folder.
+AZURITE := build/azurite/node_modules/.bin/azurite-blob
+
+azurite: $(AZURITE)
+
+$(AZURITE):
+	npm install --silent --no-audit --no-fund --prefix build/azurite azurite
+
 up: install
 	$(BIN)/labelops up
 
@@ -25,7 +33,7 @@ web: install
 dev: install
 	$(BIN)/dagster dev -m labelops.definitions
 
-test: install browser
+test: install browser azurite
 	$(BIN)/pytest -n 2
 
 # Refresh the README's pictures: the browser tests write them into docs/screenshots/.

@@ -18,6 +18,8 @@ from labelops.services.datasets import (
     dataset_key,
 )
 from labelops.services.projects import get_project
+from labelops.services.storages import StorageError
+from labelops.services.target_storage import TargetWriteError, copy_to_targets
 from labelops.settings import Settings
 
 __all__ = ["LabeledDatasetConfig", "dataset_key", "labeled_dataset"]
@@ -119,6 +121,14 @@ def _metadata(build: DatasetBuild, project_id: int) -> dict[str, Any]:
     }
 
 
+def _version_keys(build: DatasetBuild) -> list[str]:
+    """Returns the keys of a dataset version's files: Parquet, exports and manifest."""
+    files = build.manifest.get("files", {})
+    keys = [files.get("dataset"), *files.get("exports", [])]
+    manifest = dataset_key(build.manifest["project_id"], build.version, "manifest.json")
+    return [k for k in keys if k] + [manifest]
+
+
 @dg.asset(
     group_name=DATASET,
     partitions_def=project_partitions,
@@ -151,11 +161,19 @@ def labeled_dataset(
     with database.session() as session:
         project = get_project(session, project_id)
         build = build_dataset(session, project, object_store, options)
+        # The project's target (export) storages get the version's files too.
+        try:
+            target_uris = copy_to_targets(session, project_id, object_store, _version_keys(build))
+        except (StorageError, TargetWriteError) as exc:
+            raise dg.Failure(description=f"target storage not written: {exc}") from exc
     counts = build.manifest["counts"]
     excluded = counts["excluded_ties"] + counts["excluded_incomplete"]
     return dg.MaterializeResult(
         data_version=dg.DataVersion(build.version),
-        metadata=_metadata(build, project_id),
+        metadata={
+            **_metadata(build, project_id),
+            "target_uris": dg.MetadataValue.json(target_uris),
+        },
         check_results=[
             dg.AssetCheckResult(
                 check_name=HAS_ALL_TASKS,

@@ -298,7 +298,7 @@ class AgreementReportRow(Base):
 
 
 class StorageConnectionRow(Base):
-    """Where a project's source files live (an S3 bucket/prefix or a local folder)."""
+    """Where a project's files live (an S3, GCS or Azure bucket/prefix, or a local folder)."""
 
     __tablename__ = "storage_connections"
     __table_args__ = SQLITE_AUTOINCREMENT
@@ -315,6 +315,8 @@ class StorageConnectionRow(Base):
     endpoint_url: Mapped[str] = mapped_column(sa.String(1024), default="")
     access_key_id_env: Mapped[str] = mapped_column(sa.String(255), default="")
     secret_encrypted: Mapped[str] = mapped_column(sa.Text, default="")
+    # "import": the project's source files; "export": a target storage exports are written to.
+    direction: Mapped[str] = mapped_column(sa.String(10), default="import", server_default="import")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,4 +1,4 @@
-"""Object storage: an S3 (or S3-compatible) bucket, or a local folder, behind one interface.
+"""Object storage: an S3, GCS or Azure Blob bucket, or a local folder, behind one interface.
 
 Keys given to a store are relative to its ``prefix`` (S3) or ``root`` (local folder), so the same
 asset code writes ``datasets/1/<version>/dataset.parquet`` to either.
@@ -6,7 +6,13 @@ asset code writes ``datasets/1/<version>/dataset.parquet`` to either.
 ``at`` turns a project's storage connection into a store, confined: a "local" connection is a
 folder of the deployment's store outside its own areas (``DEPLOYMENT_AREAS``); an "s3" connection
 is a bucket of its own with its own credentials (anonymous without them), never the deployment's
-bucket or credentials. The storages service checks the same rules (and the endpoint) before.
+bucket or credentials; a "gcs" connection is a Google Cloud Storage bucket (credentials: a service
+account's JSON key, anonymous without one) and an "azure" connection an Azure Blob Storage
+container (credentials: the account name and key). The storages service checks the same rules (and
+the endpoint) before.
+
+Object URIs name the kind: ``s3://bucket/key``, ``gs://bucket/key``,
+``azure-blob://container/key`` (as Label Studio writes them) and ``file:///path``.
 """
 
 import json
@@ -119,6 +125,45 @@ def _confined_folder(location: StorageLocation) -> str:
     if problem:
         raise ValueError(f"storage prefix: {problem}")
     return prefix
+
+
+BUCKET_KINDS = ("s3", "gcs", "azure")
+URI_SCHEMES = {"s3": "s3", "gcs": "gs", "azure": "azure-blob"}
+
+
+def bucket_store(
+    location: StorageLocation, own_bucket: str = "", own_endpoint: str = ""
+) -> "ObjectStore":
+    """Returns a store of the connection's own bucket (S3, GCS or Azure), with its own credentials.
+
+    Args:
+        location: The connection's place and resolved credentials.
+        own_bucket: The deployment's own S3 bucket, which no connection may name.
+        own_endpoint: The deployment's S3 endpoint (the same bucket name elsewhere is another).
+
+    Raises:
+        ValueError: An unknown kind, no bucket, the deployment's own bucket, or a malformed prefix.
+    """
+    if location.kind not in BUCKET_KINDS:
+        raise ValueError(f"unknown storage kind {location.kind!r}")
+    if not location.bucket:
+        raise ValueError(f"a {location.kind} storage connection names its bucket")
+    if location.kind == "gcs":
+        return GCSObjectStore(
+            bucket=location.bucket,
+            prefix=normalize_prefix(location.prefix),
+            endpoint_url=location.endpoint_url or None,
+            credentials_json=location.secret_access_key or None,
+        )
+    if location.kind == "azure":
+        return AzureBlobObjectStore(
+            container=location.bucket,
+            prefix=normalize_prefix(location.prefix),
+            account_url=location.endpoint_url or None,
+            account_name=location.access_key_id or None,
+            account_key=location.secret_access_key or None,
+        )
+    return _bucket_store(location, own_bucket, own_endpoint)
 
 
 def _bucket_store(
@@ -254,7 +299,7 @@ class S3ObjectStore(ObjectStore):
             ValueError: The connection breaks a confinement rule (see the module docstring).
         """
         if location.kind != "local":
-            return _bucket_store(location, self.bucket, self.endpoint_url or "")
+            return bucket_store(location, self.bucket, self.endpoint_url or "")
         return S3ObjectStore(
             bucket=self.bucket,
             prefix=_join(self.prefix, _confined_folder(location)),
@@ -263,6 +308,218 @@ class S3ObjectStore(ObjectStore):
             access_key_id=self.access_key_id,
             secret_access_key=self.secret_access_key,
             anonymous=self.anonymous,
+        )
+
+
+def _spool(download: Any) -> IO[bytes]:
+    """Returns a seekable temporary file filled by ``download(stream)`` (on disk past 32 MiB)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    try:
+        download(spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+class GCSObjectStore(ObjectStore):
+    """A Google Cloud Storage bucket under a key prefix (``endpoint_url`` for an emulator).
+
+    ``credentials_json`` is a service account's JSON key; without one the bucket is read
+    anonymously (a public bucket, or an emulator).
+    """
+
+    bucket: str
+    prefix: str = ""
+    endpoint_url: str | None = None
+    credentials_json: str | None = None
+    project: str = "labelops"
+
+    _client: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Builds the storage client once per run."""
+        self._gcs()
+
+    def _gcs(self) -> Any:
+        if self._client is None:
+            from google.auth.credentials import AnonymousCredentials
+            from google.cloud import storage
+            from google.oauth2 import service_account
+
+            if self.credentials_json:
+                try:
+                    info = json.loads(self.credentials_json)
+                except ValueError as exc:
+                    raise ValueError("the GCS credentials are not a JSON key") from exc
+                credentials: Any = service_account.Credentials.from_service_account_info(info)
+                project = info.get("project_id") or self.project
+            else:
+                credentials, project = AnonymousCredentials(), self.project
+            options = {"api_endpoint": self.endpoint_url} if self.endpoint_url else None
+            self._client = storage.Client(
+                project=project, credentials=credentials, client_options=options
+            )
+        return self._client
+
+    def _blob(self, key: str) -> Any:
+        return self._gcs().bucket(self.bucket).blob(_join(self.prefix, key))
+
+    def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
+        """Returns every object under the store's prefix plus ``prefix``, sorted by key."""
+        base = self.prefix.strip("/")
+        full = (f"{base}/" if base else "") + prefix.lstrip("/")
+        strip = len(base) + 1 if base else 0
+        out = [
+            ObjectInfo(
+                key=blob.name[strip:],
+                etag=str(blob.etag or blob.md5_hash or ""),
+                last_modified=blob.updated.astimezone(UTC),
+                size=int(blob.size or 0),
+            )
+            for blob in self._gcs().list_blobs(self.bucket, prefix=full)
+            if not blob.name.endswith("/")
+        ]
+        return sorted(out, key=lambda o: o.key)
+
+    def open(self, key: str) -> IO[bytes]:
+        """Returns the object downloaded into a seekable temporary file."""
+        from google.api_core.exceptions import NotFound
+
+        try:
+            return _spool(self._blob(key).download_to_file)
+        except NotFound as exc:
+            raise FileNotFoundError(f"no object {self.uri(key)}") from exc
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "") -> str:
+        """Uploads the object and returns its URI."""
+        self._blob(key).upload_from_string(data, content_type=content_type or None)
+        return self.uri(key)
+
+    def exists(self, key: str) -> bool:
+        """Returns True when the object exists."""
+        return bool(self._blob(key).exists())
+
+    def uri(self, key: str) -> str:
+        """Returns ``gs://bucket/prefix/key``."""
+        return f"gs://{self.bucket}/{_join(self.prefix, key)}"
+
+    def at(self, location: StorageLocation) -> ObjectStore:
+        """Returns a store for the connection: a confined folder of this bucket, or its own bucket.
+
+        Raises:
+            ValueError: The connection breaks a confinement rule (see the module docstring).
+        """
+        if location.kind != "local":
+            return bucket_store(location)
+        return GCSObjectStore(
+            bucket=self.bucket,
+            prefix=_join(self.prefix, _confined_folder(location)),
+            endpoint_url=self.endpoint_url,
+            credentials_json=self.credentials_json,
+            project=self.project,
+        )
+
+
+class AzureBlobObjectStore(ObjectStore):
+    """An Azure Blob Storage container under a key prefix.
+
+    ``account_url`` is the blob service URL (default ``https://<account>.blob.core.windows.net``;
+    an emulator's URL such as Azurite's ``http://127.0.0.1:10000/devstoreaccount1``). Without an
+    account key the container is read anonymously (a public container).
+    """
+
+    container: str
+    prefix: str = ""
+    account_url: str | None = None
+    account_name: str | None = None
+    account_key: str | None = None
+
+    _client: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Builds the container client once per run."""
+        self._container()
+
+    def _container(self) -> Any:
+        if self._client is None:
+            from azure.storage.blob import ContainerClient
+
+            url = self.account_url or (
+                f"https://{self.account_name}.blob.core.windows.net" if self.account_name else ""
+            )
+            if not url:
+                raise ValueError("an Azure connection names its account or its endpoint URL")
+            credential = (
+                {"account_name": self.account_name, "account_key": self.account_key}
+                if self.account_name and self.account_key
+                else None
+            )
+            self._client = ContainerClient(
+                account_url=url, container_name=self.container, credential=credential
+            )
+        return self._client
+
+    def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
+        """Returns every blob under the store's prefix plus ``prefix``, sorted by key."""
+        base = self.prefix.strip("/")
+        full = (f"{base}/" if base else "") + prefix.lstrip("/")
+        strip = len(base) + 1 if base else 0
+        out = [
+            ObjectInfo(
+                key=blob.name[strip:],
+                etag=str(blob.etag or "").strip('"'),
+                last_modified=blob.last_modified.astimezone(UTC),
+                size=int(blob.size or 0),
+            )
+            for blob in self._container().list_blobs(name_starts_with=full or None)
+            if not blob.name.endswith("/")
+        ]
+        return sorted(out, key=lambda o: o.key)
+
+    def open(self, key: str) -> IO[bytes]:
+        """Returns the blob downloaded into a seekable temporary file."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        blob = self._container().get_blob_client(_join(self.prefix, key))
+        try:
+            return _spool(lambda stream: blob.download_blob().readinto(stream))
+        except ResourceNotFoundError as exc:
+            raise FileNotFoundError(f"no object {self.uri(key)}") from exc
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "") -> str:
+        """Uploads the blob (replacing any) and returns its URI."""
+        from azure.storage.blob import ContentSettings
+
+        settings = ContentSettings(content_type=content_type) if content_type else None
+        self._container().upload_blob(
+            _join(self.prefix, key), data, overwrite=True, content_settings=settings
+        )
+        return self.uri(key)
+
+    def exists(self, key: str) -> bool:
+        """Returns True when the blob exists."""
+        return bool(self._container().get_blob_client(_join(self.prefix, key)).exists())
+
+    def uri(self, key: str) -> str:
+        """Returns ``azure-blob://container/prefix/key``."""
+        return f"azure-blob://{self.container}/{_join(self.prefix, key)}"
+
+    def at(self, location: StorageLocation) -> ObjectStore:
+        """Returns a store for the connection: a confined folder of this container, or a bucket.
+
+        Raises:
+            ValueError: The connection breaks a confinement rule (see the module docstring).
+        """
+        if location.kind != "local":
+            return bucket_store(location)
+        return AzureBlobObjectStore(
+            container=self.container,
+            prefix=_join(self.prefix, _confined_folder(location)),
+            account_url=self.account_url,
+            account_name=self.account_name,
+            account_key=self.account_key,
         )
 
 
@@ -343,7 +600,7 @@ class LocalObjectStore(ObjectStore):
                 folder that is a link into the deployment's areas counts as those areas.
         """
         if location.kind != "local":
-            return _bucket_store(location)
+            return bucket_store(location)
         path = self._path(_confined_folder(location))
         real = path.relative_to(Path(self.root).resolve()).as_posix()
         problem = confinement_problem("" if real == "." else real)

@@ -65,7 +65,13 @@ LOOKUP_CHUNK = 500
 
 
 def matches_pattern(row: StorageConnectionRow, key: str) -> bool:
-    """Returns True when the object's file name matches the connection's file pattern."""
+    """Returns True when the object's file name matches the connection's file pattern.
+
+    An export (target) connection matches nothing: what the project writes there is never
+    imported back.
+    """
+    if (row.direction or "import") == "export":
+        return False
     return not row.file_pattern or fnmatch.fnmatch(posixpath.basename(key), row.file_pattern)
 
 

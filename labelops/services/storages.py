@@ -11,6 +11,12 @@ module, so one rule holds everywhere, at creation time and again each time a con
   private, link-local or metadata address unless ``LABELOPS_OUTBOUND_HOST_ALLOWLIST`` names it).
 - An S3 connection names its own bucket (never the deployment's) and its own credentials; without
   credentials it reads anonymously, never with the deployment's.
+- A "gcs" connection names a Google Cloud Storage bucket; its secret is a service account's JSON
+  key (or none: anonymous). An "azure" connection names an Azure Blob Storage container; its
+  access key id is the storage account's name and its secret the account key (or neither:
+  anonymous, then the endpoint URL names the account). Their endpoints follow the S3 rule.
+- A connection's ``direction`` is "import" (the project's source files) or "export" (a target
+  storage: exports and labeled datasets are written there, nothing is imported from it).
 - A "local" connection is a folder of the deployment's object store, confined: never the
   deployment's own areas (datasets/, uploads/, ...) nor a folder another project reads.
 """
@@ -43,7 +49,10 @@ SECRET_KEY_ENV = "LABELOPS_STORAGE_SECRET_KEY"
 SECRET_ENV_ALLOWLIST = "LABELOPS_STORAGE_SECRET_ENV_ALLOWLIST"
 ENDPOINT_ALLOWLIST = "LABELOPS_STORAGE_ENDPOINT_ALLOWLIST"
 CHECK_ON_CREATE_ENV = "LABELOPS_STORAGE_CHECK_ON_CREATE"
-STORAGE_KINDS = ("s3", "local")
+STORAGE_KINDS = ("s3", "gcs", "azure", "local")
+BUCKET_KINDS = ("s3", "gcs", "azure")
+DIRECTIONS = ("import", "export")
+KIND_NAMES = {"s3": "S3", "gcs": "Google Cloud Storage", "azure": "Azure Blob Storage"}
 SYNC_ACTION = "sync-storage"
 # Variables no connection may read, even when an administrator lists them.
 NEVER_SHARED_ENV = frozenset(
@@ -68,7 +77,7 @@ _MAX_LENGTHS = {
     "endpoint_url": 1024,
     "access_key_id_env": 255,
     "access_key_id": 255,
-    "secret": 1024,
+    "secret": 4096,
     "secret_env": 255,
 }
 
@@ -123,6 +132,7 @@ class StorageSpec:
     access_key_id: str = field(default="", repr=False)
     secret: str = field(default="", repr=False)
     secret_env: str = ""
+    direction: str = "import"
 
 
 @dataclass(frozen=True)
@@ -229,6 +239,12 @@ def check_spec(
             "kind", f"unknown kind {kind!r}; expected one of {', '.join(STORAGE_KINDS)}",
             storage_id=sid,
         )  # fmt: skip
+    if values["direction"] not in DIRECTIONS:
+        raise StorageError(
+            "direction",
+            f"unknown direction {values['direction']!r}; expected import or export",
+            storage_id=sid,
+        )
     try:
         prefix = normalize_prefix(values["prefix"])
     except StoragePrefixError as exc:
@@ -236,6 +252,13 @@ def check_spec(
     if "/" in values["file_pattern"]:
         raise StorageError(
             "file_pattern", "a pattern matches file names, not folders", storage_id=sid
+        )
+    if kind == "local" and values["direction"] == "export":
+        raise StorageError(
+            "direction",
+            "a target (export) storage is a bucket of its own (S3, GCS or Azure); datasets are "
+            "already written to the deployment's store",
+            storage_id=sid,
         )
     if kind == "local":
         for name in S3_ONLY_FIELDS:
@@ -249,13 +272,15 @@ def check_spec(
     if not bucket:
         raise StorageError(
             "bucket",
-            "an S3 connection names its bucket; use a local-folder connection for a folder of "
-            "the deployment's object store",
+            f"a {KIND_NAMES[kind]} connection names its bucket; use a local-folder connection for "
+            "a folder of the deployment's object store",
             storage_id=sid,
         )
     if not _BUCKET.match(bucket):
         raise StorageError("bucket", f"{bucket!r} is not a bucket name", storage_id=sid)
-    if policy.deployment_bucket and bucket == policy.deployment_bucket:
+    if kind != "s3":
+        _check_gcs_or_azure(kind, values, sid)
+    if kind == "s3" and policy.deployment_bucket and bucket == policy.deployment_bucket:
         raise StorageError(
             "bucket",
             "the deployment's own bucket is reachable only as a local-folder connection",
@@ -287,7 +312,7 @@ def check_spec(
         )
     has_key = bool(values["access_key_id"] or values["access_key_id_env"])
     has_secret = bool(values["secret"] or values["secret_env"])
-    if has_key != has_secret:
+    if kind != "gcs" and has_key != has_secret:
         missing = "secret" if has_key else "access_key_id"
         raise StorageError(
             missing,
@@ -296,6 +321,48 @@ def check_spec(
             storage_id=sid,
         )
     return replace(spec, **{**values, "prefix": prefix})
+
+
+def _check_gcs_or_azure(kind: str, values: Mapping[str, str], sid: int | None) -> None:
+    """Checks the fields that differ from S3 for a GCS or Azure connection.
+
+    Raises:
+        StorageError: The first field the kind does not take, or a missing one.
+    """
+    if values["region"]:
+        raise StorageError(
+            "region", f"a {KIND_NAMES[kind]} connection has no region setting", storage_id=sid
+        )
+    if kind == "gcs":
+        for name in ("access_key_id", "access_key_id_env"):
+            if values[name]:
+                raise StorageError(
+                    name,
+                    "a Google Cloud Storage connection has no access key id: its secret is a "
+                    "service account's JSON key",
+                    storage_id=sid,
+                )
+        if values["secret"]:
+            try:
+                key = json.loads(values["secret"])
+            except ValueError:
+                key = None
+            if not isinstance(key, dict) or key.get("type") != "service_account":
+                raise StorageError(
+                    "secret",
+                    "a Google Cloud Storage secret is a service account's JSON key "
+                    '(with "type": "service_account")',
+                    storage_id=sid,
+                )
+        return
+    has_account = bool(values["access_key_id"] or values["access_key_id_env"])
+    if not has_account and not values["endpoint_url"]:
+        raise StorageError(
+            "access_key_id",
+            "an Azure Blob Storage connection names its storage account (the access key id) or "
+            "an endpoint URL that includes it",
+            storage_id=sid,
+        )
 
 
 def create_storage(
@@ -314,6 +381,7 @@ def create_storage(
     secret: str | None = None,
     secret_env: str | None = None,
     check_listing: bool | None = None,
+    direction: str = "import",
 ) -> StorageConnectionRow:
     """Returns a new storage connection of the project, once every storage rule holds.
 
@@ -325,17 +393,20 @@ def create_storage(
         session: The database session.
         project: The project whose files the connection holds.
         policy: What the administrator allows (default: from the environment's settings).
-        kind: "s3" (a bucket of its own) or "local" (a folder of the deployment's object store).
-        bucket: The S3 bucket (required for S3; never the deployment's bucket).
+        kind: "s3", "gcs" or "azure" (a bucket or container of its own) or "local" (a folder of
+            the deployment's object store).
+        bucket: The bucket (Azure: container); required but for local; never the deployment's.
         prefix: The key prefix (S3) or folder (local) of the project's files.
         file_pattern: A glob on the file name (``*.jsonl``); empty imports every file.
         region: The S3 region.
         endpoint_url: An S3-compatible endpoint the administrator allowed.
         access_key_id_env: An allowed variable holding the access key id.
-        access_key_id: The access key id, encrypted with the secret.
-        secret: The secret access key, encrypted before it is stored.
-        secret_env: An allowed variable holding the secret access key.
-        check_listing: List one page of an S3 connection before it is stored (default: on
+        access_key_id: The access key id (Azure: account name), encrypted with the secret.
+        secret: The secret access key (GCS: service account JSON key; Azure: account key),
+            encrypted before it is stored.
+        secret_env: An allowed variable holding the secret.
+        direction: "import" (source files) or "export" (target storage for exports).
+        check_listing: List one page of a bucket connection before it is stored (default: on
             unless ``LABELOPS_STORAGE_CHECK_ON_CREATE`` is "0").
 
     Raises:
@@ -356,6 +427,7 @@ def create_storage(
             access_key_id=access_key_id or "",
             secret=secret or "",
             secret_env=secret_env or "",
+            direction=direction or "import",
         ),
         policy,
     )
@@ -375,6 +447,7 @@ def create_storage(
         endpoint_url=spec.endpoint_url,
         access_key_id_env=spec.access_key_id_env,
         secret_encrypted=stored,
+        direction=spec.direction,
     )
     if check_listing is None:
         check_listing = check_on_create()
@@ -471,6 +544,7 @@ def _stored_spec(row: StorageConnectionRow) -> StorageSpec:
         endpoint_url=row.endpoint_url,
         access_key_id_env=row.access_key_id_env,
         secret_env=stored[4:] if stored.startswith("env:") else "",
+        direction=row.direction or "import",
     )
 
 
@@ -522,7 +596,7 @@ def storage_credentials(
         if isinstance(pair, dict) and "secret_access_key" in pair:
             secret = str(pair["secret_access_key"])
             key_id = key_id or str(pair.get("access_key_id") or "")
-    if bool(key_id) != bool(secret):
+    if row.kind != "gcs" and bool(key_id) != bool(secret):
         raise StorageError(
             "secret" if key_id else "access_key_id",
             "credentials come as a pair: an access key id and its secret",

@@ -15,6 +15,9 @@ data comes from whoever imported it, so what reaches the page is decided here, f
   this covers configs stored before the rule): a colour that fails is replaced by the palette.
 - Text, Paragraphs, headers, tables, label values, aliases and hints are rendered as text by the
   browser (``textContent`` / ``title``), never as HTML, so they pass unchanged.
+- Bucket object URIs (``s3://``, ``gs://``, ``azure-blob://``) read by an Image, Audio or Video
+  point at the task's media route instead (``labelops.services.bucket_media``), which streams
+  the object to members of the project only.
 
 Annotations and predictions are the ones the caller may show (the caller decides who sees what)
 and are passed through as given.
@@ -35,6 +38,7 @@ from labelops.domain.label_config import (
 )
 from labelops.domain.label_config import is_css_colour as _is_css_colour
 from labelops.domain.label_interface import DEFAULT_BACKGROUNDS
+from labelops.services.bucket_media import MEDIA_TAGS, rewrite_media_urls
 
 # Tags the browser renders; anything else the config holds is shown as a clear notice.
 RENDERED_TAGS = frozenset(
@@ -150,6 +154,13 @@ def build_task_payload(
     if task is not None:
         data = dict(task.data or {})
         safe_data = _safe_data(config, data)
+        media_keys = [
+            key
+            for obj in config.objects.values()
+            if obj.tag in MEDIA_TAGS
+            for key in _referenced_keys(obj.value, data)
+        ]
+        safe_data = rewrite_media_urls(safe_data, media_keys, task.project_id, task.id)
         _render_hypertext(config, description, data)
         payload_task = {"id": task.id, "data": safe_data}
     return {

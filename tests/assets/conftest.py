@@ -16,7 +16,18 @@ from labelops.resources.predictor import RegistryPredictor
 from labelops.services.pipeline_storage import create_storage
 from labelops.services.projects import create_project
 from tests.factories import TEXT_CONFIG
-from tests.resources.conftest import s3_bucket, s3_endpoint, s3_store  # noqa: F401
+from tests.resources.conftest import (  # noqa: F401
+    azure_container,
+    azure_endpoint,
+    azure_store,
+    bucket,
+    gcs_bucket,
+    gcs_endpoint,
+    gcs_store,
+    s3_bucket,
+    s3_endpoint,
+    s3_store,
+)
 
 IMAGE_CONFIG = """<View>
   <Image name="img" value="$photo"/>

@@ -12,11 +12,14 @@ import sqlalchemy as sa
 from labelops.assets.ingest import NO_REJECTED_FILES, raw_tasks
 from labelops.db.models import ImportedObjectRow, ProjectRow, TaskRow
 from labelops.resources.database import DatabaseResource
-from labelops.resources.object_store import S3ObjectStore
+from labelops.resources.object_store import (
+    S3ObjectStore,
+)
 from labelops.sensors import new_object_sensor
 from labelops.services.annotations import create_annotation
 from tests.assets.conftest import IMAGE_CONFIG, make_pipeline_project, materialize, metadata
 from tests.factories import choice_result, make_user
+from tests.resources.conftest import Bucket
 
 
 def _parquet(rows: list[dict[str, Any]]) -> bytes:
@@ -275,3 +278,76 @@ def test_many_media_files_import_in_batched_lookups_and_commits_with_capped_meta
     assert len(meta["files"]) == 50 and meta["files_not_shown"] == 200
     assert meta["files_by_kind"] == {"media": 250}
     assert len(json.dumps(meta["files"])) < 10_000
+
+
+def test_every_bucket_kind_imports_each_file_once_from_its_own_bucket(
+    instance: dg.DagsterInstance,
+    database: DatabaseResource,
+    resources: dict[str, Any],
+    bucket: Bucket,
+) -> None:
+    project = make_pipeline_project(
+        database, kind=bucket.kind, prefix="incoming", file_pattern="*.*", **bucket.fields
+    )
+    bucket.store.put_json("incoming/list.json", [{"text": "a"}, {"text": "b"}])
+    bucket.store.put_bytes("incoming/lines.jsonl", b'{"text": "c"}\n')
+    bucket.store.put_bytes("incoming/table.csv", b"text\nd\n")
+    bucket.store.put_bytes("other/elsewhere.json", b'[{"text": "not this prefix"}]')
+
+    first = materialize([raw_tasks], resources, instance, project)
+    second = materialize([raw_tasks], resources, instance, project)
+
+    meta = metadata(first, "raw_tasks")
+    assert meta["num_files"] == 3
+    assert meta["num_tasks_added"] == 4
+    assert meta["num_rejected_files"] == 0
+    scheme = {"s3": "s3", "gcs": "gs", "azure": "azure-blob"}[bucket.kind]
+    assert {f["key"] for f in meta["files"]} == {
+        f"{scheme}://{bucket.fields['bucket']}/incoming/{name}"
+        for name in ("list.json", "lines.jsonl", "table.csv")
+    }
+    assert metadata(second, "raw_tasks")["num_tasks_added"] == 0
+    with database.session() as session:
+        texts = session.scalars(sa.select(TaskRow.data).where(TaskRow.project_id == project.id))
+        assert sorted(d["text"] for d in texts) == list("abcd")
+
+
+def test_every_bucket_kind_turns_media_into_tasks_with_the_objects_uri(
+    instance: dg.DagsterInstance,
+    database: DatabaseResource,
+    resources: dict[str, Any],
+    bucket: Bucket,
+) -> None:
+    project = make_pipeline_project(
+        database,
+        kind=bucket.kind,
+        prefix="photos",
+        label_config=IMAGE_CONFIG,
+        file_pattern="*.jpg",
+        **bucket.fields,
+    )
+    bucket.store.put_bytes("photos/cat.jpg", b"\xff\xd8fake")
+
+    result = materialize([raw_tasks], resources, instance, project)
+
+    assert metadata(result, "raw_tasks")["num_tasks_added"] == 1
+    scheme = {"s3": "s3", "gcs": "gs", "azure": "azure-blob"}[bucket.kind]
+    with database.session() as session:
+        data = session.scalar(sa.select(TaskRow.data).where(TaskRow.project_id == project.id))
+    assert data == {"photo": f"{scheme}://{bucket.fields['bucket']}/photos/cat.jpg"}
+
+
+def test_an_export_connection_is_never_imported_from(
+    instance: dg.DagsterInstance,
+    database: DatabaseResource,
+    resources: dict[str, Any],
+    bucket: Bucket,
+) -> None:
+    project = make_pipeline_project(
+        database, kind=bucket.kind, prefix="target", direction="export", **bucket.fields
+    )
+    bucket.store.put_json("target/export.json", [{"text": "written by an export"}])
+
+    result = materialize([raw_tasks], resources, instance, project)
+
+    assert metadata(result, "raw_tasks")["num_files"] == 0

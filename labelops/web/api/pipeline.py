@@ -16,14 +16,19 @@ JSON shapes (all under ``/api/projects/<id>``; token or session auth, JSON error
   ``<Dagster UI>/runs/<run_id>``. When Dagster cannot be reached, ``problem`` says so and the
   web app's own records are listed as last known.
 - ``GET /storages`` -> ``{"results": [storage, ...]}``; ``POST /storages`` with ``{"kind":
-  "s3|local", "bucket", "prefix", "file_pattern", "region", "endpoint_url",
-  "access_key_id" | "access_key_id_env", "secret" | "secret_env"}`` -> 201 storage; ``DELETE
+  "s3|gcs|azure|local", "direction": "import|export", "bucket", "prefix", "file_pattern",
+  "region", "endpoint_url", "access_key_id" | "access_key_id_env", "secret" | "secret_env"}``
+  -> 201 storage; ``DELETE
   /storages/<sid>`` -> 204. A connection that breaks a storage rule (see
   ``labelops.services.storages``) is 400 with ``{"detail", "status_code", "field"}``; so is a
-  ``sync-storage`` launch while one of the project's connections breaks one. A storage is
+  ``sync-storage`` launch while one of the project's connections breaks one.
+  ``POST /storages/<sid>/export`` with ``{"exportType": "JSON", "download_all_tasks": false}``
+  (managers) writes an export to a target (``direction: "export"``) connection -> 201
+  ``{"storage", "format", "uri"}``; an import connection is 400 (``field: "direction"``).
+  A storage is
   ``{"id", "project", "kind", "bucket", "prefix", "file_pattern", "region",
-  "endpoint_url", "access_key_id_env", "secret_source": "encrypted|env|none", "secret_env",
-  "created_at"}``; the secret itself is never returned.
+  "endpoint_url", "access_key_id_env", "direction", "secret_source": "encrypted|env|none",
+  "secret_env", "created_at"}``; the secret itself is never returned.
 - ``GET /agreement`` -> ``{"id", "project", "created_at", "report"}`` where ``report`` is the
   agreement report (``num_tasks``, ``controls`` with pairs, Fleiss' kappa, Krippendorff's alpha,
   per-task, per-label and per-annotator figures, ``contradictory_ground_truth``); 404 before the
@@ -42,12 +47,13 @@ from labelops.resources.run_launcher import launcher_for
 from labelops.services import pipeline as pipeline_service
 from labelops.services import pipeline_runs as run_service
 from labelops.services import storages as storage_service
+from labelops.services import target_storage
 from labelops.services.errors import NotFoundError
 from labelops.services.policies import check_agreement_visible
 from labelops.services.storages import StorageError, StoragePolicy
 from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required, project_for
-from labelops.web.api.schemas import StorageIn
+from labelops.web.api.schemas import StorageExportIn, StorageIn
 from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.errors import error_response
@@ -124,6 +130,7 @@ def storage_json(row: StorageConnectionRow) -> dict[str, Any]:
         "region": row.region,
         "endpoint_url": row.endpoint_url,
         "access_key_id_env": row.access_key_id_env,
+        "direction": row.direction,
         "secret_source": source,
         "secret_env": stored[4:] if source == "env" else None,
         "created_at": iso(row.created_at),
@@ -195,6 +202,30 @@ def create_storage(project_id: int) -> Any:
         return _refused(exc)
     db.session.commit()
     return jsonify(storage_json(row)), 201
+
+
+@bp.post("/projects/<int:project_id>/storages/<int:storage_id>/export")
+@api_login_required
+@accepts(StorageExportIn)
+def export_to_storage(project_id: int, storage_id: int) -> Any:
+    """Writes an export of the project to one of its target (export) storage connections."""
+    project = project_for(project_id, can_manage, "export")
+    row = storage_service.get_storage(db.session, project.id, storage_id)
+    body = read_body()
+    try:
+        uri = target_storage.write_export(
+            db.session,
+            project,
+            row,
+            body.exportType,
+            download_all_tasks=body.download_all_tasks,
+            policy=_policy(),
+        )
+    except StorageError as exc:
+        return _refused(exc)
+    except target_storage.TargetWriteError as exc:
+        return error_response(502, str(exc), storage=row.id)
+    return jsonify({"storage": row.id, "format": body.exportType.upper(), "uri": uri}), 201
 
 
 @bp.delete("/projects/<int:project_id>/storages/<int:storage_id>")

@@ -251,10 +251,18 @@ class UserPatchIn(Schema):
     can_create_projects: bool | None = None
 
 
+class StorageExportIn(Schema):
+    """An export written to a target storage connection."""
+
+    exportType: str = Field("JSON", min_length=1, max_length=64)
+    download_all_tasks: bool = False
+
+
 class StorageIn(Schema):
     """A storage connection (a secret is encrypted before it is stored, never shown again)."""
 
     kind: str = Field("s3", max_length=20)
+    direction: str = Field("import", max_length=10)
     bucket: str | None = Field(None, max_length=255)
     prefix: str | None = Field(None, max_length=1024)
     file_pattern: str | None = Field(None, max_length=1024)

@@ -12,8 +12,14 @@ from wtforms import PasswordField, SelectField, StringField
 
 from labelops.services.storages import STORAGE_KINDS, StoragePolicy
 
-KIND_LABELS = {"s3": "S3 bucket (or S3-compatible)", "local": "Local folder"}
-_TEXT_FIELDS = ("kind", "bucket", "prefix", "file_pattern", "region", "endpoint_url")
+KIND_LABELS = {
+    "s3": "S3 bucket (or S3-compatible)",
+    "gcs": "Google Cloud Storage bucket",
+    "azure": "Azure Blob Storage container",
+    "local": "Local folder",
+}
+DIRECTION_LABELS = {"import": "Import tasks from it", "export": "Export to it (target storage)"}
+_TEXT_FIELDS = ("kind", "direction", "bucket", "prefix", "file_pattern", "region", "endpoint_url")
 
 
 class StorageForm(FlaskForm):
@@ -23,6 +29,7 @@ class StorageForm(FlaskForm):
     """
 
     kind = SelectField("Kind", choices=[(k, KIND_LABELS[k]) for k in STORAGE_KINDS])
+    direction = SelectField("Direction", choices=list(DIRECTION_LABELS.items()), default="import")
     bucket = StringField("Bucket")
     prefix = StringField("Prefix")
     file_pattern = StringField("File pattern")

@@ -7,14 +7,16 @@ a page load and to poll the runs every 2 s while one is queued or running.
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from labelops.resources.run_launcher import launcher_for
 from labelops.services import pipeline_runs as run_service
 from labelops.services import pipeline_views as view_service
 from labelops.services import storages as storage_service
+from labelops.services import target_storage
 from labelops.services.errors import NotFoundError
+from labelops.services.exports import available_formats
 from labelops.services.storages import StorageError, StoragePolicy
 from labelops.web.extensions import db
 from labelops.web.pipeline.forms import ActionForm, StorageForm
@@ -61,6 +63,7 @@ def _page(access: Any, form: StorageForm, status: int = 200) -> Any:
         secret_state=view_service.secret_state,
         needs_training=view_service.needs_training,
         dagster_url=dagster_ui_url(),
+        export_formats=available_formats(access.project),
     ), status
 
 
@@ -108,6 +111,32 @@ def delete_storage(project_id: int, storage_id: int) -> Any:
         flash("Storage connection deleted; the tasks it imported stay.", "success")
     else:
         flash("The form expired; try again.", "error")
+    return redirect(url_for("pipeline.show", project_id=project_id))
+
+
+@bp.post("/<int:project_id>/pipeline/storages/<int:storage_id>/export")
+def export_to_storage(project_id: int, storage_id: int) -> Any:
+    """Writes an export of the project to a target storage connection and flashes its URI."""
+    access = project_access(project_id, can_manage)
+    try:
+        row = storage_service.get_storage(db.session, access.project.id, storage_id)
+    except NotFoundError:
+        return render_template("errors/refused.html", status=404), 404
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(url_for("pipeline.show", project_id=project_id))
+    try:
+        uri = target_storage.write_export(
+            db.session,
+            access.project,
+            row,
+            request.form.get("export_type") or "JSON",
+            policy=_policy(),
+        )
+    except (StorageError, target_storage.TargetWriteError, ValueError) as exc:
+        flash(f"The export was not written: {exc}", "error")
+    else:
+        flash(f"Export written to {uri}.", "success")
     return redirect(url_for("pipeline.show", project_id=project_id))
 
 

@@ -2,7 +2,17 @@
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from labelops.domain.label_config import parse_label_config
@@ -11,7 +21,9 @@ from labelops.services import exports as export_service
 from labelops.services import policies
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
+from labelops.services.bucket_media import MediaUnavailableError, open_task_media
 from labelops.services.errors import NotFoundError, PermissionDeniedError
+from labelops.services.storages import StoragePolicy
 from labelops.web.extensions import db
 from labelops.web.projects.policies import can_manage, can_view, explain_refusals, project_access
 from labelops.web.tasks.display import detail_payload, register_filters
@@ -128,3 +140,38 @@ def task_page(project_id: int, task_id: int) -> Any:
         payload=detail_payload(config, detail),
         tab="data",
     )
+
+
+@bp.get("/<int:project_id>/tasks/<int:task_id>/media")
+def task_media(project_id: int, task_id: int) -> Any:
+    """Streams a bucket object the task's data names (``?url=s3://...``) to the project's members.
+
+    404 for a user outside the project, another project's task, a URL that is not one of the
+    task's values or lies under none of the project's storage connections; 502 when the bucket
+    does not answer.
+    """
+    project_access(project_id, can_view)
+    try:
+        task = task_service.get_task(db.session, task_id)
+    except NotFoundError:
+        abort(404)
+    if task.project_id != project_id:
+        abort(404)
+    settings = current_app.config["LABELOPS_SETTINGS"]
+    policy = StoragePolicy.from_settings(settings)
+    url = request.args.get("url", "")
+    try:
+        media = open_task_media(db.session, task, url, policy, settings.object_store_root)
+    except NotFoundError:
+        abort(404)
+    except MediaUnavailableError:
+        abort(502)
+    response = send_file(
+        media.stream, mimetype=media.content_type, download_name=media.name, etag=False
+    )
+    # Members only: no shared cache may keep a copy, and the bytes are data, never a page.
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,201 @@
+"""Media of bucket objects (``s3://``, ``gs://``, ``azure-blob://``) served to the labeling page.
+
+Local-folder connections of an embedded deployment (``file://`` URIs under the object store's
+folder) are served the same way when the caller names that folder.
+
+Browsers cannot open bucket URIs, so the task payload points each one at the task's media route
+(:func:`media_path`), and the route streams the object through :func:`open_task_media`, which
+serves an object only when:
+
+- the URI is one of the task's own data values (no open proxy: nothing else is fetched), and
+- it lies under one of the project's own storage connections of that kind and bucket, which
+  passes every storage rule now (``labelops.services.storages``); the object is read with that
+  connection's credentials only.
+
+Who may open the task (a member of its project) is the caller's check.
+"""
+
+import mimetypes
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+from urllib.request import url2pathname
+
+from sqlalchemy.orm import Session
+
+from labelops.db.models import StorageConnectionRow, TaskRow
+from labelops.resources.object_store import (
+    LocalObjectStore,
+    ObjectStore,
+    StorageLocation,
+    bucket_store,
+)
+from labelops.services.errors import NotFoundError
+from labelops.services.storages import StoragePolicy, list_storages, resolve_connection
+
+# URI scheme -> storage connection kind.
+SCHEME_KINDS = {"s3": "s3", "gs": "gcs", "azure-blob": "azure", "file": "local"}
+MEDIA_TAGS = frozenset({"Image", "Audio", "AudioPlus", "Video"})
+
+
+class MediaUnavailableError(RuntimeError):
+    """The bucket could not be read just now (network, credentials refused by the bucket)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BucketURI:
+    """A bucket object's URI split into the connection kind, bucket and key."""
+
+    kind: str
+    bucket: str
+    key: str
+
+
+@dataclass
+class TaskMedia:
+    """An opened bucket object: its stream (the caller closes it), type and file name."""
+
+    stream: IO[bytes]
+    content_type: str
+    name: str
+
+
+def parse_bucket_uri(value: Any) -> BucketURI | None:
+    """Returns the URI's kind, bucket and key, or None when ``value`` is no bucket object URI."""
+    if not isinstance(value, str) or "://" not in value:
+        return None
+    scheme, rest = value.split("://", 1)
+    kind = SCHEME_KINDS.get(scheme.lower())
+    if kind == "local":  # file:///absolute/path (no host)
+        path = url2pathname(rest)
+        if not rest.startswith("/") or path.endswith("/"):
+            return None
+        return BucketURI(kind="local", bucket="", key=path)
+    bucket, _, key = rest.partition("/")
+    if kind is None or not bucket or not key or key.endswith("/"):
+        return None
+    return BucketURI(kind=kind, bucket=bucket, key=key)
+
+
+def media_path(project_id: int, task_id: int, uri: str) -> str:
+    """Returns the path of the task's media route that streams the bucket object ``uri``."""
+    return f"/projects/{project_id}/tasks/{task_id}/media?url={quote(uri, safe='')}"
+
+
+def rewrite_media_urls(
+    data: Mapping[str, Any], keys: list[str], project_id: int, task_id: int
+) -> dict[str, Any]:
+    """Returns ``data`` with every bucket URI under ``keys`` pointed at the task's media route."""
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, str):
+            return media_path(project_id, task_id, value) if parse_bucket_uri(value) else value
+        if isinstance(value, list):
+            return [rewrite(v) for v in value]
+        if isinstance(value, dict):
+            return {k: rewrite(v) for k, v in value.items()}
+        return value
+
+    out = dict(data)
+    for key in keys:
+        if key in out:
+            out[key] = rewrite(out[key])
+    return out
+
+
+def _values(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _values(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _values(v)]
+    return []
+
+
+def _under(prefix: str, key: str) -> str | None:
+    """Returns ``key`` relative to the folder ``prefix``, or None when it lies outside."""
+    prefix = prefix.strip("/")
+    if not prefix:
+        return key
+    return key[len(prefix) + 1 :] if key.startswith(prefix + "/") else None
+
+
+def _connection_for(
+    session: Session, project_id: int, uri: BucketURI, local_root: Path | None
+) -> tuple[StorageConnectionRow, str] | None:
+    for row in list_storages(session, project_id):
+        if row.kind != uri.kind or row.bucket != uri.bucket:
+            continue
+        if uri.kind == "local":
+            if local_root is None:
+                return None
+            root = Path(local_root).resolve()
+            path = Path(uri.key).resolve()
+            if root not in path.parents:
+                continue
+            relative = _under(row.prefix, path.relative_to(root).as_posix())
+        else:
+            relative = _under(row.prefix, uri.key)
+        if relative:
+            return row, relative
+    return None
+
+
+def _store_of(
+    row_target: StorageLocation, policy: StoragePolicy, local_root: Path | None
+) -> ObjectStore:
+    if row_target.kind == "local":
+        return LocalObjectStore(root=str(local_root)).at(row_target)
+    return bucket_store(row_target, policy.deployment_bucket)
+
+
+def open_task_media(
+    session: Session,
+    task: TaskRow,
+    uri: str,
+    policy: StoragePolicy | None = None,
+    local_root: Path | None = None,
+) -> TaskMedia:
+    """Returns the bucket object ``uri`` of the task, opened with its connection's credentials.
+
+    ``local_root`` is the embedded deployment's object store folder, whose local-folder
+    connections' ``file://`` objects are then served too (None: no ``file://`` object is).
+
+    Raises:
+        NotFoundError: The URI is not a value of the task's data, not a bucket object URI, not
+            under one of the project's connections, the connection breaks a storage rule now, or
+            no object has that key (all look the same to the caller: nothing to serve).
+        MediaUnavailableError: The bucket did not answer or refused the connection's credentials.
+    """
+    parsed = parse_bucket_uri(uri)
+    if parsed is None or uri not in _values(task.data or {}):
+        raise NotFoundError(f"task {task.id} has no bucket object {uri!r}")
+    policy = policy or StoragePolicy.from_settings()
+    found = _connection_for(session, task.project_id, parsed, local_root)
+    if found is None:
+        raise NotFoundError(f"{uri!r} is in none of project {task.project_id}'s storages")
+    row, relative = found
+    try:
+        target = resolve_connection(session, row, policy)
+        location = StorageLocation(
+            kind=target.kind,
+            bucket=target.bucket,
+            prefix=target.prefix,
+            region=target.region,
+            endpoint_url=target.endpoint_url,
+            access_key_id=target.access_key_id,
+            secret_access_key=target.secret_access_key,
+        )
+        store = _store_of(location, policy, local_root)
+        stream = store.open(relative)
+    except (ValueError, FileNotFoundError) as exc:  # StorageError is a ValueError
+        raise NotFoundError(f"{uri!r} cannot be served: {exc}") from exc
+    except Exception as exc:  # the client libraries' own errors: the bucket did not answer
+        raise MediaUnavailableError(f"{uri!r} could not be read: {type(exc).__name__}") from exc
+    name = posixpath.basename(parsed.key.replace("\\", "/"))
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return TaskMedia(stream=stream, content_type=content_type, name=name)
