@@ -534,9 +534,15 @@ def test_form_bodies_label_studio_accepts_still_work(
 def test_label_studio_fields_are_accepted_and_ignored(
     client: FlaskClient, admin: dict[str, str], ids: dict[str, int]
 ) -> None:
+    imported = client.post(
+        f"/api/projects/{ids['project']}/import?return_task_ids=true",
+        json=[{"text": "a task the admin has not annotated yet"}],
+        headers=admin,
+    )
+    task_id = imported.json["task_ids"][0]
     created = client.post(
-        f"/api/tasks/{ids['task']}/annotations",
-        json={"result": [], "lead_time": 3, "task": ids["task"], "unique_id": "u1"},
+        f"/api/tasks/{task_id}/annotations",
+        json={"result": [], "lead_time": 3, "task": task_id, "unique_id": "u1"},
         headers=admin,
     )
     assert created.status_code == 201, created.json

@@ -9,6 +9,7 @@ from labelops.web.api.validation import spec_of
 BODYLESS = {
     ("POST", "/api/current-user/reset-token"),
     ("POST", "/api/projects/{project_id}/pipeline/{action}"),
+    ("POST", "/api/organizations/{organization_id}/switch"),
 }
 
 

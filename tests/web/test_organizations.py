@@ -59,12 +59,10 @@ def test_organization_admin_manages_members_through_the_api(
     assert promoted.status_code == 200 and promoted.json["role"] == "admin"
     bad = client.patch(base, json={"user_id": member_id, "role": "owner"}, headers=boss)
     assert bad.status_code == 400
-    assert bad.json == {
-        "detail": "organization role must be one of admin, member, got 'owner'",
-        "status_code": 400,
-    }
+    assert bad.json["detail"] == "role: Input should be 'admin' or 'member'"
+    assert list(bad.json["validation_errors"]) == ["role"]
     bad_id = client.patch(base, json={"user_id": "x", "role": "admin"}, headers=boss)
-    assert bad_id.status_code == 400 and "'user_id'" in bad_id.json["detail"]
+    assert bad_id.status_code == 400 and list(bad_id.json["validation_errors"]) == ["user_id"]
 
     removed = client.delete(f"{base}/{member_id}", headers=boss)
     assert removed.status_code == 204

@@ -8,15 +8,14 @@ from labelops.domain.feature_flags import FlagState
 from labelops.domain.permissions import can_view
 from labelops.services import feature_flags as flag_service
 from labelops.web.api.auth import api_login_required, project_for, require_admin
-from labelops.web.api.params import int_arg, json_body
+from labelops.web.api.params import int_arg
+from labelops.web.api.schemas import FlagIn, FlagPatchIn
+from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
 
 bp = Blueprint("api_feature_flags", __name__, url_prefix="/api")
 
 _SETTINGS = ("description", "default", "rollout")
-_CREATE_FIELDS = frozenset({"key", *_SETTINGS})
-_PATCH_FIELDS = frozenset({*_SETTINGS, "user_overrides", "project_overrides"})
-_TARGET = {"user_overrides": "user_id", "project_overrides": "project_id"}
 
 
 def flag_json(state: FlagState, emails: dict[int, str], titles: dict[int, str]) -> dict[str, Any]:
@@ -43,37 +42,6 @@ def _one_json(state: FlagState) -> dict[str, Any]:
     return flag_json(state, emails, titles)
 
 
-def _body(allowed: frozenset[str]) -> dict[str, Any]:
-    body: dict[str, Any] = json_body(dict)
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ValueError(
-            f"unknown field(s) {', '.join(map(repr, unknown))}; "
-            f"allowed: {', '.join(sorted(allowed))}"
-        )
-    return body
-
-
-def _overrides(body: dict[str, Any], field: str) -> list[tuple[int, bool | None]]:
-    """Returns ``(target id, enabled)`` pairs, checked before anything is written."""
-    items = body.get(field, [])
-    if not isinstance(items, list):
-        raise ValueError(f"{field} must be a list, got {type(items).__name__}")
-    target = _TARGET[field]
-    pairs = []
-    for index, item in enumerate(items):
-        where = f"{field}[{index}]"
-        if not isinstance(item, dict) or set(item) != {target, "enabled"}:
-            raise ValueError(f"{where} must be an object {{{target!r}, 'enabled'}}, got {item!r}")
-        target_id, enabled = item[target], item["enabled"]
-        if isinstance(target_id, bool) or not isinstance(target_id, int):
-            raise ValueError(f"{where}.{target} must be an integer id, got {target_id!r}")
-        if enabled is not None and not isinstance(enabled, bool):
-            raise ValueError(f"{where}.enabled must be true, false or null, got {enabled!r}")
-        pairs.append((target_id, enabled))
-    return pairs
-
-
 @bp.get("/feature-flags")
 @api_login_required
 def evaluated_flags() -> Any:
@@ -96,17 +64,18 @@ def list_flags() -> Any:
 
 @bp.post("/admin/feature-flags")
 @api_login_required
+@accepts(FlagIn)
 def create_flag() -> Any:
     """Defines a flag ``{key, description?, default?, rollout?}`` (administrators)."""
     require_admin()
-    body = _body(_CREATE_FIELDS)
+    body = read_body()
     state = flag_service.create_flag(
         db.session,
-        body.get("key", ""),
+        body.key,
         by=g.user,
-        description=body.get("description", ""),
-        default=body.get("default", False),
-        rollout=body.get("rollout"),
+        description=body.description,
+        default=body.default,
+        rollout=body.rollout,
     )
     db.session.commit()
     return jsonify(_one_json(state)), 201
@@ -122,6 +91,7 @@ def get_flag(key: str) -> Any:
 
 @bp.patch("/admin/feature-flags/<key>")
 @api_login_required
+@accepts(FlagPatchIn)
 def update_flag(key: str) -> Any:
     """Changes a flag's settings and overrides; ``enabled: null`` removes one (administrators).
 
@@ -130,8 +100,10 @@ def update_flag(key: str) -> Any:
     Every part is checked before any is stored: a bad part changes nothing.
     """
     require_admin()
-    body = _body(_PATCH_FIELDS)
-    users, projects = _overrides(body, "user_overrides"), _overrides(body, "project_overrides")
+    patch = read_body()
+    body = patch.fields_set()
+    users = [(o.user_id, o.enabled) for o in patch.user_overrides]
+    projects = [(o.project_id, o.enabled) for o in patch.project_overrides]
     settings = {name: body[name] for name in _SETTINGS if name in body}
     state = (
         flag_service.update_flag(db.session, key, by=g.user, **settings)

@@ -7,8 +7,10 @@ from flask import Blueprint, g, jsonify
 from labelops.db.models import OrganizationMemberRow, OrganizationRow
 from labelops.services import organizations as organization_service
 from labelops.web.api.auth import api_login_required
-from labelops.web.api.params import int_arg, json_body
+from labelops.web.api.params import int_arg
+from labelops.web.api.schemas import MembershipIn, MembershipRoleIn, OrganizationIn
 from labelops.web.api.serializers import iso, user_json
+from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
 
 bp = Blueprint("api_organizations", __name__, url_prefix="/api/organizations")
@@ -44,12 +46,10 @@ def list_organizations() -> Any:
 
 @bp.post("")
 @api_login_required
+@accepts(OrganizationIn)
 def create_organization() -> Any:
     """Creates an organization ``{"title": str}`` with the caller as admin (instance admins)."""
-    body = json_body(dict)
-    title = body.get("title")
-    if not isinstance(title, str):
-        raise ValueError(f"field 'title' must be a string, got {title!r}")
+    title = read_body().title
     organization = organization_service.create_organization(
         db.session, title, by=g.user, admin=g.user
     )
@@ -94,6 +94,7 @@ def list_memberships(organization_id: int) -> Any:
 
 @bp.post("/<int:organization_id>/memberships")
 @api_login_required
+@accepts(MembershipIn)
 def add_membership(organization_id: int) -> Any:
     """Adds a user by email ``{"email": str, "role"?: "admin" | "member"}`` (organization admins).
 
@@ -101,13 +102,8 @@ def add_membership(organization_id: int) -> Any:
     whether or not the account exists (no account enumeration).
     """
     organization = organization_service.visible_organization(db.session, g.user, organization_id)
-    body = json_body(dict)
-    email = body.get("email")
-    role = body.get("role", organization_service.MEMBER)
-    if not isinstance(email, str):
-        raise ValueError(f"field 'email' must be a string, got {email!r}")
-    if not isinstance(role, str):
-        raise ValueError(f"field 'role' must be 'admin' or 'member', got {role!r}")
+    body = read_body()
+    email, role = body.email, body.role
     member = organization_service.add_member(
         db.session, organization, email=email, role=role, by=g.user
     )
@@ -125,16 +121,12 @@ def add_membership(organization_id: int) -> Any:
 
 @bp.patch("/<int:organization_id>/memberships")
 @api_login_required
+@accepts(MembershipRoleIn)
 def change_membership(organization_id: int) -> Any:
     """Changes a member's role ``{"user_id": int, "role": "admin" | "member"}`` (org admins)."""
     organization = organization_service.visible_organization(db.session, g.user, organization_id)
-    body = json_body(dict)
-    user_id = body.get("user_id")
-    role = body.get("role")
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
-        raise ValueError(f"field 'user_id' must be a user id (an integer), got {user_id!r}")
-    if not isinstance(role, str):
-        raise ValueError(f"field 'role' must be 'admin' or 'member', got {role!r}")
+    body = read_body()
+    user_id, role = body.user_id, body.role
     member = organization_service.change_role(db.session, organization, user_id, role, by=g.user)
     db.session.commit()
     return jsonify(membership_json(member))

@@ -11,7 +11,43 @@ from labelops.services import workflow as workflow_service
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import json_body
 from labelops.web.api.serializers import task_json
+from labelops.web.api.validation import accepts
 from labelops.web.extensions import db
+
+# The definition is checked by the domain's Workflow.from_dict, whose errors name the state,
+# event or transition; the document describes its shape.
+WORKFLOW_DOC = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "states": {"type": "array", "items": {"type": "string"}},
+                "events": {"type": "array", "items": {"type": "string"}},
+                "transitions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "from": {"type": "string"},
+                            "event": {"type": "string"},
+                            "to": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        }
+    }
+}
+TRANSITION_DOC = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {"event": {"type": "string"}},
+            "required": ["event"],
+            "additionalProperties": False,
+        }
+    }
+}
 
 bp = Blueprint("api_workflow", __name__, url_prefix="/api")
 
@@ -31,6 +67,7 @@ def get_workflow(project_id: int) -> Any:
 
 @bp.put("/projects/<int:project_id>/workflow")
 @api_login_required
+@accepts(body_doc=WORKFLOW_DOC)
 def put_workflow(project_id: int) -> Any:
     """Replaces the project's task workflow with ``{"states", "events", "transitions"}``.
 
@@ -69,6 +106,7 @@ def task_transitions(task_id: int) -> Any:
 
 @bp.post("/tasks/<int:task_id>/transitions")
 @api_login_required
+@accepts(body_doc=TRANSITION_DOC)
 def fire_transition(task_id: int) -> Any:
     """Fires a custom workflow event on a task ``{"event": "request_second_review"}``.
 
