@@ -200,7 +200,10 @@ def test_home_is_accepted_before_and_after_every_data_command(
     for home, spelled_after in ((before, False), (after, True)):
         run(home, spelled_after, "db", "upgrade")
         email = f"{home.name}@example.com"
-        run(home, spelled_after, "user", "create", "--email", email, "--password", "password123")
+        run(
+            home, spelled_after, "user", "create", "--email", email, "--password", "password123",
+            "--admin",
+        )  # fmt: skip
         project_id = run(
             home, spelled_after, "project", "create", "--title", home.name,
             "--config", str(config), "--owner", email,

@@ -595,7 +595,9 @@ def test_a_local_prefix_cannot_reach_the_deployments_areas(
     )
 
     assert response.status_code == 400, response.get_json()
-    assert response.get_json()["field"] == "prefix"
+    body = response.get_json()
+    # The storages service names the field; a NUL character is refused earlier, by the schema.
+    assert body.get("field") == "prefix" or list(body.get("validation_errors", {})) == ["prefix"]
     assert _count(web, StorageConnectionRow) == 0
 
 
