@@ -493,7 +493,7 @@ def test_parallel_run_launches_are_capped_and_do_not_lock_out_bystanders(
     app.config["LABELOPS_SETTINGS"] = Settings.from_env(home)
     app.config["DAGSTER_UI_URL"] = "http://127.0.0.1:9"
     _, manager = user_with_token(app, "manager@example.com", can_create_projects=True)
-    _, other = user_with_token(app, "other@example.com")
+    _, other = user_with_token(app, "other@example.com", can_create_projects=True)
     client = app.test_client()
     pid = client.post(
         "/api/projects", json={"title": "Runs", "label_config": TEXT_CONFIG}, headers=manager
