@@ -9,6 +9,7 @@ from labelops.assets.agreement import annotator_agreement
 from labelops.assets.partitions import project_id_of, project_partitions
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import ObjectStore
+from labelops.resources.target_storage import TargetWriteError, copy_to_targets
 from labelops.services.datasets import (
     COLUMN_DESCRIPTIONS,
     SCHEMA,
@@ -19,7 +20,6 @@ from labelops.services.datasets import (
 )
 from labelops.services.projects import get_project
 from labelops.services.storages import StorageError
-from labelops.services.target_storage import TargetWriteError, copy_to_targets
 from labelops.settings import Settings
 
 __all__ = ["LabeledDatasetConfig", "dataset_key", "labeled_dataset"]

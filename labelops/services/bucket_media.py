@@ -4,7 +4,8 @@ Local-folder connections of an embedded deployment (``file://`` URIs under the o
 folder) are served the same way when the caller names that folder.
 
 Browsers cannot open bucket URIs, so the task payload points each one at the task's media route
-(:func:`media_path`), and the route streams the object through :func:`open_task_media`, which
+(:func:`media_path`), and the route streams the object through
+``labelops.resources.bucket_media.open_task_media``, which
 serves an object only when:
 
 - the URI is one of the task's own data values (no open proxy: nothing else is fetched), and
@@ -15,8 +16,6 @@ serves an object only when:
 Who may open the task (a member of its project) is the caller's check.
 """
 
-import mimetypes
-import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +25,8 @@ from urllib.request import url2pathname
 
 from sqlalchemy.orm import Session
 
-from labelops.db.models import StorageConnectionRow, TaskRow
-from labelops.resources.object_store import (
-    LocalObjectStore,
-    ObjectStore,
-    StorageLocation,
-    bucket_store,
-)
-from labelops.services.errors import NotFoundError
-from labelops.services.storages import StoragePolicy, list_storages, resolve_connection
+from labelops.db.models import StorageConnectionRow
+from labelops.services.storages import list_storages
 
 # URI scheme -> storage connection kind.
 SCHEME_KINDS = {"s3": "s3", "gs": "gcs", "azure-blob": "azure", "file": "local"}
@@ -106,13 +98,14 @@ def rewrite_media_urls(
     return out
 
 
-def _values(value: Any) -> list[str]:
+def task_values(value: Any) -> list[str]:
+    """Returns every string in a task's data, however deeply nested."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
-        return [s for v in value for s in _values(v)]
+        return [s for v in value for s in task_values(v)]
     if isinstance(value, dict):
-        return [s for v in value.values() for s in _values(v)]
+        return [s for v in value.values() for s in task_values(v)]
     return []
 
 
@@ -124,9 +117,10 @@ def _under(prefix: str, key: str) -> str | None:
     return key[len(prefix) + 1 :] if key.startswith(prefix + "/") else None
 
 
-def _connection_for(
+def connection_for(
     session: Session, project_id: int, uri: BucketURI, local_root: Path | None
 ) -> tuple[StorageConnectionRow, str] | None:
+    """Returns the project's connection holding ``uri`` and the key under its prefix, or None."""
     for row in list_storages(session, project_id):
         if row.kind != uri.kind or row.bucket != uri.bucket:
             continue
@@ -143,59 +137,3 @@ def _connection_for(
         if relative:
             return row, relative
     return None
-
-
-def _store_of(
-    row_target: StorageLocation, policy: StoragePolicy, local_root: Path | None
-) -> ObjectStore:
-    if row_target.kind == "local":
-        return LocalObjectStore(root=str(local_root)).at(row_target)
-    return bucket_store(row_target, policy.deployment_bucket)
-
-
-def open_task_media(
-    session: Session,
-    task: TaskRow,
-    uri: str,
-    policy: StoragePolicy | None = None,
-    local_root: Path | None = None,
-) -> TaskMedia:
-    """Returns the bucket object ``uri`` of the task, opened with its connection's credentials.
-
-    ``local_root`` is the embedded deployment's object store folder, whose local-folder
-    connections' ``file://`` objects are then served too (None: no ``file://`` object is).
-
-    Raises:
-        NotFoundError: The URI is not a value of the task's data, not a bucket object URI, not
-            under one of the project's connections, the connection breaks a storage rule now, or
-            no object has that key (all look the same to the caller: nothing to serve).
-        MediaUnavailableError: The bucket did not answer or refused the connection's credentials.
-    """
-    parsed = parse_bucket_uri(uri)
-    if parsed is None or uri not in _values(task.data or {}):
-        raise NotFoundError(f"task {task.id} has no bucket object {uri!r}")
-    policy = policy or StoragePolicy.from_settings()
-    found = _connection_for(session, task.project_id, parsed, local_root)
-    if found is None:
-        raise NotFoundError(f"{uri!r} is in none of project {task.project_id}'s storages")
-    row, relative = found
-    try:
-        target = resolve_connection(session, row, policy)
-        location = StorageLocation(
-            kind=target.kind,
-            bucket=target.bucket,
-            prefix=target.prefix,
-            region=target.region,
-            endpoint_url=target.endpoint_url,
-            access_key_id=target.access_key_id,
-            secret_access_key=target.secret_access_key,
-        )
-        store = _store_of(location, policy, local_root)
-        stream = store.open(relative)
-    except (ValueError, FileNotFoundError) as exc:  # StorageError is a ValueError
-        raise NotFoundError(f"{uri!r} cannot be served: {exc}") from exc
-    except Exception as exc:  # the client libraries' own errors: the bucket did not answer
-        raise MediaUnavailableError(f"{uri!r} could not be read: {type(exc).__name__}") from exc
-    name = posixpath.basename(parsed.key.replace("\\", "/"))
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return TaskMedia(stream=stream, content_type=content_type, name=name)

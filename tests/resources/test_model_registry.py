@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from mlflow.exceptions import MlflowException
 
 from labelops.resources.baseline import evaluate, train_baseline
 from labelops.resources.model_registry import (
     MlflowModelRegistry,
     ModelRegistry,
+    ModelRegistryError,
     StaticModelRegistry,
     TrainingRecord,
 )
@@ -88,5 +88,5 @@ def test_the_champion_is_none_only_when_mlflow_says_not_found(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
     down = MlflowModelRegistry(tracking_uri="http://127.0.0.1:9")
-    with pytest.raises(MlflowException, match=r"127\.0\.0\.1:9"):
+    with pytest.raises(ModelRegistryError, match=r"127\.0\.0\.1:9"):
         down.champion("labelops-project-1")

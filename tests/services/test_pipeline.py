@@ -150,5 +150,7 @@ def test_uncertainty_queue_puts_unpredicted_tasks_first_then_least_confident(
 
 def test_unknown_pipeline_action_names_the_known_ones() -> None:
     assert job_for_action("export-dataset") == "dataset_job"
-    with pytest.raises(NotFoundError, match="sync-storage, preannotate, agreement, export-dataset"):
-        job_for_action("train")
+    with pytest.raises(
+        NotFoundError, match="sync-storage, preannotate, agreement, export-dataset, train"
+    ):
+        job_for_action("retrain-everything")

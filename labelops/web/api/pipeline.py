@@ -43,11 +43,11 @@ from flask import Blueprint, current_app, g, jsonify
 
 from labelops.db.models import DatasetVersionRow, PipelineRunRow, StorageConnectionRow
 from labelops.domain.permissions import can_manage, can_view
+from labelops.resources import target_storage
 from labelops.resources.run_launcher import launcher_for
 from labelops.services import pipeline as pipeline_service
 from labelops.services import pipeline_runs as run_service
 from labelops.services import storages as storage_service
-from labelops.services import target_storage
 from labelops.services.errors import NotFoundError
 from labelops.services.policies import check_agreement_visible
 from labelops.services.storages import StorageError, StoragePolicy

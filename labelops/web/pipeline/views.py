@@ -10,11 +10,11 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from labelops.resources import target_storage
 from labelops.resources.run_launcher import launcher_for
 from labelops.services import pipeline_runs as run_service
 from labelops.services import pipeline_views as view_service
 from labelops.services import storages as storage_service
-from labelops.services import target_storage
 from labelops.services.errors import NotFoundError
 from labelops.services.exports import available_formats
 from labelops.services.storages import StorageError, StoragePolicy

@@ -16,12 +16,13 @@ from flask import (
 from flask_login import current_user, login_required
 
 from labelops.domain.label_config import parse_label_config
+from labelops.resources.bucket_media import open_task_media
 from labelops.services import data_manager as manager_service
 from labelops.services import exports as export_service
 from labelops.services import policies
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
-from labelops.services.bucket_media import MediaUnavailableError, open_task_media
+from labelops.services.bucket_media import MediaUnavailableError
 from labelops.services.errors import NotFoundError, PermissionDeniedError
 from labelops.services.storages import StoragePolicy
 from labelops.web.extensions import db
