@@ -38,15 +38,7 @@ def location_of(
         StorageError: The connection breaks a storage rule; nothing was contacted.
     """
     target = resolve_connection(session, connection, policy)
-    return StorageLocation(
-        kind=target.kind,
-        bucket=target.bucket,
-        prefix=target.prefix,
-        region=target.region,
-        endpoint_url=target.endpoint_url,
-        access_key_id=target.access_key_id,
-        secret_access_key=target.secret_access_key,
-    )
+    return StorageLocation.of(target)
 
 
 def project_objects(

@@ -64,15 +64,7 @@ def open_task_media(
     row, relative = found
     try:
         target = resolve_connection(session, row, policy)
-        location = StorageLocation(
-            kind=target.kind,
-            bucket=target.bucket,
-            prefix=target.prefix,
-            region=target.region,
-            endpoint_url=target.endpoint_url,
-            access_key_id=target.access_key_id,
-            secret_access_key=target.secret_access_key,
-        )
+        location = StorageLocation.of(target)
         store = _store_of(location, policy, local_root)
         stream = store.open(relative)
     except (ValueError, FileNotFoundError) as exc:  # StorageError is a ValueError

@@ -58,6 +58,11 @@ class StorageLocation:
     access_key_id: str = ""
     secret_access_key: str = ""
 
+    @classmethod
+    def of(cls, target: Any) -> "StorageLocation":
+        """Returns the location of a resolved connection (a storages service ConnectionTarget)."""
+        return cls(**{name: getattr(target, name) for name in cls.__dataclass_fields__})
+
 
 class ObjectStore(dg.ConfigurableResource, ABC):
     """Reads and writes whole objects by key."""

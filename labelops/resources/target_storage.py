@@ -62,15 +62,7 @@ def target_store(
         )
     policy = policy or StoragePolicy.from_settings()
     target = resolve_connection(session, row, policy)
-    location = StorageLocation(
-        kind=target.kind,
-        bucket=target.bucket,
-        prefix=target.prefix,
-        region=target.region,
-        endpoint_url=target.endpoint_url,
-        access_key_id=target.access_key_id,
-        secret_access_key=target.secret_access_key,
-    )
+    location = StorageLocation.of(target)
     try:
         return bucket_store(location, policy.deployment_bucket)
     except ValueError as exc:
