@@ -501,6 +501,9 @@ def test_parallel_run_launches_are_capped_and_do_not_lock_out_bystanders(
     own = client.post(
         "/api/projects", json={"title": "Other", "label_config": TEXT_CONFIG}, headers=other
     ).json["id"]
+    # Other tests' servers (an emulator, a browser) may be children of this process too: wait only
+    # for the run processes this test starts.
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
     with _serving(app, write_timeout=60) as base, ThreadPoolExecutor(max_workers=4) as pool:
         launches = [
             pool.submit(
@@ -535,5 +538,7 @@ def test_parallel_run_launches_are_capped_and_do_not_lock_out_bystanders(
         )
     assert tasks and tasks > 0
     for child in psutil.Process().children(recursive=True):
+        if child.pid in before:
+            continue
         with contextlib.suppress(psutil.NoSuchProcess):
             child.wait(timeout=180)

@@ -6,11 +6,11 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from labelops.cli import ADMIN_EMAIL, main
 from labelops.services.users import normalize_email
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import browser  # noqa: F401  (the shared Chromium of the run)
 from tests.conftest import AuthActions
 from tests.up_process import free_port, start_up
 from tests.web.helpers import user_with_token
@@ -27,7 +27,10 @@ REFUSED = {
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_the_login_printed_by_up_signs_in_through_the_browser(tmp_path: Path) -> None:
+def test_the_login_printed_by_up_signs_in_through_the_browser(
+    tmp_path: Path,
+    browser: Browser,  # noqa: F811
+) -> None:
     port = free_port()
     # A fresh home, spelled after the command, and the password `up` generates itself.
     up = start_up(
@@ -40,21 +43,20 @@ def test_the_login_printed_by_up_signs_in_through_the_browser(tmp_path: Path) ->
     )
     try:
         assert up.email == ADMIN_EMAIL and len(up.password) >= 12
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page()
-                page.set_default_timeout(20_000)
-                page.goto(f"http://127.0.0.1:{port}/auth/login")
-                page.fill("input[name=email]", up.email)
-                page.fill("input[name=password]", up.password)
-                page.click("button[type=submit]")
-                page.wait_for_url(f"http://127.0.0.1:{port}/projects")
-                expect(page.locator("h1")).to_have_text("Projects")
-                expect(page.get_by_text("Demo: product review sentiment")).to_be_visible()
-                expect(page.get_by_text("Invalid email address")).to_have_count(0)
-            finally:
-                browser.close()
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(f"http://127.0.0.1:{port}/auth/login")
+            page.fill("input[name=email]", up.email)
+            page.fill("input[name=password]", up.password)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"http://127.0.0.1:{port}/projects")
+            expect(page.locator("h1")).to_have_text("Projects")
+            expect(page.get_by_text("Demo: product review sentiment")).to_be_visible()
+            expect(page.get_by_text("Invalid email address")).to_have_count(0)
+        finally:
+            context.close()
         assert (tmp_path / "fresh-home" / "labelops.db").is_file()
     finally:
         up.stop()
