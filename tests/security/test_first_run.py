@@ -12,7 +12,7 @@ from labelops.cli import ADMIN_EMAIL, main
 from labelops.services.users import normalize_email
 from tests.browser.conftest import browser  # noqa: F401  (the shared Chromium of the run)
 from tests.conftest import AuthActions
-from tests.up_process import free_port, start_up
+from tests.up_process import free_port, get, start_up
 from tests.web.helpers import user_with_token
 
 ACCEPTED = ["admin@labelops.local", "Ops@Corp.Internal", "a.b+c@x-y.test", "u@localhost"]
@@ -43,6 +43,8 @@ def test_the_login_printed_by_up_signs_in_through_the_browser(
     )
     try:
         assert up.email == ADMIN_EMAIL and len(up.password) >= 12
+        # `up` prints the login before its server answers: wait for the sign-in page first.
+        assert get(f"http://127.0.0.1:{port}/auth/login").status_code == 200
         context = browser.new_context()
         try:
             page = context.new_page()
