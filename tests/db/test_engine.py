@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, jsonify
 
 import labelops
-from labelops.cli import _engine
+from labelops.cli.context import _engine
 from labelops.db.engine import SQLITE_BUSY_TIMEOUT_SECONDS
 from labelops.db.models import ImportBatchRow, ProjectMemberRow, ProjectRow, TaskRow
 from labelops.resources.database import DatabaseResource

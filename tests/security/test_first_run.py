@@ -8,7 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser, expect
 
-from labelops.cli import ADMIN_EMAIL, main
+from labelops.cli import main
+from labelops.cli.context import ADMIN_EMAIL
 from labelops.services.users import normalize_email
 from tests.browser.conftest import browser  # noqa: F401  (the shared Chromium of the run)
 from tests.conftest import AuthActions

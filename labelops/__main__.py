@@ -1,0 +1,5 @@
+"""``python -m labelops``: the ``labelops`` command."""
+
+from labelops.cli import main
+
+main()

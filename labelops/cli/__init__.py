@@ -1,0 +1,39 @@
+"""The ``labelops`` command: start everything, import, export, users and migrations.
+
+One module per noun; this one builds the group and adds each noun's commands to it.
+"""
+
+import logging
+
+import click
+
+from labelops.cli.context import _Context
+from labelops.cli.database import db
+from labelops.cli.exports import export_command
+from labelops.cli.flags import flags
+from labelops.cli.organizations import org
+from labelops.cli.projects import project
+from labelops.cli.serve import serve
+from labelops.cli.tasks import import_command
+from labelops.cli.up import up
+from labelops.cli.users import user
+
+
+@click.group()
+@click.option(
+    "--home",
+    envvar="LABELOPS_HOME",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Data folder (LABELOPS_HOME).",
+)
+@click.version_option(package_name="labelops")
+@click.pass_context
+def main(ctx: click.Context, home: str | None) -> None:
+    """labelops: label data in the browser, run the ML loop as a Dagster pipeline."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    ctx.obj = _Context(home)
+
+
+for _command in (db, user, project, import_command, export_command, up, flags, org, serve):
+    main.add_command(_command)
