@@ -13,7 +13,7 @@ import dagster as dg
 from labelops.assets.partitions import project_partitions
 from labelops.jobs import annotations_observation_job, dataset_job
 from labelops.resources.database import DatabaseResource
-from labelops.services.pipeline import project_ids
+from labelops.services.projects import project_ids
 
 AUTOMATION_VARIABLE = "LABELOPS_AUTOMATION"
 

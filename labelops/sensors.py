@@ -14,7 +14,8 @@ from labelops.jobs import ingest_job, model_refresh_job, preannotation_job
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import ObjectStore
 from labelops.schedules import automation_status
-from labelops.services.pipeline import annotation_fingerprints, project_ids
+from labelops.services.agreement import annotation_fingerprints
+from labelops.services.projects import project_ids
 from labelops.services.storages import sync_problems
 
 ANNOTATIONS_PER_REFRESH = 10

@@ -11,7 +11,7 @@ from labelops.assets.partitions import project_id_of, project_partitions
 from labelops.domain.agreement_report import AgreementReport, agreement_report
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.database import DatabaseResource
-from labelops.services.pipeline import (
+from labelops.services.agreement import (
     annotation_fingerprints,
     controls_of,
     fingerprint_version,

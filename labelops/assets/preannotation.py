@@ -9,9 +9,9 @@ from labelops.db.models import utcnow
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.database import DatabaseResource
 from labelops.resources.predictor import Predictor
-from labelops.services.pipeline_queue import set_model_version, tasks_without_prediction
 from labelops.services.predictions import create_predictions
 from labelops.services.projects import get_project
+from labelops.services.queue import set_model_version, tasks_without_prediction
 
 PREANNOTATION = "preannotation"
 NO_MODEL = (

@@ -8,8 +8,8 @@ import dagster as dg
 from labelops.assets.partitions import project_id_of, project_partitions
 from labelops.assets.preannotation import task_predictions
 from labelops.resources.database import DatabaseResource
-from labelops.services.pipeline_queue import compute_queue_priorities, write_priorities
 from labelops.services.projects import get_project
+from labelops.services.queue import compute_queue_priorities, write_priorities
 
 SAMPLING = "sampling"
 

@@ -1,12 +1,9 @@
-"""Model output -> Label Studio predictions, and predictions -> draft annotation results."""
+"""Model output -> Label Studio predictions (the label with the highest probability)."""
 
-import copy
 import hashlib
 import math
 from collections.abc import Mapping
 from typing import Any
-
-from labelops.domain.records import Prediction, ResultItem
 
 
 def prediction_from_probabilities(
@@ -53,54 +50,3 @@ def prediction_from_probabilities(
         ],
         "probabilities": {label: float(p) for label, p in probs.items()},
     }
-
-
-def _item_score(item: ResultItem, default: float | None) -> float | None:
-    for score in (item.get("score"), item.get("value", {}).get("score")):
-        if isinstance(score, int | float):
-            return float(score)
-    return default
-
-
-def draft_from_prediction(
-    prediction: Prediction, *, min_score: float, label_map: Mapping[str, str] | None = None
-) -> list[dict[str, Any]] | None:
-    """Returns the draft annotation result for a prediction, or None when nothing passes.
-
-    Each item's score is its own ``score`` or ``value.score``, else the prediction's ``score``;
-    items scoring below ``min_score`` are dropped, items with no score anywhere are kept. Relations
-    whose ends were dropped go too. Labels (the list under ``value[type]``) are renamed through
-    ``label_map``; labels it does not name stay as they are. Kept items are marked
-    ``"origin": "prediction"``, as Label Studio marks a draft taken from a prediction.
-
-    Args:
-        prediction: The model's prediction.
-        min_score: The smallest score an item needs to be kept.
-        label_map: Model label -> project label.
-
-    Returns:
-        The result items of the draft, or None if none is left.
-    """
-    kept: list[dict[str, Any]] = []
-    for item in prediction.result:
-        if item.get("type") == "relation":
-            continue
-        score = _item_score(item, prediction.score)
-        if score is not None and score < min_score:
-            continue
-        draft = copy.deepcopy(item)
-        kind = draft.get("type", "")
-        labels = draft.get("value", {}).get(kind)
-        if label_map and isinstance(labels, list):
-            draft["value"][kind] = [
-                label_map.get(x, x) if isinstance(x, str) else x for x in labels
-            ]
-        draft["origin"] = "prediction"
-        kept.append(draft)
-    if not kept:
-        return None
-    ids = {item.get("id") for item in kept}
-    for item in prediction.result:
-        if item.get("type") == "relation" and {item.get("from_id"), item.get("to_id")} <= ids:
-            kept.append(copy.deepcopy(item))
-    return kept

@@ -6,9 +6,8 @@ uncertain row, so it is flipped), and entropy ``-sum p log p`` in nats. Randomne
 the caller's rng.
 """
 
-import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -170,32 +169,3 @@ def queue_priorities(
         scores = disagreement_scores(tasks)
         return {tid: scores.get(tid, 0.0) for tid in task_ids}
     raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
-
-
-def select_for_labeling(
-    scores: Mapping[int, float], batch_size: int, rng: random.Random
-) -> list[int]:
-    """Returns the ids of the ``batch_size`` highest-scoring tasks, best first.
-
-    Ties are broken by a shuffle from ``rng`` over the ids in ascending order, so one seed gives one
-    selection whatever the order of ``scores``. NaN scores rank below every number.
-
-    Args:
-        scores: ``{task_id: score}``, higher = more worth labeling.
-        batch_size: How many ids to return (fewer when there are fewer tasks).
-        rng: The random source for tie-breaking.
-
-    Returns:
-        Up to ``batch_size`` task ids.
-
-    Raises:
-        ValueError: If ``batch_size`` is negative.
-    """
-    if batch_size < 0:
-        raise ValueError(f"batch_size must be >= 0, got {batch_size}")
-    ids = sorted(scores)
-    rng.shuffle(ids)
-    ranked = sorted(
-        ids, key=lambda t: -math.inf if math.isnan(scores[t]) else scores[t], reverse=True
-    )
-    return ranked[:batch_size]

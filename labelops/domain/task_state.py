@@ -95,9 +95,3 @@ def next_state(current: TaskState | str, event: TaskEvent | str) -> TaskState:
         raise StateTransitionError(
             f"a task in state {state.value!r} cannot {happened.value.replace('_', ' ')}"
         ) from None
-
-
-def allowed_events(current: TaskState | str) -> frozenset[TaskEvent]:
-    """Returns the events a task in state ``current`` accepts."""
-    state = TaskState(current)
-    return frozenset(event for (s, event) in _TRANSITIONS if s is state)

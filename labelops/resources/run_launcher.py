@@ -29,7 +29,7 @@ import requests
 
 from labelops.domain.pipeline_jobs import IN_PROCESS_JOBS, PARTITION_TAG, SOURCE_TAG, run_tags
 from labelops.domain.pipeline_jobs import run_source as source_of
-from labelops.services.pipeline_runs import DagsterUnavailableError, RunInfo
+from labelops.services.runs import DagsterUnavailableError, RunInfo
 
 logger = logging.getLogger(__name__)
 LAUNCH_TAG = "labelops/launch_id"

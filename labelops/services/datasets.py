@@ -18,20 +18,16 @@ from typing import IO, Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import ProjectRow
+from labelops.db.models import AnnotationRow, DatasetVersionRow, ProjectRow, TaskRow
 from labelops.domain.consensus import TIE_RULE
 from labelops.domain.formats.options import ExportOptions
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.records import Annotation, Task
+from labelops.services.consensus import canonical_json, iter_consensus_rows
 from labelops.services.exports import available_formats
-from labelops.services.pipeline import (
-    counted_task_count,
-    get_dataset_version,
-    iter_consensus_rows,
-    record_dataset_version,
-)
 
 MANIFEST_VERSION = 1
 BATCH_ROWS = 1000
@@ -200,21 +196,17 @@ class DatasetBuild:
     preview: list[dict[str, Any]]
 
 
-def _canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def _write_rows(
     rows: Iterator[dict[str, Any]], options: DatasetOptions, out: IO[bytes], tally: _Tally
 ) -> str:
     """Returns the version after streaming the kept rows into ``out`` as Parquet, in batches."""
-    digest = hashlib.sha256(_canonical(options.to_dict()).encode())
+    digest = hashlib.sha256(canonical_json(options.to_dict()).encode())
     batch: list[dict[str, Any]] = []
     with pq.ParquetWriter(out, SCHEMA) as writer:
         for row in rows:
             if not tally.keep(row, options):
                 continue
-            digest.update(_canonical(row).encode())
+            digest.update(canonical_json(row).encode())
             digest.update(b"\n")
             batch.append(row)
             if len(batch) >= BATCH_ROWS:
@@ -304,7 +296,7 @@ def build_dataset(
             exports, skipped = _write_exports(project, version, parquet, store, wanted)
             manifest["files"] = {"dataset": key, "exports": exports, "skipped_exports": skipped}
             store.put_json(manifest_key, manifest)
-            record_dataset_version(
+            _record_dataset_version(
                 session,
                 project.id,
                 version=version,
@@ -333,4 +325,58 @@ def build_dataset(
         num_counted_tasks=counted_task_count(session, project.id),
         manifest=manifest,
         preview=tally.preview,
+    )
+
+
+def counted_task_count(session: Session, project_id: int) -> int:
+    """Returns how many tasks have an annotation that counts (finished and not rejected)."""
+    counts = sa.exists().where(
+        AnnotationRow.task_id == TaskRow.id,
+        AnnotationRow.was_cancelled.is_(False),
+        sa.or_(AnnotationRow.review_state.is_(None), AnnotationRow.review_state != "rejected"),
+    )
+    query = sa.select(sa.func.count(TaskRow.id)).where(TaskRow.project_id == project_id, counts)
+    return int(session.scalar(query) or 0)
+
+
+def get_dataset_version(
+    session: Session, project_id: int, version: str
+) -> DatasetVersionRow | None:
+    """Returns the project's dataset version row, or None."""
+    return session.scalar(
+        sa.select(DatasetVersionRow).where(
+            DatasetVersionRow.project_id == project_id, DatasetVersionRow.version == version
+        )
+    )
+
+
+def _record_dataset_version(
+    session: Session,
+    project_id: int,
+    *,
+    version: str,
+    uri: str,
+    num_tasks: int,
+    details: dict[str, Any],
+) -> DatasetVersionRow:
+    """Returns the stored dataset version (the existing row when that version exists)."""
+    existing = get_dataset_version(session, project_id, version)
+    if existing is not None:
+        return existing
+    row = DatasetVersionRow(
+        project_id=project_id, version=version, uri=uri, num_tasks=num_tasks, details=details
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_dataset_versions(session: Session, project_id: int) -> list[DatasetVersionRow]:
+    """Returns the project's dataset versions, newest first."""
+    return list(
+        session.scalars(
+            sa.select(DatasetVersionRow)
+            .where(DatasetVersionRow.project_id == project_id)
+            .order_by(DatasetVersionRow.id.desc())
+        )
     )

@@ -193,23 +193,6 @@ def _lock(session: Session, task: TaskRow, user_id: int, expire_at: datetime) ->
     session.flush()
 
 
-def expire_locks(session: Session, *, now: datetime) -> int:
-    """Returns how many expired locks were deleted (their tasks go back to the queue)."""
-    stale_tasks = sa.select(TaskLockRow.task_id).where(TaskLockRow.expire_at <= now)
-    session.execute(
-        sa.update(TaskRow)
-        .where(
-            TaskRow.id.in_(stale_tasks),
-            TaskRow.state == "in_progress",
-            TaskRow.total_annotations == 0,
-        )
-        .values(state="new")
-    )
-    result = session.execute(sa.delete(TaskLockRow).where(TaskLockRow.expire_at <= now))
-    session.flush()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def is_retryable(exc: Exception) -> bool:
     """Returns True for SQLite's transient 'database is locked' errors."""
     return isinstance(exc, OperationalError) and "locked" in str(exc).lower()

@@ -1,6 +1,6 @@
 """What the web app's pipeline page shows: storages, runs, dataset versions, and launch checks.
 
-The runs themselves are launched and refreshed by :mod:`labelops.services.pipeline_runs`; this
+The runs themselves are launched and refreshed by :mod:`labelops.services.runs`; this
 module only gathers the page's rows and says why an action cannot be launched yet.
 """
 
@@ -11,9 +11,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from labelops.db.models import DatasetVersionRow, StorageConnectionRow
-from labelops.services import pipeline as pipeline_service
-from labelops.services import pipeline_runs as run_service
+from labelops.services import agreement as agreement_service
+from labelops.services import datasets as dataset_service
 from labelops.services import pipeline_storage as storage_service
+from labelops.services import runs as run_service
 
 ACTION_LABELS: Mapping[str, str] = {
     "sync-storage": "Sync storage",
@@ -59,14 +60,14 @@ def pipeline_overview(
     """Returns the project's storages (oldest first), runs and dataset versions (newest first).
 
     The runs are every Dagster run of the project's partition (see
-    :func:`labelops.services.pipeline_runs.project_runs`).
+    :func:`labelops.services.runs.project_runs`).
     """
-    agreement = pipeline_service.latest_agreement_report(session, project_id)
+    agreement = agreement_service.latest_agreement_report(session, project_id)
     runs = run_service.project_runs(session, project_id, launcher)
     return PipelineOverview(
         storages=storage_service.list_storages(session, project_id),
         runs=runs.runs,
-        datasets=pipeline_service.list_dataset_versions(session, project_id),
+        datasets=dataset_service.list_dataset_versions(session, project_id),
         agreement_at=agreement.created_at if agreement is not None else None,
         runs_problem=runs.problem,
     )

@@ -423,3 +423,8 @@ def audit(
             detail={"detail": detail} if detail is not None else {},
         )
     )
+
+
+def project_ids(session: Session) -> list[int]:
+    """Returns every project id, ascending."""
+    return list(session.scalars(sa.select(ProjectRow.id).order_by(ProjectRow.id)))

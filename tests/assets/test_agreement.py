@@ -9,8 +9,8 @@ from labelops.assets.agreement import annotations, annotator_agreement
 from labelops.db.models import ProjectRow
 from labelops.jobs import annotations_observation_job
 from labelops.resources.database import DatabaseResource
+from labelops.services.agreement import latest_agreement_report
 from labelops.services.annotations import create_annotation
-from labelops.services.pipeline import latest_agreement_report
 from tests.assets.conftest import materialize, metadata
 from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
 

@@ -16,8 +16,7 @@ from labelops.resources.database import DatabaseResource
 from labelops.resources.model_registry import MlflowModelRegistry, model_name
 from labelops.resources.object_store import S3ObjectStore
 from labelops.services.annotations import create_annotation
-from labelops.services.datasets import DatasetOptions, build_dataset
-from labelops.services.pipeline import latest_dataset_version
+from labelops.services.datasets import DatasetOptions, build_dataset, list_dataset_versions
 from tests.assets.conftest import make_pipeline_project, materialize, metadata
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
@@ -152,7 +151,7 @@ def test_training_uses_the_dataset_version_of_the_upstream_materialization(
         session.commit()
     assert v2 != v1
     with database.session() as session:
-        assert latest_dataset_version(session, project.id).version == v2
+        assert list_dataset_versions(session, project.id)[0].version == v2
 
     result = materialize([trained_model], resources, instance, project)
 

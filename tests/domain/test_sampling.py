@@ -13,7 +13,6 @@ from labelops.domain.sampling import (
     least_confidence,
     margin,
     queue_priorities,
-    select_for_labeling,
 )
 
 ROWS = np.array(
@@ -125,24 +124,3 @@ def test_disagreement_priorities_need_tasks() -> None:
 def test_unknown_strategy_is_named() -> None:
     with pytest.raises(ValueError, match="unknown strategy 'bogus'"):
         queue_priorities("bogus", [1])  # type: ignore[arg-type]
-
-
-def test_select_for_labeling_takes_the_top_scores() -> None:
-    scores = {1: 0.1, 2: 0.9, 3: 0.5, 4: math.nan}
-    assert select_for_labeling(scores, 2, random.Random(0)) == [2, 3]
-    assert select_for_labeling(scores, 10, random.Random(0))[-1] == 4  # NaN ranks last
-
-
-def test_select_for_labeling_breaks_ties_reproducibly_by_seed() -> None:
-    scores = {i: 1.0 for i in range(20)}
-    reordered = dict(reversed(list(scores.items())))
-    first = select_for_labeling(scores, 5, random.Random(42))
-    assert first == select_for_labeling(reordered, 5, random.Random(42))
-    assert first != sorted(first) or first != list(range(5))
-    picks = {tuple(select_for_labeling(scores, 5, random.Random(s))) for s in range(5)}
-    assert len(picks) > 1
-
-
-def test_select_for_labeling_rejects_negative_batch() -> None:
-    with pytest.raises(ValueError, match="batch_size must be >= 0, got -1"):
-        select_for_labeling({}, -1, random.Random(0))

@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from labelops.domain.errors import StateTransitionError
-from labelops.domain.task_state import TaskEvent, TaskState, allowed_events, next_state
+from labelops.domain.task_state import TaskEvent, TaskState, next_state
 from labelops.domain.workflow import DEFAULT_WORKFLOW, Workflow, WorkflowError, workflow_with
 
 
@@ -43,15 +43,6 @@ def test_refuses_illegal_transitions_with_a_message_naming_both(state: str, even
         next_state(state, event)
     assert state in str(err.value)
     assert event.replace("_", " ") in str(err.value)
-
-
-def test_allowed_events_of_new_task() -> None:
-    assert allowed_events("new") == {
-        TaskEvent.LOCK,
-        TaskEvent.ANNOTATE_PARTIAL,
-        TaskEvent.ANNOTATE_FULL,
-        TaskEvent.SKIP,
-    }
 
 
 def test_unknown_state_is_a_value_error() -> None:

@@ -19,9 +19,9 @@ from labelops.resources.run_launcher import (
     WebserverRunLauncher,
     launcher_for,
 )
-from labelops.services.pipeline_runs import DagsterUnavailableError
 from labelops.services.pipeline_storage import create_storage
 from labelops.services.projects import create_project
+from labelops.services.runs import DagsterUnavailableError
 from tests.factories import TEXT_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,13 +21,13 @@ from labelops.cli import main
 from labelops.db.engine import make_engine
 from labelops.db.models import PipelineRunRow
 from labelops.resources.run_launcher import LocalRunLauncher
-from labelops.services.pipeline_runs import (
+from labelops.services.projects import create_project
+from labelops.services.runs import (
     MAX_ERROR_LENGTH,
     launch_action,
     refresh_runs,
     summarize_error,
 )
-from labelops.services.projects import create_project
 from tests.factories import TEXT_CONFIG
 from tests.up_process import free_port, get, start_up
 

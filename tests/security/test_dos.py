@@ -32,7 +32,7 @@ from labelops.db.models import TaskRow
 from labelops.domain.errors import LabelConfigError, TaskImportError
 from labelops.domain.label_config import parse_label_config
 from labelops.services import exports as export_service
-from labelops.services import pipeline_runs as run_service
+from labelops.services import runs as run_service
 from labelops.services.media import import_uploads
 from labelops.services.pipeline_storage import import_object
 from labelops.settings import Limits, Settings

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import TaskLockRow, TaskRow
 from labelops.services.annotations import create_annotation
-from labelops.services.next_task import expire_locks, next_task
+from labelops.services.next_task import next_task
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
@@ -76,17 +76,6 @@ def test_expired_lock_frees_the_task_for_someone_else(session: Session) -> None:
     next_task(session, project, a.id, now=NOW, lock_ttl=timedelta(minutes=10))
     assert next_task(session, project, b.id, now=NOW + timedelta(minutes=9)) is None
     assert next_task(session, project, b.id, now=NOW + timedelta(minutes=11)).id == task.id
-
-
-def test_expire_locks_deletes_stale_locks_and_resets_untouched_tasks(session: Session) -> None:
-    a = make_user(session)
-    project = make_project(session)
-    (task,) = make_tasks(session, project, 1)
-    next_task(session, project, a.id, now=NOW, lock_ttl=timedelta(minutes=1))
-    assert expire_locks(session, now=NOW + timedelta(minutes=2)) == 1
-    session.refresh(task)
-    assert task.state == "new"
-    assert session.scalar(sa.select(sa.func.count()).select_from(TaskLockRow)) == 0
 
 
 def test_submitting_releases_the_lock(session: Session) -> None:

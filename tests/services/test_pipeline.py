@@ -1,24 +1,20 @@
 import random
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from labelops.db.models import TaskRow
+from labelops.resources.object_store import LocalObjectStore
+from labelops.services.agreement import annotation_fingerprints, fingerprint_version
 from labelops.services.annotations import create_annotation
+from labelops.services.datasets import DatasetOptions, build_dataset, list_dataset_versions
 from labelops.services.errors import NotFoundError
-from labelops.services.pipeline import (
-    annotation_fingerprints,
-    consensus_rows,
-    content_version,
-    fingerprint_version,
-    list_dataset_versions,
-    record_dataset_version,
-)
-from labelops.services.pipeline_queue import compute_queue_priorities, write_priorities
-from labelops.services.pipeline_runs import job_for_action
 from labelops.services.predictions import create_predictions
+from labelops.services.queue import compute_queue_priorities, write_priorities
+from labelops.services.runs import job_for_action
 from labelops.services.storages import (
     SECRET_KEY_ENV,
     StorageError,
@@ -92,23 +88,28 @@ def test_annotation_fingerprint_changes_with_annotations(session: Session) -> No
     assert before != after
 
 
-def test_dataset_version_is_the_content_hash_and_is_recorded_once(session: Session) -> None:
+def test_dataset_version_is_the_content_hash_and_is_recorded_once(
+    session: Session, tmp_path: Path
+) -> None:
     project = make_project(session)
     task = make_tasks(session, project, n=1)[0]
-    create_annotation(
+    annotation = create_annotation(
         session, task, user_id=make_user(session).id, result=choice_result("Negative"), now=NOW
     )
+    store = LocalObjectStore(root=str(tmp_path))
 
-    rows = consensus_rows(session, project)
-    version = content_version(rows)
-    for _ in range(2):
-        record_dataset_version(
-            session, project.id, version=version, uri="s3://b/k", num_tasks=1, details={}
-        )
+    builds = [build_dataset(session, project, store, DatasetOptions()) for _ in range(2)]
+    annotation.result = choice_result("Positive")
+    session.flush()
+    relabeled = build_dataset(session, project, store, DatasetOptions())
 
-    assert [r["label"] for r in rows] == ["Negative"]
-    assert content_version(consensus_rows(session, project)) == version
-    assert [v.version for v in list_dataset_versions(session, project.id)] == [version]
+    assert [b.is_new for b in builds] == [True, False]
+    assert builds[0].version == builds[1].version != relabeled.version
+    assert [r["label"] for r in builds[0].preview] == ["Negative"]
+    assert [v.version for v in list_dataset_versions(session, project.id)] == [
+        relabeled.version,
+        builds[0].version,
+    ]
 
 
 def test_uncertainty_queue_puts_unpredicted_tasks_first_then_least_confident(

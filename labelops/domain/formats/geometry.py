@@ -85,8 +85,3 @@ def shoelace_area(points: Sequence[Point]) -> float:
     for (x1, y1), (x2, y2) in zip(points, [*points[1:], points[0]], strict=True):
         total += x1 * y2 - x2 * y1
     return abs(total) / 2
-
-
-def to_percent(x: float, y: float, width: float, height: float) -> Point:
-    """Returns a pixel point in percent of the image size."""
-    return x * 100 / width, y * 100 / height

@@ -45,8 +45,9 @@ from labelops.db.models import DatasetVersionRow, PipelineRunRow, StorageConnect
 from labelops.domain.permissions import can_manage, can_view
 from labelops.resources import target_storage
 from labelops.resources.run_launcher import launcher_for
-from labelops.services import pipeline as pipeline_service
-from labelops.services import pipeline_runs as run_service
+from labelops.services import agreement as agreement_service
+from labelops.services import datasets as dataset_service
+from labelops.services import runs as run_service
 from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
 from labelops.services.policies import check_agreement_visible
@@ -246,7 +247,7 @@ def latest_agreement(project_id: int) -> Any:
     """Returns the project's latest agreement report."""
     project = project_for(project_id, can_view, "view agreement")
     check_agreement_visible(db.session, g.user, project)
-    row = pipeline_service.latest_agreement_report(db.session, project.id)
+    row = agreement_service.latest_agreement_report(db.session, project.id)
     if row is None:
         raise NotFoundError(f"project {project.id} has no agreement report yet")
     return jsonify(
@@ -264,5 +265,5 @@ def latest_agreement(project_id: int) -> Any:
 def list_datasets(project_id: int) -> Any:
     """Lists the project's dataset versions, newest first."""
     project = project_for(project_id, can_view, "view datasets")
-    rows = pipeline_service.list_dataset_versions(db.session, project.id)
+    rows = dataset_service.list_dataset_versions(db.session, project.id)
     return jsonify({"results": [dataset_json(r) for r in rows], "count": len(rows)})

@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 
 from labelops.resources import target_storage
 from labelops.resources.run_launcher import launcher_for
-from labelops.services import pipeline_runs as run_service
 from labelops.services import pipeline_views as view_service
+from labelops.services import runs as run_service
 from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
 from labelops.services.exports import available_formats

@@ -1,4 +1,4 @@
-"""The pipeline's side of the labeling queue: tasks to predict, and priorities from predictions."""
+"""The labeling queue as the pipeline orders it: tasks to predict, priorities from predictions."""
 
 import random
 from collections.abc import Iterable, Iterator, Sequence
