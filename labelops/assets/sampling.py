@@ -4,12 +4,14 @@ import random
 from typing import Literal
 
 import dagster as dg
+from pydantic import Field
 
 from labelops.assets.partitions import project_id_of, project_partitions
 from labelops.assets.preannotation import task_predictions
+from labelops.domain.sampling import Strategy
 from labelops.resources.database import DatabaseResource
 from labelops.services.projects import get_project
-from labelops.services.queue import compute_queue_priorities, write_priorities
+from labelops.services.queue import compute_queue_priorities, project_strategy, write_priorities
 
 SAMPLING = "sampling"
 
@@ -17,9 +19,11 @@ SAMPLING = "sampling"
 class SamplingConfig(dg.Config):
     """Which active-learning strategy orders the queue, and the seed for "random"."""
 
-    strategy: Literal[
-        "least_confidence", "margin", "entropy", "random", "sequential", "disagreement"
-    ] = "least_confidence"
+    strategy: Literal["project", Strategy] = Field(
+        default="project",
+        description="project: the project's Task order (Sequential: sequential, Uniform: "
+        "random, Uncertainty: least_confidence); any other value overrides it for this run.",
+    )
     seed: int = 0
 
 
@@ -34,6 +38,8 @@ def labeling_queue(
 ) -> dg.MaterializeResult:
     """Priorities of the project's unlabeled tasks; the web app serves the highest first.
 
+    The project's Task order picks the strategy unless the run's config names one.
+
     Uncertainty strategies (least confidence, margin, entropy) use the current model's class
     probabilities, "disagreement" sends tasks whose annotators disagree out for more labels,
     "random" is seeded and "sequential" follows task ids.
@@ -41,8 +47,9 @@ def labeling_queue(
     project_id = project_id_of(context)
     with database.session() as session:
         project = get_project(session, project_id)
+        strategy = project_strategy(project) if config.strategy == "project" else config.strategy
         priorities, num_scored = compute_queue_priorities(
-            session, project, config.strategy, random.Random(config.seed)
+            session, project, strategy, random.Random(config.seed)
         )
         write_priorities(session, priorities)
     ranked = sorted(priorities, key=lambda t: (-priorities[t], t))
@@ -50,7 +57,7 @@ def labeling_queue(
         metadata={
             "queue_size": len(priorities),
             "num_scored": num_scored,
-            "strategy": config.strategy,
+            "strategy": strategy,
             "head_task_ids": dg.MetadataValue.json(ranked[:20]),
         }
     )

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labelops.db.base import Base, JsonType
+from labelops.domain.sampling import DEFAULT_SAMPLING
 
 # SQLite reuses the largest rowid after a delete unless the table is AUTOINCREMENT; a reused id
 # would hand a deleted project's or task's rows to the next one. PostgreSQL sequences never reuse.
@@ -97,7 +98,7 @@ class ProjectRow(Base):
         default=False, server_default=sa.false()
     )
     maximum_annotations: Mapped[int] = mapped_column(default=1)
-    sampling: Mapped[str] = mapped_column(sa.String(40), default="Sequential sampling")
+    sampling: Mapped[str] = mapped_column(sa.String(40), default=DEFAULT_SAMPLING)
     model_version: Mapped[str] = mapped_column(sa.String(200), default="")
     color: Mapped[str] = mapped_column(sa.String(16), default="#FFFFFF")
     # The project's task workflow definition (labelops.domain.workflow); NULL is the built-in one.

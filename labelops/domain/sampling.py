@@ -27,6 +27,15 @@ STRATEGIES: tuple[Strategy, ...] = (
     "disagreement",
 )
 
+# A project's "Task order" (Label Studio's ``sampling``) -> the strategy its queue is ordered by.
+# Uncertainty serves unpredicted tasks in id order, so before a model exists it is sequential.
+SAMPLING_STRATEGIES: dict[str, Strategy] = {
+    "Sequential sampling": "sequential",
+    "Uniform sampling": "random",
+    "Uncertainty sampling": "least_confidence",
+}
+DEFAULT_SAMPLING = "Uncertainty sampling"
+
 
 def _probability_rows(probs: ArrayLike) -> NDArray[np.float64]:
     p = np.asarray(probs, dtype=np.float64)

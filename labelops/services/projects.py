@@ -10,11 +10,12 @@ from labelops.db.models import AuditLogRow, ProjectMemberRow, ProjectRow, UserRo
 from labelops.domain.json_limits import is_stored_id
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
+from labelops.domain.sampling import SAMPLING_STRATEGIES
 from labelops.services import organizations as organization_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.users import normalize_email
 
-SAMPLING_MODES = ("Sequential sampling", "Uniform sampling", "Uncertainty sampling")
+SAMPLING_MODES = tuple(SAMPLING_STRATEGIES)
 EDITABLE_FIELDS = (
     "title",
     "description",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from labelops.db.models import PredictionRow, ProjectRow, TaskRow
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.records import Task
-from labelops.domain.sampling import Strategy, queue_priorities
+from labelops.domain.sampling import SAMPLING_STRATEGIES, Strategy, queue_priorities
 from labelops.services.tasks import iter_task_records
 
 
@@ -79,6 +79,11 @@ def write_priorities(session: Session, priorities: dict[int, float]) -> None:
             sa.update(TaskRow), [{"id": tid, "priority": p} for tid, p in priorities.items()]
         )
         session.flush()
+
+
+def project_strategy(project: ProjectRow) -> Strategy:
+    """Returns the strategy the project's "Task order" (``sampling``) orders its queue by."""
+    return SAMPLING_STRATEGIES[project.sampling]
 
 
 def compute_queue_priorities(

@@ -42,9 +42,11 @@ def static_resources(resources: dict[str, Any], tmp_path: Path) -> dict[str, Any
     }
 
 
-def _project(database: DatabaseResource, texts: list[str] = TEXTS) -> ProjectRow:
+def _project(
+    database: DatabaseResource, texts: list[str] = TEXTS, sampling: str = "Uncertainty sampling"
+) -> ProjectRow:
     with database.session() as session:
-        project = make_project(session)
+        project = make_project(session, sampling=sampling)
         rows = [(i + 1, {"text": t}) for i, t in enumerate(texts)]
         import_rows(session, project, rows, source="t", fmt="json", created_by_id=None)
     return project
@@ -126,6 +128,35 @@ def test_random_is_reproducible_by_seed_and_sequential_follows_ids(
         assert [p for _, p in rows] == [rng.random() for _ in rows]
     else:
         assert [p for _, p in rows] == [float(len(rows) - i) for i in range(len(rows))]
+
+
+def test_each_projects_task_order_picks_the_strategy_of_its_queue(
+    database: DatabaseResource, instance: dg.DagsterInstance, static_resources: dict[str, Any]
+) -> None:
+    sequential = _project(database, sampling="Sequential sampling")
+    uniform = _project(database, sampling="Uniform sampling")
+    seed = {"ops": {"labeling_queue": {"config": {"seed": 7}}}}
+
+    results = [
+        materialize([labeling_queue], static_resources, instance, project, run_config=seed)
+        for project in (sequential, uniform)
+    ]
+
+    assert [metadata(r, "labeling_queue")["strategy"] for r in results] == ["sequential", "random"]
+    with database.session() as session:
+        queues = [
+            session.execute(
+                sa.select(TaskRow.id, TaskRow.priority)
+                .where(TaskRow.project_id == project.id)
+                .order_by(TaskRow.id)
+            ).all()
+            for project in (sequential, uniform)
+        ]
+    n = len(TEXTS)
+    rng = random.Random(7)
+    assert [p for _, p in queues[0]] == [float(n - i) for i in range(n)]
+    assert [p for _, p in queues[1]] == [rng.random() for _ in range(n)]
+    assert [t for t, _ in queues[0]] != [t for t, _ in sorted(queues[1], key=lambda r: -r[1])]
 
 
 def test_disagreement_sends_disputed_tasks_first(
