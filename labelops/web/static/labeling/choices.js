@@ -28,14 +28,32 @@ function currentValue(ctx, control) {
   return c ? c.value : null;
 }
 
-function setValue(ctx, control, value) {
+// Sets the control's value: on the given region (by default the selected one) when perRegion.
+function setValue(ctx, control, value, regionId = ctx.store.selectedId) {
   if (ctx.readOnly) return;
   if (control.per_region) {
-    const region = ctx.store.selected();
-    if (region) ctx.store.setPerRegion(region.id, control.name, value);
+    if (ctx.store.region(regionId)) ctx.store.setPerRegion(regionId, control.name, value);
   } else {
     ctx.store.setClassification(control.name, value);
   }
+}
+
+// A typed-in control edits the region it shows, not whichever region is selected when the typing
+// ends: `shown()` is that region. When another region is selected, `follow()` first commits what
+// is still typed to the region it was typed for (via `commit(regionId)`), then returns true so the
+// caller shows the newly selected region's value.
+function regionEditor(ctx, control, commit) {
+  let shownFor = null;
+  return {
+    shown: () => (control.per_region ? shownFor : null),
+    follow() {
+      if (!control.per_region || ctx.store.selectedId === shownFor) return false;
+      const was = shownFor;
+      shownFor = ctx.store.selectedId;
+      if (was && ctx.store.region(was)) commit(was);
+      return true;
+    },
+  };
 }
 
 function hotkeyHint(hotkey) {
@@ -154,14 +172,18 @@ export function mountTextArea(ctx, node, control) {
   const list = h("ul", { class: "lo-texts" });
   const input = h("textarea", { rows, placeholder, disabled: ctx.readOnly, "aria-label": control.name });
   const max = Number(attr(control.attrs, "maxSubmissions", "0")) || 0;
-  const add = () => {
+  // Adds the typed text to the region it was typed for (or to the task).
+  const addTo = (regionId) => {
     const text = input.value.trim();
-    if (!text) return;
-    const texts = (currentValue(ctx, control) || {}).text || [];
-    if (max && texts.length >= max) return;
     input.value = "";
-    setValue(ctx, control, { text: [...texts, text] });
+    if (!text) return;
+    const own = control.per_region ? (ctx.store.region(regionId) || {}).perRegion : null;
+    const texts = ((control.per_region ? own && own[control.name] : currentValue(ctx, control)) || {}).text || [];
+    if (max && texts.length >= max) return;
+    setValue(ctx, control, { text: [...texts, text] }, regionId);
   };
+  const editor = regionEditor(ctx, control, addTo);
+  const add = () => addTo(editor.shown());
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.ctrlKey && !event.metaKey) {
       event.preventDefault();
@@ -170,8 +192,11 @@ export function mountTextArea(ctx, node, control) {
   });
   const button = h("button", { type: "button", class: "lo-small", onclick: add, disabled: ctx.readOnly }, "Add");
   el.append(list, h("div", { class: "lo-textarea-row" }, input, button));
+  // What is typed for a region belongs to it: committed when the box loses focus.
+  if (control.per_region) input.addEventListener("blur", add);
   control.flush = add;
   ctx.onRedraw(() => {
+    editor.follow();
     const texts = (currentValue(ctx, control) || {}).text || [];
     list.replaceChildren(...texts.map((t, i) => h("li", {}, h("span", {}, t), ctx.readOnly ? null : h("button", {
       type: "button", class: "lo-icon", title: "Remove", "aria-label": `Remove ${t}`,
@@ -210,14 +235,20 @@ export function mountNumber(ctx, node, control) {
   const input = h("input", {
     type: "number", class: "lo-number", "aria-label": control.name, disabled: ctx.readOnly,
     min: attr(control.attrs, "min"), max: attr(control.attrs, "max"), step: attr(control.attrs, "step", "any"),
-    onchange: () => {
-      const raw = input.value.trim();
-      setValue(ctx, control, raw === "" || Number.isNaN(Number(raw)) ? null : { number: Number(raw) });
-    },
+    onchange: () => commit(editor.shown()),
   });
+  let committed = null;
+  const commit = (regionId) => {
+    const raw = input.value.trim();
+    if (raw === committed) return;
+    setValue(ctx, control, raw === "" || Number.isNaN(Number(raw)) ? null : { number: Number(raw) }, regionId);
+  };
+  const editor = regionEditor(ctx, control, commit);
   ctx.onRedraw(() => {
+    const moved = editor.follow();
     const cur = currentValue(ctx, control);
-    if (document.activeElement !== input) input.value = cur ? String(cur.number) : "";
+    committed = cur ? String(cur.number) : "";
+    if (moved || document.activeElement !== input) input.value = committed;
   });
   return h("div", { class: "lo-number-wrap", "data-control": control.name }, input);
 }
@@ -227,11 +258,19 @@ export function mountDateTime(ctx, node, control) {
   const input = h("input", {
     type: onlyDate ? "date" : "datetime-local", class: "lo-datetime", "aria-label": control.name,
     disabled: ctx.readOnly,
-    onchange: () => setValue(ctx, control, input.value ? { datetime: input.value } : null),
+    onchange: () => commit(editor.shown()),
   });
+  let committed = null;
+  const commit = (regionId) => {
+    if (input.value === committed) return;
+    setValue(ctx, control, input.value ? { datetime: input.value } : null, regionId);
+  };
+  const editor = regionEditor(ctx, control, commit);
   ctx.onRedraw(() => {
+    const moved = editor.follow();
     const cur = currentValue(ctx, control);
-    if (document.activeElement !== input) input.value = cur ? cur.datetime : "";
+    committed = cur ? cur.datetime : "";
+    if (moved || document.activeElement !== input) input.value = committed;
   });
   return h("div", { class: "lo-datetime-wrap", "data-control": control.name }, input);
 }

@@ -249,7 +249,8 @@ function mountSidebar(ctx, side) {
         const actions = ctx.objectActions[region.to] ? ctx.objectActions[region.to](region) : [];
         const row = h("li", {
           class: `lo-region${region.id === store.selectedId ? " selected" : ""}`, "data-region": region.id,
-          onclick: (event) => { if (!event.target.closest("button")) store.select(region.id); },
+          // On press, not click: the list redraws when a focused per-region box commits on blur.
+          onpointerdown: (event) => { if (!event.target.closest("button")) store.select(region.id); },
         },
         h("span", { class: "lo-region-index" }, `${i + 1}`),
         h("span", { class: "lo-swatch" }),

@@ -113,6 +113,11 @@ export class Store {
     this.emit();
   }
 
+  // The perRegion controls that describe regions on an object.
+  perRegionControls(objectName) {
+    return Object.values(this.description.controls).filter((c) => c.per_region && c.to_names.includes(objectName));
+  }
+
   // How many more times a label may be used (maxUsages on the label or its control).
   usesLeft(controlName, label) {
     const control = this.control(controlName);
@@ -137,7 +142,11 @@ export class Store {
       return null;
     }
     const full = { id: regionId(), labels: [], perRegion: {}, extra: {}, ...region };
-    this.change(() => { this.regions.push(full); });
+    this.change(() => {
+      this.regions.push(full);
+      // A new region is selected when it has controls of its own, so they show at once.
+      if (this.perRegionControls(full.to).length) this.selectedId = full.id;
+    });
     return full;
   }
 
