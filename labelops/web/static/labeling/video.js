@@ -26,10 +26,55 @@ function duration(video) {
   });
 }
 
+// Frame rate assumed when the config sets none and the browser cannot measure it (Label Studio's).
+const ASSUMED_FPS = 24;
+const COMMON_RATES = [23.976, 24, 25, 29.97, 30, 48, 50, 59.94, 60];
+
+// Resolves the clip's frame rate as the browser presents it: the median gap between the media
+// times of a few frames played muted from the start (requestVideoFrameCallback), snapped to a
+// common rate; null when the browser cannot tell (no frame callbacks, playback refused, too few
+// frames in time).
+export function measureFrameRate(video, { frames = 8, timeoutMs = 3000 } = {}) {
+  if (typeof video.requestVideoFrameCallback !== "function") return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const times = [];
+    const wasMuted = video.muted;
+    let handle = null;
+    let timer = null;
+    const finish = () => {
+      clearTimeout(timer);
+      video.cancelVideoFrameCallback(handle);
+      video.removeEventListener("ended", finish);
+      video.pause();
+      video.muted = wasMuted;
+      video.currentTime = 0;
+      const gaps = times.slice(1).map((t, i) => t - times[i]).filter((g) => g > 0).sort((a, b) => a - b);
+      if (gaps.length < 2) { resolve(null); return; }
+      const rate = 1 / gaps[Math.floor(gaps.length / 2)];
+      const common = COMMON_RATES.find((r) => Math.abs(r - rate) / r < 0.02);
+      resolve(common || Math.round(rate));
+    };
+    const onFrame = (now, metadata) => {
+      times.push(metadata.mediaTime);
+      if (times.length > frames) finish();
+      else handle = video.requestVideoFrameCallback(onFrame);
+    };
+    handle = video.requestVideoFrameCallback(onFrame);
+    timer = setTimeout(finish, timeoutMs);
+    video.addEventListener("ended", finish);
+    video.muted = true;
+    video.currentTime = 0;
+    video.play().catch(finish);
+  });
+}
+
 export async function mountVideo(ctx, node, obj) {
   const { store } = ctx;
   const src = resolveValue(obj.value, ctx.data);
-  const fps = Number(attr(obj.attrs, "frameRate") || attr(obj.attrs, "framerate")) || 24;
+  const configured = Number(attr(obj.attrs, "frameRate")) || null;
+  // Where the frame rate comes from: the config, the browser's measurement, or an assumption.
+  let fps = configured || ASSUMED_FPS;
+  let fpsSource = configured ? "config" : "assumed";
   const hasBoxes = Object.values(store.description.controls).some((c) => c.tag === "VideoRectangle" && c.to_names.includes(obj.name));
   const video = h("video", { src, preload: "auto", controls: !hasBoxes, muted: true, playsinline: true });
   const holder = h("div", { class: "lo-video-holder" }, video);
@@ -50,6 +95,11 @@ export async function mountVideo(ctx, node, obj) {
   timeline.hidden = !hasTimeline;
   let frames = 0;
   const clip = { fps, frames: 0, duration: 0, frame: () => frameNow() };
+  const rateNote = {
+    config: "",
+    measured: " (measured: the config sets no frameRate)",
+    assumed: " (assumed: the config sets no frameRate and the browser could not measure it)",
+  };
   if (hasBoxes) mountVideoBoxes(ctx, obj, video, holder, clip);
 
   const frameNow = () => clamp(Math.floor(video.currentTime * fps + 1e-6) + 1, 1, frames || 1);
@@ -61,7 +111,7 @@ export async function mountVideo(ctx, node, obj) {
   const showTime = () => {
     if (!frames) return;
     cursor.style.left = `${pct(frameNow())}%`;
-    status.textContent = `Frame ${frameNow()} / ${frames} · ${fps} fps · drag on the timeline to mark a segment`;
+    status.textContent = `Frame ${frameNow()} / ${frames} · ${fps} fps${rateNote[fpsSource]} · drag on the timeline to mark a segment`;
   };
   video.addEventListener("timeupdate", showTime);
   video.addEventListener("seeked", showTime);
@@ -116,9 +166,16 @@ export async function mountVideo(ctx, node, obj) {
     });
   });
 
-  duration(video).then((seconds) => {
+  duration(video).then(async (seconds) => {
+    if (!configured) {
+      status.textContent = "Measuring the frame rate…";
+      const measured = await measureFrameRate(video);
+      if (measured) [fps, fpsSource] = [measured, "measured"];
+    }
+    el.dataset.frameRate = String(fps);
+    el.dataset.frameRateSource = fpsSource;
     frames = Math.max(1, Math.round(seconds * fps));
-    Object.assign(clip, { frames, duration: seconds });
+    Object.assign(clip, { fps, frames, duration: seconds });
     timeline.dataset.frames = String(frames);
     const step = [1, 5, 10, 25, 50, 100, 250, 500, 1000].find((v) => frames / v <= 12) || 1000;
     const marks = [1];
