@@ -290,13 +290,13 @@ export async function mountImage(ctx, node, obj) {
     event.preventDefault();
     zoomAt(event.deltaY < 0 ? 1.15 : 1 / 1.15, event.clientX, event.clientY);
   }, { passive: false });
-  document.addEventListener("keydown", (event) => {
+  ctx.listen(document, "keydown", (event) => {
     if (!el.isConnected) return;
     if (event.key === "Enter" && draft && draft.tool === "polygon") finishPolygon();
     if (event.key === "Escape" && draft) { draft = null; redraw(); }
     if (event.code === "Space" && !view.pan && event.target === document.body) { event.preventDefault(); view.pan = true; view.spaceHeld = true; applyView(); }
   });
-  document.addEventListener("keyup", (event) => {
+  ctx.listen(document, "keyup", (event) => {
     if (event.code === "Space" && view.spaceHeld) { view.pan = false; view.spaceHeld = false; applyView(); }
   });
 

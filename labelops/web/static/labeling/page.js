@@ -1,10 +1,10 @@
 // The labeling page: renders the task, then submits, skips or updates through the REST API.
+import { fetchJSON } from "../js/http.js";
 import { renderInterface } from "./render.js";
 
 const payload = JSON.parse(document.getElementById("lo-payload").textContent);
 const container = document.getElementById("lo-interface");
 const errorBox = document.getElementById("lo-error");
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const shownAt = performance.now();
 let visitStart = shownAt;
 let busy = false;
@@ -18,19 +18,15 @@ function showError(message) {
   errorBox.hidden = !message;
 }
 
+// Sends the annotation; a refusal names the result item and field it is about.
 async function send(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-    credentials: "same-origin",
-    body: JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
+  try {
+    return await fetchJSON(method, url, body);
+  } catch (error) {
+    const data = error.data || {};
     const where = data.index !== undefined && data.index !== null ? ` (result item ${data.index}${data.field ? `, ${data.field}` : ""})` : "";
-    throw new Error(`${data.detail || `The server answered ${response.status}`}${where}`);
+    throw new Error(`${error.message}${where}`);
   }
-  return data;
 }
 
 function nextTask() {

@@ -44,6 +44,7 @@ export async function renderInterface(container, description, taskData, options 
   const hotkeys = new Hotkeys();
   const notice = h("div", { class: "lo-notice", role: "status", "aria-live": "polite" });
   let noticeTimer = null;
+  const cleanups = [];
   const ctx = {
     store,
     description,
@@ -52,6 +53,12 @@ export async function renderInterface(container, description, taskData, options 
     objectActions: {},
     objectEls: {},
     onRedraw: (fn) => redraws.push(fn),
+    // Listeners on the window or document (anything that outlives the interface): destroy()
+    // removes them.
+    listen: (target, type, fn, listenerOptions) => {
+      target.addEventListener(type, fn, listenerOptions);
+      cleanups.push(() => target.removeEventListener(type, fn, listenerOptions));
+    },
     notify: (message) => {
       notice.textContent = message;
       notice.classList.add("show");
@@ -182,7 +189,13 @@ export async function renderInterface(container, description, taskData, options 
     },
     undo: () => store.undo(),
     redo: () => store.redo(),
-    destroy: () => { hotkeys.detach(); if (resizer) resizer.disconnect(); container.replaceChildren(); },
+    destroy: () => {
+      hotkeys.detach();
+      if (resizer) resizer.disconnect();
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      clearTimeout(noticeTimer);
+      container.replaceChildren();
+    },
   };
 }
 

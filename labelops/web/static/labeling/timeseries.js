@@ -1,5 +1,6 @@
 // TimeSeries: a line chart per <Channel> from CSV/JSON (inline or valueType="url"), with
 // TimeSeriesLabels ranges marked by dragging: {start, end, instant: false, timeserieslabels}.
+import { dragRange, rangeBand } from "./axis_range.js";
 import { attr, clamp, h, resolveValue, s } from "./dom.js";
 
 const LABEL_TAGS = ["TimeSeriesLabels"];
@@ -110,49 +111,23 @@ export async function mountTimeSeries(ctx, node, obj) {
     return best;
   };
   const pctOf = (t) => ((t - t0) / (t1 - t0 || 1)) * 100;
-  let draft = null;
-  const band = (start, end, color, region) => {
-    const b = h("div", { class: `lo-band${region && region.id === store.selectedId ? " selected" : ""}` },
-      region ? h("span", { class: "lo-band-label" }, region.labels.join(", ")) : null);
-    if (region) { b.dataset.region = region.id; b.style.pointerEvents = "auto"; }
-    b.style.left = `${pctOf(start)}%`;
-    b.style.width = `${Math.max(0.2, pctOf(end) - pctOf(start))}%`;
-    b.style.setProperty("--label-color", color);
+  const band = (start, end, color, region = null) => {
+    const b = rangeBand(store, { left: pctOf(start), width: Math.max(0.2, pctOf(end) - pctOf(start)), color, region });
+    if (region) b.style.pointerEvents = "auto";
     return b;
   };
   const redraw = () => {
     overlay.replaceChildren(...store.regionsOf(obj.name).map((r) => band(r.value.start, r.value.end, store.regionColor(r), r)));
-    if (draft) overlay.append(band(Math.min(draft.start, draft.end), Math.max(draft.start, draft.end), draft.color, null));
+    const draft = range.draft();
+    if (draft) overlay.append(band(draft.start, draft.end, draft.color));
   };
   ctx.onRedraw(redraw);
-
-  chart.addEventListener("pointerdown", (event) => {
-    const hit = event.target.closest(".lo-band[data-region]");
-    if (hit) { store.select(hit.dataset.region); return; }
-    if (ctx.readOnly || event.button !== 0) return;
-    const active = store.activeFor(obj.name, LABEL_TAGS);
-    if (!active) { if (store.selectedId) store.select(null); else ctx.notify("Choose a label first, then drag over the chart."); return; }
-    const t = timeAt(event);
-    draft = { start: t, end: t, active, color: store.labelColor(active.control.name, active.labels[0]) };
-    chart.setPointerCapture(event.pointerId);
-  });
-  chart.addEventListener("pointermove", (event) => {
-    if (!draft) return;
-    draft.end = timeAt(event);
-    redraw();
-  });
-  chart.addEventListener("pointerup", () => {
-    if (!draft) return;
-    const d = draft;
-    draft = null;
-    const [a, b] = [Math.min(d.start, d.end), Math.max(d.start, d.end)];
-    if (a === b) { redraw(); return; }
-    store.addRegion({
-      to: obj.name, control: d.active.control.name, type: "timeserieslabels",
-      value: { start: a, end: b, instant: false }, labels: d.active.labels,
-    });
+  const range = dragRange(ctx, chart, {
+    objectName: obj.name, labelTags: LABEL_TAGS, at: timeAt, redraw,
+    hint: "Choose a label first, then drag over the chart.",
+    region: (start, end) => ({ type: "timeserieslabels", value: { start, end, instant: false } }),
   });
   requestAnimationFrame(drawAll);
-  window.addEventListener("resize", drawAll);
+  ctx.listen(window, "resize", drawAll);
   return el;
 }

@@ -1,5 +1,6 @@
 // Video: the clip with a frame timeline; TimelineLabels segments are dragged on the timeline and
 // stored as frame ranges {ranges: [{start, end}], timelinelabels: [...]} (frames count from 1).
+import { dragRange, rangeBand } from "./axis_range.js";
 import { attr, clamp, h, resolveValue } from "./dom.js";
 import { mountVideoBoxes } from "./video_boxes.js";
 
@@ -116,54 +117,26 @@ export async function mountVideo(ctx, node, obj) {
   video.addEventListener("timeupdate", showTime);
   video.addEventListener("seeked", showTime);
 
-  let draft = null;
-  const band = (start, end, color, region) => {
-    const b = h("div", { class: `lo-band${region && region.id === store.selectedId ? " selected" : ""}` },
-      region ? h("span", { class: "lo-band-label" }, region.labels.join(", ")) : null);
-    if (region) b.dataset.region = region.id;
-    b.style.left = `${pct(start)}%`;
-    b.style.width = `${((end - start + 1) / frames) * 100}%`;
-    b.style.setProperty("--label-color", color);
-    return b;
-  };
+  const band = (start, end, color, region = null) => rangeBand(store, { left: pct(start), width: ((end - start + 1) / frames) * 100, color, region });
   const redraw = () => {
     if (!frames) return;
     const out = [];
     for (const region of store.regionsOf(obj.name)) {
-      for (const range of region.value.ranges || []) out.push(band(range.start, range.end, store.regionColor(region), region));
+      for (const r of region.value.ranges || []) out.push(band(r.start, r.end, store.regionColor(region), region));
       const keys = (region.value.sequence || []).map((k) => k.frame);
       if (keys.length) out.push(band(Math.min(...keys), Math.max(...keys), store.regionColor(region), region));
     }
-    if (draft) out.push(band(Math.min(draft.a, draft.b), Math.max(draft.a, draft.b), draft.color, null));
+    const draft = range.draft();
+    if (draft) out.push(band(draft.start, draft.end, draft.color));
     bands.replaceChildren(...out);
   };
   ctx.onRedraw(redraw);
-
-  timeline.addEventListener("pointerdown", (event) => {
-    if (!frames || event.button !== 0) return;
-    const hit = event.target.closest(".lo-band[data-region]");
-    if (hit) { store.select(hit.dataset.region); return; }
-    const frame = frameAt(event);
-    const active = ctx.readOnly ? null : store.activeFor(obj.name, LABEL_TAGS);
-    video.currentTime = (frame - 1) / fps;
-    if (!active) { if (store.selectedId) store.select(null); return; }
-    draft = { a: frame, b: frame, active, color: store.labelColor(active.control.name, active.labels[0]) };
-    timeline.setPointerCapture(event.pointerId);
-    redraw();
-  });
-  timeline.addEventListener("pointermove", (event) => {
-    if (!draft) return;
-    draft.b = frameAt(event);
-    redraw();
-  });
-  timeline.addEventListener("pointerup", () => {
-    if (!draft) return;
-    const d = draft;
-    draft = null;
-    store.addRegion({
-      to: obj.name, control: d.active.control.name, type: "timelinelabels",
-      value: { ranges: [{ start: Math.min(d.a, d.b), end: Math.max(d.a, d.b) }] }, labels: d.active.labels,
-    });
+  const range = dragRange(ctx, timeline, {
+    objectName: obj.name, labelTags: LABEL_TAGS, at: frameAt, redraw,
+    ready: () => frames > 0,
+    onPress: (frame) => { video.currentTime = (frame - 1) / fps; },
+    tooShort: () => false,  // one frame is a segment
+    region: (start, end) => ({ type: "timelinelabels", value: { ranges: [{ start, end }] } }),
   });
 
   duration(video).then(async (seconds) => {
