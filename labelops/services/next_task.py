@@ -102,6 +102,22 @@ def claim_next_task(
     return None
 
 
+def progress(session: Session, project_id: int, user_id: int) -> tuple[int, int]:
+    """Returns (tasks the annotator has annotated or skipped, tasks in the project).
+
+    Args:
+        session: The database session.
+        project_id: The project.
+        user_id: The annotator.
+    """
+    done, total = session.execute(
+        sa.select(
+            sa.func.count(TaskRow.id).filter(_annotated_by(user_id)), sa.func.count(TaskRow.id)
+        ).where(TaskRow.project_id == project_id)
+    ).one()
+    return int(done), int(total)
+
+
 def _annotated_by(user_id: int) -> sa.ColumnElement[bool]:
     return sa.exists().where(
         AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id

@@ -103,12 +103,22 @@ function success(report) {
           "tr",
           {},
           ...["File", "Format"].map((name) => h("th", {}, name)),
-          ...["Tasks", "Annotations", "Predictions", "Duplicates skipped"].map((name) => h("th", { class: "num" }, name)),
+          ...["Tasks", "Annotations", "Predictions", "Duplicates skipped"].map((name) =>
+            h("th", { class: "num" }, name),
+          ),
         ),
       ),
       h("tbody", {}, rows),
     ),
-    h("p", { style: "margin-top:0.8rem" }, h("a", { class: "btn", href: document.querySelector("[data-import-form]").dataset.managerUrl }, "Open the data manager")),
+    h(
+      "p",
+      { style: "margin-top:0.8rem" },
+      h(
+        "a",
+        { class: "btn", href: document.querySelector("[data-import-form]").dataset.managerUrl },
+        "Open the data manager",
+      ),
+    ),
   );
 }
 
@@ -123,6 +133,10 @@ function failure(error) {
     h("h2", {}, "Nothing was imported"),
     h("p", {}, error.message),
     details.childElementCount ? details : null,
-    h("p", { class: "small muted", style: "margin:0.6rem 0 0" }, "Fix the file and upload it again; an import is all or nothing."),
+    h(
+      "p",
+      { class: "small muted", style: "margin:0.6rem 0 0" },
+      "Fix the file and upload it again; an import is all or nothing.",
+    ),
   );
 }

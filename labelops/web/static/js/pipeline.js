@@ -8,8 +8,7 @@ const POLL_MS = 2000;
 const NO_MODEL = "no champion model yet";
 const ACTIVE = new Set(["queued", "running"]);
 const NO_STORAGE =
-  "This project has no storage connection yet: add one under “Storage connections” " +
-  "before syncing storage.";
+  "This project has no storage connection yet: add one under “Storage connections” " + "before syncing storage.";
 
 const root = document.querySelector("[data-pipeline-actions]");
 const runsBody = document.querySelector("[data-runs]");
@@ -44,7 +43,10 @@ function errorOrOutcome(run) {
   if (!run.outcome) return [h("span", { class: "muted" }, "–")];
   const cell = [h("span", { class: "run-outcome" }, run.outcome)];
   if (run.outcome.includes(NO_MODEL)) {
-    cell.push(" ", h("button", { class: "btn btn-small", type: "submit", form: "train-form", "data-train": "" }, "Train model"));
+    cell.push(
+      " ",
+      h("button", { class: "btn btn-small", type: "submit", form: "train-form", "data-train": "" }, "Train model"),
+    );
   }
   return cell;
 }
@@ -66,7 +68,12 @@ function runRow(run) {
       run.run_id
         ? h(
             "a",
-            { href: run.dagster_url || `${dagsterUrl}/runs/${run.run_id}`, target: "_blank", rel: "noopener", title: `Dagster run ${run.run_id}` },
+            {
+              href: run.dagster_url || `${dagsterUrl}/runs/${run.run_id}`,
+              target: "_blank",
+              rel: "noopener",
+              title: `Dagster run ${run.run_id}`,
+            },
             "Open in Dagster",
           )
         : h("span", { class: "muted" }, "not launched"),

@@ -57,7 +57,10 @@ function node(layout, description, taskData) {
   }
   if (control) {
     const target = control.to_names.length ? ` → ${control.to_names.join(", ")}` : "";
-    item.append(" ", h("span", { class: "muted small" }, `${control.result_type}${target}${control.required ? " · required" : ""}`));
+    item.append(
+      " ",
+      h("span", { class: "muted small" }, `${control.result_type}${target}${control.required ? " · required" : ""}`),
+    );
     if (control.labels.length) {
       const chips = h("div");
       for (const label of flatten(control.labels)) {

@@ -32,7 +32,7 @@ export function peaks(buffer, columns) {
   return out;
 }
 
-export async function mountAudio(ctx, node, obj) {
+export async function mountAudio(ctx, _node, obj) {
   const { store } = ctx;
   const src = resolveValue(obj.value, ctx.data);
   const audio = h("audio", { src, preload: "auto", controls: true, "aria-label": "Audio player" });
@@ -51,12 +51,24 @@ export async function mountAudio(ctx, node, obj) {
     stopAt = region.value.end;
     audio.play().catch(() => ctx.notify("The browser did not allow playback."));
   };
-  ctx.objectActions[obj.name] = (region) => [h("button", {
-    type: "button", class: "lo-icon", title: "Play region", "aria-label": "Play region",
-    onclick: () => play(region),
-  }, "▶")];
+  ctx.objectActions[obj.name] = (region) => [
+    h(
+      "button",
+      {
+        type: "button",
+        class: "lo-icon",
+        title: "Play region",
+        "aria-label": "Play region",
+        onclick: () => play(region),
+      },
+      "▶",
+    ),
+  ];
   audio.addEventListener("timeupdate", () => {
-    if (stopAt !== null && audio.currentTime >= stopAt) { audio.pause(); stopAt = null; }
+    if (stopAt !== null && audio.currentTime >= stopAt) {
+      audio.pause();
+      stopAt = null;
+    }
     if (duration) cursor.style.left = `${(audio.currentTime / duration) * 100}%`;
   });
 
@@ -96,39 +108,60 @@ export async function mountAudio(ctx, node, obj) {
   const pct = (seconds) => (seconds / duration) * 100;
   const redraw = () => {
     if (!duration) return;
-    bands.replaceChildren(...store.regionsOf(obj.name).map((region) => rangeBand(store, {
-      left: pct(region.value.start), width: pct(region.value.end - region.value.start),
-      color: store.regionColor(region), region,
-      title: `${region.labels.join(", ")} ${region.value.start.toFixed(2)}–${region.value.end.toFixed(2)} s`,
-    })));
+    bands.replaceChildren(
+      ...store.regionsOf(obj.name).map((region) =>
+        rangeBand(store, {
+          left: pct(region.value.start),
+          width: pct(region.value.end - region.value.start),
+          color: store.regionColor(region),
+          region,
+          title: `${region.labels.join(", ")} ${region.value.start.toFixed(2)}–${region.value.end.toFixed(2)} s`,
+        }),
+      ),
+    );
     const draft = range.draft();
-    if (draft) bands.append(rangeBand(store, { left: pct(draft.start), width: pct(draft.end - draft.start), color: draft.color }));
+    if (draft)
+      bands.append(
+        rangeBand(store, { left: pct(draft.start), width: pct(draft.end - draft.start), color: draft.color }),
+      );
   };
   ctx.onRedraw(redraw);
 
   const range = dragRange(ctx, wave, {
-    objectName: obj.name, labelTags: LABEL_TAGS, redraw,
+    objectName: obj.name,
+    labelTags: LABEL_TAGS,
+    redraw,
     ready: () => duration > 0,
     at: (event) => {
       const r = wave.getBoundingClientRect();
       return clamp(((event.clientX - r.left) / r.width) * duration, 0, duration);
     },
-    onPress: (seconds) => { audio.currentTime = seconds; },
+    onPress: (seconds) => {
+      audio.currentTime = seconds;
+    },
     tooShort: (start, end) => end - start < duration / 500,
     region: (start, end) => ({ type: "labels", value: { start: round(start), end: round(end), channel: 0 } }),
   });
 
-  decode(src).then((decoded) => {
-    buffer = decoded;
-    duration = decoded.duration;
-    status.textContent = `${round(duration, 2)} s · drag on the waveform to mark a region`;
-    wave.dataset.duration = String(duration);
-    draw();
-    redraw();
-  }).catch((error) => {
-    status.textContent = "";
-    el.prepend(h("div", { class: "lo-unsupported", role: "alert" }, `The audio could not be decoded (${error.message}): ${src}`));
-  });
+  decode(src)
+    .then((decoded) => {
+      buffer = decoded;
+      duration = decoded.duration;
+      status.textContent = `${round(duration, 2)} s · drag on the waveform to mark a region`;
+      wave.dataset.duration = String(duration);
+      draw();
+      redraw();
+    })
+    .catch((error) => {
+      status.textContent = "";
+      el.prepend(
+        h(
+          "div",
+          { class: "lo-unsupported", role: "alert" },
+          `The audio could not be decoded (${error.message}): ${src}`,
+        ),
+      );
+    });
   requestAnimationFrame(draw);
   ctx.listen(window, "resize", draw);
   return el;

@@ -7,8 +7,11 @@ import { h } from "./dom.js";
 
 // A band over [left, left + width] percent of the axis; a region's band carries its id and label.
 export function rangeBand(store, { left, width, color, region = null, title = null }) {
-  const band = h("div", { class: `lo-band${region && region.id === store.selectedId ? " selected" : ""}` },
-    region ? h("span", { class: "lo-band-label" }, region.labels.join(", ")) : null);
+  const band = h(
+    "div",
+    { class: `lo-band${region && store.isSelected(region.id) ? " selected" : ""}` },
+    region ? h("span", { class: "lo-band-label" }, region.labels.join(", ")) : null,
+  );
   if (region) {
     band.dataset.region = region.id;
     band.title = title || region.labels.join(", ");
@@ -33,15 +36,25 @@ export function rangeBand(store, { left, width, color, region = null, title = nu
 export function dragRange(ctx, axis, options) {
   const { store } = ctx;
   const {
-    objectName, labelTags, at, region, redraw, ready = () => true, onPress = () => {},
-    tooShort = (start, end) => start === end, hint = null,
+    objectName,
+    labelTags,
+    at,
+    region,
+    redraw,
+    ready = () => true,
+    onPress = () => {},
+    tooShort = (start, end) => start === end,
+    hint = null,
   } = options;
   let draft = null;
 
   axis.addEventListener("pointerdown", (event) => {
     if (!ready() || event.button !== 0) return;
     const hit = event.target.closest(".lo-band[data-region]");
-    if (hit) { store.select(hit.dataset.region); return; }
+    if (hit) {
+      store.select(hit.dataset.region);
+      return;
+    }
     const position = at(event);
     onPress(position);
     const active = ctx.readOnly ? null : store.activeFor(objectName, labelTags);
@@ -64,13 +77,21 @@ export function dragRange(ctx, axis, options) {
     const { start, end, active } = draft;
     draft = null;
     const [a, b] = [Math.min(start, end), Math.max(start, end)];
-    if (tooShort(a, b)) { redraw(); return; }
+    if (tooShort(a, b)) {
+      redraw();
+      return;
+    }
     store.addRegion({ to: objectName, control: active.control.name, labels: active.labels, ...region(a, b) });
   });
 
   return {
-    draft: () => (draft ? {
-      start: Math.min(draft.start, draft.end), end: Math.max(draft.start, draft.end), color: draft.color,
-    } : null),
+    draft: () =>
+      draft
+        ? {
+            start: Math.min(draft.start, draft.end),
+            end: Math.max(draft.start, draft.end),
+            color: draft.color,
+          }
+        : null,
   };
 }

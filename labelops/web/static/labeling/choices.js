@@ -10,7 +10,11 @@ export function controlItems(ctx, control) {
   const item = (o, i) => {
     const value = typeof o === "string" ? o : o.value;
     return {
-      value, alias: null, hotkey: null, background: palette[i % palette.length], selected: false,
+      value,
+      alias: null,
+      hotkey: null,
+      background: palette[i % palette.length],
+      selected: false,
       hint: typeof o === "object" ? o.hint || null : null,
       children: typeof o === "object" && Array.isArray(o.children) ? o.children.map(item) : [],
     };
@@ -60,14 +64,23 @@ function hotkeyHint(hotkey) {
   return hotkey ? h("kbd", { class: "lo-kbd" }, hotkey) : null;
 }
 
-export function mountLabels(ctx, node, control) {
+export function mountLabels(ctx, _node, control) {
   const el = h("div", { class: "lo-labels", "data-control": control.name });
   const buttons = [];
   const add = (item, depth) => {
-    const button = h("button", {
-      type: "button", class: "lo-label", "data-value": item.value, title: item.hint || null,
-      onclick: () => ctx.store.chooseLabel(control.name, item.value),
-    }, h("span", { class: "lo-swatch" }), item.alias || item.value, hotkeyHint(item.hotkey));
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "lo-label",
+        "data-value": item.value,
+        title: item.hint || null,
+        onclick: () => ctx.store.chooseLabel(control.name, item.value),
+      },
+      h("span", { class: "lo-swatch" }),
+      item.alias || item.value,
+      hotkeyHint(item.hotkey),
+    );
     button.style.setProperty("--label-color", item.background);
     if (depth) button.style.marginLeft = `${depth}em`;
     buttons.push(button);
@@ -89,7 +102,7 @@ export function mountLabels(ctx, node, control) {
   return el;
 }
 
-export function mountChoices(ctx, node, control) {
+export function mountChoices(ctx, _node, control) {
   const multiple = control.choice === "multiple";
   const inline = truthy(attr(control.attrs, "showInline"));
   const el = h("fieldset", { class: `lo-choices${inline ? " inline" : ""}`, "data-control": control.name });
@@ -97,19 +110,26 @@ export function mountChoices(ctx, node, control) {
   const group = `${control.name}-${Math.random().toString(36).slice(2, 8)}`;
   const add = (item, parent, depth) => {
     const input = h("input", {
-      type: multiple ? "checkbox" : "radio", name: group, value: item.value,
+      type: multiple ? "checkbox" : "radio",
+      name: group,
+      value: item.value,
       disabled: ctx.readOnly,
       onchange: () => toggle(item.value),
     });
     inputs.push(input);
-    const label = h("label", { class: "lo-choice", title: item.hint || null }, input,
-      h("span", {}, item.alias || item.value), hotkeyHint(item.hotkey));
+    const label = h(
+      "label",
+      { class: "lo-choice", title: item.hint || null },
+      input,
+      h("span", {}, item.alias || item.value),
+      hotkeyHint(item.hotkey),
+    );
     if (depth) label.style.marginLeft = `${depth * 1.2}em`;
     parent.append(label);
     for (const child of item.children || []) add(child, parent, depth + 1);
   };
   const toggle = (value) => {
-    const chosen = (currentValue(ctx, control) || {}).choices || [];
+    const chosen = currentValue(ctx, control)?.choices || [];
     let next;
     if (multiple) next = chosen.includes(value) ? chosen.filter((v) => v !== value) : [...chosen, value];
     else next = chosen.includes(value) ? [] : [value];
@@ -118,14 +138,14 @@ export function mountChoices(ctx, node, control) {
   control.toggle = toggle;
   for (const item of controlItems(ctx, control)) add(item, el, 0);
   ctx.onRedraw(() => {
-    const chosen = (currentValue(ctx, control) || {}).choices || [];
+    const chosen = currentValue(ctx, control)?.choices || [];
     for (const input of inputs) input.checked = chosen.includes(input.value);
   });
   ctx.registerHotkeys(control, (value) => toggle(value));
   return el;
 }
 
-export function mountTaxonomy(ctx, node, control) {
+export function mountTaxonomy(ctx, _node, control) {
   const el = h("div", { class: "lo-taxonomy", "data-control": control.name });
   const leafsOnly = truthy(attr(control.attrs, "leafsOnly"));
   const inputs = [];
@@ -135,9 +155,11 @@ export function mountTaxonomy(ctx, node, control) {
     const row = h("div", { class: "lo-taxonomy-item" });
     if (!leafsOnly || leaf) {
       const input = h("input", {
-        type: "checkbox", disabled: ctx.readOnly, "data-path": JSON.stringify(full),
+        type: "checkbox",
+        disabled: ctx.readOnly,
+        "data-path": JSON.stringify(full),
         onchange: () => {
-          const paths = ((currentValue(ctx, control) || {}).taxonomy || []).map((p) => JSON.stringify(p));
+          const paths = (currentValue(ctx, control)?.taxonomy || []).map((p) => JSON.stringify(p));
           const key = JSON.stringify(full);
           const next = paths.includes(key) ? paths.filter((p) => p !== key) : [...paths, key];
           const single = control.choice === "single";
@@ -159,13 +181,13 @@ export function mountTaxonomy(ctx, node, control) {
   };
   for (const item of controlItems(ctx, control)) add(item, [], el);
   ctx.onRedraw(() => {
-    const paths = ((currentValue(ctx, control) || {}).taxonomy || []).map((p) => JSON.stringify(p));
+    const paths = (currentValue(ctx, control)?.taxonomy || []).map((p) => JSON.stringify(p));
     for (const input of inputs) input.checked = paths.includes(input.dataset.path);
   });
   return el;
 }
 
-export function mountTextArea(ctx, node, control) {
+export function mountTextArea(ctx, _node, control) {
   const rows = Number(attr(control.attrs, "rows", "2")) || 2;
   const placeholder = attr(control.attrs, "placeholder", "");
   const el = h("div", { class: "lo-textarea", "data-control": control.name });
@@ -177,8 +199,8 @@ export function mountTextArea(ctx, node, control) {
     const text = input.value.trim();
     input.value = "";
     if (!text) return;
-    const own = control.per_region ? (ctx.store.region(regionId) || {}).perRegion : null;
-    const texts = ((control.per_region ? own && own[control.name] : currentValue(ctx, control)) || {}).text || [];
+    const own = control.per_region ? ctx.store.region(regionId)?.perRegion : null;
+    const texts = (control.per_region ? own?.[control.name] : currentValue(ctx, control))?.text || [];
     if (max && texts.length >= max) return;
     setValue(ctx, control, { text: [...texts, text] }, regionId);
   };
@@ -197,44 +219,74 @@ export function mountTextArea(ctx, node, control) {
   control.flush = add;
   ctx.onRedraw(() => {
     editor.follow();
-    const texts = (currentValue(ctx, control) || {}).text || [];
-    list.replaceChildren(...texts.map((t, i) => h("li", {}, h("span", {}, t), ctx.readOnly ? null : h("button", {
-      type: "button", class: "lo-icon", title: "Remove", "aria-label": `Remove ${t}`,
-      onclick: () => {
-        const rest = texts.filter((_, j) => j !== i);
-        setValue(ctx, control, rest.length ? { text: rest } : null);
-      },
-    }, "×"))));
+    const texts = currentValue(ctx, control)?.text || [];
+    list.replaceChildren(
+      ...texts.map((t, i) =>
+        h(
+          "li",
+          {},
+          h("span", {}, t),
+          ctx.readOnly
+            ? null
+            : h(
+                "button",
+                {
+                  type: "button",
+                  class: "lo-icon",
+                  title: "Remove",
+                  "aria-label": `Remove ${t}`,
+                  onclick: () => {
+                    const rest = texts.filter((_, j) => j !== i);
+                    setValue(ctx, control, rest.length ? { text: rest } : null);
+                  },
+                },
+                "×",
+              ),
+        ),
+      ),
+    );
   });
   return el;
 }
 
-export function mountRating(ctx, node, control) {
+export function mountRating(ctx, _node, control) {
   const max = Number(attr(control.attrs, "maxRating", "5")) || 5;
   const el = h("div", { class: "lo-rating", "data-control": control.name, role: "radiogroup" });
   const stars = [];
   for (let i = 1; i <= max; i += 1) {
-    const star = h("button", {
-      type: "button", class: "lo-star", "aria-label": `${i} star${i > 1 ? "s" : ""}`, disabled: ctx.readOnly,
-      onclick: () => {
-        const cur = (currentValue(ctx, control) || {}).rating;
-        setValue(ctx, control, cur === i ? null : { rating: i });
+    const star = h(
+      "button",
+      {
+        type: "button",
+        class: "lo-star",
+        "aria-label": `${i} star${i > 1 ? "s" : ""}`,
+        disabled: ctx.readOnly,
+        onclick: () => {
+          const cur = currentValue(ctx, control)?.rating;
+          setValue(ctx, control, cur === i ? null : { rating: i });
+        },
       },
-    }, "★");
+      "★",
+    );
     stars.push(star);
     el.append(star);
   }
   ctx.onRedraw(() => {
-    const cur = (currentValue(ctx, control) || {}).rating || 0;
-    stars.forEach((star, i) => star.classList.toggle("on", i < cur));
+    const cur = currentValue(ctx, control)?.rating || 0;
+    for (const [i, star] of stars.entries()) star.classList.toggle("on", i < cur);
   });
   return el;
 }
 
-export function mountNumber(ctx, node, control) {
+export function mountNumber(ctx, _node, control) {
   const input = h("input", {
-    type: "number", class: "lo-number", "aria-label": control.name, disabled: ctx.readOnly,
-    min: attr(control.attrs, "min"), max: attr(control.attrs, "max"), step: attr(control.attrs, "step", "any"),
+    type: "number",
+    class: "lo-number",
+    "aria-label": control.name,
+    disabled: ctx.readOnly,
+    min: attr(control.attrs, "min"),
+    max: attr(control.attrs, "max"),
+    step: attr(control.attrs, "step", "any"),
     onchange: () => commit(editor.shown()),
   });
   let committed = null;
@@ -253,10 +305,12 @@ export function mountNumber(ctx, node, control) {
   return h("div", { class: "lo-number-wrap", "data-control": control.name }, input);
 }
 
-export function mountDateTime(ctx, node, control) {
+export function mountDateTime(ctx, _node, control) {
   const onlyDate = attr(control.attrs, "only") === "date";
   const input = h("input", {
-    type: onlyDate ? "date" : "datetime-local", class: "lo-datetime", "aria-label": control.name,
+    type: onlyDate ? "date" : "datetime-local",
+    class: "lo-datetime",
+    "aria-label": control.name,
     disabled: ctx.readOnly,
     onchange: () => commit(editor.shown()),
   });

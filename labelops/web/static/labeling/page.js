@@ -1,6 +1,7 @@
 // The labeling page: renders the task, then submits, skips or updates through the REST API.
 import { fetchJSON } from "../js/http.js";
 import { renderInterface } from "./render.js";
+import { visitTask } from "./task_history.js";
 
 const payload = JSON.parse(document.getElementById("lo-payload").textContent);
 const container = document.getElementById("lo-interface");
@@ -24,7 +25,10 @@ async function send(method, url, body) {
     return await fetchJSON(method, url, body);
   } catch (error) {
     const data = error.data || {};
-    const where = data.index !== undefined && data.index !== null ? ` (result item ${data.index}${data.field ? `, ${data.field}` : ""})` : "";
+    const where =
+      data.index !== undefined && data.index !== null
+        ? ` (result item ${data.index}${data.field ? `, ${data.field}` : ""})`
+        : "";
     throw new Error(`${error.message}${where}`);
   }
 }
@@ -70,12 +74,28 @@ function flash(message) {
   setTimeout(() => note.classList.remove("show"), 2000);
 }
 
+// Previous / next task of this tab's history.
+const taskUrl = (id) => `/projects/${payload.project.id}/label?task=${id}`;
+const visited = visitTask(payload.project.id, payload.task.id);
+const pageKeys = [];
+for (const [id, link, key, description] of [
+  ["lo-prev", visited.previous, "ctrl+arrowleft", "Previous task"],
+  ["lo-next", visited.next, "ctrl+arrowright", "Next task"],
+]) {
+  const anchor = document.getElementById(id);
+  if (!anchor || !link) continue;
+  anchor.href = taskUrl(link);
+  anchor.hidden = false;
+  pageKeys.push([key, () => window.location.assign(taskUrl(link)), description]);
+}
+
 let controller;
 try {
   controller = await renderInterface(container, payload.description, payload.task.data, {
     predictions: payload.predictions,
     annotation: payload.annotation,
     onSubmit: () => save(false),
+    pageKeys,
   });
 } catch (error) {
   container.textContent = "";

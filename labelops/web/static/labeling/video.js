@@ -10,20 +10,27 @@ const LABEL_TAGS = ["TimelineLabels"];
 function duration(video) {
   return new Promise((resolve, reject) => {
     const done = () => {
-      if (Number.isFinite(video.duration) && video.duration > 0) { resolve(video.duration); return true; }
+      if (Number.isFinite(video.duration) && video.duration > 0) {
+        resolve(video.duration);
+        return true;
+      }
       return false;
     };
     video.addEventListener("error", () => reject(new Error("the video could not be loaded")), { once: true });
-    video.addEventListener("loadedmetadata", () => {
-      if (done()) return;
-      const onChange = () => {
-        if (!done()) return;
-        video.removeEventListener("durationchange", onChange);
-        video.currentTime = 0;
-      };
-      video.addEventListener("durationchange", onChange);
-      video.currentTime = 1e101;
-    }, { once: true });
+    video.addEventListener(
+      "loadedmetadata",
+      () => {
+        if (done()) return;
+        const onChange = () => {
+          if (!done()) return;
+          video.removeEventListener("durationchange", onChange);
+          video.currentTime = 0;
+        };
+        video.addEventListener("durationchange", onChange);
+        video.currentTime = 1e101;
+      },
+      { once: true },
+    );
   });
 }
 
@@ -49,13 +56,20 @@ export function measureFrameRate(video, { frames = 8, timeoutMs = 3000 } = {}) {
       video.pause();
       video.muted = wasMuted;
       video.currentTime = 0;
-      const gaps = times.slice(1).map((t, i) => t - times[i]).filter((g) => g > 0).sort((a, b) => a - b);
-      if (gaps.length < 2) { resolve(null); return; }
+      const gaps = times
+        .slice(1)
+        .map((t, i) => t - times[i])
+        .filter((g) => g > 0)
+        .sort((a, b) => a - b);
+      if (gaps.length < 2) {
+        resolve(null);
+        return;
+      }
       const rate = 1 / gaps[Math.floor(gaps.length / 2)];
       const common = COMMON_RATES.find((r) => Math.abs(r - rate) / r < 0.02);
       resolve(common || Math.round(rate));
     };
-    const onFrame = (now, metadata) => {
+    const onFrame = (_now, metadata) => {
       times.push(metadata.mediaTime);
       if (times.length > frames) finish();
       else handle = video.requestVideoFrameCallback(onFrame);
@@ -69,30 +83,81 @@ export function measureFrameRate(video, { frames = 8, timeoutMs = 3000 } = {}) {
   });
 }
 
-export async function mountVideo(ctx, node, obj) {
+export async function mountVideo(ctx, _node, obj) {
   const { store } = ctx;
   const src = resolveValue(obj.value, ctx.data);
   const configured = Number(attr(obj.attrs, "frameRate")) || null;
   // Where the frame rate comes from: the config, the browser's measurement, or an assumption.
   let fps = configured || ASSUMED_FPS;
   let fpsSource = configured ? "config" : "assumed";
-  const hasBoxes = Object.values(store.description.controls).some((c) => c.tag === "VideoRectangle" && c.to_names.includes(obj.name));
+  const hasBoxes = Object.values(store.description.controls).some(
+    (c) => c.tag === "VideoRectangle" && c.to_names.includes(obj.name),
+  );
   const video = h("video", { src, preload: "auto", controls: !hasBoxes, muted: true, playsinline: true });
   const holder = h("div", { class: "lo-video-holder" }, video);
   const ticks = h("div", { class: "lo-ticks" });
   const bands = h("div", { class: "lo-bands" });
   const cursor = h("div", { class: "lo-cursor" });
-  const timeline = h("div", { class: "lo-timeline", "data-object": obj.name, role: "slider", "aria-label": "Frames" }, ticks, bands, cursor);
+  const timeline = h(
+    "div",
+    { class: "lo-timeline", "data-object": obj.name, role: "slider", "aria-label": "Frames" },
+    ticks,
+    bands,
+    cursor,
+  );
   const status = h("span", {}, "Loading video…");
-  const step = (n) => { video.pause(); video.currentTime = clamp((frameNow() - 1 + n) / fps, 0, (frames - 1) / fps) + 0.001; };
-  const playButton = h("button", { type: "button", class: "lo-small", onclick: () => (video.paused ? video.play() : video.pause()) }, "Play");
-  video.addEventListener("play", () => { playButton.textContent = "Pause"; });
-  video.addEventListener("pause", () => { playButton.textContent = "Play"; });
-  const transport = hasBoxes ? [playButton,
-    h("button", { type: "button", class: "lo-small", title: "Previous frame", "aria-label": "Previous frame", onclick: () => step(-1) }, "◀"),
-    h("button", { type: "button", class: "lo-small", title: "Next frame", "aria-label": "Next frame", onclick: () => step(1) }, "▶")] : [];
-  const el = h("div", { class: "lo-video" }, holder, timeline, h("div", { class: "lo-media-row" }, ...transport, status));
-  const hasTimeline = Object.values(store.description.controls).some((c) => (c.tag === "TimelineLabels" || c.tag === "VideoRectangle") && c.to_names.includes(obj.name));
+  const step = (n) => {
+    video.pause();
+    video.currentTime = clamp((frameNow() - 1 + n) / fps, 0, (frames - 1) / fps) + 0.001;
+  };
+  const playButton = h(
+    "button",
+    { type: "button", class: "lo-small", onclick: () => (video.paused ? video.play() : video.pause()) },
+    "Play",
+  );
+  video.addEventListener("play", () => {
+    playButton.textContent = "Pause";
+  });
+  video.addEventListener("pause", () => {
+    playButton.textContent = "Play";
+  });
+  const transport = hasBoxes
+    ? [
+        playButton,
+        h(
+          "button",
+          {
+            type: "button",
+            class: "lo-small",
+            title: "Previous frame",
+            "aria-label": "Previous frame",
+            onclick: () => step(-1),
+          },
+          "◀",
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "lo-small",
+            title: "Next frame",
+            "aria-label": "Next frame",
+            onclick: () => step(1),
+          },
+          "▶",
+        ),
+      ]
+    : [];
+  const el = h(
+    "div",
+    { class: "lo-video" },
+    holder,
+    timeline,
+    h("div", { class: "lo-media-row" }, ...transport, status),
+  );
+  const hasTimeline = Object.values(store.description.controls).some(
+    (c) => (c.tag === "TimelineLabels" || c.tag === "VideoRectangle") && c.to_names.includes(obj.name),
+  );
   timeline.hidden = !hasTimeline;
   let frames = 0;
   const clip = { fps, frames: 0, duration: 0, frame: () => frameNow() };
@@ -117,7 +182,8 @@ export async function mountVideo(ctx, node, obj) {
   video.addEventListener("timeupdate", showTime);
   video.addEventListener("seeked", showTime);
 
-  const band = (start, end, color, region = null) => rangeBand(store, { left: pct(start), width: ((end - start + 1) / frames) * 100, color, region });
+  const band = (start, end, color, region = null) =>
+    rangeBand(store, { left: pct(start), width: ((end - start + 1) / frames) * 100, color, region });
   const redraw = () => {
     if (!frames) return;
     const out = [];
@@ -132,33 +198,46 @@ export async function mountVideo(ctx, node, obj) {
   };
   ctx.onRedraw(redraw);
   const range = dragRange(ctx, timeline, {
-    objectName: obj.name, labelTags: LABEL_TAGS, at: frameAt, redraw,
+    objectName: obj.name,
+    labelTags: LABEL_TAGS,
+    at: frameAt,
+    redraw,
     ready: () => frames > 0,
-    onPress: (frame) => { video.currentTime = (frame - 1) / fps; },
-    tooShort: () => false,  // one frame is a segment
+    onPress: (frame) => {
+      video.currentTime = (frame - 1) / fps;
+    },
+    tooShort: () => false, // one frame is a segment
     region: (start, end) => ({ type: "timelinelabels", value: { ranges: [{ start, end }] } }),
   });
 
-  duration(video).then(async (seconds) => {
-    if (!configured) {
-      status.textContent = "Measuring the frame rate…";
-      const measured = await measureFrameRate(video);
-      if (measured) [fps, fpsSource] = [measured, "measured"];
-    }
-    el.dataset.frameRate = String(fps);
-    el.dataset.frameRateSource = fpsSource;
-    frames = Math.max(1, Math.round(seconds * fps));
-    Object.assign(clip, { fps, frames, duration: seconds });
-    timeline.dataset.frames = String(frames);
-    const step = [1, 5, 10, 25, 50, 100, 250, 500, 1000].find((v) => frames / v <= 12) || 1000;
-    const marks = [1];
-    for (let f = step; f <= frames; f += step) if (f > 1) marks.push(f);
-    ticks.replaceChildren(...marks.map((f) => { const t = h("span", {}, String(f)); t.style.left = `${pct(f)}%`; return t; }));
-    showTime();
-    redraw();
-  }).catch((error) => {
-    status.textContent = "";
-    el.prepend(h("div", { class: "lo-unsupported", role: "alert" }, `${error.message}: ${src}`));
-  });
+  duration(video)
+    .then(async (seconds) => {
+      if (!configured) {
+        status.textContent = "Measuring the frame rate…";
+        const measured = await measureFrameRate(video);
+        if (measured) [fps, fpsSource] = [measured, "measured"];
+      }
+      el.dataset.frameRate = String(fps);
+      el.dataset.frameRateSource = fpsSource;
+      frames = Math.max(1, Math.round(seconds * fps));
+      Object.assign(clip, { fps, frames, duration: seconds });
+      timeline.dataset.frames = String(frames);
+      const step = [1, 5, 10, 25, 50, 100, 250, 500, 1000].find((v) => frames / v <= 12) || 1000;
+      const marks = [1];
+      for (let f = step; f <= frames; f += step) if (f > 1) marks.push(f);
+      ticks.replaceChildren(
+        ...marks.map((f) => {
+          const t = h("span", {}, String(f));
+          t.style.left = `${pct(f)}%`;
+          return t;
+        }),
+      );
+      showTime();
+      redraw();
+    })
+    .catch((error) => {
+      status.textContent = "";
+      el.prepend(h("div", { class: "lo-unsupported", role: "alert" }, `${error.message}: ${src}`));
+    });
   return el;
 }
