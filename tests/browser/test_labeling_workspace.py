@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from tests.browser.labeling_helpers import (
     annotations,
     create_project,
+    drag,
     open_labeling,
     select_text,
     submit,
@@ -14,7 +15,7 @@ from tests.browser.labeling_helpers import (
     wait_ready,
 )
 from tests.browser.test_labeling_audio import sine_wav
-from tests.browser.test_labeling_image import png
+from tests.browser.test_labeling_image import at, png
 from tests.browser.test_labeling_timeseries import csv_series
 
 MEDIA_CONFIG = """
@@ -224,3 +225,28 @@ def test_hides_locks_selects_all_and_groups_regions_by_label(live_server, page):
 
     (annotation,) = annotations(live_server, task_id)
     assert [item["value"]["text"] for item in annotation["result"]] == ["Acme"]
+
+
+BOX_CONFIG = """
+<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image"><Label value="Car"/></RectangleLabels>
+</View>
+"""
+
+
+def test_a_locked_box_does_not_move(live_server, page):
+    project_id, (task_id,) = create_project(
+        live_server, BOX_CONFIG, [{"image": "media:a.png"}], media={"a.png": png(300, 300)}
+    )
+    open_labeling(page, live_server, project_id)
+    page.wait_for_selector(".lo-stage svg[viewBox]")
+    page.click(".lo-label[data-value=Car]")
+    drag(page, at(page, 10, 10), at(page, 30, 30))
+    page.locator(".lo-region").get_by_role("button", name="Lock region").click()
+    drag(page, at(page, 20, 20), at(page, 60, 60))  # try to move it
+    page.locator(".lo-region").get_by_role("button", name="Unlock region").wait_for()
+    submit(page)
+    (annotation,) = annotations(live_server, task_id)
+    (box,) = annotation["result"]
+    assert abs(box["value"]["x"] - 10) < 1 and abs(box["value"]["y"] - 10) < 1

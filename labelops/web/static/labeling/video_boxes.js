@@ -117,7 +117,7 @@ export function mountVideoBoxes(ctx, obj, video, holder, clip) {
     const p = pct(event);
     const regionId = event.target.dataset.region;
     const selected = store.selected();
-    if (event.target.dataset.handle && selected) {
+    if (event.target.dataset.handle && selected && !store.refuseLocked(selected.id)) {
       drag = {
         mode: "resize",
         region: selected.id,
@@ -126,6 +126,7 @@ export function mountVideoBoxes(ctx, obj, video, holder, clip) {
       };
     } else if (regionId) {
       store.select(regionId);
+      if (store.locked.has(regionId)) return; // a locked box is selected, not moved
       const region = store.region(regionId);
       drag = { mode: "move", region: regionId, start: p, box: { ...boxAt(region.value.sequence, clip.frame()) } };
     } else {
