@@ -71,10 +71,10 @@ export function mountPairwise(ctx, _node, control) {
           `<Pairwise name="${control.name}"> needs two objects in toName.`,
         ),
       );
-    ctx.addHotkey("1", () => choose("left"));
-    ctx.addHotkey("2", () => choose("right"));
-    ctx.addHotkey("arrowleft", () => choose("left"));
-    ctx.addHotkey("arrowright", () => choose("right"));
+    ctx.addHotkey("1", () => choose("left"), "Choose the left side");
+    ctx.addHotkey("2", () => choose("right"), "Choose the right side");
+    ctx.addHotkey("arrowleft", () => choose("left"), "Choose the left side");
+    ctx.addHotkey("arrowright", () => choose("right"), "Choose the right side");
   };
   ctx.onRedraw(() => {
     if (!placed) place();
