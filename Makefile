@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install browser azurite up web dev test screenshots lint fmt typecheck bench
+.PHONY: install browser azurite biome up web dev test screenshots lint lint-js fmt typecheck bench
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,15 @@ azurite: $(AZURITE)
 $(AZURITE):
 	npm install --silent --no-audit --no-fund --prefix build/azurite azurite
 
+# Biome (the JavaScript linter and formatter, biome.json) from npm, into the ignored build/ folder;
+# pinned, since a new release may format differently.
+BIOME := build/biome/node_modules/.bin/biome
+
+biome: $(BIOME)
+
+$(BIOME):
+	npm install --silent --no-audit --no-fund --prefix build/biome @biomejs/biome@2.6.8
+
 up: install
 	$(BIN)/labelops up
 
@@ -33,20 +42,24 @@ web: install
 dev: install
 	$(BIN)/dagster dev -m labelops.definitions
 
-test: install browser azurite
+test: install browser azurite biome
 	$(BIN)/pytest -n 2
 
 # Refresh the README's pictures: the browser tests write them into docs/screenshots/.
 screenshots: install browser
 	LABELOPS_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -n 2 -m browser
 
-lint: install
+lint: install lint-js
 	$(BIN)/ruff check labelops tests bench
 	$(BIN)/ruff format --check labelops tests bench
 
-fmt: install
+lint-js: biome
+	$(BIOME) check labelops/web/static
+
+fmt: install biome
 	$(BIN)/ruff format labelops tests bench
 	$(BIN)/ruff check --fix labelops tests bench
+	$(BIOME) check --write labelops/web/static
 
 typecheck: install
 	$(BIN)/python -m mypy --ignore-missing-imports labelops/domain labelops/services

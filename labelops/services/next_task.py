@@ -102,6 +102,27 @@ def claim_next_task(
     return None
 
 
+def progress(session: Session, project_id: int, user_id: int) -> tuple[int, int]:
+    """Returns (tasks the annotator has annotated or skipped, tasks in the project).
+
+    Args:
+        session: The database session.
+        project_id: The project.
+        user_id: The annotator.
+    """
+    # Two index lookups (the annotator's annotations, the project's task ids), no scan of the
+    # project's tasks per annotation: the page asks on every task.
+    done = session.scalar(
+        sa.select(sa.func.count(sa.distinct(AnnotationRow.task_id))).where(
+            AnnotationRow.project_id == project_id, AnnotationRow.completed_by_id == user_id
+        )
+    )
+    total = session.scalar(
+        sa.select(sa.func.count(TaskRow.id)).where(TaskRow.project_id == project_id)
+    )
+    return int(done or 0), int(total or 0)
+
+
 def _annotated_by(user_id: int) -> sa.ColumnElement[bool]:
     return sa.exists().where(
         AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, redirect, request, send_from_directory, url_for
 from werkzeug.exceptions import TooManyRequests
 
 from labelops.db.models import UserRow
@@ -50,6 +50,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     @app.get("/")
     def index() -> Any:
         return redirect(url_for("projects.index"))
+
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        # Browsers ask for it at the root whatever the page links to.
+        return send_from_directory(str(app.static_folder), "favicon.ico", mimetype="image/x-icon")
 
     return app
 

@@ -98,3 +98,40 @@ def test_marks_a_region_in_seconds_and_transcribes_it(live_server, page):
     assert_matches(result, expected)
     assert abs(result[0]["value"]["start"] - 0.5) < 0.02
     assert abs(result[0]["value"]["end"] - 1.5) < 0.02
+
+
+def test_keeps_each_regions_transcript_on_its_own_region(live_server, page):
+    project_id, (task_id,) = create_project(
+        live_server, AUDIO_CONFIG, [{"audio": "media:tones.wav"}], media={"tones.wav": sine_wav()}
+    )
+    open_labeling(page, live_server, project_id)
+    page.wait_for_selector(".lo-wave[data-duration]")
+    box = page.locator(".lo-wave").bounding_box()
+
+    def at(fraction):
+        return box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2
+
+    transcript = page.locator("[data-per-region=transcription] textarea")
+    page.click(".lo-label[data-value=Speech]")
+    drag(page, at(0.1), at(0.3))
+    assert transcript.is_visible()  # the new region is selected: its box shows at once
+    drag(page, at(0.6), at(0.8))
+    first, second = page.locator(".lo-band[data-region]").all()
+    first.click()
+    transcript.fill("first words")  # no Enter
+    second.click()
+    assert transcript.input_value() == ""
+    assert page.locator("[data-per-region=transcription] .lo-texts li").count() == 0
+    transcript.fill("second words")
+    page.locator(".lo-region-list .lo-region").first.click()  # region 1 from the list
+    texts = page.locator("[data-per-region=transcription] .lo-texts span")
+    assert texts.all_inner_texts() == ["first words"]
+    assert transcript.input_value() == ""
+    submit(page)
+
+    (annotation,) = annotations(live_server, task_id)
+    result = normalized(annotation["result"])
+    texts = {item["id"]: item["value"]["text"] for item in result if item["type"] == "textarea"}
+    assert texts == {"r1": ["first words"], "r2": ["second words"]}
+    starts = {item["id"]: item["value"]["start"] for item in result if item["type"] == "textarea"}
+    assert starts["r1"] < starts["r2"]

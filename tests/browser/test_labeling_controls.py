@@ -3,6 +3,8 @@
 Choices (nested, conditional), taxonomy, text, rating, number and date.
 """
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot
 from tests.browser.labeling_helpers import (
     annotations,
@@ -69,7 +71,8 @@ def test_fills_every_classification_control_with_hotkeys_and_undo(live_server, p
     with page.expect_response("**/annotations") as response:
         page.keyboard.press("Control+Enter")  # "sentiment" is required: the server says so
     assert response.value.status == 422
-    assert "required control 'sentiment' has no result" in page.inner_text("#lo-error")
+    # The page shows the answer once it has read it: wait for that, not for the response.
+    expect(page.locator("#lo-error")).to_contain_text("required control 'sentiment' has no result")
     page.keyboard.press("2")  # generated hotkey of "Negative"
     assert page.is_checked("[data-control=sentiment] input[value=Negative]")
     assert issues.is_visible()

@@ -219,3 +219,34 @@ def test_rotates_a_box_and_describes_it_per_region(live_server, page):
     ]
     (annotation,) = annotations(live_server, task_id)
     assert_matches(normalized(annotation["result"]), expected)
+
+
+def test_keeps_each_boxes_text_on_its_own_box(live_server, page):
+    project_id, (task_id,) = create_project(
+        live_server,
+        PER_REGION_CONFIG,
+        [{"image": "media:square.png"}],
+        media={"square.png": png(300, 300)},
+    )
+    open_labeling(page, live_server, project_id)
+    page.wait_for_selector(".lo-stage svg[viewBox]")
+    plate = page.locator("[data-control=plate] textarea")
+    page.keyboard.press("1")  # hotkey of "Car"
+    drag(page, at(page, 10, 10), at(page, 30, 30))
+    assert plate.is_visible()  # the new box is selected: its controls show at once
+    drag(page, at(page, 60, 60), at(page, 80, 80))
+    page.mouse.click(*at(page, 20, 20))  # box 1
+    plate.fill("AAA 1")  # no Enter
+    page.mouse.click(*at(page, 70, 70))  # box 2
+    assert plate.input_value() == ""
+    assert page.locator("[data-control=plate] .lo-texts li").count() == 0
+    plate.fill("BBB 2")
+    page.mouse.click(*at(page, 20, 20))  # back to box 1
+    assert page.locator("[data-control=plate] .lo-texts span").all_inner_texts() == ["AAA 1"]
+    submit(page)
+
+    (annotation,) = annotations(live_server, task_id)
+    result = normalized(annotation["result"])
+    plates = {item["id"]: item["value"] for item in result if item["from_name"] == "plate"}
+    assert plates["r1"]["text"] == ["AAA 1"] and plates["r1"]["x"] < 20
+    assert plates["r2"]["text"] == ["BBB 2"] and plates["r2"]["x"] > 50

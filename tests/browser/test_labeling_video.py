@@ -154,3 +154,49 @@ def test_tracks_a_box_over_keyframes(live_server, page):
     ]
     (annotation,) = annotations(live_server, task_id)
     assert_matches(normalized(annotation["result"]), expected)
+
+
+NO_RATE_CONFIG = VIDEO_CONFIG.replace(' frameRate="10"', "")
+
+
+def test_reads_the_frame_rate_of_a_clip_whose_config_sets_none(live_server, page):
+    clip = base64.b64decode(page.evaluate(RECORD))  # ten frames a second
+    project_id, (task_id,) = create_project(
+        live_server, NO_RATE_CONFIG, [{"video": "media:clip.webm"}], media={"clip.webm": clip}
+    )
+    open_labeling(page, live_server, project_id)
+    timeline = page.locator(".lo-timeline[data-frames]")
+    timeline.wait_for()
+    video = page.locator(".lo-video")
+    assert video.get_attribute("data-frame-rate") == "10"
+    assert video.get_attribute("data-frame-rate-source") == "measured"
+    assert 15 <= int(timeline.get_attribute("data-frames")) <= 25
+    page.wait_for_function(
+        "() => document.querySelector('.lo-media-row').textContent.includes('10 fps (measured')"
+    )
+    frames = int(timeline.get_attribute("data-frames"))
+    box = timeline.bounding_box()
+    page.click(".lo-label[data-value=Movement]")
+    drag(
+        page,
+        (box["x"] + box["width"] * 2.5 / frames, box["y"] + box["height"] * 0.7),
+        (box["x"] + box["width"] * 5.5 / frames, box["y"] + box["height"] * 0.7),
+    )
+    submit(page)
+    (annotation,) = annotations(live_server, task_id)
+    assert annotation["result"][0]["value"]["ranges"] == [{"start": 3, "end": 6}]
+
+
+def test_says_when_the_frame_rate_is_assumed(live_server, page):
+    clip = base64.b64decode(page.evaluate(RECORD))
+    project_id, _ = create_project(
+        live_server, NO_RATE_CONFIG, [{"video": "media:clip.webm"}], media={"clip.webm": clip}
+    )
+    # A browser without frame callbacks cannot measure the rate.
+    page.add_init_script("delete HTMLVideoElement.prototype.requestVideoFrameCallback")
+    open_labeling(page, live_server, project_id)
+    page.locator(".lo-timeline[data-frames]").wait_for()
+    assert page.locator(".lo-video").get_attribute("data-frame-rate-source") == "assumed"
+    page.wait_for_function(
+        "() => document.querySelector('.lo-media-row').textContent.includes('24 fps (assumed')"
+    )

@@ -43,14 +43,7 @@ def test_sync_storage_from_the_pipeline_page(
 ) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     project = make_project(live_server, "Product reviews", TEXT_CONFIG)
     sign_in(page, live_server)
     page.goto(f"{live_server.url}/projects/{project}/data")

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import TaskLockRow, TaskRow
 from labelops.services.annotations import create_annotation
-from labelops.services.next_task import next_task
+from labelops.services.next_task import next_task, progress
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
@@ -141,3 +141,17 @@ def test_slots_taken_counts_finished_work_and_other_annotators_live_locks(
     later = NOW + timedelta(minutes=5)  # c's lock has expired, b's has not
     assert slots_taken(session, task, d.id, later) == 2  # a's annotation + b's lock
     assert slots_taken(session, task, b.id, later) == 1  # b's own lock is b's slot
+
+
+def test_progress_counts_the_annotators_submitted_and_skipped_tasks(session: Session) -> None:
+    a, b = make_user(session, "a@x.io"), make_user(session, "b@x.io")
+    project = make_project(session, maximum_annotations=2)
+    other = make_project(session)
+    t1, t2, _t3 = make_tasks(session, project, 3)
+    make_tasks(session, other, 2)
+    assert progress(session, project.id, a.id) == (0, 3)
+    create_annotation(session, t1, user_id=a.id, result=choice_result("Positive"), now=NOW)
+    create_annotation(session, t2, user_id=a.id, result=[], was_cancelled=True, now=NOW)
+    create_annotation(session, t1, user_id=b.id, result=choice_result("Positive"), now=NOW)
+    assert progress(session, project.id, a.id) == (2, 3)  # skipped counts as done
+    assert progress(session, project.id, b.id) == (1, 3)

@@ -81,7 +81,7 @@ def test_data_manager_filters_by_state_annotator_and_text(
         ann_id = ann.id
     by_ann = client.get(f"{url}?annotator={ann_id}").get_data(as_text=True)
     assert row_ids(by_ann) == tasks[:2]
-    found = client.get(f"{url}?field=text&contains=NEEDLE").get_data(as_text=True)
+    found = client.get(f"{url}?field=text&search=NEEDLE").get_data(as_text=True)
     assert row_ids(found) == [tasks[3]]
     none = client.get(f"{url}?has_predictions=1").get_data(as_text=True)
     assert row_ids(none) == []

@@ -79,11 +79,13 @@ def label(project_id: int) -> Any:
         else []
     )
     payload = page_payload(project, config, task, annotation=annotation, predictions=predictions)
+    done, total = queue.progress(db.session, project.id, current_user.id)
     return render_template(
         "annotate/label.html",
         project=project,
         payload=payload,
         instructions=instructions,
         single_task=task_id is not None,
+        progress={"done": done, "total": total},
         config_error=None,
     )

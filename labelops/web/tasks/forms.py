@@ -32,7 +32,7 @@ class TaskFilterForm(Form):
     min_score = FloatField("Min score", validators=[Optional()])
     max_score = FloatField("Max score", validators=[Optional()])
     field = SelectField("Field", choices=[], default="")
-    contains = StringField("Contains", validators=[Optional()])
+    search = StringField("Contains", validators=[Optional()])
     sort = SelectField("Sort by", choices=[(k, SORT_LABELS[k]) for k in SORT_COLUMNS], default="id")
     direction = SelectField(
         "Order", choices=[("asc", "Ascending"), ("desc", "Descending")], default="asc"
@@ -66,7 +66,7 @@ class TaskFilterForm(Form):
             min_score=self.min_score.data,
             max_score=self.max_score.data,
             field=self.field.data or None,
-            contains=(self.contains.data or "").strip() or None,
+            contains=(self.search.data or "").strip() or None,
         )
 
 

@@ -25,7 +25,7 @@ async function main() {
     try {
       await renderInterface(target, payload.description, payload.task.data, { readOnly: true, annotation: { result } });
       pane.closest(".pane")?.classList.add("has-render");
-    } catch (error) {
+    } catch (_error) {
       target.remove();
     }
   }

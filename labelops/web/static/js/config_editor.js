@@ -53,7 +53,10 @@ function setUp(root) {
       badLine = null;
       paintGutter();
       const fields = checked.data.data_fields || [];
-      show("ok", `The config is valid. Task data fields: ${fields.length ? fields.map((f) => `$${f}`).join(", ") : "none"}.`);
+      show(
+        "ok",
+        `The config is valid. Task data fields: ${fields.length ? fields.map((f) => `$${f}`).join(", ") : "none"}.`,
+      );
       const preview = await postJSON("/projects/preview", { label_config }, { signal: controller.signal });
       previewBox.classList.remove("stale");
       if (preview.ok) await renderPreview(previewBox, preview.data);

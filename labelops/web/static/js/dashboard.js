@@ -30,7 +30,8 @@ function widthOf(container) {
 }
 
 export function columnChart(container, points) {
-  if (!points.length || points.every((p) => p.value === 0)) return empty(container, "No annotations in this period yet.");
+  if (!points.length || points.every((p) => p.value === 0))
+    return empty(container, "No annotations in this period yet.");
   const width = widthOf(container);
   const height = 220;
   const pad = { left: 36, right: 8, top: 10, bottom: 28 };
@@ -41,7 +42,9 @@ export function columnChart(container, points) {
   for (let i = 0; i <= 4; i += 1) {
     const y = pad.top + ((height - pad.top - pad.bottom) * i) / 4;
     root.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y, y2: y, stroke: "#e8ebf0" }));
-    root.append(svg("text", { x: pad.left - 6, y: y + 4, "text-anchor": "end" }, String(Math.round(max * (1 - i / 4)))));
+    root.append(
+      svg("text", { x: pad.left - 6, y: y + 4, "text-anchor": "end" }, String(Math.round(max * (1 - i / 4)))),
+    );
   }
   points.forEach((p, i) => {
     const h = ((height - pad.top - pad.bottom) * p.value) / max;
@@ -70,10 +73,23 @@ export function barChart(container, items, emptyMessage) {
     const room = Math.floor(labelWidth / 7);
     const label = item.label.length > room ? `${item.label.slice(0, room - 1)}…` : item.label;
     root.append(svg("text", { x: labelWidth - 8, y: y + 17, "text-anchor": "end" }, label));
-    const bar = svg("rect", { x: labelWidth, y: y + 3, width: Math.max(w, 1), height: rowHeight - 8, rx: 3, fill: item.color || PALETTE[i % PALETTE.length] });
+    const bar = svg("rect", {
+      x: labelWidth,
+      y: y + 3,
+      width: Math.max(w, 1),
+      height: rowHeight - 8,
+      rx: 3,
+      fill: item.color || PALETTE[i % PALETTE.length],
+    });
     bar.append(svg("title", {}, `${item.label}: ${item.value}`));
     root.append(bar);
-    root.append(svg("text", { x: labelWidth + w + 6, y: y + 17 }, Number.isInteger(item.value) ? String(item.value) : item.value.toFixed(3)));
+    root.append(
+      svg(
+        "text",
+        { x: labelWidth + w + 6, y: y + 17 },
+        Number.isInteger(item.value) ? String(item.value) : item.value.toFixed(3),
+      ),
+    );
   });
   container.replaceChildren(root);
 }
@@ -94,13 +110,27 @@ function agreementItems(report) {
 
 const data = JSON.parse(document.getElementById("dashboard-data")?.textContent || "null");
 if (data) {
-  const charts = Object.fromEntries([...document.querySelectorAll("[data-chart]")].map((node) => [node.dataset.chart, node]));
-  if (charts.per_day) columnChart(charts.per_day, data.per_day.map((d) => ({ label: d.day, value: d.count })));
+  const charts = Object.fromEntries(
+    [...document.querySelectorAll("[data-chart]")].map((node) => [node.dataset.chart, node]),
+  );
+  if (charts.per_day)
+    columnChart(
+      charts.per_day,
+      data.per_day.map((d) => ({ label: d.day, value: d.count })),
+    );
   if (charts.annotators) {
-    barChart(charts.annotators, data.annotators.map((a) => ({ label: a.email, value: a.finished })), "Nobody has annotated yet.");
+    barChart(
+      charts.annotators,
+      data.annotators.map((a) => ({ label: a.email, value: a.finished })),
+      "Nobody has annotated yet.",
+    );
   }
   if (charts.labels) {
-    barChart(charts.labels, data.labels.map((l) => ({ label: `${l.label}`, value: l.count })), "No labels yet.");
+    barChart(
+      charts.labels,
+      data.labels.map((l) => ({ label: `${l.label}`, value: l.count })),
+      "No labels yet.",
+    );
   }
   if (charts.agreement) {
     barChart(charts.agreement, agreementItems(data.agreement), "The report holds no figures to chart.");

@@ -16,10 +16,11 @@ if (table) {
       all.indeterminate = selected > 0 && selected < boxes().length;
     }
   };
-  if (all) all.addEventListener("change", () => {
-    for (const box of boxes()) box.checked = all.checked;
-    refresh();
-  });
+  if (all)
+    all.addEventListener("change", () => {
+      for (const box of boxes()) box.checked = all.checked;
+      refresh();
+    });
   table.addEventListener("change", (event) => {
     if (event.target.name === "task") refresh();
   });

@@ -1,20 +1,20 @@
-// Small fetch helpers: JSON requests with the session cookie and the page's CSRF token.
+// The one fetch wrapper: JSON requests with the session cookie and the page's CSRF token.
 
 export function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
   return meta ? meta.content : "";
 }
 
-export async function postJSON(url, body, { signal } = {}) {
+// Sends a JSON request (no body for a GET) and returns {ok, status, data}: the answer's JSON, or
+// null when it has none.
+export async function request(method, url, body, { signal } = {}) {
+  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
-    method: "POST",
+    method,
     credentials: "same-origin",
-    headers: {
-      "Content-Type": "application/json",
-      Accept: "application/json",
-      "X-CSRFToken": csrfToken(),
-    },
-    body: JSON.stringify(body),
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
     signal,
   });
   let data = null;
@@ -26,26 +26,35 @@ export async function postJSON(url, body, { signal } = {}) {
   return { ok: response.ok, status: response.status, data };
 }
 
+export function postJSON(url, body, options) {
+  return request("POST", url, body, options);
+}
+
+// What went wrong, in the server's words when it gave some.
+export function problem(status, data) {
+  return (data && (data.detail || data.error || data.message)) || `The server answered ${status}`;
+}
+
+export class HttpError extends Error {
+  constructor(status, data) {
+    super(problem(status, data));
+    this.status = status;
+    this.data = data;
+  }
+}
+
+// Returns the answer's JSON; throws an HttpError (the server's message, status and body) when the
+// answer is not a success.
+export async function fetchJSON(method, url, body, options) {
+  const { ok, status, data } = await request(method, url, body, options);
+  if (!ok) throw new HttpError(status, data);
+  return data;
+}
+
 export function debounce(fn, wait) {
   let timer = null;
   return (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), wait);
   };
-}
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "style") node.setAttribute("style", value);
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
 }

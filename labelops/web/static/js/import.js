@@ -1,6 +1,6 @@
 // The import page: drag and drop, an XHR upload with a progress bar, and the server's report.
 
-import { el } from "./http.js";
+import { h } from "../labeling/dom.js";
 
 const form = document.querySelector("[data-import-form]");
 if (form) setUp(form);
@@ -77,52 +77,66 @@ function setUp(form) {
 
 function success(report) {
   const rows = report.files.map((f) =>
-    el(
+    h(
       "tr",
       {},
-      el("td", {}, f.name),
-      el("td", {}, f.format),
-      el("td", { class: "num" }, f.num_tasks),
-      el("td", { class: "num" }, f.num_annotations),
-      el("td", { class: "num" }, f.num_predictions),
-      el("td", { class: "num" }, f.num_duplicates),
+      h("td", {}, f.name),
+      h("td", {}, f.format),
+      h("td", { class: "num" }, f.num_tasks),
+      h("td", { class: "num" }, f.num_annotations),
+      h("td", { class: "num" }, f.num_predictions),
+      h("td", { class: "num" }, f.num_duplicates),
     ),
   );
   const n = report.task_count;
-  return el(
+  return h(
     "div",
     { class: "report ok", role: "status" },
-    el("h2", {}, `Imported ${n} task${n === 1 ? "" : "s"}`),
-    el(
+    h("h2", {}, `Imported ${n} task${n === 1 ? "" : "s"}`),
+    h(
       "table",
       { class: "table" },
-      el(
+      h(
         "thead",
         {},
-        el(
+        h(
           "tr",
           {},
-          ...["File", "Format"].map((h) => el("th", {}, h)),
-          ...["Tasks", "Annotations", "Predictions", "Duplicates skipped"].map((h) => el("th", { class: "num" }, h)),
+          ...["File", "Format"].map((name) => h("th", {}, name)),
+          ...["Tasks", "Annotations", "Predictions", "Duplicates skipped"].map((name) =>
+            h("th", { class: "num" }, name),
+          ),
         ),
       ),
-      el("tbody", {}, rows),
+      h("tbody", {}, rows),
     ),
-    el("p", { style: "margin-top:0.8rem" }, el("a", { class: "btn", href: document.querySelector("[data-import-form]").dataset.managerUrl }, "Open the data manager")),
+    h(
+      "p",
+      { style: "margin-top:0.8rem" },
+      h(
+        "a",
+        { class: "btn", href: document.querySelector("[data-import-form]").dataset.managerUrl },
+        "Open the data manager",
+      ),
+    ),
   );
 }
 
 function failure(error) {
-  const details = el("dl");
-  if (error.source) details.append(el("dt", {}, "File"), el("dd", {}, error.source));
-  if (error.row) details.append(el("dt", {}, "Row"), el("dd", {}, error.row));
-  if (error.field) details.append(el("dt", {}, "Field"), el("dd", {}, el("code", {}, error.field)));
-  return el(
+  const details = h("dl");
+  if (error.source) details.append(h("dt", {}, "File"), h("dd", {}, error.source));
+  if (error.row) details.append(h("dt", {}, "Row"), h("dd", {}, error.row));
+  if (error.field) details.append(h("dt", {}, "Field"), h("dd", {}, h("code", {}, error.field)));
+  return h(
     "div",
     { class: "report bad", role: "alert" },
-    el("h2", {}, "Nothing was imported"),
-    el("p", {}, error.message),
+    h("h2", {}, "Nothing was imported"),
+    h("p", {}, error.message),
     details.childElementCount ? details : null,
-    el("p", { class: "small muted", style: "margin:0.6rem 0 0" }, "Fix the file and upload it again; an import is all or nothing."),
+    h(
+      "p",
+      { class: "small muted", style: "margin:0.6rem 0 0" },
+      "Fix the file and upload it again; an import is all or nothing.",
+    ),
   );
 }

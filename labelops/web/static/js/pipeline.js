@@ -1,14 +1,14 @@
 // Pipeline page: launch jobs through the REST API without a page load, and poll the runs every
 // 2 s while one is queued or running. Without JavaScript the forms post to the page instead.
 
-import { csrfToken, el, postJSON } from "./http.js";
+import { h } from "../labeling/dom.js";
+import { fetchJSON, postJSON, problem } from "./http.js";
 
 const POLL_MS = 2000;
 const NO_MODEL = "no champion model yet";
 const ACTIVE = new Set(["queued", "running"]);
 const NO_STORAGE =
-  "This project has no storage connection yet: add one under “Storage connections” " +
-  "before syncing storage.";
+  "This project has no storage connection yet: add one under “Storage connections” " + "before syncing storage.";
 
 const root = document.querySelector("[data-pipeline-actions]");
 const runsBody = document.querySelector("[data-runs]");
@@ -21,16 +21,6 @@ const dagsterUrl = root ? root.dataset.dagsterUrl : "";
 const jobLabels = {};
 let timer = null;
 let lastStatuses = new Map();
-
-async function getJSON(url) {
-  const response = await fetch(url, {
-    credentials: "same-origin",
-    headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
-  });
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new Error((data && (data.detail || data.error || data.message)) || `HTTP ${response.status}`);
-  return data;
-}
 
 function say(text, kind) {
   if (!message) return;
@@ -49,60 +39,68 @@ function runKey(run) {
 }
 
 function errorOrOutcome(run) {
-  if (run.error) return [el("span", { class: "error-text" }, run.error)];
-  if (!run.outcome) return [el("span", { class: "muted" }, "–")];
-  const cell = [el("span", { class: "run-outcome" }, run.outcome)];
+  if (run.error) return [h("span", { class: "error-text" }, run.error)];
+  if (!run.outcome) return [h("span", { class: "muted" }, "–")];
+  const cell = [h("span", { class: "run-outcome" }, run.outcome)];
   if (run.outcome.includes(NO_MODEL)) {
-    cell.push(" ", el("button", { class: "btn btn-small", type: "submit", form: "train-form", "data-train": "" }, "Train model"));
+    cell.push(
+      " ",
+      h("button", { class: "btn btn-small", type: "submit", form: "train-form", "data-train": "" }, "Train model"),
+    );
   }
   return cell;
 }
 
 function runRow(run) {
   const label = jobLabels[run.job_name] || run.job_name;
-  return el(
+  return h(
     "tr",
     { "data-run-id": runKey(run), "data-status": run.status, "data-job": run.job_name },
-    el("td", {}, label, el("br"), el("code", { class: "muted small" }, run.job_name)),
-    el("td", {}, el("span", { class: `badge badge-run-${run.status}` }, run.status)),
-    el("td", { class: "small run-source" }, run.source),
-    el("td", { class: "run-error" }, ...errorOrOutcome(run)),
-    el("td", { class: "nowrap" }, el("time", {}, stamp(run.created_at))),
-    el("td", { class: "nowrap" }, el("time", {}, stamp(run.updated_at))),
-    el(
+    h("td", {}, label, h("br"), h("code", { class: "muted small" }, run.job_name)),
+    h("td", {}, h("span", { class: `badge badge-run-${run.status}` }, run.status)),
+    h("td", { class: "small run-source" }, run.source),
+    h("td", { class: "run-error" }, ...errorOrOutcome(run)),
+    h("td", { class: "nowrap" }, h("time", {}, stamp(run.created_at))),
+    h("td", { class: "nowrap" }, h("time", {}, stamp(run.updated_at))),
+    h(
       "td",
       { class: "nowrap" },
       run.run_id
-        ? el(
+        ? h(
             "a",
-            { href: run.dagster_url || `${dagsterUrl}/runs/${run.run_id}`, target: "_blank", rel: "noopener", title: `Dagster run ${run.run_id}` },
+            {
+              href: run.dagster_url || `${dagsterUrl}/runs/${run.run_id}`,
+              target: "_blank",
+              rel: "noopener",
+              title: `Dagster run ${run.run_id}`,
+            },
             "Open in Dagster",
           )
-        : el("span", { class: "muted" }, "not launched"),
+        : h("span", { class: "muted" }, "not launched"),
     ),
   );
 }
 
 function datasetRow(d) {
-  return el(
+  return h(
     "tr",
     {},
-    el("td", {}, el("code", { title: d.version }, d.version.slice(0, 12))),
-    el("td", { class: "num" }, d.num_tasks),
-    el("td", { class: "truncate small" }, el("code", { title: d.uri }, d.uri)),
-    el("td", { class: "nowrap" }, stamp(d.created_at).slice(0, 16)),
+    h("td", {}, h("code", { title: d.version }, d.version.slice(0, 12))),
+    h("td", { class: "num" }, d.num_tasks),
+    h("td", { class: "truncate small" }, h("code", { title: d.uri }, d.uri)),
+    h("td", { class: "nowrap" }, stamp(d.created_at).slice(0, 16)),
   );
 }
 
 async function refreshDatasets() {
   if (!datasetsBody) return;
-  const data = await getJSON(`${api}/datasets`);
+  const data = await fetchJSON("GET", `${api}/datasets`);
   if (!data.results.length) return;
   datasetsBody.replaceChildren(...data.results.map(datasetRow));
 }
 
 async function refreshRuns() {
-  const data = await getJSON(`${api}/pipeline/runs`);
+  const data = await fetchJSON("GET", `${api}/pipeline/runs`);
   const runs = data.results;
   if (runsProblem) {
     runsProblem.hidden = !data.problem;
@@ -145,7 +143,7 @@ async function launch(form) {
   say(`Starting ${label}…`, "info");
   try {
     if (action === "sync-storage") {
-      const storages = await getJSON(`${api}/storages`);
+      const storages = await fetchJSON("GET", `${api}/storages`);
       if (!storages.results.length) {
         say(`${label} was not started. ${NO_STORAGE}`, "error");
         return;
@@ -153,7 +151,7 @@ async function launch(form) {
     }
     const { ok, status, data } = await postJSON(`${api}/pipeline/${action}`, {});
     if (!ok) {
-      say(`${label} could not start: ${(data && (data.detail || data.error)) || `HTTP ${status}`}`, "error");
+      say(`${label} could not start: ${problem(status, data)}`, "error");
     } else if (data.status === "failed") {
       say(`${label} could not start: ${data.error}`, "error");
     } else {

@@ -1,5 +1,6 @@
 // Audio: the waveform decoded by the browser itself (AudioContext.decodeAudioData) drawn on a
 // canvas; Labels regions marked by dragging (start/end in seconds); play a region.
+import { dragRange, rangeBand } from "./axis_range.js";
 import { clamp, h, resolveValue, round } from "./dom.js";
 
 const LABEL_TAGS = ["Labels"];
@@ -31,7 +32,7 @@ export function peaks(buffer, columns) {
   return out;
 }
 
-export async function mountAudio(ctx, node, obj) {
+export async function mountAudio(ctx, _node, obj) {
   const { store } = ctx;
   const src = resolveValue(obj.value, ctx.data);
   const audio = h("audio", { src, preload: "auto", controls: true, "aria-label": "Audio player" });
@@ -50,12 +51,24 @@ export async function mountAudio(ctx, node, obj) {
     stopAt = region.value.end;
     audio.play().catch(() => ctx.notify("The browser did not allow playback."));
   };
-  ctx.objectActions[obj.name] = (region) => [h("button", {
-    type: "button", class: "lo-icon", title: "Play region", "aria-label": "Play region",
-    onclick: () => play(region),
-  }, "▶")];
+  ctx.objectActions[obj.name] = (region) => [
+    h(
+      "button",
+      {
+        type: "button",
+        class: "lo-icon",
+        title: "Play region",
+        "aria-label": "Play region",
+        onclick: () => play(region),
+      },
+      "▶",
+    ),
+  ];
   audio.addEventListener("timeupdate", () => {
-    if (stopAt !== null && audio.currentTime >= stopAt) { audio.pause(); stopAt = null; }
+    if (stopAt !== null && audio.currentTime >= stopAt) {
+      audio.pause();
+      stopAt = null;
+    }
     if (duration) cursor.style.left = `${(audio.currentTime / duration) * 100}%`;
   });
 
@@ -92,78 +105,64 @@ export async function mountAudio(ctx, node, obj) {
     }
   };
 
+  const pct = (seconds) => (seconds / duration) * 100;
   const redraw = () => {
     if (!duration) return;
-    bands.replaceChildren(...store.regionsOf(obj.name).map((region) => {
-      const band = h("div", {
-        class: `lo-band${region.id === store.selectedId ? " selected" : ""}`, "data-region": region.id,
-        title: `${region.labels.join(", ")} ${region.value.start.toFixed(2)}–${region.value.end.toFixed(2)} s`,
-      }, h("span", { class: "lo-band-label" }, region.labels.join(", ")));
-      band.style.left = `${(region.value.start / duration) * 100}%`;
-      band.style.width = `${((region.value.end - region.value.start) / duration) * 100}%`;
-      band.style.setProperty("--label-color", store.regionColor(region));
-      return band;
-    }));
-    if (draft) {
-      const band = h("div", { class: "lo-band" });
-      const [a, b] = [Math.min(draft.start, draft.end), Math.max(draft.start, draft.end)];
-      band.style.left = `${(a / duration) * 100}%`;
-      band.style.width = `${((b - a) / duration) * 100}%`;
-      band.style.setProperty("--label-color", draft.color);
-      bands.append(band);
-    }
+    bands.replaceChildren(
+      ...store.regionsOf(obj.name).map((region) =>
+        rangeBand(store, {
+          left: pct(region.value.start),
+          width: pct(region.value.end - region.value.start),
+          color: store.regionColor(region),
+          region,
+          title: `${region.labels.join(", ")} ${region.value.start.toFixed(2)}–${region.value.end.toFixed(2)} s`,
+        }),
+      ),
+    );
+    const draft = range.draft();
+    if (draft)
+      bands.append(
+        rangeBand(store, { left: pct(draft.start), width: pct(draft.end - draft.start), color: draft.color }),
+      );
   };
   ctx.onRedraw(redraw);
 
-  const timeAt = (event) => {
-    const r = wave.getBoundingClientRect();
-    return clamp(((event.clientX - r.left) / r.width) * duration, 0, duration);
-  };
-  let draft = null;
-  wave.addEventListener("pointerdown", (event) => {
-    if (!duration || event.button !== 0) return;
-    const band = event.target.closest(".lo-band[data-region]");
-    if (band) { store.select(band.dataset.region); return; }
-    if (ctx.readOnly) return;
-    const active = store.activeFor(obj.name, LABEL_TAGS);
-    const t = timeAt(event);
-    if (!active) {
-      audio.currentTime = t;
-      if (store.selectedId) store.select(null);
-      return;
-    }
-    draft = { start: t, end: t, active, color: store.labelColor(active.control.name, active.labels[0]) };
-    wave.setPointerCapture(event.pointerId);
-  });
-  wave.addEventListener("pointermove", (event) => {
-    if (!draft) return;
-    draft.end = timeAt(event);
-    redraw();
-  });
-  wave.addEventListener("pointerup", () => {
-    if (!draft) return;
-    const d = draft;
-    draft = null;
-    const [a, b] = [Math.min(d.start, d.end), Math.max(d.start, d.end)];
-    if (b - a < duration / 500) { audio.currentTime = a; redraw(); return; }
-    store.addRegion({
-      to: obj.name, control: d.active.control.name, type: "labels",
-      value: { start: round(a), end: round(b), channel: 0 }, labels: d.active.labels,
-    });
+  const range = dragRange(ctx, wave, {
+    objectName: obj.name,
+    labelTags: LABEL_TAGS,
+    redraw,
+    ready: () => duration > 0,
+    at: (event) => {
+      const r = wave.getBoundingClientRect();
+      return clamp(((event.clientX - r.left) / r.width) * duration, 0, duration);
+    },
+    onPress: (seconds) => {
+      audio.currentTime = seconds;
+    },
+    tooShort: (start, end) => end - start < duration / 500,
+    region: (start, end) => ({ type: "labels", value: { start: round(start), end: round(end), channel: 0 } }),
   });
 
-  decode(src).then((decoded) => {
-    buffer = decoded;
-    duration = decoded.duration;
-    status.textContent = `${round(duration, 2)} s · drag on the waveform to mark a region`;
-    wave.dataset.duration = String(duration);
-    draw();
-    redraw();
-  }).catch((error) => {
-    status.textContent = "";
-    el.prepend(h("div", { class: "lo-unsupported", role: "alert" }, `The audio could not be decoded (${error.message}): ${src}`));
-  });
+  decode(src)
+    .then((decoded) => {
+      buffer = decoded;
+      duration = decoded.duration;
+      status.textContent = `${round(duration, 2)} s · drag on the waveform to mark a region`;
+      wave.dataset.duration = String(duration);
+      draw();
+      redraw();
+    })
+    .catch((error) => {
+      status.textContent = "";
+      el.prepend(
+        h(
+          "div",
+          { class: "lo-unsupported", role: "alert" },
+          `The audio could not be decoded (${error.message}): ${src}`,
+        ),
+      );
+    });
   requestAnimationFrame(draw);
-  window.addEventListener("resize", () => { draw(); });
+  ctx.listen(window, "resize", draw);
   return el;
 }

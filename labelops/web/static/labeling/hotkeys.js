@@ -3,8 +3,12 @@
 function isTyping(target) {
   if (!target) return false;
   const tag = target.tagName;
-  return target.isContentEditable || tag === "TEXTAREA" || tag === "SELECT" ||
-    (tag === "INPUT" && !["checkbox", "radio", "button"].includes(target.type));
+  return (
+    target.isContentEditable ||
+    tag === "TEXTAREA" ||
+    tag === "SELECT" ||
+    (tag === "INPUT" && !["checkbox", "radio", "button"].includes(target.type))
+  );
 }
 
 // Returns a normalized key name for a keyboard event, e.g. "ctrl+shift+z" or "1".
@@ -24,9 +28,14 @@ export class Hotkeys {
     this.listener = (event) => this.handle(event);
   }
 
-  add(key, action, { whileTyping = false } = {}) {
+  add(key, action, { whileTyping = false, description = null } = {}) {
     if (!key) return;
-    this.keys.set(key.toLowerCase().replace(/\s+/g, ""), { action, whileTyping });
+    this.keys.set(key.toLowerCase().replace(/\s+/g, ""), { action, whileTyping, description });
+  }
+
+  // [key, description] of every described key, in the order they were added.
+  described() {
+    return [...this.keys].filter(([, entry]) => entry.description).map(([key, entry]) => [key, entry.description]);
   }
 
   handle(event) {

@@ -7,21 +7,54 @@ import { drawRelations } from "./relations.js";
 
 const LABEL_TAGS = ["HyperTextLabels", "Labels"];
 const DROP = [
-  "script", "style", "iframe", "object", "embed", "link", "meta", "base", "form", "frame",
-  "frameset", "template", "svg", "math", "noscript", "applet", "portal", "input", "button",
-  "textarea", "select",
+  "script",
+  "style",
+  "iframe",
+  "object",
+  "embed",
+  "link",
+  "meta",
+  "base",
+  "form",
+  "frame",
+  "frameset",
+  "template",
+  "svg",
+  "math",
+  "noscript",
+  "applet",
+  "portal",
+  "input",
+  "button",
+  "textarea",
+  "select",
 ].join(",");
 // Attributes that hold a URL: only http(s), mailto and relative ones survive.
 const URL_ATTRS = new Set([
-  "href", "src", "xlink:href", "action", "formaction", "poster", "background", "cite",
-  "longdesc", "data", "codebase", "ping", "lowsrc", "dynsrc", "usemap",
+  "href",
+  "src",
+  "xlink:href",
+  "action",
+  "formaction",
+  "poster",
+  "background",
+  "cite",
+  "longdesc",
+  "data",
+  "codebase",
+  "ping",
+  "lowsrc",
+  "dynsrc",
+  "usemap",
 ]);
 const DROP_ATTRS = new Set(["style", "srcset", "srcdoc", "is", "nonce"]);
 const SAFE_SCHEMES = new Set(["http", "https", "mailto"]);
 const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|bmp);/;
 // What the browser's own URL parser ignores: ASCII control characters and whitespace.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const IGNORED = /[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u2000-\u200f\u2028\u2029\u205f\u3000\ufeff]/g;
 // An absolute http(s) address (this site's own pages refuse to be framed).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused
 const FRAMEABLE = /^https?:\/\/[^\u0000-\u0020\u007f/?#\\]+([/?#][^\u0000-\u0020\u007f]*)?$/i;
 
 // Returns whether a URL attribute value is safe to keep (entities are already decoded here).
@@ -36,12 +69,16 @@ export function safeUrl(value, { image = false } = {}) {
 // Returns a fragment of `html` without scripts, handlers, styles and unsafe URLs.
 export function cleanHtml(html) {
   const doc = new DOMParser().parseFromString(String(html ?? ""), "text/html");
-  doc.querySelectorAll(DROP).forEach((n) => n.remove());
+  for (const n of doc.querySelectorAll(DROP)) n.remove();
   for (const el of doc.body.querySelectorAll("*")) {
     for (const a of [...el.attributes]) {
       const name = a.name.toLowerCase();
       const isImage = el.tagName === "IMG" && name === "src";
-      if (name.startsWith("on") || DROP_ATTRS.has(name) || (URL_ATTRS.has(name) && !safeUrl(a.value, { image: isImage }))) {
+      if (
+        name.startsWith("on") ||
+        DROP_ATTRS.has(name) ||
+        (URL_ATTRS.has(name) && !safeUrl(a.value, { image: isImage }))
+      ) {
         el.removeAttribute(a.name);
       }
     }
@@ -60,12 +97,19 @@ export function frameableUrl(value) {
 function mountUrlFrame(ctx, obj) {
   const url = "url" in obj ? obj.url : frameableUrl(resolveValue(obj.value, ctx.data));
   if (!url) {
-    return h("div", { class: "lo-unsupported", role: "alert", "data-object": obj.name },
-      `The address in this task was not shown: ${obj.refused || "only an absolute http(s) address can be shown"}.`);
+    return h(
+      "div",
+      { class: "lo-unsupported", role: "alert", "data-object": obj.name },
+      `The address in this task was not shown: ${obj.refused || "only an absolute http(s) address can be shown"}.`,
+    );
   }
   return h("iframe", {
-    sandbox: "", referrerpolicy: "no-referrer", class: "lo-hypertext-frame", "data-object": obj.name,
-    title: `Page for ${obj.name}`, src: url,
+    sandbox: "",
+    referrerpolicy: "no-referrer",
+    class: "lo-hypertext-frame",
+    "data-object": obj.name,
+    title: `Page for ${obj.name}`,
+    src: url,
   });
 }
 
@@ -123,7 +167,7 @@ export function wrapRange(range, make) {
   }
 }
 
-export function mountHyperText(ctx, node, obj) {
+export function mountHyperText(ctx, _node, obj) {
   const { store } = ctx;
   if (attr(obj.attrs, "valueType") === "url") return mountUrlFrame(ctx, obj);
   const html = typeof obj.html === "string" ? obj.html : resolveValue(obj.value, ctx.data);
@@ -146,12 +190,19 @@ export function mountHyperText(ctx, node, obj) {
       range.setStart(a.node, a.offset);
       range.setEnd(b.node, b.offset);
       wrapRange(range, () => {
-        const span = h("span", { class: `lo-span${region.id === store.selectedId ? " selected" : ""}`, "data-region": region.id, title: region.labels.join(", ") });
+        const span = h("span", {
+          class: `lo-span${store.isSelected(region.id) ? " selected" : ""}`,
+          "data-region": region.id,
+          title: region.labels.join(", "),
+        });
         span.style.setProperty("--label-color", store.regionColor(region));
         return span;
       });
       const spans = el.querySelectorAll(`[data-region="${region.id}"]`);
-      if (spans.length) { spans[spans.length - 1].classList.add("span-end"); spans[spans.length - 1].dataset.label = region.labels.join(", "); }
+      if (spans.length) {
+        spans[spans.length - 1].classList.add("span-end");
+        spans[spans.length - 1].dataset.label = region.labels.join(", ");
+      }
     }
     drawRelations(ctx, el, obj.name);
   };
@@ -170,7 +221,10 @@ export function mountHyperText(ctx, node, obj) {
     const range = sel.getRangeAt(0);
     if (!el.contains(range.startContainer) || !el.contains(range.endContainer)) return;
     const active = store.activeFor(obj.name, LABEL_TAGS);
-    if (!active) { ctx.notify("Choose a label first, then select text."); return; }
+    if (!active) {
+      ctx.notify("Choose a label first, then select text.");
+      return;
+    }
     // Offsets are measured on the pristine HTML (highlights only add <span>s around text).
     const startEl = elementOf(range.startContainer);
     const endEl = elementOf(range.endContainer);
@@ -185,7 +239,13 @@ export function mountHyperText(ctx, node, obj) {
     };
     sel.removeAllRanges();
     if (!value.text) return;
-    store.addRegion({ to: obj.name, control: active.control.name, type: `${active.control.tag.toLowerCase()}`, value, labels: active.labels });
+    store.addRegion({
+      to: obj.name,
+      control: active.control.name,
+      type: `${active.control.tag.toLowerCase()}`,
+      value,
+      labels: active.labels,
+    });
   });
   return el;
 }

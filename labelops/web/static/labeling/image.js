@@ -4,8 +4,14 @@
 import { attr, clamp, h, resolveValue, round, s } from "./dom.js";
 
 const TOOLS = {
-  RectangleLabels: "rectangle", Rectangle: "rectangle", PolygonLabels: "polygon", Polygon: "polygon",
-  KeyPointLabels: "keypoint", KeyPoint: "keypoint", EllipseLabels: "ellipse", Ellipse: "ellipse",
+  RectangleLabels: "rectangle",
+  Rectangle: "rectangle",
+  PolygonLabels: "polygon",
+  Polygon: "polygon",
+  KeyPointLabels: "keypoint",
+  KeyPoint: "keypoint",
+  EllipseLabels: "ellipse",
+  Ellipse: "ellipse",
 };
 const LABEL_TAGS = ["RectangleLabels", "PolygonLabels", "KeyPointLabels", "EllipseLabels"];
 const CLOSE_DISTANCE = 1.5; // percent
@@ -24,7 +30,7 @@ function loadImage(img) {
   });
 }
 
-export async function mountImage(ctx, node, obj) {
+export async function mountImage(ctx, _node, obj) {
   const { store } = ctx;
   const value = resolveValue(obj.value, ctx.data);
   const src = Array.isArray(value) ? value[0] : value;
@@ -48,21 +54,72 @@ export async function mountImage(ctx, node, obj) {
     view.tx = px - (px - view.tx) * f;
     view.ty = py - (py - view.ty) * f;
     view.k = k;
-    if (k === 1) { view.tx = 0; view.ty = 0; }
+    if (k === 1) {
+      view.tx = 0;
+      view.ty = 0;
+    }
     applyView();
   };
-  const panButton = h("button", { type: "button", class: "lo-small", "aria-pressed": "false", title: "Pan (hold Space)",
-    onclick: () => { view.pan = !view.pan; panButton.setAttribute("aria-pressed", String(view.pan)); applyView(); } }, "Pan");
-  const tools = h("div", { class: "lo-image-tools" },
-    h("button", { type: "button", class: "lo-small", title: "Zoom in", "aria-label": "Zoom in", onclick: () => zoomAt(1.25) }, "+"),
-    h("button", { type: "button", class: "lo-small", title: "Zoom out", "aria-label": "Zoom out", onclick: () => zoomAt(0.8) }, "−"),
-    h("button", { type: "button", class: "lo-small", title: "Fit", onclick: () => { view.k = 1; view.tx = 0; view.ty = 0; applyView(); } }, "Fit"),
-    panButton, zoomLabel,
-    h("span", { class: "lo-image-hint" }, "Pick a label, then drag a box or ellipse, or click points; close a polygon on its first vertex. Ctrl+wheel zooms."));
+  const panButton = h(
+    "button",
+    {
+      type: "button",
+      class: "lo-small",
+      "aria-pressed": "false",
+      title: "Pan (hold Space)",
+      onclick: () => {
+        view.pan = !view.pan;
+        panButton.setAttribute("aria-pressed", String(view.pan));
+        applyView();
+      },
+    },
+    "Pan",
+  );
+  const tools = h(
+    "div",
+    { class: "lo-image-tools" },
+    h(
+      "button",
+      { type: "button", class: "lo-small", title: "Zoom in", "aria-label": "Zoom in", onclick: () => zoomAt(1.25) },
+      "+",
+    ),
+    h(
+      "button",
+      { type: "button", class: "lo-small", title: "Zoom out", "aria-label": "Zoom out", onclick: () => zoomAt(0.8) },
+      "−",
+    ),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "lo-small",
+        title: "Fit",
+        onclick: () => {
+          view.k = 1;
+          view.tx = 0;
+          view.ty = 0;
+          applyView();
+        },
+      },
+      "Fit",
+    ),
+    panButton,
+    zoomLabel,
+    h(
+      "span",
+      { class: "lo-image-hint" },
+      "Pick a label, then drag a box or ellipse, or click points; close a polygon on its first vertex. Ctrl+wheel zooms.",
+    ),
+  );
   const el = h("div", { class: "lo-image" }, tools, stage);
   if (Array.isArray(value) && value.length > 1) {
-    el.prepend(h("div", { class: "lo-unsupported", role: "alert" },
-      `This task has ${value.length} images (valueList); the labeling view shows the first one only.`));
+    el.prepend(
+      h(
+        "div",
+        { class: "lo-unsupported", role: "alert" },
+        `This task has ${value.length} images (valueList); the labeling view shows the first one only.`,
+      ),
+    );
   }
 
   const ok = await loadImage(img);
@@ -75,7 +132,8 @@ export async function mountImage(ctx, node, obj) {
   const maxWidth = attr(obj.attrs, "maxWidth");
   const maxHeight = Number(String(attr(obj.attrs, "maxHeight", "560")).replace("px", "")) || 560;
   canvas.style.width = `min(100%, ${Math.round((maxHeight * W) / H)}px)`;
-  if (maxWidth && /^\d+(px|%)?$/.test(maxWidth)) canvas.style.maxWidth = /\d$/.test(maxWidth) ? `${maxWidth}px` : maxWidth;
+  if (maxWidth && /^\d+(px|%)?$/.test(maxWidth))
+    canvas.style.maxWidth = /\d$/.test(maxWidth) ? `${maxWidth}px` : maxWidth;
   img.style.width = "100%";
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const extra = { original_width: W, original_height: H, image_rotation: 0 };
@@ -83,7 +141,10 @@ export async function mountImage(ctx, node, obj) {
   const px = (x, y) => [(x * W) / 100, (y * H) / 100];
   const pct = (event) => {
     const r = svg.getBoundingClientRect();
-    return [clamp(((event.clientX - r.left) / r.width) * 100, 0, 100), clamp(((event.clientY - r.top) / r.height) * 100, 0, 100)];
+    return [
+      clamp(((event.clientX - r.left) / r.width) * 100, 0, 100),
+      clamp(((event.clientY - r.top) / r.height) * 100, 0, 100),
+    ];
   };
   const scale = () => W / svg.getBoundingClientRect().width || 1; // image px per screen px
 
@@ -93,14 +154,22 @@ export async function mountImage(ctx, node, obj) {
   function currentTool() {
     const active = store.activeFor(obj.name, LABEL_TAGS);
     if (active) return { tool: TOOLS[active.control.tag], control: active.control, labels: active.labels };
-    const plain = Object.values(store.description.controls).find((c) => c.to_names.includes(obj.name) && TOOLS[c.tag] && !c.tag.endsWith("Labels"));
+    const plain = Object.values(store.description.controls).find(
+      (c) => c.to_names.includes(obj.name) && TOOLS[c.tag] && !c.tag.endsWith("Labels"),
+    );
     return plain ? { tool: TOOLS[plain.tag], control: plain, labels: [] } : null;
   }
 
   function shapeFor(region, selected) {
     const color = store.regionColor(region);
     const v = region.value;
-    const common = { class: `lo-shape${selected ? " selected" : ""}`, stroke: color, fill: color, "fill-opacity": selected ? 0.35 : 0.2, "data-region": region.id };
+    const common = {
+      class: `lo-shape${selected ? " selected" : ""}`,
+      stroke: color,
+      fill: color,
+      "fill-opacity": selected ? 0.35 : 0.2,
+      "data-region": region.id,
+    };
     const type = region.type.replace("labels", "");
     const g = s("g", {});
     let labelAt = null;
@@ -114,12 +183,40 @@ export async function mountImage(ctx, node, obj) {
         const corners = { nw: [0, 0], ne: [w, 0], sw: [0, hh], se: [w, hh] };
         for (const [name, [lx, ly]] of Object.entries(corners)) {
           const [rx, ry] = rotate([lx, ly], v.rotation || 0);
-          g.append(s("rect", { class: "lo-handle", "data-handle": name, x: x + rx - 5 * k, y: y + ry - 5 * k, width: 10 * k, height: 10 * k, cursor: `${name}-resize` }));
+          g.append(
+            s("rect", {
+              class: "lo-handle",
+              "data-handle": name,
+              x: x + rx - 5 * k,
+              y: y + ry - 5 * k,
+              width: 10 * k,
+              height: 10 * k,
+              cursor: `${name}-resize`,
+            }),
+          );
         }
         const [rx, ry] = rotate([w / 2, -24 * k], v.rotation || 0);
         const [bx, by] = rotate([w / 2, 0], v.rotation || 0);
-        g.append(s("line", { x1: x + bx, y1: y + by, x2: x + rx, y2: y + ry, stroke: color, "vector-effect": "non-scaling-stroke" }));
-        g.append(s("circle", { class: "lo-handle", "data-handle": "rotate", cx: x + rx, cy: y + ry, r: 6 * k, cursor: "grab" }));
+        g.append(
+          s("line", {
+            x1: x + bx,
+            y1: y + by,
+            x2: x + rx,
+            y2: y + ry,
+            stroke: color,
+            "vector-effect": "non-scaling-stroke",
+          }),
+        );
+        g.append(
+          s("circle", {
+            class: "lo-handle",
+            "data-handle": "rotate",
+            cx: x + rx,
+            cy: y + ry,
+            r: 6 * k,
+            cursor: "grab",
+          }),
+        );
       }
     } else if (type === "polygon") {
       const pts = v.points.map(([x, y]) => px(x, y));
@@ -127,7 +224,8 @@ export async function mountImage(ctx, node, obj) {
       labelAt = pts[0];
       if (selected && !ctx.readOnly) {
         const k = scale();
-        pts.forEach(([x, y], i) => g.append(s("circle", { class: "lo-handle", "data-handle": `p${i}`, cx: x, cy: y, r: 5 * k })));
+        for (const [i, [x, y]] of pts.entries())
+          g.append(s("circle", { class: "lo-handle", "data-handle": `p${i}`, cx: x, cy: y, r: 5 * k }));
       }
     } else if (type === "ellipse") {
       const [cx, cy] = px(v.x, v.y);
@@ -137,7 +235,16 @@ export async function mountImage(ctx, node, obj) {
       if (selected && !ctx.readOnly) {
         const k = scale();
         const [hx, hy] = rotate([rx, ry], v.rotation || 0);
-        g.append(s("rect", { class: "lo-handle", "data-handle": "radius", x: cx + hx - 5 * k, y: cy + hy - 5 * k, width: 10 * k, height: 10 * k }));
+        g.append(
+          s("rect", {
+            class: "lo-handle",
+            "data-handle": "radius",
+            x: cx + hx - 5 * k,
+            y: cy + hy - 5 * k,
+            width: 10 * k,
+            height: 10 * k,
+          }),
+        );
       }
     } else if (type === "keypoint") {
       const [cx, cy] = px(v.x, v.y);
@@ -147,7 +254,12 @@ export async function mountImage(ctx, node, obj) {
     }
     if (labelAt && region.labels.length) {
       const k = scale();
-      const text = s("text", { class: "lo-shape-label", x: labelAt[0] + 3 * k, y: labelAt[1] - 4 * k, "font-size": 12 * k });
+      const text = s("text", {
+        class: "lo-shape-label",
+        x: labelAt[0] + 3 * k,
+        y: labelAt[1] - 4 * k,
+        "font-size": 12 * k,
+      });
       text.style.fontSize = `${12 * k}px`;
       text.style.strokeWidth = `${3 * k}px`;
       text.textContent = region.labels.join(", ");
@@ -188,15 +300,23 @@ export async function mountImage(ctx, node, obj) {
   ctx.onRedraw(redraw);
 
   function finishPolygon() {
-    if (!draft || draft.tool !== "polygon") return;
+    if (draft?.tool !== "polygon") return;
     if (draft.points.length >= 3) {
-      store.addRegion({ to: obj.name, control: draft.control.name, type: draft.type, value: { points: draft.points.map(([x, y]) => [round(x), round(y)]) }, labels: draft.labels, extra: { ...extra } });
+      store.addRegion({
+        to: obj.name,
+        control: draft.control.name,
+        type: draft.type,
+        value: { points: draft.points.map(([x, y]) => [round(x), round(y)]) },
+        labels: draft.labels,
+        extra: { ...extra },
+      });
     }
     draft = null;
     redraw();
   }
 
-  const typeFor = (tool) => (tool.labels.length || tool.control.tag.endsWith("Labels") ? `${tool.tool}labels` : tool.tool);
+  const typeFor = (tool) =>
+    tool.labels.length || tool.control.tag.endsWith("Labels") ? `${tool.tool}labels` : tool.tool;
 
   svg.addEventListener("pointerdown", (event) => {
     if (event.button === 1 || view.pan || event.button !== 0) {
@@ -209,23 +329,41 @@ export async function mountImage(ctx, node, obj) {
     const handle = event.target.dataset.handle;
     const regionId = event.target.dataset.region;
     const selected = store.selected();
-    if (handle && selected) {
-      drag = { mode: handle, region: selected.id, start: p, value: JSON.parse(JSON.stringify(selected.value)), recorded: false };
+    if (handle && selected && !store.refuseLocked(selected.id)) {
+      drag = {
+        mode: handle,
+        region: selected.id,
+        start: p,
+        value: JSON.parse(JSON.stringify(selected.value)),
+        recorded: false,
+      };
       svg.setPointerCapture(event.pointerId);
       return;
     }
     if (regionId && !(draft && draft.tool === "polygon")) {
       store.select(regionId);
       const region = store.region(regionId);
-      if (region) drag = { mode: "move", region: regionId, start: p, value: JSON.parse(JSON.stringify(region.value)), recorded: false };
+      // A locked region is selected, not moved.
+      if (region && !store.locked.has(regionId))
+        drag = {
+          mode: "move",
+          region: regionId,
+          start: p,
+          value: JSON.parse(JSON.stringify(region.value)),
+          recorded: false,
+        };
       svg.setPointerCapture(event.pointerId);
       return;
     }
     const tool = currentTool();
     if (draft && draft.tool === "polygon") {
       const first = draft.points[0];
-      if (draft.points.length >= 3 && Math.hypot(first[0] - p[0], (first[1] - p[1]) * (H / W)) < CLOSE_DISTANCE) finishPolygon();
-      else { draft.points.push(p); redraw(); }
+      if (draft.points.length >= 3 && Math.hypot(first[0] - p[0], (first[1] - p[1]) * (H / W)) < CLOSE_DISTANCE)
+        finishPolygon();
+      else {
+        draft.points.push(p);
+        redraw();
+      }
       return;
     }
     if (!tool) {
@@ -236,7 +374,14 @@ export async function mountImage(ctx, node, obj) {
     const base = { tool: tool.tool, control: tool.control, labels: tool.labels, type: typeFor(tool) };
     if (tool.tool === "keypoint") {
       const size = Number(attr(tool.control.attrs, "strokeWidth", "1")) || 1;
-      store.addRegion({ to: obj.name, control: tool.control.name, type: base.type, value: { x: round(p[0]), y: round(p[1]), width: size }, labels: tool.labels, extra: { ...extra } });
+      store.addRegion({
+        to: obj.name,
+        control: tool.control.name,
+        type: base.type,
+        value: { x: round(p[0]), y: round(p[1]), width: size },
+        labels: tool.labels,
+        extra: { ...extra },
+      });
       return;
     }
     if (tool.tool === "polygon") {
@@ -257,47 +402,98 @@ export async function mountImage(ctx, node, obj) {
       return;
     }
     const p = pct(event);
-    if (draft && draft.tool === "polygon") { draft.hover = p; redraw(); return; }
-    if (draft) { draft.current = p; redraw(); return; }
+    if (draft && draft.tool === "polygon") {
+      draft.hover = p;
+      redraw();
+      return;
+    }
+    if (draft) {
+      draft.current = p;
+      redraw();
+      return;
+    }
     if (!drag) return;
     const region = store.region(drag.region);
     if (!region) return;
-    if (!drag.recorded) { store.checkpoint(); drag.recorded = true; }
+    if (!drag.recorded) {
+      store.checkpoint();
+      drag.recorded = true;
+    }
     region.value = transform(region.type.replace("labels", ""), drag, p, event);
     store.emit();
   });
 
   const end = (event) => {
-    if (drag) { drag = null; return; }
+    if (drag) {
+      drag = null;
+      return;
+    }
     if (draft && draft.tool !== "polygon") {
       const a = draft.start;
       const b = draft.current || a;
       const [w, hh] = [Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1])];
       const d = draft;
       draft = null;
-      if (w < 0.5 || hh < 0.5) { redraw(); return; }
-      const value = d.tool === "rectangle"
-        ? { x: round(Math.min(a[0], b[0])), y: round(Math.min(a[1], b[1])), width: round(w), height: round(hh), rotation: 0 }
-        : { x: round(a[0]), y: round(a[1]), radiusX: round(w), radiusY: round(hh), rotation: 0 };
-      store.addRegion({ to: obj.name, control: d.control.name, type: d.type, value, labels: d.labels, extra: { ...extra } });
+      if (w < 0.5 || hh < 0.5) {
+        redraw();
+        return;
+      }
+      const value =
+        d.tool === "rectangle"
+          ? {
+              x: round(Math.min(a[0], b[0])),
+              y: round(Math.min(a[1], b[1])),
+              width: round(w),
+              height: round(hh),
+              rotation: 0,
+            }
+          : { x: round(a[0]), y: round(a[1]), radiusX: round(w), radiusY: round(hh), rotation: 0 };
+      store.addRegion({
+        to: obj.name,
+        control: d.control.name,
+        type: d.type,
+        value,
+        labels: d.labels,
+        extra: { ...extra },
+      });
     }
-    if (event && event.pointerId !== undefined && svg.hasPointerCapture(event.pointerId)) svg.releasePointerCapture(event.pointerId);
+    if (event && event.pointerId !== undefined && svg.hasPointerCapture(event.pointerId))
+      svg.releasePointerCapture(event.pointerId);
   };
   svg.addEventListener("pointerup", end);
   svg.addEventListener("dblclick", () => finishPolygon());
-  stage.addEventListener("wheel", (event) => {
-    if (!event.ctrlKey && !event.metaKey) return;
-    event.preventDefault();
-    zoomAt(event.deltaY < 0 ? 1.15 : 1 / 1.15, event.clientX, event.clientY);
-  }, { passive: false });
-  document.addEventListener("keydown", (event) => {
+  stage.addEventListener(
+    "wheel",
+    (event) => {
+      if (!event.ctrlKey && !event.metaKey) return;
+      event.preventDefault();
+      zoomAt(event.deltaY < 0 ? 1.15 : 1 / 1.15, event.clientX, event.clientY);
+    },
+    { passive: false },
+  );
+  ctx.describeKey("space", "Hold to pan the image (or drag with the middle button)");
+  ctx.describeKey("ctrl+wheel", "Zoom the image");
+  ctx.describeKey("enter", "Close the polygon being drawn");
+  ctx.listen(document, "keydown", (event) => {
     if (!el.isConnected) return;
     if (event.key === "Enter" && draft && draft.tool === "polygon") finishPolygon();
-    if (event.key === "Escape" && draft) { draft = null; redraw(); }
-    if (event.code === "Space" && !view.pan && event.target === document.body) { event.preventDefault(); view.pan = true; view.spaceHeld = true; applyView(); }
+    if (event.key === "Escape" && draft) {
+      draft = null;
+      redraw();
+    }
+    if (event.code === "Space" && !view.pan && event.target === document.body) {
+      event.preventDefault();
+      view.pan = true;
+      view.spaceHeld = true;
+      applyView();
+    }
   });
-  document.addEventListener("keyup", (event) => {
-    if (event.code === "Space" && view.spaceHeld) { view.pan = false; view.spaceHeld = false; applyView(); }
+  ctx.listen(document, "keyup", (event) => {
+    if (event.code === "Space" && view.spaceHeld) {
+      view.pan = false;
+      view.spaceHeld = false;
+      applyView();
+    }
   });
 
   // Geometry after dragging a handle (or the body) from drag.start to p, in percent.
@@ -341,7 +537,7 @@ export async function mountImage(ctx, node, obj) {
       const C = [O[0] + cx, O[1] + cy];
       let angle = (Math.atan2(P[1] - C[1], P[0] - C[0]) * 180) / Math.PI + 90;
       angle = ((angle % 360) + 360) % 360;
-      if (event && event.shiftKey) angle = Math.round(angle / 15) * 15;
+      if (event?.shiftKey) angle = Math.round(angle / 15) * 15;
       const [ox, oy] = rotate([w / 2, hh / 2], angle);
       v.x = round(((C[0] - ox) / W) * 100);
       v.y = round(((C[1] - oy) / H) * 100);
@@ -358,8 +554,10 @@ export async function mountImage(ctx, node, obj) {
     v.width = round(((r - l) / W) * 100);
     v.height = round(((b - t) / H) * 100);
     if (!theta) {
-      v.x = clamp(v.x, 0, 100); v.y = clamp(v.y, 0, 100);
-      v.width = Math.min(v.width, round(100 - v.x)); v.height = Math.min(v.height, round(100 - v.y));
+      v.x = clamp(v.x, 0, 100);
+      v.y = clamp(v.y, 0, 100);
+      v.width = Math.min(v.width, round(100 - v.x));
+      v.height = Math.min(v.height, round(100 - v.y));
     }
     return v;
   }

@@ -3,12 +3,18 @@ import { attr, h, resolveValue } from "./dom.js";
 
 const SAFE_STYLE = /^[^<>{}]*$/;
 
-export function mountView(ctx, node, renderChildren) {
+export function mountView(_ctx, node, renderChildren) {
   const el = h("div", { class: "lo-view" });
   const style = attr(node.attrs, "style");
   if (style && SAFE_STYLE.test(style) && !/url\s*\(/i.test(style)) el.style.cssText = style;
   const cls = attr(node.attrs, "className");
-  if (cls) el.classList.add(...cls.split(/\s+/).filter(Boolean).map((c) => `cfg-${c}`));
+  if (cls)
+    el.classList.add(
+      ...cls
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((c) => `cfg-${c}`),
+    );
   renderChildren(el);
   return el;
 }
@@ -21,27 +27,37 @@ export function mountHeader(ctx, node) {
 }
 
 // CSS from <Style>, scoped to the interface so it cannot restyle the page around it.
-export function mountStyle(ctx, node) {
+export function mountStyle(_ctx, node) {
   const css = (node.text || "").replace(/@import[^;]*;?/gi, "").replace(/url\s*\([^)]*\)/gi, "none");
-  const scoped = css.replace(/(^|\})\s*([^{}@]+)\{/g, (all, brace, selectors) => {
-    const list = selectors.split(",").map((sel) => `.lo-root ${sel.trim()}`).join(", ");
+  const scoped = css.replace(/(^|\})\s*([^{}@]+)\{/g, (_all, brace, selectors) => {
+    const list = selectors
+      .split(",")
+      .map((sel) => `.lo-root ${sel.trim()}`)
+      .join(", ");
     return `${brace} ${list} {`;
   });
   return h("style", { text: scoped });
 }
 
-export function mountCollapse(ctx, node, renderChildren) {
+export function mountCollapse(_ctx, node, renderChildren) {
   const details = h("details", { class: "lo-collapse", open: true });
   details.append(h("summary", {}, attr(node.attrs, "name") || "Details"));
   renderChildren(details);
   return details;
 }
 
-export function mountTable(ctx, node, obj) {
+export function mountTable(ctx, _node, obj) {
   const value = resolveValue(obj.value, ctx.data);
   const table = h("table", { class: "lo-table" });
   const rows = value && typeof value === "object" ? Object.entries(value) : [];
-  table.append(h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", {}, k),
-    h("td", {}, typeof v === "object" ? JSON.stringify(v) : String(v))))));
+  table.append(
+    h(
+      "tbody",
+      {},
+      rows.map(([k, v]) =>
+        h("tr", {}, h("th", {}, k), h("td", {}, typeof v === "object" ? JSON.stringify(v) : String(v))),
+      ),
+    ),
+  );
   return table;
 }

@@ -1,10 +1,11 @@
 // The labeling page: renders the task, then submits, skips or updates through the REST API.
+import { fetchJSON } from "../js/http.js";
 import { renderInterface } from "./render.js";
+import { visitTask } from "./task_history.js";
 
 const payload = JSON.parse(document.getElementById("lo-payload").textContent);
 const container = document.getElementById("lo-interface");
 const errorBox = document.getElementById("lo-error");
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const shownAt = performance.now();
 let visitStart = shownAt;
 let busy = false;
@@ -18,19 +19,18 @@ function showError(message) {
   errorBox.hidden = !message;
 }
 
+// Sends the annotation; a refusal names the result item and field it is about.
 async function send(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-    credentials: "same-origin",
-    body: JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const where = data.index !== undefined && data.index !== null ? ` (result item ${data.index}${data.field ? `, ${data.field}` : ""})` : "";
-    throw new Error(`${data.detail || `The server answered ${response.status}`}${where}`);
+  try {
+    return await fetchJSON(method, url, body);
+  } catch (error) {
+    const data = error.data || {};
+    const where =
+      data.index !== undefined && data.index !== null
+        ? ` (result item ${data.index}${data.field ? `, ${data.field}` : ""})`
+        : "";
+    throw new Error(`${error.message}${where}`);
   }
-  return data;
 }
 
 function nextTask() {
@@ -74,12 +74,28 @@ function flash(message) {
   setTimeout(() => note.classList.remove("show"), 2000);
 }
 
+// Previous / next task of this tab's history.
+const taskUrl = (id) => `/projects/${payload.project.id}/label?task=${id}`;
+const visited = visitTask(payload.project.id, payload.task.id);
+const pageKeys = [];
+for (const [id, link, key, description] of [
+  ["lo-prev", visited.previous, "ctrl+arrowleft", "Previous task"],
+  ["lo-next", visited.next, "ctrl+arrowright", "Next task"],
+]) {
+  const anchor = document.getElementById(id);
+  if (!anchor || !link) continue;
+  anchor.href = taskUrl(link);
+  anchor.hidden = false;
+  pageKeys.push([key, () => window.location.assign(taskUrl(link)), description]);
+}
+
 let controller;
 try {
   controller = await renderInterface(container, payload.description, payload.task.data, {
     predictions: payload.predictions,
     annotation: payload.annotation,
     onSubmit: () => save(false),
+    pageKeys,
   });
 } catch (error) {
   container.textContent = "";

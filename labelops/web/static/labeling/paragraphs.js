@@ -7,7 +7,7 @@ import { paintSpans } from "./text.js";
 
 const LABEL_TAGS = ["ParagraphLabels", "Labels"];
 
-export function mountParagraphs(ctx, node, obj) {
+export function mountParagraphs(ctx, _node, obj) {
   const { store } = ctx;
   const nameKey = attr(obj.attrs, "nameKey", "author");
   const textKey = attr(obj.attrs, "textKey", "text");
@@ -16,7 +16,11 @@ export function mountParagraphs(ctx, node, obj) {
   const texts = items.map((item) => String(item?.[textKey] ?? ""));
   const el = h("div", { class: "lo-paragraphs", "data-object": obj.name });
   const rows = items.map((item, i) => {
-    const author = h("div", { class: "lo-author", title: "Click to label the whole utterance", "data-index": i }, String(item?.[nameKey] ?? ""));
+    const author = h(
+      "div",
+      { class: "lo-author", title: "Click to label the whole utterance", "data-index": i },
+      String(item?.[nameKey] ?? ""),
+    );
     const text = h("div", { class: "lo-utterance-text", "data-index": i }, texts[i]);
     el.append(h("div", { class: "lo-utterance" }, author, text));
     return text;
@@ -24,8 +28,17 @@ export function mountParagraphs(ctx, node, obj) {
 
   const add = (value) => {
     const active = store.activeFor(obj.name, LABEL_TAGS);
-    if (!active) { ctx.notify("Choose a label first, then select text."); return; }
-    store.addRegion({ to: obj.name, control: active.control.name, type: active.control.tag.toLowerCase(), value, labels: active.labels });
+    if (!active) {
+      ctx.notify("Choose a label first, then select text.");
+      return;
+    }
+    store.addRegion({
+      to: obj.name,
+      control: active.control.name,
+      type: active.control.tag.toLowerCase(),
+      value,
+      labels: active.labels,
+    });
   };
 
   const redraw = () => {
@@ -36,7 +49,7 @@ export function mountParagraphs(ctx, node, obj) {
         const [a, b] = [Number(region.value.start), Number(region.value.end)];
         if (k < a || k > b) continue;
         const from = k === a ? region.value.startOffset || 0 : 0;
-        const to = k === b ? region.value.endOffset ?? Array.from(texts[k]).length : Array.from(texts[k]).length;
+        const to = k === b ? (region.value.endOffset ?? Array.from(texts[k]).length) : Array.from(texts[k]).length;
         spans.push({ region, start: utf16Offset(texts[k], from), end: utf16Offset(texts[k], to) });
       }
       paintSpans(ctx, row, texts[k], spans);

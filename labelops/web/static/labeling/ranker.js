@@ -21,12 +21,19 @@ function itemCard(item) {
 }
 
 // The List object on its own (no Ranker connected): the items, read-only.
-export function mountList(ctx, node, obj) {
+export function mountList(ctx, _node, obj) {
   const el = h("div", { class: "lo-list", "data-object": obj.name });
   const title = attr(obj.attrs, "title");
   if (title) el.append(h("h4", { class: "lo-rank-heading" }, title));
-  el.append(h("ol", { class: "lo-rank-items" },
-    listItems(ctx, obj).map((item) => h("li", { class: "lo-rank-item" }, h("span", { class: "lo-rank-text" }, itemCard(item))))));
+  el.append(
+    h(
+      "ol",
+      { class: "lo-rank-items" },
+      listItems(ctx, obj).map((item) =>
+        h("li", { class: "lo-rank-item" }, h("span", { class: "lo-rank-text" }, itemCard(item))),
+      ),
+    ),
+  );
   return el;
 }
 
@@ -37,10 +44,14 @@ export function mountRanker(ctx, node, control) {
   const items = listItems(ctx, obj);
   const byId = new Map(items.map((item) => [item.id, item]));
   const listTitle = (obj && attr(obj.attrs, "title")) || "Items";
-  const buckets = (node.children || []).filter((c) => c.tag === "Bucket").map((c) => ({
-    key: attr(c.attrs, "name"), title: attr(c.attrs, "title") || attr(c.attrs, "name"),
-    isDefault: truthy(attr(c.attrs, "default")),
-  })).filter((b) => b.key);
+  const buckets = (node.children || [])
+    .filter((c) => c.tag === "Bucket")
+    .map((c) => ({
+      key: attr(c.attrs, "name"),
+      title: attr(c.attrs, "title") || attr(c.attrs, "name"),
+      isDefault: truthy(attr(c.attrs, "default")),
+    }))
+    .filter((b) => b.key);
   const fallback = buckets.find((b) => b.isDefault);
   let columns;
   if (!buckets.length) columns = [{ key: control.name, title: listTitle }];
@@ -50,12 +61,13 @@ export function mountRanker(ctx, node, control) {
   // The columns' item ids: the stored value, with items it does not mention in the home column.
   const state = () => {
     const c = store.classifications[control.name];
-    const stored = (c && c.value.ranker) || {};
+    const stored = c?.value.ranker || {};
     const seen = new Set();
     const out = {};
     for (const col of columns) {
       out[col.key] = (Array.isArray(stored[col.key]) ? stored[col.key] : [])
-        .map(String).filter((id) => byId.has(id) && !seen.has(id) && seen.add(id));
+        .map(String)
+        .filter((id) => byId.has(id) && !seen.has(id) && seen.add(id));
     }
     for (const item of items) if (!seen.has(item.id)) out[home].push(item.id);
     return out;
@@ -73,16 +85,29 @@ export function mountRanker(ctx, node, control) {
   };
 
   const board = h("div", {
-    class: `lo-ranker${columns.length > 1 ? " with-buckets" : ""}`, "data-control": control.name,
+    class: `lo-ranker${columns.length > 1 ? " with-buckets" : ""}`,
+    "data-control": control.name,
   });
   let dragId = null;
   let refocus = null;
 
-  const button = (label, action, id, disabled, onclick) => h("button", {
-    type: "button", class: "lo-icon", title: label, "aria-label": label, "data-action": action,
-    disabled: ctx.readOnly || disabled,
-    onclick: () => { refocus = { id, action }; onclick(); },
-  }, { up: "↑", down: "↓", prev: "←", next: "→" }[action]);
+  const button = (label, action, id, disabled, onclick) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: "lo-icon",
+        title: label,
+        "aria-label": label,
+        "data-action": action,
+        disabled: ctx.readOnly || disabled,
+        onclick: () => {
+          refocus = { id, action };
+          onclick();
+        },
+      },
+      { up: "↑", down: "↓", prev: "←", next: "→" }[action],
+    );
 
   const dropIndex = (list, y) => {
     const rows = [...list.children].filter((li) => li.dataset.item && li.dataset.item !== dragId);
@@ -95,56 +120,89 @@ export function mountRanker(ctx, node, control) {
 
   const redraw = () => {
     const cur = state();
-    board.replaceChildren(...columns.map((col, c) => {
-      const ids = cur[col.key];
-      const list = h("ol", { class: "lo-rank-items", "aria-label": col.title });
-      list.append(...ids.map((id, i) => {
-        const item = byId.get(id);
-        const li = h("li", {
-          class: "lo-rank-item", "data-item": id, draggable: ctx.readOnly ? null : "true",
-          ondragstart: (event) => {
-            dragId = id;
-            event.dataTransfer.effectAllowed = "move";
-            event.dataTransfer.setData("text/plain", id);
-            li.classList.add("dragging");
+    board.replaceChildren(
+      ...columns.map((col, c) => {
+        const ids = cur[col.key];
+        const list = h("ol", { class: "lo-rank-items", "aria-label": col.title });
+        list.append(
+          ...ids.map((id, i) => {
+            const item = byId.get(id);
+            const li = h(
+              "li",
+              {
+                class: "lo-rank-item",
+                "data-item": id,
+                draggable: ctx.readOnly ? null : "true",
+                ondragstart: (event) => {
+                  dragId = id;
+                  event.dataTransfer.effectAllowed = "move";
+                  event.dataTransfer.setData("text/plain", id);
+                  li.classList.add("dragging");
+                },
+                ondragend: () => {
+                  dragId = null;
+                  li.classList.remove("dragging");
+                },
+              },
+              h("span", { class: "lo-rank-grip", "aria-hidden": "true" }, "⋮⋮"),
+              h("span", { class: "lo-rank-text" }, itemCard(item)),
+              ctx.readOnly
+                ? null
+                : h(
+                    "span",
+                    { class: "lo-rank-actions" },
+                    button(`Move ${item.title} up`, "up", id, i === 0, () => move(id, col.key, i - 1)),
+                    button(`Move ${item.title} down`, "down", id, i === ids.length - 1, () => move(id, col.key, i + 1)),
+                    columns.length > 1 && c > 0
+                      ? button(`Move ${item.title} to ${columns[c - 1].title}`, "prev", id, false, () =>
+                          move(id, columns[c - 1].key, cur[columns[c - 1].key].length),
+                        )
+                      : null,
+                    columns.length > 1 && c < columns.length - 1
+                      ? button(`Move ${item.title} to ${columns[c + 1].title}`, "next", id, false, () =>
+                          move(id, columns[c + 1].key, cur[columns[c + 1].key].length),
+                        )
+                      : null,
+                  ),
+            );
+            return li;
+          }),
+        );
+        if (!ids.length) list.append(h("li", { class: "lo-empty" }, ctx.readOnly ? "Empty." : "Drop items here."));
+        const column = h(
+          "section",
+          {
+            class: "lo-rank-column",
+            "data-column": col.key,
+            ondragover: (event) => {
+              if (!dragId) return;
+              event.preventDefault();
+              event.dataTransfer.dropEffect = "move";
+              column.classList.add("drop-target");
+            },
+            ondragleave: (event) => {
+              if (!column.contains(event.relatedTarget)) column.classList.remove("drop-target");
+            },
+            ondrop: (event) => {
+              event.preventDefault();
+              column.classList.remove("drop-target");
+              const id = dragId || event.dataTransfer.getData("text/plain");
+              dragId = null;
+              if (byId.has(id)) move(id, col.key, dropIndex(list, event.clientY));
+            },
           },
-          ondragend: () => { dragId = null; li.classList.remove("dragging"); },
-        },
-        h("span", { class: "lo-rank-grip", "aria-hidden": "true" }, "⋮⋮"),
-        h("span", { class: "lo-rank-text" }, itemCard(item)),
-        ctx.readOnly ? null : h("span", { class: "lo-rank-actions" },
-          button(`Move ${item.title} up`, "up", id, i === 0, () => move(id, col.key, i - 1)),
-          button(`Move ${item.title} down`, "down", id, i === ids.length - 1, () => move(id, col.key, i + 1)),
-          columns.length > 1 && c > 0 ? button(`Move ${item.title} to ${columns[c - 1].title}`, "prev", id, false,
-            () => move(id, columns[c - 1].key, cur[columns[c - 1].key].length)) : null,
-          columns.length > 1 && c < columns.length - 1 ? button(`Move ${item.title} to ${columns[c + 1].title}`, "next", id, false,
-            () => move(id, columns[c + 1].key, cur[columns[c + 1].key].length)) : null));
-        return li;
-      }));
-      if (!ids.length) list.append(h("li", { class: "lo-empty" }, ctx.readOnly ? "Empty." : "Drop items here."));
-      const column = h("section", {
-        class: "lo-rank-column", "data-column": col.key,
-        ondragover: (event) => {
-          if (!dragId) return;
-          event.preventDefault();
-          event.dataTransfer.dropEffect = "move";
-          column.classList.add("drop-target");
-        },
-        ondragleave: (event) => { if (!column.contains(event.relatedTarget)) column.classList.remove("drop-target"); },
-        ondrop: (event) => {
-          event.preventDefault();
-          column.classList.remove("drop-target");
-          const id = dragId || event.dataTransfer.getData("text/plain");
-          dragId = null;
-          if (byId.has(id)) move(id, col.key, dropIndex(list, event.clientY));
-        },
-      }, h("h4", { class: "lo-rank-heading" }, col.title, h("span", { class: "lo-rank-count" }, String(ids.length))), list);
-      return column;
-    }));
+          h("h4", { class: "lo-rank-heading" }, col.title, h("span", { class: "lo-rank-count" }, String(ids.length))),
+          list,
+        );
+        return column;
+      }),
+    );
     if (refocus) {
       const row = board.querySelector(`[data-item="${CSS.escape(refocus.id)}"]`);
-      const target = row && (row.querySelector(`[data-action=${refocus.action}]:not(:disabled)`)
-        || row.querySelector("button:not(:disabled)"));
+      const target =
+        row &&
+        (row.querySelector(`[data-action=${refocus.action}]:not(:disabled)`) ||
+          row.querySelector("button:not(:disabled)"));
       if (target) target.focus();
       refocus = null;
     }
@@ -156,7 +214,7 @@ export function mountRanker(ctx, node, control) {
     if (!placed) {
       placed = true;
       const host = ctx.objectEls[listName];
-      if (host && host.parentNode) host.replaceWith(board);
+      if (host?.parentNode) host.replaceWith(board);
     }
     redraw();
   });

@@ -8,7 +8,15 @@ export function drawRelations(ctx, el, objectName) {
   const box = el.getBoundingClientRect();
   const svg = s("svg", { class: "lo-relations", width: box.width, height: box.height, "aria-hidden": "true" });
   const defs = s("defs");
-  const marker = s("marker", { id: `lo-arrow-${objectName}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+  const marker = s("marker", {
+    id: `lo-arrow-${objectName}`,
+    viewBox: "0 0 10 10",
+    refX: 9,
+    refY: 5,
+    markerWidth: 7,
+    markerHeight: 7,
+    orient: "auto-start-reverse",
+  });
   marker.append(s("path", { d: "M0,0 L10,5 L0,10 z", fill: "#1d2433" }));
   defs.append(marker);
   svg.append(defs);
@@ -26,11 +34,13 @@ export function drawRelations(ctx, el, objectName) {
     const top = Math.min(a[1], b[1]) - lift;
     const path = s("path", {
       d: `M${a[0]},${a[1]} C${a[0]},${top} ${b[0]},${top} ${b[0]},${b[1]}`,
-      fill: "none", stroke: "#1d2433", "stroke-width": 1.4,
+      fill: "none",
+      stroke: "#1d2433",
+      "stroke-width": 1.4,
       "marker-end": rel.direction !== "left" ? `url(#lo-arrow-${objectName})` : null,
       "marker-start": rel.direction !== "right" ? `url(#lo-arrow-${objectName})` : null,
     });
-    if (rel.labels && rel.labels.length) {
+    if (rel.labels?.length) {
       const title = s("title");
       title.textContent = rel.labels.join(", ");
       path.append(title);

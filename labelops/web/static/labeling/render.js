@@ -9,14 +9,23 @@ import { CONTROL_MOUNTS, mountLabels } from "./choices.js";
 import { attr, h } from "./dom.js";
 import { Hotkeys } from "./hotkeys.js";
 import { mountCollapse, mountHeader, mountStyle, mountTable, mountView } from "./layout.js";
-import { REGION_TAGS, Store } from "./store.js";
-import { mountText } from "./text.js";
 import { mountPairwise } from "./pairwise.js";
 import { mountList, mountRanker } from "./ranker.js";
+import { shortcutHelp } from "./shortcuts.js";
+import { mountSidebar } from "./sidebar.js";
+import { Store } from "./store.js";
+import { mountText } from "./text.js";
 
 const LABEL_PICKERS = new Set([
-  "Labels", "HyperTextLabels", "ParagraphLabels", "RectangleLabels", "PolygonLabels",
-  "KeyPointLabels", "EllipseLabels", "TimeSeriesLabels", "TimelineLabels",
+  "Labels",
+  "HyperTextLabels",
+  "ParagraphLabels",
+  "RectangleLabels",
+  "PolygonLabels",
+  "KeyPointLabels",
+  "EllipseLabels",
+  "TimeSeriesLabels",
+  "TimelineLabels",
 ]);
 const SHAPE_TOOLS = new Set(["Rectangle", "Polygon", "KeyPoint", "Ellipse", "VideoRectangle"]);
 const OBJECT_MODULES = {
@@ -44,6 +53,8 @@ export async function renderInterface(container, description, taskData, options 
   const hotkeys = new Hotkeys();
   const notice = h("div", { class: "lo-notice", role: "status", "aria-live": "polite" });
   let noticeTimer = null;
+  const cleanups = [];
+  const toolKeys = [];
   const ctx = {
     store,
     description,
@@ -52,6 +63,12 @@ export async function renderInterface(container, description, taskData, options 
     objectActions: {},
     objectEls: {},
     onRedraw: (fn) => redraws.push(fn),
+    // Listeners on the window or document (anything that outlives the interface): destroy()
+    // removes them.
+    listen: (target, type, fn, listenerOptions) => {
+      target.addEventListener(type, fn, listenerOptions);
+      cleanups.push(() => target.removeEventListener(type, fn, listenerOptions));
+    },
     notify: (message) => {
       notice.textContent = message;
       notice.classList.add("show");
@@ -62,16 +79,20 @@ export async function renderInterface(container, description, taskData, options 
       if (ctx.readOnly) return;
       const walk = (items) => {
         for (const item of items || []) {
-          if (item.hotkey) hotkeys.add(item.hotkey, () => action(item.value));
+          const what = LABEL_PICKERS.has(control.tag) ? "Use the label" : "Toggle";
+          const description = `${what} “${item.alias || item.value}” (${control.name})`;
+          if (item.hotkey) hotkeys.add(item.hotkey, () => action(item.value), { description });
           walk(item.children);
         }
       };
       walk(control.labels);
     },
     // A control's own key, unless a label or choice already uses it.
-    addHotkey: (key, action) => {
-      if (!ctx.readOnly && !hotkeys.keys.has(key)) hotkeys.add(key, action);
+    addHotkey: (key, action, description = null) => {
+      if (!ctx.readOnly && !hotkeys.keys.has(key)) hotkeys.add(key, action, { description });
     },
+    // Keys a tool handles itself, for the shortcut help.
+    describeKey: (key, description) => toolKeys.push([key, description]),
   };
   const visibility = [];
 
@@ -149,8 +170,11 @@ export async function renderInterface(container, description, taskData, options 
   await renderNode(description.layout, main);
   mountSidebar(ctx, side);
 
-  const initial = options.annotation ? options.annotation.result
-    : (options.predictions && options.predictions.length ? options.predictions[0].result : []);
+  const initial = options.annotation
+    ? options.annotation.result
+    : options.predictions?.length
+      ? options.predictions[0].result
+      : [];
   store.load(initial || []);
 
   const applyVisibility = () => {
@@ -163,13 +187,29 @@ export async function renderInterface(container, description, taskData, options 
   });
 
   if (!ctx.readOnly) {
-    hotkeys.add("ctrl+z", () => store.undo(), { whileTyping: false });
-    hotkeys.add("ctrl+shift+z", () => store.redo());
-    hotkeys.add("ctrl+y", () => store.redo());
-    hotkeys.add("delete", () => { if (store.selectedId) store.removeRegion(store.selectedId); });
-    hotkeys.add("backspace", () => { if (store.selectedId) store.removeRegion(store.selectedId); });
-    hotkeys.add("escape", () => { store.linkFrom = null; store.select(null); }, { whileTyping: true });
-    if (options.onSubmit) hotkeys.add("ctrl+enter", () => options.onSubmit(), { whileTyping: true });
+    const removeSelected = () => store.removeSelected();
+    hotkeys.add("ctrl+z", () => store.undo(), { description: "Undo" });
+    hotkeys.add("ctrl+shift+z", () => store.redo(), { description: "Redo" });
+    hotkeys.add("ctrl+y", () => store.redo(), { description: "Redo" });
+    hotkeys.add("delete", removeSelected, { description: "Delete the selected regions" });
+    hotkeys.add("backspace", removeSelected);
+    hotkeys.add("ctrl+a", () => store.selectAll(), { description: "Select all regions" });
+    hotkeys.add(
+      "escape",
+      () => {
+        store.linkFrom = null;
+        store.select(null);
+      },
+      { whileTyping: true, description: "Deselect; cancel a relation or a drawing" },
+    );
+    if (options.onSubmit) {
+      hotkeys.add("ctrl+enter", () => options.onSubmit(), { whileTyping: true, description: "Submit" });
+    }
+    // The page's own keys (previous/next task): [key, action, description].
+    for (const [key, action, description] of options.pageKeys || []) hotkeys.add(key, action, { description });
+    const help = shortcutHelp(() => [...hotkeys.described(), ...toolKeys]);
+    root.append(help.dialog);
+    hotkeys.add("?", () => help.toggle(), { description: "Show or hide these shortcuts" });
     if (options.hotkeys !== false) hotkeys.attach(document);
   }
   store.emit();
@@ -182,7 +222,13 @@ export async function renderInterface(container, description, taskData, options 
     },
     undo: () => store.undo(),
     redo: () => store.redo(),
-    destroy: () => { hotkeys.detach(); if (resizer) resizer.disconnect(); container.replaceChildren(); },
+    destroy: () => {
+      hotkeys.detach();
+      if (resizer) resizer.disconnect();
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      clearTimeout(noticeTimer);
+      container.replaceChildren();
+    },
   };
 }
 
@@ -196,7 +242,11 @@ export function isVisible(store, attrs) {
     const region = store.selected();
     let ok = Boolean(region);
     if (ok && tagName) ok = region.control === tagName || region.to === tagName;
-    if (ok && labelValue) ok = labelValue.split(",").map((v) => v.trim()).some((v) => region.labels.includes(v));
+    if (ok && labelValue)
+      ok = labelValue
+        .split(",")
+        .map((v) => v.trim())
+        .some((v) => region.labels.includes(v));
     return when === "region-selected" ? ok : !region;
   }
   if (when === "choice-selected" || when === "choice-unselected") {
@@ -205,97 +255,13 @@ export function isVisible(store, attrs) {
       if (!tagName || name === tagName) values.push(...(c.value.choices || []), ...(c.value.taxonomy || []).flat());
     }
     const region = store.selected();
-    if (region) for (const [name, v] of Object.entries(region.perRegion)) {
-      if (!tagName || name === tagName) values.push(...(v.choices || []));
-    }
+    if (region)
+      for (const [name, v] of Object.entries(region.perRegion)) {
+        if (!tagName || name === tagName) values.push(...(v.choices || []));
+      }
     const wanted = choiceValue ? choiceValue.split(",").map((v) => v.trim()) : null;
     const selected = wanted ? values.some((v) => wanted.includes(v)) : values.length > 0;
     return when === "choice-selected" ? selected : !selected;
   }
   return true;
-}
-
-function describe(region) {
-  const v = region.value;
-  if (typeof v.text === "string") return `“${v.text.length > 40 ? `${v.text.slice(0, 40)}…` : v.text}”`;
-  if (region.type.startsWith("rectangle")) return `box ${v.width.toFixed(1)}×${v.height.toFixed(1)}%`;
-  if (region.type.startsWith("polygon")) return `polygon, ${v.points.length} points`;
-  if (region.type.startsWith("keypoint")) return `point ${v.x.toFixed(1)}, ${v.y.toFixed(1)}%`;
-  if (region.type.startsWith("ellipse")) return "ellipse";
-  if (region.type === "videorectangle") return `box, ${v.sequence.length} keyframe${v.sequence.length === 1 ? "" : "s"}`;
-  if (region.type === "timelinelabels") return v.ranges.map((r) => `frames ${r.start}–${r.end}`).join(", ");
-  if (typeof v.start === "number") return `${v.start.toFixed(2)}–${v.end.toFixed(2)}`;
-  if (v.start !== undefined) return `${v.start}–${v.end}`;
-  return region.type;
-}
-
-function mountSidebar(ctx, side) {
-  const { store } = ctx;
-  const regionList = h("ol", { class: "lo-region-list" });
-  const relationList = h("ol", { class: "lo-relation-list" });
-  const relationsControl = Object.values(store.description.controls).find((c) => c.tag === "Relations");
-  const hasRegions = Object.values(store.description.controls).some((c) => REGION_TAGS.has(c.tag));
-  side.hidden = !hasRegions;
-  const linkHint = h("p", { class: "lo-link-hint", hidden: true }, "Click the region to link to (Esc cancels).");
-  side.append(h("h4", {}, "Regions"), regionList, linkHint);
-  if (relationsControl) side.append(h("h4", {}, "Relations"), relationList);
-  const index = (id) => store.regions.findIndex((r) => r.id === id) + 1;
-  ctx.onRedraw(() => {
-    linkHint.hidden = !store.linkFrom;
-    if (!store.regions.length) {
-      regionList.replaceChildren(h("li", { class: "lo-empty" }, ctx.readOnly ? "No regions." : "No regions yet: pick a label, then mark the data."));
-    } else {
-      regionList.replaceChildren(...store.regions.map((region, i) => {
-        const actions = ctx.objectActions[region.to] ? ctx.objectActions[region.to](region) : [];
-        const row = h("li", {
-          class: `lo-region${region.id === store.selectedId ? " selected" : ""}`, "data-region": region.id,
-          onclick: (event) => { if (!event.target.closest("button")) store.select(region.id); },
-        },
-        h("span", { class: "lo-region-index" }, `${i + 1}`),
-        h("span", { class: "lo-swatch" }),
-        h("span", { class: "lo-region-labels" }, region.labels.join(", ") || "(no label)"),
-        h("span", { class: "lo-region-desc" }, describe(region)),
-        h("span", { class: "lo-region-actions" }, ...actions,
-          relationsControl && !ctx.readOnly ? h("button", {
-            type: "button", class: "lo-icon", title: "Link to another region", "aria-label": "Create relation",
-            onclick: () => { store.linkFrom = region.id; store.selectedId = region.id; store.emit(); },
-          }, "⇢") : null,
-          ctx.readOnly ? null : h("button", {
-            type: "button", class: "lo-icon", title: "Delete region", "aria-label": "Delete region",
-            onclick: () => store.removeRegion(region.id),
-          }, "×")));
-        row.style.setProperty("--label-color", store.regionColor(region));
-        return row;
-      }));
-    }
-    if (!relationsControl) return;
-    relationList.replaceChildren(...store.relations.map((rel, i) => {
-      const arrow = { right: "→", left: "←", bi: "↔" }[rel.direction] || "→";
-      const labels = relationsControl.labels || [];
-      const select = labels.length ? h("select", {
-        "aria-label": "Relation label", disabled: ctx.readOnly,
-        onchange: (event) => store.change(() => {
-          const chosen = event.target.value;
-          if (chosen) store.relations[i].labels = [chosen];
-          else delete store.relations[i].labels;
-        }),
-      }, h("option", { value: "" }, "—"), ...labels.map((l) => h("option", {
-        value: l.value, selected: (rel.labels || []).includes(l.value),
-      }, l.alias || l.value))) : null;
-      return h("li", { class: "lo-relation" },
-        h("span", {}, `${index(rel.from_id)} `),
-        h("button", {
-          type: "button", class: "lo-icon", title: "Change direction", disabled: ctx.readOnly,
-          onclick: () => store.change(() => {
-            const next = { right: "left", left: "bi", bi: "right" };
-            store.relations[i].direction = next[rel.direction] || "right";
-          }),
-        }, arrow),
-        h("span", {}, ` ${index(rel.to_id)}`), select,
-        ctx.readOnly ? null : h("button", {
-          type: "button", class: "lo-icon", title: "Delete relation", "aria-label": "Delete relation",
-          onclick: () => store.change(() => { store.relations.splice(i, 1); }),
-        }, "×"));
-    }));
-  });
 }

@@ -4,13 +4,28 @@ import { History } from "./history.js";
 // Controls whose result items are regions on an object (everything else classifies the task,
 // or a region when perRegion is set).
 export const REGION_TAGS = new Set([
-  "Labels", "HyperTextLabels", "ParagraphLabels", "RectangleLabels", "PolygonLabels",
-  "KeyPointLabels", "EllipseLabels", "TimeSeriesLabels", "TimelineLabels", "Rectangle",
-  "Polygon", "KeyPoint", "Ellipse", "VideoRectangle",
+  "Labels",
+  "HyperTextLabels",
+  "ParagraphLabels",
+  "RectangleLabels",
+  "PolygonLabels",
+  "KeyPointLabels",
+  "EllipseLabels",
+  "TimeSeriesLabels",
+  "TimelineLabels",
+  "Rectangle",
+  "Polygon",
+  "KeyPoint",
+  "Ellipse",
+  "VideoRectangle",
 ]);
 const VALUE_KEYS = {
-  choices: ["choices"], taxonomy: ["taxonomy"], textarea: ["text"], rating: ["rating"],
-  number: ["number"], datetime: ["datetime"],
+  choices: ["choices"],
+  taxonomy: ["taxonomy"],
+  textarea: ["text"],
+  rating: ["rating"],
+  number: ["number"],
+  datetime: ["datetime"],
 };
 const EXTRA_KEYS = ["original_width", "original_height", "image_rotation"];
 
@@ -33,6 +48,12 @@ export class Store {
     this.classifications = {};
     this.relations = [];
     this.selectedId = null;
+    // Ctrl+A: every region is selected (Delete removes them all); selecting one region ends it.
+    this.allSelected = false;
+    // How the annotator sees regions, not part of the result nor of undo: hidden regions are not
+    // drawn, locked ones cannot be moved, reshaped or deleted.
+    this.hidden = new Set();
+    this.locked = new Set();
     this.linkFrom = null;
     this.activeLabels = {};
     this.history = new History();
@@ -54,7 +75,9 @@ export class Store {
 
   snapshot() {
     return JSON.stringify({
-      regions: this.regions, classifications: this.classifications, relations: this.relations,
+      regions: this.regions,
+      classifications: this.classifications,
+      relations: this.relations,
     });
   }
 
@@ -80,12 +103,18 @@ export class Store {
 
   undo() {
     const prev = this.history.undo(this.snapshot());
-    if (prev !== null) { this.restore(prev); this.emit(); }
+    if (prev !== null) {
+      this.restore(prev);
+      this.emit();
+    }
   }
 
   redo() {
     const next = this.history.redo(this.snapshot());
-    if (next !== null) { this.restore(next); this.emit(); }
+    if (next !== null) {
+      this.restore(next);
+      this.emit();
+    }
   }
 
   region(id) {
@@ -96,8 +125,60 @@ export class Store {
     return this.region(this.selectedId);
   }
 
+  // The regions drawn on an object (hidden ones are left out).
   regionsOf(objectName) {
-    return this.regions.filter((r) => r.to === objectName);
+    return this.regions.filter((r) => r.to === objectName && !this.hidden.has(r.id));
+  }
+
+  isSelected(id) {
+    return this.allSelected || this.selectedId === id;
+  }
+
+  selectAll() {
+    this.selectedId = null;
+    this.allSelected = this.regions.length > 0;
+    this.emit();
+  }
+
+  toggleHidden(id) {
+    if (this.hidden.has(id)) this.hidden.delete(id);
+    else this.hidden.add(id);
+    if (this.hidden.has(this.selectedId)) this.selectedId = null;
+    this.emit();
+  }
+
+  setHidden(ids) {
+    this.hidden = new Set(ids);
+    if (this.hidden.has(this.selectedId)) this.selectedId = null;
+    this.emit();
+  }
+
+  toggleLocked(id) {
+    if (this.locked.has(id)) this.locked.delete(id);
+    else this.locked.add(id);
+    this.emit();
+  }
+
+  // Refuses (with a notice) a change to a locked region.
+  refuseLocked(id) {
+    if (!this.locked.has(id)) return false;
+    if (this.onRefuse)
+      this.onRefuse(`Region ${this.regions.findIndex((r) => r.id === id) + 1} is locked: unlock it first.`);
+    return true;
+  }
+
+  // Deletes the selected region, or every unlocked region after Ctrl+A.
+  removeSelected() {
+    if (this.allSelected) {
+      this.allSelected = false;
+      this.change(() => {
+        const gone = new Set(this.regions.filter((r) => !this.locked.has(r.id)).map((r) => r.id));
+        this.regions = this.regions.filter((r) => !gone.has(r.id));
+        this.relations = this.relations.filter((rel) => !gone.has(rel.from_id) && !gone.has(rel.to_id));
+      });
+    } else if (this.selectedId) {
+      this.removeRegion(this.selectedId);
+    }
   }
 
   select(id) {
@@ -110,7 +191,13 @@ export class Store {
       return;
     }
     this.selectedId = id;
+    this.allSelected = false;
     this.emit();
+  }
+
+  // The perRegion controls that describe regions on an object.
+  perRegionControls(objectName) {
+    return Object.values(this.description.controls).filter((c) => c.per_region && c.to_names.includes(objectName));
   }
 
   // How many more times a label may be used (maxUsages on the label or its control).
@@ -125,7 +212,7 @@ export class Store {
       return null;
     };
     const item = control && walk(control.labels);
-    const limit = (item && item.max_usages) || (control && control.max_usages);
+    const limit = item?.max_usages || control?.max_usages;
     if (!limit) return Infinity;
     return limit - this.regions.filter((r) => r.control === controlName && r.labels.includes(label)).length;
   }
@@ -137,23 +224,31 @@ export class Store {
       return null;
     }
     const full = { id: regionId(), labels: [], perRegion: {}, extra: {}, ...region };
-    this.change(() => { this.regions.push(full); });
+    this.change(() => {
+      this.regions.push(full);
+      // A new region is selected when it has controls of its own, so they show at once.
+      if (this.perRegionControls(full.to).length) this.selectedId = full.id;
+    });
     return full;
   }
 
   updateRegion(id, patch, { record = true } = {}) {
     const region = this.region(id);
-    if (!region) return;
+    if (!region || ((patch.value || patch.labels) && this.refuseLocked(id))) return;
     const apply = () => {
       if (patch.value) region.value = { ...region.value, ...patch.value };
       if (patch.labels) region.labels = patch.labels;
       if (patch.perRegion) region.perRegion = { ...region.perRegion, ...patch.perRegion };
     };
     if (record) this.change(apply);
-    else { apply(); this.emit(); }
+    else {
+      apply();
+      this.emit();
+    }
   }
 
   removeRegion(id) {
+    if (this.refuseLocked(id)) return;
     this.change(() => {
       this.regions = this.regions.filter((r) => r.id !== id);
       this.relations = this.relations.filter((rel) => rel.from_id !== id && rel.to_id !== id);
@@ -170,7 +265,9 @@ export class Store {
       }
       const old = this.classifications[controlName];
       this.classifications[controlName] = {
-        id: old ? old.id : regionId(), to: control.to_names[0], value,
+        id: old ? old.id : regionId(),
+        to: control.to_names[0],
+        value,
       };
     });
   }
@@ -249,8 +346,12 @@ export class Store {
       for (const [name, own] of Object.entries(r.perRegion)) {
         const control = this.control(name);
         items.push({
-          id: r.id, from_name: name, to_name: r.to, type: control.result_type,
-          value: { ...r.value, ...own }, ...r.extra,
+          id: r.id,
+          from_name: name,
+          to_name: r.to,
+          type: control.result_type,
+          value: { ...r.value, ...own },
+          ...r.extra,
         });
       }
     }
@@ -271,8 +372,13 @@ export class Store {
     const later = [];
     for (const item of result || []) {
       if (item.type === "relation") {
-        const rel = { from_id: item.from_id, to_id: item.to_id, type: "relation", direction: item.direction || "right" };
-        if (item.labels && item.labels.length) rel.labels = [...item.labels];
+        const rel = {
+          from_id: item.from_id,
+          to_id: item.to_id,
+          type: "relation",
+          direction: item.direction || "right",
+        };
+        if (item.labels?.length) rel.labels = [...item.labels];
         this.relations.push(rel);
         continue;
       }
@@ -286,8 +392,14 @@ export class Store {
         const extra = {};
         for (const k of EXTRA_KEYS) if (k in item) extra[k] = item[k];
         const region = {
-          id: item.id || regionId(), to: item.to_name, control: item.from_name, type: item.type,
-          value, labels: [...labels], perRegion: {}, extra,
+          id: item.id || regionId(),
+          to: item.to_name,
+          control: item.from_name,
+          type: item.type,
+          value,
+          labels: [...labels],
+          perRegion: {},
+          extra,
         };
         byId.set(region.id, region);
         this.regions.push(region);

@@ -8,7 +8,10 @@ const SPAN_TAGS = ["Labels"];
 // Splits [0, length) at every region boundary; returns [{start, end, regions}] in UTF-16 units.
 export function segments(length, spans) {
   const cuts = new Set([0, length]);
-  for (const sp of spans) { cuts.add(sp.start); cuts.add(sp.end); }
+  for (const sp of spans) {
+    cuts.add(sp.start);
+    cuts.add(sp.end);
+  }
   const sorted = [...cuts].filter((c) => c >= 0 && c <= length).sort((a, b) => a - b);
   const out = [];
   for (let i = 0; i + 1 < sorted.length; i += 1) {
@@ -23,13 +26,22 @@ export function paintSpans(ctx, el, text, spans) {
   el.replaceChildren();
   for (const seg of segments(text.length, spans)) {
     const chunk = text.slice(seg.start, seg.end);
-    if (!seg.regions.length) { el.append(document.createTextNode(chunk)); continue; }
+    if (!seg.regions.length) {
+      el.append(document.createTextNode(chunk));
+      continue;
+    }
     const inner = seg.regions.reduce((a, b) => (spanLength(a) <= spanLength(b) ? a : b));
-    const span = h("span", {
-      class: "lo-span", "data-region": inner.id, title: inner.labels.join(", "),
-    }, chunk);
+    const span = h(
+      "span",
+      {
+        class: "lo-span",
+        "data-region": inner.id,
+        title: inner.labels.join(", "),
+      },
+      chunk,
+    );
     span.style.setProperty("--label-color", ctx.store.regionColor(inner));
-    if (seg.regions.some((r) => r.id === ctx.store.selectedId)) span.classList.add("selected");
+    if (seg.regions.some((r) => ctx.store.isSelected(r.id))) span.classList.add("selected");
     if (spans.some((sp) => sp.region === inner && sp.end === seg.end)) {
       span.classList.add("span-end");
       span.dataset.label = inner.labels.join(", ");
@@ -63,15 +75,21 @@ export function selectionIn(el) {
   return start < end ? [start, end] : null;
 }
 
-export function mountText(ctx, node, obj) {
+export function mountText(ctx, _node, obj) {
   const raw = resolveValue(obj.value, ctx.data);
   const text = raw === undefined || raw === null ? "" : String(raw);
   const el = h("div", { class: "lo-text", "data-object": obj.name });
   const granularity = (control) => attr(control.attrs, "granularity") || "symbol";
 
   const redraw = () => {
-    const spans = ctx.store.regionsOf(obj.name).filter((r) => typeof r.value.start === "number")
-      .map((region) => ({ region, start: utf16Offset(text, region.value.start), end: utf16Offset(text, region.value.end) }));
+    const spans = ctx.store
+      .regionsOf(obj.name)
+      .filter((r) => typeof r.value.start === "number")
+      .map((region) => ({
+        region,
+        start: utf16Offset(text, region.value.start),
+        end: utf16Offset(text, region.value.end),
+      }));
     paintSpans(ctx, el, text, spans);
     drawRelations(ctx, el, obj.name);
   };
@@ -82,15 +100,21 @@ export function mountText(ctx, node, obj) {
     const picked = selectionIn(el);
     if (!picked) return;
     const active = ctx.store.activeFor(obj.name, SPAN_TAGS);
-    if (!active) { ctx.notify("Choose a label first, then select text."); return; }
+    if (!active) {
+      ctx.notify("Choose a label first, then select text.");
+      return;
+    }
     let [a, b] = picked;
     if (granularity(active.control) === "word") [a, b] = toWords(text, a, b);
     const start = codePointOffset(text, a);
     const end = codePointOffset(text, b);
     window.getSelection().removeAllRanges();
     ctx.store.addRegion({
-      to: obj.name, control: active.control.name, type: "labels",
-      value: { start, end, text: text.slice(a, b) }, labels: active.labels,
+      to: obj.name,
+      control: active.control.name,
+      type: "labels",
+      value: { start, end, text: text.slice(a, b) },
+      labels: active.labels,
     });
   });
   el.addEventListener("click", (event) => {

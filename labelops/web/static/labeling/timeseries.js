@@ -1,5 +1,6 @@
 // TimeSeries: a line chart per <Channel> from CSV/JSON (inline or valueType="url"), with
 // TimeSeriesLabels ranges marked by dragging: {start, end, instant: false, timeserieslabels}.
+import { dragRange, rangeBand } from "./axis_range.js";
 import { attr, clamp, h, resolveValue, s } from "./dom.js";
 
 const LABEL_TAGS = ["TimeSeriesLabels"];
@@ -13,7 +14,7 @@ export function parseCsv(text, sep = ",") {
   const columns = Object.fromEntries(header.map((name) => [name, []]));
   for (const line of lines.slice(1)) {
     const cells = line.split(sep);
-    header.forEach((name, i) => columns[name].push((cells[i] || "").trim().replace(/^"|"$/g, "")));
+    for (const [i, name] of header.entries()) columns[name].push((cells[i] || "").trim().replace(/^"|"$/g, ""));
   }
   return columns;
 }
@@ -48,7 +49,9 @@ export async function mountTimeSeries(ctx, node, obj) {
   try {
     columns = await loadColumns(obj, ctx);
   } catch (error) {
-    el.append(h("div", { class: "lo-unsupported", role: "alert" }, `The time series could not be loaded (${error.message}).`));
+    el.append(
+      h("div", { class: "lo-unsupported", role: "alert" }, `The time series could not be loaded (${error.message}).`),
+    );
     return el;
   }
   const channels = node.children.filter((c) => c.tag === "Channel");
@@ -57,7 +60,10 @@ export async function mountTimeSeries(ctx, node, obj) {
   const times = timeColumn && columns[timeColumn] ? numeric(columns[timeColumn]) : first.map((_, i) => i);
   const [t0, t1] = [Math.min(...times), Math.max(...times)];
   const chart = h("div", { class: "lo-chart" });
-  const overlay = h("div", { class: "lo-bands", style: `position:absolute;top:0;bottom:0;left:${PAD.left}px;right:${PAD.right}px;pointer-events:none` });
+  const overlay = h("div", {
+    class: "lo-bands",
+    style: `position:absolute;top:0;bottom:0;left:${PAD.left}px;right:${PAD.right}px;pointer-events:none`,
+  });
   el.append(chart);
 
   const width = () => chart.clientWidth || 800;
@@ -67,25 +73,59 @@ export async function mountTimeSeries(ctx, node, obj) {
     const values = numeric(columns[column] || []);
     const color = attr(channel.attrs, "strokeColor") || PALETTE[i % PALETTE.length];
     const legend = attr(channel.attrs, "legend") || column;
-    const svg = s("svg", { height: CHART_HEIGHT, "data-channel": column, "aria-label": `${legend} over time`, role: "img" });
+    const svg = s("svg", {
+      height: CHART_HEIGHT,
+      "data-channel": column,
+      "aria-label": `${legend} over time`,
+      role: "img",
+    });
     const draw = () => {
       const w = width();
       svg.setAttribute("viewBox", `0 0 ${w} ${CHART_HEIGHT}`);
       const finite = values.filter(Number.isFinite);
       const [lo, hi] = [Math.min(...finite), Math.max(...finite)];
       const yOf = (v) => PAD.top + (1 - (v - lo) / (hi - lo || 1)) * (CHART_HEIGHT - PAD.top - PAD.bottom);
-      const d = values.map((v, j) => (Number.isFinite(v) ? `${j ? "L" : "M"}${xOf(times[j], w).toFixed(1)},${yOf(v).toFixed(1)}` : "")).join("");
-      const axis = s("line", { x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: CHART_HEIGHT - PAD.bottom, stroke: "#d0d5dd" });
-      const base = s("line", { x1: PAD.left, x2: w - PAD.right, y1: CHART_HEIGHT - PAD.bottom, y2: CHART_HEIGHT - PAD.bottom, stroke: "#d0d5dd" });
-      const label = (text, y) => { const t = s("text", { x: PAD.left - 6, y, "text-anchor": "end", "font-size": 10, fill: "#667085" }); t.textContent = text; return t; };
+      const d = values
+        .map((v, j) =>
+          Number.isFinite(v) ? `${j ? "L" : "M"}${xOf(times[j], w).toFixed(1)},${yOf(v).toFixed(1)}` : "",
+        )
+        .join("");
+      const axis = s("line", {
+        x1: PAD.left,
+        x2: PAD.left,
+        y1: PAD.top,
+        y2: CHART_HEIGHT - PAD.bottom,
+        stroke: "#d0d5dd",
+      });
+      const base = s("line", {
+        x1: PAD.left,
+        x2: w - PAD.right,
+        y1: CHART_HEIGHT - PAD.bottom,
+        y2: CHART_HEIGHT - PAD.bottom,
+        stroke: "#d0d5dd",
+      });
+      const label = (text, y) => {
+        const t = s("text", { x: PAD.left - 6, y, "text-anchor": "end", "font-size": 10, fill: "#667085" });
+        t.textContent = text;
+        return t;
+      };
       const name = s("text", { x: PAD.left + 6, y: PAD.top + 12, "font-size": 11, "font-weight": 600, fill: color });
       name.textContent = legend;
-      svg.replaceChildren(axis, base, s("path", { d, fill: "none", stroke: color, "stroke-width": 1.5 }),
-        label(String(+hi.toFixed(2)), PAD.top + 8), label(String(+lo.toFixed(2)), CHART_HEIGHT - PAD.bottom), name);
+      svg.replaceChildren(
+        axis,
+        base,
+        s("path", { d, fill: "none", stroke: color, "stroke-width": 1.5 }),
+        label(String(+hi.toFixed(2)), PAD.top + 8),
+        label(String(+lo.toFixed(2)), CHART_HEIGHT - PAD.bottom),
+        name,
+      );
     };
     return { svg, draw };
   });
-  const ticks = h("div", { class: "lo-ticks", style: `position:relative;height:16px;margin-left:${PAD.left}px;margin-right:${PAD.right}px` });
+  const ticks = h("div", {
+    class: "lo-ticks",
+    style: `position:relative;height:16px;margin-left:${PAD.left}px;margin-right:${PAD.right}px`,
+  });
   chart.append(...svgs.map((c) => c.svg), ticks, overlay);
   const drawAll = () => {
     for (const c of svgs) c.draw();
@@ -94,11 +134,13 @@ export async function mountTimeSeries(ctx, node, obj) {
     const step = [1, 2, 5, 10].map((m) => m * power).find((v) => v >= raw);
     const marks = [];
     for (let t = Math.ceil(t0 / step) * step; t <= t1 + 1e-9; t += step) marks.push(t);
-    ticks.replaceChildren(...marks.map((t) => {
-      const span = h("span", {}, String(+t.toFixed(6)));
-      span.style.left = `${pctOf(t)}%`;
-      return span;
-    }));
+    ticks.replaceChildren(
+      ...marks.map((t) => {
+        const span = h("span", {}, String(+t.toFixed(6)));
+        span.style.left = `${pctOf(t)}%`;
+        return span;
+      }),
+    );
   };
 
   const timeAt = (event) => {
@@ -110,49 +152,28 @@ export async function mountTimeSeries(ctx, node, obj) {
     return best;
   };
   const pctOf = (t) => ((t - t0) / (t1 - t0 || 1)) * 100;
-  let draft = null;
-  const band = (start, end, color, region) => {
-    const b = h("div", { class: `lo-band${region && region.id === store.selectedId ? " selected" : ""}` },
-      region ? h("span", { class: "lo-band-label" }, region.labels.join(", ")) : null);
-    if (region) { b.dataset.region = region.id; b.style.pointerEvents = "auto"; }
-    b.style.left = `${pctOf(start)}%`;
-    b.style.width = `${Math.max(0.2, pctOf(end) - pctOf(start))}%`;
-    b.style.setProperty("--label-color", color);
+  const band = (start, end, color, region = null) => {
+    const b = rangeBand(store, { left: pctOf(start), width: Math.max(0.2, pctOf(end) - pctOf(start)), color, region });
+    if (region) b.style.pointerEvents = "auto";
     return b;
   };
   const redraw = () => {
-    overlay.replaceChildren(...store.regionsOf(obj.name).map((r) => band(r.value.start, r.value.end, store.regionColor(r), r)));
-    if (draft) overlay.append(band(Math.min(draft.start, draft.end), Math.max(draft.start, draft.end), draft.color, null));
+    overlay.replaceChildren(
+      ...store.regionsOf(obj.name).map((r) => band(r.value.start, r.value.end, store.regionColor(r), r)),
+    );
+    const draft = range.draft();
+    if (draft) overlay.append(band(draft.start, draft.end, draft.color));
   };
   ctx.onRedraw(redraw);
-
-  chart.addEventListener("pointerdown", (event) => {
-    const hit = event.target.closest(".lo-band[data-region]");
-    if (hit) { store.select(hit.dataset.region); return; }
-    if (ctx.readOnly || event.button !== 0) return;
-    const active = store.activeFor(obj.name, LABEL_TAGS);
-    if (!active) { if (store.selectedId) store.select(null); else ctx.notify("Choose a label first, then drag over the chart."); return; }
-    const t = timeAt(event);
-    draft = { start: t, end: t, active, color: store.labelColor(active.control.name, active.labels[0]) };
-    chart.setPointerCapture(event.pointerId);
-  });
-  chart.addEventListener("pointermove", (event) => {
-    if (!draft) return;
-    draft.end = timeAt(event);
-    redraw();
-  });
-  chart.addEventListener("pointerup", () => {
-    if (!draft) return;
-    const d = draft;
-    draft = null;
-    const [a, b] = [Math.min(d.start, d.end), Math.max(d.start, d.end)];
-    if (a === b) { redraw(); return; }
-    store.addRegion({
-      to: obj.name, control: d.active.control.name, type: "timeserieslabels",
-      value: { start: a, end: b, instant: false }, labels: d.active.labels,
-    });
+  const range = dragRange(ctx, chart, {
+    objectName: obj.name,
+    labelTags: LABEL_TAGS,
+    at: timeAt,
+    redraw,
+    hint: "Choose a label first, then drag over the chart.",
+    region: (start, end) => ({ type: "timeserieslabels", value: { start, end, instant: false } }),
   });
   requestAnimationFrame(drawAll);
-  window.addEventListener("resize", drawAll);
+  ctx.listen(window, "resize", drawAll);
   return el;
 }
