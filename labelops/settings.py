@@ -90,6 +90,8 @@ class Limits:
     export_batch_size: int = 1_000
     write_timeout_seconds: float = 60.0
     max_active_runs_per_project: int = 2
+    # Import request bodies larger than this run in the background (answered with a status).
+    background_import_bytes: int = 10 * 1024**2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
@@ -127,6 +129,7 @@ _LIMIT_VARIABLES = {
     "export_batch_size": "LABELOPS_EXPORT_BATCH_SIZE",
     "write_timeout_seconds": "LABELOPS_WRITE_TIMEOUT",
     "max_active_runs_per_project": "LABELOPS_MAX_RUNS_PER_PROJECT",
+    "background_import_bytes": "LABELOPS_BACKGROUND_IMPORT_BYTES",
 }
 
 

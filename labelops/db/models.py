@@ -474,8 +474,7 @@ class OrganizationMemberRow(Base):
 
 
 class BackgroundJobRow(Base):
-    """A piece of work the background worker does outside any request (a snapshot export, a
-    large import), with its status as Label Studio reports it.
+    """Work the background worker does outside any request (a snapshot export, a large import).
 
     ``status`` goes created -> in_progress -> completed | failed. A worker holds a job it claimed
     until ``lease_until``; a job whose worker died is claimed again after that time.
@@ -490,9 +489,7 @@ class BackgroundJobRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
-    project_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("projects.id", ondelete="CASCADE")
-    )
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -21,6 +21,7 @@ from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.projects import project_config
+from labelops.web.api import imports as background_import
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import (
     CURSOR,
@@ -179,6 +180,16 @@ def import_tasks(project_id: int) -> Any:
     sources = list(_import_sources())
     if not sources:
         return error_response(400, "no tasks: send a JSON body or upload files as multipart 'file'")
+    if background_import.runs_in_background():
+        options = {
+            "format": format_name,
+            "as": as_,
+            "image_sizes": image_sizes,
+            "dedupe": dedupe,
+            "return_task_ids": return_ids,
+            "map_annotators_by_email": map_by_email,
+        }
+        return background_import.queue_import(project, sources, options)
     totals: dict[str, Any] = {
         "task_count": 0,
         "annotation_count": 0,

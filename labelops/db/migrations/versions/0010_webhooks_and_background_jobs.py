@@ -30,12 +30,8 @@ def upgrade() -> None:
         "background_jobs",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("kind", sa.String(20), nullable=False),
-        sa.Column(
-            "project_id", sa.Integer(), sa.ForeignKey("projects.id", ondelete="CASCADE")
-        ),
-        sa.Column(
-            "created_by_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="SET NULL")
-        ),
+        sa.Column("project_id", sa.Integer(), sa.ForeignKey("projects.id", ondelete="CASCADE")),
+        sa.Column("created_by_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="SET NULL")),
         sa.Column("title", sa.String(2048), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("params", _json(), nullable=False),
@@ -50,9 +46,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime()),
         sqlite_autoincrement=True,
     )
-    op.create_index(
-        "ix_background_jobs_claim", "background_jobs", ["status", "lease_until", "id"]
-    )
+    op.create_index("ix_background_jobs_claim", "background_jobs", ["status", "lease_until", "id"])
     op.create_index(
         "ix_background_jobs_project_kind", "background_jobs", ["project_id", "kind", "id"]
     )
@@ -65,18 +59,14 @@ def upgrade() -> None:
             sa.ForeignKey("organizations.id", ondelete="CASCADE"),
             nullable=False,
         ),
-        sa.Column(
-            "project_id", sa.Integer(), sa.ForeignKey("projects.id", ondelete="CASCADE")
-        ),
+        sa.Column("project_id", sa.Integer(), sa.ForeignKey("projects.id", ondelete="CASCADE")),
         sa.Column("url", sa.String(2048), nullable=False),
         sa.Column("send_payload", sa.Boolean(), nullable=False),
         sa.Column("send_for_all_actions", sa.Boolean(), nullable=False),
         sa.Column("actions", _json(), nullable=False),
         sa.Column("headers", _json(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column(
-            "created_by_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="SET NULL")
-        ),
+        sa.Column("created_by_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="SET NULL")),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sqlite_autoincrement=True,
