@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from labelops.db.engine import make_engine
+from labelops.db.engine import make_engine, make_sessionmaker
 from labelops.db.migrate import upgrade
 from labelops.db.models import ProjectRow, UserRow
 from labelops.domain.errors import LabelConfigError, TaskImportError, UnknownFormatError
@@ -27,6 +27,7 @@ from labelops.services.exports import export_project
 from labelops.services.home import prepare_home
 from labelops.services.imports import import_file
 from labelops.services.projects import create_project, get_project
+from labelops.services.worker import Worker, jobs_folder
 from labelops.settings import Settings, current_limits
 
 log = logging.getLogger(__name__)
@@ -820,3 +821,35 @@ def serve(
 
 if __name__ == "__main__":
     main()
+
+
+@main.command("worker")
+@click.option(
+    "--poll",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds to wait when there is nothing to do.",
+)
+@click.option("--once", is_flag=True, help="Work until the queue is empty, then exit.")
+@home_option
+@click.pass_obj
+def worker_command(obj: _Context, poll: float, once: bool) -> None:
+    """Run background jobs (snapshot exports, large imports) and deliver webhooks.
+
+    The web app runs the same worker in a thread unless LABELOPS_BACKGROUND_WORKER=0; run this
+    with the same LABELOPS_HOME (the jobs folder is shared) and database. Stops on Ctrl+C.
+    """
+    settings = obj.settings
+    worker = Worker(
+        make_sessionmaker(_engine(settings)), jobs_folder(settings.home), poll_seconds=poll
+    )
+    if once:
+        worker.drain()
+        return
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
+    click.echo(f"worker running on {settings.home} (Ctrl+C stops it)")
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        click.echo("worker stopped")

@@ -1,9 +1,9 @@
 """Background jobs: the durable queue the worker drains (snapshot exports, large imports).
 
-A job is a ``background_jobs`` row. Workers claim jobs with one ``UPDATE ... RETURNING`` whose
-candidate rows are picked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (two workers never get
-the same row and never wait for each other); on SQLite the statement takes the database's write
-lock before it reads, so a row is claimed once. A claimed job is leased: a worker that dies leaves
+A job is a ``background_jobs`` row. On PostgreSQL a worker picks candidate rows with ``SELECT
+... FOR UPDATE SKIP LOCKED`` (two workers never get the same row and never wait for each other)
+and claims them with an ``UPDATE``; on SQLite one ``UPDATE ... WHERE id IN (SELECT ...)
+RETURNING`` takes the database's write lock before it reads, so a row is claimed once. A claimed job is leased: a worker that dies leaves
 a lease that runs out, and the job is claimed again, at most ``MAX_ATTEMPTS`` times.
 """
 
@@ -42,9 +42,13 @@ def claim_rows(
         values: What claiming sets (a lease, a status).
         limit: How many rows to claim at most.
     """
-    pick = sa.select(model.id).where(*claimable).order_by(model.id).limit(limit)
+    pick: Any = sa.select(model.id).where(*claimable).order_by(model.id).limit(limit)
     if is_postgres(session):
-        pick = pick.with_for_update(skip_locked=True)
+        # Locked here until the caller commits. Not a subquery of the UPDATE: PostgreSQL may run
+        # a SKIP LOCKED subquery once per row and so claim more rows than the limit.
+        pick = list(session.scalars(pick.with_for_update(skip_locked=True)))
+        if not pick:
+            return []
     claimed = session.execute(
         sa.update(model)
         .where(model.id.in_(pick), *claimable)
