@@ -3,8 +3,9 @@
 A job is a ``background_jobs`` row. On PostgreSQL a worker picks candidate rows with ``SELECT
 ... FOR UPDATE SKIP LOCKED`` (two workers never get the same row and never wait for each other)
 and claims them with an ``UPDATE``; on SQLite one ``UPDATE ... WHERE id IN (SELECT ...)
-RETURNING`` takes the database's write lock before it reads, so a row is claimed once. A claimed job is leased: a worker that dies leaves
-a lease that runs out, and the job is claimed again, at most ``MAX_ATTEMPTS`` times.
+RETURNING`` takes the database's write lock before it reads, so a row is claimed once. A claimed
+job is leased: a worker that dies leaves a lease that runs out, and the job is claimed again, at
+most ``MAX_ATTEMPTS`` times.
 """
 
 from collections.abc import Sequence

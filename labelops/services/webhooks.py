@@ -116,7 +116,7 @@ def create_webhook(
     if organization_id is None:
         raise PermissionDeniedError("you belong to no organization")
     if project_id is not None:
-        project = project_service.get_project(session, project_id)
+        project, _ = project_service.project_for_user(session, user, project_id)
         organization_id = project.organization_id
     webhook = WebhookRow(
         organization_id=organization_id, project_id=project_id, created_by_id=user.id

@@ -182,13 +182,14 @@ def test_a_rolled_back_annotation_sends_nothing(
     before = len(_deliveries(app))
     with app.app_context():
         task = db.session.scalars(sa.select(TaskRow)).one()
+        task_id = task.id
         create_annotation(
             db.session, task, user_id=1, result=choice_result("Positive"), now=utcnow()
         )
         assert len(db.session.scalars(sa.select(WebhookDeliveryRow)).all()) == before + 1
         db.session.rollback()
     bad = client.post(
-        f"/api/tasks/{task.id}/annotations", json={"result": choice_result("Nope")}, headers=admin
+        f"/api/tasks/{task_id}/annotations", json={"result": choice_result("Nope")}, headers=admin
     )
     assert bad.status_code == 422
     drain(app)
