@@ -452,10 +452,27 @@ def change_member_role(project_id: int, user_id: int) -> Any:
 @api_login_required
 def remove_member(project_id: int, user_id: int) -> Any:
     """Removes a member from the project (managers); the last manager cannot be removed."""
+    return _remove_member(project_id, user_id)
+
+
+def _remove_member(project_id: int, user_id: int) -> Any:
     project = project_for(project_id, can_manage, "manage members")
     project_service.remove_member(db.session, project, user_id, by=g.user)
     db.session.commit()
     return "", 204
+
+
+_MEMBER_QUERY = (QueryParam("user", "integer", "The member to remove.", minimum=1),)
+
+
+@bp.delete("/<int:project_id>/members")
+@api_login_required
+@accepts(query=_MEMBER_QUERY)
+def remove_member_named_in_query(project_id: int) -> Any:
+    """Removes the member ``?user=<id>`` names (Label Studio's SDK form of the call)."""
+    if "user" not in request.args:
+        raise invalid("user", "name the member to remove with ?user=<id>")
+    return _remove_member(project_id, _MEMBER_QUERY[0].get())
 
 
 @bp.post("/<int:project_id>/import/predictions")
