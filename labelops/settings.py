@@ -34,6 +34,8 @@ class Settings:
     outbound_host_allowlist: tuple[str, ...] = ()
     # The web app's address as its users reach it, for links in pipeline metadata.
     web_url: str = "http://127.0.0.1:8080"
+    # Whether the web app runs the background worker in a thread (else ``labelops worker`` does).
+    background_worker: bool = True
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> "Settings":
@@ -68,6 +70,8 @@ class Settings:
             storage_endpoint_allowlist=_names(env.get("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST")),
             outbound_host_allowlist=_names(env.get("LABELOPS_OUTBOUND_HOST_ALLOWLIST")),
             web_url=env.get("LABELOPS_WEB_URL") or "http://127.0.0.1:8080",
+            background_worker=env.get("LABELOPS_BACKGROUND_WORKER", "1").lower()
+            not in ("0", "false", "no", "off"),
         )
 
 

@@ -1,6 +1,5 @@
 """Flask configuration built from Settings; tests pass overrides to the app factory."""
 
-import os
 import secrets
 from typing import Any
 
@@ -37,8 +36,7 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "BAD_TOKEN_LIMIT_PER_IP": settings.bad_token_limit_per_ip,
         # The web app runs background jobs and webhook deliveries in a thread of its own unless
         # LABELOPS_BACKGROUND_WORKER=0 (when ``labelops worker`` runs them instead).
-        "LABELOPS_BACKGROUND_WORKER": os.environ.get("LABELOPS_BACKGROUND_WORKER", "1").lower()
-        not in ("0", "false", "no", "off"),
+        "LABELOPS_BACKGROUND_WORKER": settings.background_worker,
     }
 
 
