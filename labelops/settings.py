@@ -34,6 +34,8 @@ class Settings:
     outbound_host_allowlist: tuple[str, ...] = ()
     # The web app's address as its users reach it, for links in pipeline metadata.
     web_url: str = "http://127.0.0.1:8080"
+    # Whether the web app runs the background worker in a thread (else ``labelops worker`` does).
+    background_worker: bool = True
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> "Settings":
@@ -68,6 +70,8 @@ class Settings:
             storage_endpoint_allowlist=_names(env.get("LABELOPS_STORAGE_ENDPOINT_ALLOWLIST")),
             outbound_host_allowlist=_names(env.get("LABELOPS_OUTBOUND_HOST_ALLOWLIST")),
             web_url=env.get("LABELOPS_WEB_URL") or "http://127.0.0.1:8080",
+            background_worker=env.get("LABELOPS_BACKGROUND_WORKER", "1").lower()
+            not in ("0", "false", "no", "off"),
         )
 
 
@@ -90,6 +94,8 @@ class Limits:
     export_batch_size: int = 1_000
     write_timeout_seconds: float = 60.0
     max_active_runs_per_project: int = 2
+    # Import request bodies larger than this run in the background (answered with a status).
+    background_import_bytes: int = 10 * 1024**2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
@@ -127,6 +133,7 @@ _LIMIT_VARIABLES = {
     "export_batch_size": "LABELOPS_EXPORT_BATCH_SIZE",
     "write_timeout_seconds": "LABELOPS_WRITE_TIMEOUT",
     "max_active_runs_per_project": "LABELOPS_MAX_RUNS_PER_PROJECT",
+    "background_import_bytes": "LABELOPS_BACKGROUND_IMPORT_BYTES",
 }
 
 

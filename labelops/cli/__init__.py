@@ -17,6 +17,7 @@ from labelops.cli.serve import serve
 from labelops.cli.tasks import import_command
 from labelops.cli.up import up
 from labelops.cli.users import user
+from labelops.cli.worker import worker_command
 
 
 @click.group()
@@ -35,5 +36,16 @@ def main(ctx: click.Context, home: str | None) -> None:
     ctx.obj = _Context(home)
 
 
-for _command in (db, user, project, import_command, export_command, up, flags, org, serve):
+for _command in (
+    db,
+    user,
+    project,
+    import_command,
+    export_command,
+    up,
+    flags,
+    org,
+    serve,
+    worker_command,
+):
     main.add_command(_command)

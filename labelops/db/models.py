@@ -472,3 +472,92 @@ class OrganizationMemberRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[UserRow] = relationship()
+
+
+class BackgroundJobRow(Base):
+    """Work the background worker does outside any request (a snapshot export, a large import).
+
+    ``status`` goes created -> in_progress -> completed | failed. A worker holds a job it claimed
+    until ``lease_until``; a job whose worker died is claimed again after that time.
+    """
+
+    __tablename__ = "background_jobs"
+    __table_args__ = (
+        sa.Index("ix_background_jobs_claim", "status", "lease_until", "id"),
+        sa.Index("ix_background_jobs_project_kind", "project_id", "kind", "id"),
+        SQLITE_AUTOINCREMENT,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(sa.String(2048), default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default="created")
+    params: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    progress: Mapped[int] = mapped_column(default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    result_path: Mapped[str] = mapped_column(sa.String(1024), default="")
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class WebhookRow(Base):
+    """A URL told about changes in one project (or, with no project, in the whole organization)."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = SQLITE_AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(sa.String(2048))
+    send_payload: Mapped[bool] = mapped_column(default=True)
+    send_for_all_actions: Mapped[bool] = mapped_column(default=True)
+    actions: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    headers: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebhookDeliveryRow(Base):
+    """The outbox: one event for one webhook, written in the transaction of the change itself.
+
+    The background worker posts it, retrying with backoff: ``status`` is pending until it is
+    delivered, or failed once the attempts are used up.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at", "id"),
+        SQLITE_AUTOINCREMENT,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(sa.String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]

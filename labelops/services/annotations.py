@@ -40,6 +40,7 @@ from labelops.services.errors import ConflictError, NotFoundError, PermissionDen
 from labelops.services.locking import bump_project, lock_task
 from labelops.services.next_task import slots_taken
 from labelops.services.projects import role_of
+from labelops.services.webhook_events import annotation_event, annotations_deleted_event
 from labelops.services.workflow import transition
 
 
@@ -97,6 +98,7 @@ def create_annotation(
     )
     add_revision(session, annotation, "skipped" if was_cancelled else "created", user_id, now)
     session.flush()
+    annotation_event(session, annotation, "ANNOTATION_CREATED")
     return annotation
 
 
@@ -159,6 +161,7 @@ def update_annotation(
     annotation.updated_at = now
     add_revision(session, annotation, "updated", user_id, now)
     session.flush()
+    annotation_event(session, annotation, "ANNOTATION_UPDATED")
     return annotation
 
 
@@ -179,6 +182,7 @@ def delete_annotation(
     else:
         count_finished(session, project, task, -1)
     add_revision(session, annotation, "deleted", user_id, now)
+    annotations_deleted_event(session, project, [annotation.id])
     session.delete(annotation)
     session.flush()
 

@@ -9,7 +9,7 @@ transaction.
 """
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -90,7 +90,13 @@ def available_formats(project: ProjectRow) -> list[ExportFormat]:
     return supported_export_formats(parse_label_config(project.label_config))
 
 
-def _checked_format(format_name: str, config: LabelConfig) -> ExportFormat:
+def checked_format(format_name: str, config: LabelConfig) -> ExportFormat:
+    """Returns the registered format once it fits the labeling config.
+
+    Raises:
+        UnknownFormatError: No such format.
+        ValueError: The config does not support it (the message lists the offered ones).
+    """
     fmt = get_export_format(format_name)
     if not fmt.is_supported(config):
         offered = ", ".join(f.name for f in supported_export_formats(config))
@@ -123,7 +129,7 @@ def export_project(
         ValueError: The format does not fit the project's labeling config.
     """
     config = parse_label_config(project.label_config)
-    fmt = _checked_format(format_name, config)
+    fmt = checked_format(format_name, config)
     options = replace(options or ExportOptions(), download_all_tasks=download_all_tasks)
     tasks = iter_task_records(session, project.id, only_annotated=not download_all_tasks)
     return fmt, fmt.stream(tasks, config, options)
@@ -244,7 +250,7 @@ def open_export(
         ValueError: The format does not fit the project's labeling config.
     """
     config = parse_label_config(project.label_config)
-    fmt = _checked_format(format_name, config)
+    checked_format(format_name, config)
     options = replace(options or ExportOptions(), download_all_tasks=download_all_tasks)
     tasks = iter_tasks_in_batches(
         session_factory,
@@ -252,5 +258,19 @@ def open_export(
         only_annotated=not download_all_tasks,
         batch_size=current_limits().export_batch_size,
     )
+    return open_task_stream(tasks, config, format_name, options)
+
+
+def open_task_stream(
+    tasks: Iterable[Task], config: LabelConfig, format_name: str, options: ExportOptions
+) -> tuple[ExportFormat, ExportStream]:
+    """Returns the format and the stream of an export of these tasks, holding an export slot.
+
+    Raises:
+        ExportsBusyError: The process already streams as many exports as the limit allows.
+        UnknownFormatError: No such format.
+        ValueError: The format does not fit the labeling config.
+    """
+    fmt = checked_format(format_name, config)
     _take_slot()
     return fmt, ExportStream(fmt.stream(tasks, config, options))

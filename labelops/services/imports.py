@@ -43,6 +43,7 @@ from labelops.services.locking import bump_project
 from labelops.services.projects import role_of
 from labelops.services.tasks import check_task_record
 from labelops.services.users import imported_annotator
+from labelops.services.webhook_events import tasks_created_event
 from labelops.settings import current_limits, limit_variable
 
 CHUNK_SIZE = 5_000
@@ -318,6 +319,8 @@ def import_tasks(
         num_predictions=report.num_predictions,
         num_labeled_tasks=writer.num_labeled,
     )
+    if report.num_tasks:
+        tasks_created_event(session, project, batch.id)
     session.flush()
     return report
 

@@ -14,6 +14,7 @@ from labelops.domain.sampling import SAMPLING_STRATEGIES
 from labelops.services import organizations as organization_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.users import normalize_email
+from labelops.services.webhook_events import project_event
 
 SAMPLING_MODES = tuple(SAMPLING_STRATEGIES)
 EDITABLE_FIELDS = (
@@ -80,6 +81,7 @@ def create_project(
         session.add(ProjectMemberRow(project_id=project.id, user_id=created_by.id, role="manager"))
     audit(session, created_by, "project_created", project.id, "project", project.id)
     session.flush()
+    project_event(session, project, "PROJECT_CREATED")
     return project
 
 
@@ -115,6 +117,7 @@ def update_project(
     _apply(project, changes)
     audit(session, by, "project_updated", project.id, "project", project.id, sorted(changes))
     session.flush()
+    project_event(session, project, "PROJECT_UPDATED")
     return project
 
 
@@ -165,6 +168,7 @@ def get_project(session: Session, project_id: int) -> ProjectRow:
 def delete_project(session: Session, project: ProjectRow, *, by: UserRow | None) -> None:
     """Deletes the project with its tasks, annotations and predictions."""
     audit(session, by, "project_deleted", project.id, "project", project.id, project.title)
+    project_event(session, project, "PROJECT_DELETED")
     session.delete(project)
     session.flush()
 

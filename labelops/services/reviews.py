@@ -20,6 +20,7 @@ from labelops.domain.task_state import TaskEvent
 from labelops.services.annotations import add_revision, checked_result, count_finished
 from labelops.services.errors import ConflictError, PermissionDeniedError
 from labelops.services.locking import lock_task
+from labelops.services.webhook_events import review_event
 from labelops.services.workflow import transition, workflow_for
 
 REVIEW_STATES = ("accepted", "rejected")
@@ -132,4 +133,5 @@ def review_annotation(
     annotation.updated_at = now
     add_revision(session, annotation, decision, reviewer_id, now, comment)
     session.flush()
+    review_event(session, annotation, first=previous is None)
     return annotation

@@ -26,6 +26,7 @@ from labelops.domain.json_limits import (
 from labelops.domain.records import Annotation, Prediction, Task
 from labelops.services.errors import NotFoundError
 from labelops.services.locking import bump_project
+from labelops.services.webhook_events import tasks_deleted_event
 from labelops.services.workflow import workflow_for
 
 SORT_COLUMNS = {
@@ -290,6 +291,7 @@ def delete_tasks(
     if task_ids is not None:
         where.append(TaskRow.id.in_(checked_ids(task_ids, "task_ids")))
     doomed = sa.select(TaskRow.id).where(*where)
+    tasks_deleted_event(session, project, doomed.order_by(TaskRow.id))
     annotations = (
         session.scalar(
             sa.select(sa.func.count(AnnotationRow.id)).where(

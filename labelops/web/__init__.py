@@ -15,6 +15,7 @@ from labelops.web.annotate.views import bp as annotate_bp
 from labelops.web.api import BLUEPRINTS as API_BLUEPRINTS
 from labelops.web.api.auth import UnauthorizedError
 from labelops.web.auth.views import bp as auth_bp
+from labelops.web.background import register_background_worker
 from labelops.web.cli import register_commands
 from labelops.web.config import config_from_settings
 from labelops.web.converters import IdConverter
@@ -46,6 +47,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_rate_limit_handler(app)
     register_commands(app)
     register_security_headers(app)
+    register_background_worker(app)
 
     @app.get("/")
     def index() -> Any:

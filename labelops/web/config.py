@@ -34,6 +34,9 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "LOGIN_LIMIT_PER_ACCOUNT": settings.login_limit_per_account,
         "LOGIN_LIMIT_PER_IP": settings.login_limit_per_ip,
         "BAD_TOKEN_LIMIT_PER_IP": settings.bad_token_limit_per_ip,
+        # The web app runs background jobs and webhook deliveries in a thread of its own unless
+        # LABELOPS_BACKGROUND_WORKER=0 (when ``labelops worker`` runs them instead).
+        "LABELOPS_BACKGROUND_WORKER": settings.background_worker,
     }
 
 

@@ -1,6 +1,8 @@
 """The REST API, following Label Studio's paths and JSON so its SDK and scripts work unchanged."""
 
+from labelops.web.api.exports import bp as exports_bp
 from labelops.web.api.feature_flags import bp as feature_flags_bp
+from labelops.web.api.imports import bp as imports_bp
 from labelops.web.api.openapi import bp as openapi_bp
 from labelops.web.api.organizations import bp as organizations_bp
 from labelops.web.api.params import check_query_args
@@ -8,6 +10,8 @@ from labelops.web.api.pipeline import bp as pipeline_bp
 from labelops.web.api.projects import bp as projects_bp
 from labelops.web.api.tasks import bp as tasks_bp
 from labelops.web.api.users import bp as users_bp
+from labelops.web.api.version import bp as version_bp
+from labelops.web.api.webhooks import bp as webhooks_bp
 from labelops.web.api.workflow import bp as workflow_bp
 
 BLUEPRINTS = (
@@ -19,6 +23,10 @@ BLUEPRINTS = (
     feature_flags_bp,
     workflow_bp,
     organizations_bp,
+    exports_bp,
+    imports_bp,
+    webhooks_bp,
+    version_bp,
 )
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(check_query_args)

@@ -21,6 +21,7 @@ from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.projects import project_config
+from labelops.web.api import imports as background_import
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import (
     CURSOR,
@@ -179,6 +180,16 @@ def import_tasks(project_id: int) -> Any:
     sources = list(_import_sources())
     if not sources:
         return error_response(400, "no tasks: send a JSON body or upload files as multipart 'file'")
+    if background_import.runs_in_background():
+        options = {
+            "format": format_name,
+            "as": as_,
+            "image_sizes": image_sizes,
+            "dedupe": dedupe,
+            "return_task_ids": return_ids,
+            "map_annotators_by_email": map_by_email,
+        }
+        return background_import.queue_import(project, sources, options)
     totals: dict[str, Any] = {
         "task_count": 0,
         "annotation_count": 0,
@@ -441,10 +452,27 @@ def change_member_role(project_id: int, user_id: int) -> Any:
 @api_login_required
 def remove_member(project_id: int, user_id: int) -> Any:
     """Removes a member from the project (managers); the last manager cannot be removed."""
+    return _remove_member(project_id, user_id)
+
+
+def _remove_member(project_id: int, user_id: int) -> Any:
     project = project_for(project_id, can_manage, "manage members")
     project_service.remove_member(db.session, project, user_id, by=g.user)
     db.session.commit()
     return "", 204
+
+
+_MEMBER_QUERY = (QueryParam("user", "integer", "The member to remove.", minimum=1),)
+
+
+@bp.delete("/<int:project_id>/members")
+@api_login_required
+@accepts(query=_MEMBER_QUERY)
+def remove_member_named_in_query(project_id: int) -> Any:
+    """Removes the member ``?user=<id>`` names (Label Studio's SDK form of the call)."""
+    if "user" not in request.args:
+        raise invalid("user", "name the member to remove with ?user=<id>")
+    return _remove_member(project_id, _MEMBER_QUERY[0].get())
 
 
 @bp.post("/<int:project_id>/import/predictions")
