@@ -136,9 +136,10 @@ def _check_labels(
     if key == "taxonomy":
         _check_taxonomy(control, value["taxonomy"], index)
         return
-    labels = value[key]
-    if not isinstance(labels, list) or not all(isinstance(v, str) for v in labels):
-        _fail(index, field, f"{key} must be a list of strings, got {labels!r}")
+    given = value[key]
+    if not isinstance(given, list) or not all(_is_label(v) for v in given):
+        _fail(index, field, f"{key} must be a list of strings, got {given!r}")
+    labels = [label_text(v) for v in given]
     sources = _label_sources(config, control, item["to_name"])
     allowed = _allowed_values(sources)
     for label in labels:
@@ -158,6 +159,21 @@ def _check_labels(
         used.add(region)
         if limit is not None and len(used) > limit:
             _fail(index, field, f"label {label!r} is used more than maxUsages={limit} times")
+
+
+def _is_label(value: object) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    )
+
+
+def label_text(value: str | float) -> str:
+    """Returns a label as the config spells it: Label Studio accepts ``[1]`` for ``value="1"``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _label_sources(config: LabelConfig, control: ControlTag, to_name: str) -> list[ControlTag]:
@@ -441,7 +457,7 @@ def _evaluate(condition: _Condition, result: Sequence[Mapping[str, Any]]) -> boo
 def _flat_choices(value: Mapping[str, Any]) -> Iterator[str]:
     for key in ("choices", "taxonomy", "labels"):
         for entry in value.get(key, []) or []:
-            if isinstance(entry, str):
-                yield entry
+            if _is_label(entry):
+                yield label_text(entry)
             elif isinstance(entry, list):
                 yield from (e for e in entry if isinstance(e, str))

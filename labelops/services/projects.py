@@ -11,6 +11,7 @@ from labelops.domain.json_limits import is_stored_id
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
 from labelops.services import organizations as organization_service
+from labelops.services import project_settings
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.users import normalize_email
 
@@ -52,7 +53,9 @@ def create_project(
         created_by: The user creating it (None for system imports).
         organization_id: Where the system puts it (default: the creator's active organization,
             or the Default one when there is no creator). A user may only name their own.
-        **fields: Any of EDITABLE_FIELDS.
+        **fields: Any of EDITABLE_FIELDS or of Label Studio's kept settings
+            (``project_settings.NAMES``). Without a title the project is "New Project #N", N
+            counting the organization's projects, as Label Studio names it.
 
     Raises:
         PermissionDeniedError: The user may not create projects (see ``can_create_projects``),
@@ -72,7 +75,12 @@ def create_project(
     project.title = ""
     _apply(project, {"label_config": "<View></View>", **fields})
     if not project.title:
-        project.title = "New project"
+        count = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ProjectRow)
+            .where(ProjectRow.organization_id == organization_id)
+        )
+        project.title = f"New Project #{(count or 0) + 1}"
     session.add(project)
     session.flush()
     if created_by is not None:
@@ -118,9 +126,11 @@ def update_project(
 
 
 def _apply(project: ProjectRow, fields: Mapping[str, Any]) -> None:
-    unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS) - project_settings.NAMES)
     if unknown:
         raise ValueError(f"unknown project field(s): {', '.join(unknown)}")
+    project_settings.apply_settings(project, fields)
+    fields = {k: v for k, v in fields.items() if k not in project_settings.NAMES}
     if "label_config" in fields:
         parse_label_config(str(fields["label_config"]))
     if "maximum_annotations" in fields:
