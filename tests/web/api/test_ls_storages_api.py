@@ -237,7 +237,8 @@ def test_sync_of_a_target_storage_writes_an_export_to_its_bucket(
         aws_access_key_id=KEYS["aws_access_key_id"],
         aws_secret_access_key=KEYS["aws_secret_access_key"],
     ).list_objects_v2(Bucket=setup.bucket, Prefix="exports/")
-    assert [o["Key"] for o in objects.get("Contents", [])][0].endswith(".json")
+    keys = [o["Key"] for o in objects.get("Contents", [])]
+    assert len(keys) == 1 and keys[0].endswith(".json")
     # A target storage is not a source one, nor the other way round.
     assert client.get(f"/api/storages/s3/{created['id']}", headers=setup.manager).status_code == 404
     assert (
