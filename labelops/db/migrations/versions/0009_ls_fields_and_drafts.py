@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("annotation_id", sa.Integer(), nullable=True),
         sa.Column("result", _JSON, nullable=False),
-        sa.Column("lead_time", sa.Float(), nullable=True),
+        sa.Column("lead_time", sa.Double(), nullable=True),
         sa.Column("was_postponed", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
