@@ -2,7 +2,8 @@
 
 Per type (``s3``, ``gcs``, ``azure``, ``localfiles``) and direction: ``GET`` (``?project=``) and
 ``POST`` the list, ``GET``/``PATCH``/``DELETE <id>``, ``POST <id>/sync`` and ``POST validate``;
-``GET /api/storages`` and ``/api/storages/export`` list a project's connections of every type,
+``GET /api/storages`` and ``/api/storages/export`` list connections of every type (of
+``?project=``, else of every project the caller manages),
 ``/api/storages/types`` and ``/api/storages/export/types`` name the types. Label Studio's field
 names are translated to a connection's here (``aws_secret_access_key`` is the ``secret``,
 ``container`` the ``bucket``, ``path`` a ``localfiles`` folder's ``prefix`` ...) and every rule
@@ -25,6 +26,7 @@ from labelops.db.models import PipelineRunRow, StorageConnectionRow, utcnow
 from labelops.domain.permissions import can_manage
 from labelops.resources import target_storage
 from labelops.services import pipeline_runs as run_service
+from labelops.services import projects as project_service
 from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
 from labelops.services.storages import StorageError
@@ -187,16 +189,7 @@ def _views(storage_type: StorageType, direction: str) -> list[tuple[str, Callabl
     @api_login_required
     @accepts(query=(PROJECT,))
     def list_view() -> Any:
-        project = project_for(_required_project(), can_manage, "view storages")
-        rows = storage_service.list_storages(db.session, project.id)
-        run = _latest_sync(project.id)
-        return jsonify(
-            [
-                ls_storage_json(r, run)
-                for r in rows
-                if r.kind == storage_type.kind and r.direction == direction
-            ]
-        )
+        return jsonify(_listed(direction, storage_type.kind))
 
     @api_login_required
     @accepts(storage_type.schema)
@@ -291,7 +284,7 @@ def _views(storage_type: StorageType, direction: str) -> list[tuple[str, Callabl
             return storage_refused(exc)
         return jsonify({})
 
-    list_view.__doc__ = f"Lists a project's {what} connections (``?project=``)."
+    list_view.__doc__ = f"Lists {what} connections (``?project=``, else the caller's projects)."
     create_view.__doc__ = f"Adds a {what} connection to a project (managers)."
     get_view.__doc__ = f"Returns one {what} connection (never its secret)."
     update_view.__doc__ = f"Changes a {what} connection; every storage rule is checked again."
@@ -325,11 +318,28 @@ def _export_sync(project: Any, row: StorageConnectionRow) -> Any:
     return jsonify(ls_storage_json(row))
 
 
-def _required_project() -> int:
+def _listed(direction: str, kind: str | None = None) -> list[dict[str, Any]]:
+    """Returns the connections of ``?project=``, else of every project the caller manages."""
     project_id = PROJECT.get()
-    if not project_id:
-        raise invalid("project", "query parameter 'project' is required")
-    return int(project_id)
+    if project_id:
+        project_ids = [project_for(project_id, can_manage, "view storages").id]
+    else:
+        project_ids = [
+            p.id
+            for p in project_service.visible_projects(db.session, g.user)
+            if can_manage(
+                project_service.role_of(db.session, g.user, p.id), is_admin=g.user.is_admin
+            )
+        ]
+    out = []
+    for pid in project_ids:
+        run = _latest_sync(pid)
+        out += [
+            ls_storage_json(row, run)
+            for row in storage_service.list_storages(db.session, pid)
+            if row.direction == direction and kind in (None, row.kind)
+        ]
+    return out
 
 
 for _type in TYPES:
@@ -343,14 +353,11 @@ def _all_views(direction: str) -> Callable:
     @api_login_required
     @accepts(query=(PROJECT,))
     def all_storages() -> Any:
-        project = project_for(_required_project(), can_manage, "view storages")
-        run = _latest_sync(project.id)
-        rows = storage_service.list_storages(db.session, project.id)
-        return jsonify([ls_storage_json(r, run) for r in rows if r.direction == direction])
+        return jsonify(_listed(direction))
 
     all_storages.__doc__ = (
-        f"Lists a project's {'target ' if direction == 'export' else ''}storage connections of "
-        "every type (``?project=``)."
+        f"Lists {'target ' if direction == 'export' else ''}storage connections of every type "
+        "(``?project=``; without it, those of every project the caller manages)."
     )
     return all_storages
 

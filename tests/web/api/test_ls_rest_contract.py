@@ -330,9 +330,12 @@ def test_tasks_are_created_in_bulk_all_or_nothing(client: FlaskClient, team: Tea
     assert listed["total"] == 4
     cleared = client.delete(f"/api/projects/{team.project_id}/tasks", headers=team.manager)
     assert cleared.status_code == 204
-    assert client.get(f"/api/tasks?project={team.project_id}", headers=team.manager).get_json()[
-        "total"
-    ] == 0
+    assert (
+        client.get(f"/api/tasks?project={team.project_id}", headers=team.manager).get_json()[
+            "total"
+        ]
+        == 0
+    )
 
 
 @pytest.mark.parametrize("who", ["annotator", "outsider"])

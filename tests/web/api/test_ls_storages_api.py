@@ -275,14 +275,20 @@ def test_storages_are_for_the_projects_managers_only(client: FlaskClient, setup:
     assert client.get(f"/api/storages/s3/{sid}", headers=setup.manager).get_json()["title"] == ""
 
 
-def test_storage_lists_need_a_project_and_types_are_named(
+def test_storage_lists_cover_the_callers_projects_and_types_are_named(
     client: FlaskClient, setup: Setup
 ) -> None:
-    no_project = client.get("/api/storages/s3", headers=setup.manager)
+    created = _create(client, setup)
+
+    mine = client.get("/api/storages/s3", headers=setup.manager).get_json()
+    everything = client.get("/api/storages", headers=setup.manager).get_json()
+    theirs = client.get("/api/storages", headers=setup.outsider).get_json()
+    annotators = client.get("/api/storages", headers=setup.annotator).get_json()
     types = client.get("/api/storages/types", headers=setup.manager).get_json()
     export_types = client.get("/api/storages/export/types", headers=setup.manager).get_json()
 
-    assert no_project.status_code == 400 and "project" in no_project.get_json()["detail"]
+    assert [s["id"] for s in mine] == [created["id"]] == [s["id"] for s in everything]
+    assert theirs == [] and annotators == []
     assert [t["name"] for t in types] == ["s3", "gcs", "azure", "localfiles"]
     assert {"name": "s3", "title": "AWS S3"} in types
     assert "localfiles" not in [t["name"] for t in export_types]
