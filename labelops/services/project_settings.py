@@ -117,23 +117,29 @@ def label_studio_counts(
         .group_by(a.project_id)
     ).all()
     per_project = {pid: (int(gt or 0), int(skipped or 0)) for pid, gt, skipped in rows}
+    distinct_tasks = sa.func.count(sa.distinct(a.task_id))
     mine = session.execute(
-        sa.select(a.project_id, a.task_id, a.was_cancelled, TaskRow.is_labeled)
+        sa.select(
+            a.project_id,
+            distinct_tasks,
+            sa.func.count(sa.distinct(sa.case((a.was_cancelled.is_(False), a.task_id)))),
+            sa.func.count(sa.distinct(sa.case((TaskRow.is_labeled, a.task_id)))),
+        )
         .join(TaskRow, TaskRow.id == a.task_id)
         .where(a.project_id.in_(ids), a.completed_by_id == user_id)
+        .group_by(a.project_id)
     ).all()
+    own = {pid: (int(n), int(finished), int(labeled)) for pid, n, finished, labeled in mine}
     out: dict[int, dict[str, int]] = {}
     for project in projects:
         ground_truth, skipped = per_project.get(project.id, (0, 0))
+        touched, finished, labeled_mine = own.get(project.id, (0, 0, 0))
         requeue_mine = settings_of(project)["skip_queue"] == "REQUEUE_FOR_ME"
-        own = [row for row in mine if row.project_id == project.id]
-        done = {r.task_id for r in own if not (requeue_mine and r.was_cancelled)}
-        labeled_mine = {r.task_id for r in own if r.is_labeled}
         out[project.id] = {
             "ground_truth_number": ground_truth,
             "skipped_annotations_number": skipped,
             "useful_annotation_number": max(project.num_annotations - ground_truth, 0),
-            "queue_total": project.num_tasks - project.num_labeled_tasks + len(labeled_mine),
-            "queue_done": len(done),
+            "queue_total": project.num_tasks - project.num_labeled_tasks + labeled_mine,
+            "queue_done": finished if requeue_mine else touched,
         }
     return out

@@ -193,6 +193,23 @@ def test_a_project_json_has_label_studios_keys(client: FlaskClient, team: Team) 
     assert LS_PROJECT_KEYS <= set(body), sorted(LS_PROJECT_KEYS - set(body))
     assert body["created_by"]["email"] == "manager@example.com"
     assert body["queue_total"] == 2 and body["queue_done"] == 0
+    for headers, choice in ((team.other_annotator, None), (team.annotator, "Positive")):
+        client.post(
+            f"/api/tasks/{team.task_id}/annotations",
+            json={
+                "result": [
+                    {"from_name": "sentiment", "to_name": "text", "type": "choices",
+                     "value": {"choices": [choice]}}
+                ] if choice else [],
+                "was_cancelled": choice is None,
+            },
+            headers=headers,
+        )  # fmt: skip
+    mine = client.get(f"/api/projects/{team.project_id}", headers=team.annotator).get_json()
+    assert mine["queue_done"] == 1 and mine["queue_total"] == 2  # the task is labeled, by them
+    assert mine["useful_annotation_number"] == 1 and mine["skipped_annotations_number"] == 1
+    theirs = client.get(f"/api/projects/{team.project_id}", headers=team.manager).get_json()
+    assert theirs["queue_done"] == 0 and theirs["queue_total"] == 1
     listed = client.get("/api/projects", headers=team.manager).get_json()["results"]
     assert LS_PROJECT_KEYS - {"parsed_label_config", "config_has_control_tags"} <= set(listed[0])
 
