@@ -461,3 +461,38 @@ def _flat_choices(value: Mapping[str, Any]) -> Iterator[str]:
                 yield label_text(entry)
             elif isinstance(entry, list):
                 yield from (e for e in entry if isinstance(e, str))
+
+
+def result_fit_problems(config: LabelConfig, item: Mapping[str, Any]) -> list[str]:
+    """Returns why a stored result item no longer fits the config (empty: it fits).
+
+    Only what a config change can break is looked at, as Label Studio checks a new config
+    against the results already made: the control (``from_name``), its object (``to_name``), the
+    result type, and the labels or choices used. Relations and malformed items are skipped.
+    """
+    from_name, to_name, item_type = (item.get(k) for k in ("from_name", "to_name", "type"))
+    if not all(isinstance(v, str) for v in (from_name, to_name, item_type)):
+        return []
+    if item_type == "relation":
+        return []
+    where = f"from_name={from_name}, to_name={to_name}, type={item_type}"
+    control = config.controls.get(from_name)
+    if control is None or to_name not in control.to_names:
+        return [where]
+    if item_type not in _accepted_types(control):
+        return [where]
+    key = _label_key(item_type)
+    value = item.get("value")
+    if key is None or key == "taxonomy" or not isinstance(value, Mapping):
+        return []
+    given = value.get(key)
+    if not isinstance(given, list):
+        return []
+    allowed = _allowed_values(_label_sources(config, control, to_name))
+    if allowed is None:
+        return []
+    return [
+        f"{where}, {key}={label_text(label)!r}"
+        for label in given
+        if _is_label(label) and label_text(label) not in allowed
+    ]

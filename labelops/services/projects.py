@@ -6,7 +6,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import AuditLogRow, ProjectMemberRow, ProjectRow, UserRow
+from labelops.db.models import (
+    AnnotationRow,
+    AuditLogRow,
+    DraftRow,
+    ProjectMemberRow,
+    ProjectRow,
+    UserRow,
+)
+from labelops.domain.config_compat import check_results_fit
 from labelops.domain.json_limits import is_stored_id
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
@@ -116,9 +124,12 @@ def update_project(
     """Returns the project with the given fields changed (unknown fields are refused).
 
     Raises:
-        LabelConfigError: A new labeling config is invalid.
+        LabelConfigError: A new labeling config is invalid, or drops what the project's
+            annotations or drafts use (``check_config_change``).
         ValueError: A field is unknown or has a bad value.
     """
+    if "label_config" in changes:
+        check_config_change(session, project, str(changes["label_config"]))
     _apply(project, changes)
     audit(session, by, "project_updated", project.id, "project", project.id, sorted(changes))
     session.flush()
@@ -152,6 +163,31 @@ def _apply(project: ProjectRow, fields: Mapping[str, Any]) -> None:
             raise ValueError("title must have 1 to 200 characters")
     for name, value in fields.items():
         setattr(project, name, value.strip() if name == "title" else value)
+
+
+def check_config_change(session: Session, project: ProjectRow, label_config: str) -> LabelConfig:
+    """Returns the parsed new config once it still fits the project's annotations and drafts.
+
+    As Label Studio, a config may not drop a control, object, result type or label that a
+    stored annotation or draft uses; the results are streamed, and skipped when the config is
+    unchanged.
+
+    Raises:
+        LabelConfigError: The config is invalid, or names the results it no longer fits.
+    """
+    config = parse_label_config(label_config)
+    if label_config == project.label_config:
+        return config
+    results = (
+        result
+        for query in (
+            sa.select(AnnotationRow.result).where(AnnotationRow.project_id == project.id),
+            sa.select(DraftRow.result).where(DraftRow.project_id == project.id),
+        )
+        for result in session.scalars(query.execution_options(yield_per=1000))
+    )
+    check_results_fit(config, results)
+    return config
 
 
 def project_config(project: ProjectRow) -> LabelConfig:

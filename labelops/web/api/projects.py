@@ -140,11 +140,16 @@ def validate_config() -> Any:
 @api_login_required
 @accepts(OptionalLabelConfigIn, required=False)
 def validate_project_config(project_id: int) -> Any:
-    """Checks a labeling config for a project (the project's own when none is posted)."""
+    """Checks a labeling config for a project (the project's own when none is posted).
+
+    As Label Studio, a config that drops what the project's annotations or drafts use is 400.
+    """
     project = project_for(project_id, can_view, "view the project")
     body = read_body()
     given = body.label_config if body is not None else None
-    config = parse_label_config(given if given is not None else project.label_config)
+    config = project_service.check_config_change(
+        db.session, project, given if given is not None else project.label_config
+    )
     return jsonify({"valid": True, "data_fields": list(config.data_fields)})
 
 

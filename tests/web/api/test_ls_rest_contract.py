@@ -597,3 +597,62 @@ def test_openapi_lists_the_new_endpoints_with_their_form_bodies(client: FlaskCli
     assert {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"} <= set(
         content
     )
+
+
+def _choices_config(*values: str, tag: str = "Choices") -> str:
+    inner = "".join(f'<{tag[:-1]} value="{v}"/>' for v in values)
+    return (
+        f'<View><Text name="text" value="$text"/><{tag} name="label" toName="text">{inner}'
+        f"</{tag}></View>"
+    )
+
+
+def test_a_config_may_not_drop_what_annotations_and_drafts_use(
+    client: FlaskClient, team: Team
+) -> None:
+    project = client.post(
+        "/api/projects", data={"label_config": _choices_config("1", "2")}, headers=team.manager
+    ).get_json()
+    pid = project["id"]
+    tasks = client.post(
+        f"/api/projects/{pid}/tasks/bulk",
+        json=[{"data": {"text": "a"}}, {"data": {"text": "b"}}],
+        headers=team.manager,
+    ).get_json()["task_ids"]
+    used = [{"from_name": "label", "to_name": "text", "type": "choices", "value": {"choices": [1]}}]
+    annotated = client.post(
+        f"/api/tasks/{tasks[0]}/annotations", json={"result": used}, headers=team.manager
+    )
+    assert annotated.status_code == 201, annotated.get_json()
+    draft = client.post(
+        f"/api/tasks/{tasks[1]}/drafts",
+        json={"result": [{**used[0], "value": {"choices": [2]}}]},
+        headers=team.manager,
+    )
+    assert draft.status_code == 201
+
+    def patch(config: str) -> object:
+        return client.patch(
+            f"/api/projects/{pid}", json={"label_config": config}, headers=team.manager
+        )
+
+    dropped = patch(_choices_config("2", "3"))
+    assert dropped.status_code == 400
+    assert (
+        "1 with from_name=label, to_name=text, type=choices, choices='1'"
+        in (dropped.get_json()["detail"])
+    )
+    other_type = patch(_choices_config("1", "2", tag="Labels"))
+    assert other_type.status_code == 400
+    assert "2 with from_name=label, to_name=text, type=choices" in other_type.get_json()["detail"]
+    validated = client.post(
+        f"/api/projects/{pid}/validate",
+        json={"label_config": _choices_config("1", "3")},
+        headers=team.manager,
+    )
+    assert validated.status_code == 400  # the draft uses "2"
+    assert "label_config" in validated.get_json()["validation_errors"]
+    assert patch(_choices_config("3", "2", "1")).status_code == 200
+
+    assert client.delete(f"/api/projects/{pid}/tasks", headers=team.manager).status_code == 204
+    assert patch(_choices_config("1", tag="Labels")).status_code == 200
