@@ -167,6 +167,12 @@ def task_json(
         "total_predictions": task.total_predictions,
         "prediction_score": task.prediction_score,
         "inner_id": task.id,
+        # labelops has no task comments and no file-upload records: Label Studio's empty values.
+        "comment_count": 0,
+        "unresolved_comment_count": 0,
+        "last_comment_updated_at": None,
+        "comment_authors": [],
+        "file_upload": None,
         "created_at": iso(task.created_at),
         "updated_at": iso(task.updated_at),
     }

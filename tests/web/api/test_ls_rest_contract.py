@@ -324,8 +324,12 @@ def test_a_task_is_created_under_its_project_in_label_studios_shape(
     assert response.status_code == 201, response.get_json()
     task = response.get_json()
     assert task["project"] == team.project_id and task["data"] == {"text": "one more"}
-    for key in ("id", "meta", "is_labeled", "total_annotations", "inner_id", "created_at"):
-        assert key in task
+    for key in (
+        "id", "meta", "is_labeled", "total_annotations", "cancelled_annotations",
+        "total_predictions", "inner_id", "comment_count", "unresolved_comment_count",
+        "last_comment_updated_at", "comment_authors", "file_upload", "created_at", "updated_at",
+    ):  # fmt: skip
+        assert key in task, key
 
 
 def test_tasks_are_created_in_bulk_all_or_nothing(client: FlaskClient, team: Team) -> None:
