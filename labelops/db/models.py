@@ -115,6 +115,9 @@ class ProjectRow(Base):
     organization_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
+    # Label Studio's settings that labelops keeps and returns but does not act on
+    # (``labelops.services.project_settings``); NULL until one is set.
+    ls_settings: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class ProjectMemberRow(Base):
@@ -229,6 +232,31 @@ class AnnotationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
+class DraftRow(Base):
+    """One user's unsaved work on a task (or on one of its annotations): Label Studio's draft."""
+
+    __tablename__ = "annotation_drafts"
+    __table_args__ = (
+        sa.Index("ix_annotation_drafts_task_user", "task_id", "user_id"),
+        SQLITE_AUTOINCREMENT,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    annotation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("annotations.id", ondelete="CASCADE")
+    )
+    result: Mapped[list[Any]] = mapped_column(JsonType, default=list)
+    lead_time: Mapped[float | None]
+    was_postponed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class AnnotationRevisionRow(Base):
     """One step of an annotation's history: who did what to it, when, and the result after."""
 
@@ -318,6 +346,8 @@ class StorageConnectionRow(Base):
     secret_encrypted: Mapped[str] = mapped_column(sa.Text, default="")
     # "import": the project's source files; "export": a target storage exports are written to.
     direction: Mapped[str] = mapped_column(sa.String(10), default="import", server_default="import")
+    # Label Studio's fields labelops keeps and returns (title, description, use_blob_urls ...).
+    ls_settings: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -136,9 +136,10 @@ def _check_labels(
     if key == "taxonomy":
         _check_taxonomy(control, value["taxonomy"], index)
         return
-    labels = value[key]
-    if not isinstance(labels, list) or not all(isinstance(v, str) for v in labels):
-        _fail(index, field, f"{key} must be a list of strings, got {labels!r}")
+    given = value[key]
+    if not isinstance(given, list) or not all(_is_label(v) for v in given):
+        _fail(index, field, f"{key} must be a list of strings, got {given!r}")
+    labels = [label_text(v) for v in given]
     sources = _label_sources(config, control, item["to_name"])
     allowed = _allowed_values(sources)
     for label in labels:
@@ -158,6 +159,21 @@ def _check_labels(
         used.add(region)
         if limit is not None and len(used) > limit:
             _fail(index, field, f"label {label!r} is used more than maxUsages={limit} times")
+
+
+def _is_label(value: object) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    )
+
+
+def label_text(value: str | float) -> str:
+    """Returns a label as the config spells it: Label Studio accepts ``[1]`` for ``value="1"``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _label_sources(config: LabelConfig, control: ControlTag, to_name: str) -> list[ControlTag]:
@@ -441,7 +457,42 @@ def _evaluate(condition: _Condition, result: Sequence[Mapping[str, Any]]) -> boo
 def _flat_choices(value: Mapping[str, Any]) -> Iterator[str]:
     for key in ("choices", "taxonomy", "labels"):
         for entry in value.get(key, []) or []:
-            if isinstance(entry, str):
-                yield entry
+            if _is_label(entry):
+                yield label_text(entry)
             elif isinstance(entry, list):
                 yield from (e for e in entry if isinstance(e, str))
+
+
+def result_fit_problems(config: LabelConfig, item: Mapping[str, Any]) -> list[str]:
+    """Returns why a stored result item no longer fits the config (empty: it fits).
+
+    Only what a config change can break is looked at, as Label Studio checks a new config
+    against the results already made: the control (``from_name``), its object (``to_name``), the
+    result type, and the labels or choices used. Relations and malformed items are skipped.
+    """
+    from_name, to_name, item_type = (item.get(k) for k in ("from_name", "to_name", "type"))
+    if not all(isinstance(v, str) for v in (from_name, to_name, item_type)):
+        return []
+    if item_type == "relation":
+        return []
+    where = f"from_name={from_name}, to_name={to_name}, type={item_type}"
+    control = config.controls.get(from_name)
+    if control is None or to_name not in control.to_names:
+        return [where]
+    if item_type not in _accepted_types(control):
+        return [where]
+    key = _label_key(item_type)
+    value = item.get("value")
+    if key is None or key == "taxonomy" or not isinstance(value, Mapping):
+        return []
+    given = value.get(key)
+    if not isinstance(given, list):
+        return []
+    allowed = _allowed_values(_label_sources(config, control, to_name))
+    if allowed is None:
+        return []
+    return [
+        f"{where}, {key}={label_text(label)!r}"
+        for label in given
+        if _is_label(label) and label_text(label) not in allowed
+    ]

@@ -36,6 +36,7 @@ from labelops.domain.permissions import (
     can_set_ground_truth,
 )
 from labelops.domain.task_state import TaskEvent
+from labelops.services.drafts import discard_drafts
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.locking import bump_project, lock_task
 from labelops.services.next_task import slots_taken
@@ -97,6 +98,7 @@ def create_annotation(
         sa.delete(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
     )
     add_revision(session, annotation, "skipped" if was_cancelled else "created", user_id, now)
+    discard_drafts(session, task.id, user_id)
     session.flush()
     annotation_event(session, annotation, "ANNOTATION_CREATED")
     return annotation
@@ -160,6 +162,7 @@ def update_annotation(
         annotation.lead_time = min(lead_time, MAX_LEAD_TIME)
     annotation.updated_at = now
     add_revision(session, annotation, "updated", user_id, now)
+    discard_drafts(session, task.id, user_id, annotation.id)
     session.flush()
     annotation_event(session, annotation, "ANNOTATION_UPDATED")
     return annotation

@@ -6,12 +6,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import AuditLogRow, ProjectMemberRow, ProjectRow, UserRow
+from labelops.db.models import (
+    AnnotationRow,
+    AuditLogRow,
+    DraftRow,
+    ProjectMemberRow,
+    ProjectRow,
+    UserRow,
+)
+from labelops.domain.config_compat import check_results_fit
 from labelops.domain.json_limits import is_stored_id
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
 from labelops.domain.sampling import SAMPLING_STRATEGIES
 from labelops.services import organizations as organization_service
+from labelops.services import project_settings
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.users import normalize_email
 from labelops.services.webhook_events import project_event
@@ -54,7 +63,9 @@ def create_project(
         created_by: The user creating it (None for system imports).
         organization_id: Where the system puts it (default: the creator's active organization,
             or the Default one when there is no creator). A user may only name their own.
-        **fields: Any of EDITABLE_FIELDS.
+        **fields: Any of EDITABLE_FIELDS or of Label Studio's kept settings
+            (``project_settings.NAMES``). Without a title the project is "New Project #N", N
+            counting the organization's projects, as Label Studio names it.
 
     Raises:
         PermissionDeniedError: The user may not create projects (see ``can_create_projects``),
@@ -74,7 +85,12 @@ def create_project(
     project.title = ""
     _apply(project, {"label_config": "<View></View>", **fields})
     if not project.title:
-        project.title = "New project"
+        count = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ProjectRow)
+            .where(ProjectRow.organization_id == organization_id)
+        )
+        project.title = f"New Project #{(count or 0) + 1}"
     session.add(project)
     session.flush()
     if created_by is not None:
@@ -111,9 +127,12 @@ def update_project(
     """Returns the project with the given fields changed (unknown fields are refused).
 
     Raises:
-        LabelConfigError: A new labeling config is invalid.
+        LabelConfigError: A new labeling config is invalid, or drops what the project's
+            annotations or drafts use (``check_config_change``).
         ValueError: A field is unknown or has a bad value.
     """
+    if "label_config" in changes:
+        check_config_change(session, project, str(changes["label_config"]))
     _apply(project, changes)
     audit(session, by, "project_updated", project.id, "project", project.id, sorted(changes))
     session.flush()
@@ -122,9 +141,11 @@ def update_project(
 
 
 def _apply(project: ProjectRow, fields: Mapping[str, Any]) -> None:
-    unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS) - project_settings.NAMES)
     if unknown:
         raise ValueError(f"unknown project field(s): {', '.join(unknown)}")
+    project_settings.apply_settings(project, fields)
+    fields = {k: v for k, v in fields.items() if k not in project_settings.NAMES}
     if "label_config" in fields:
         parse_label_config(str(fields["label_config"]))
     if "maximum_annotations" in fields:
@@ -146,6 +167,31 @@ def _apply(project: ProjectRow, fields: Mapping[str, Any]) -> None:
             raise ValueError("title must have 1 to 200 characters")
     for name, value in fields.items():
         setattr(project, name, value.strip() if name == "title" else value)
+
+
+def check_config_change(session: Session, project: ProjectRow, label_config: str) -> LabelConfig:
+    """Returns the parsed new config once it still fits the project's annotations and drafts.
+
+    As Label Studio, a config may not drop a control, object, result type or label that a
+    stored annotation or draft uses; the results are streamed, and skipped when the config is
+    unchanged.
+
+    Raises:
+        LabelConfigError: The config is invalid, or names the results it no longer fits.
+    """
+    config = parse_label_config(label_config)
+    if label_config == project.label_config:
+        return config
+    results = (
+        result
+        for query in (
+            sa.select(AnnotationRow.result).where(AnnotationRow.project_id == project.id),
+            sa.select(DraftRow.result).where(DraftRow.project_id == project.id),
+        )
+        for result in session.scalars(query.execution_options(yield_per=1000))
+    )
+    check_results_fit(config, results)
+    return config
 
 
 def project_config(project: ProjectRow) -> LabelConfig:

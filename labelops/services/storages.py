@@ -26,6 +26,8 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
 
 import boto3
 import sqlalchemy as sa
@@ -36,6 +38,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.orm import Session
 
 from labelops.db.models import ProjectRow, StorageConnectionRow
+from labelops.domain.json_limits import is_stored_id
 from labelops.domain.storage_paths import (
     StoragePrefixError,
     confinement_problem,
@@ -382,6 +385,7 @@ def create_storage(
     secret_env: str | None = None,
     check_listing: bool | None = None,
     direction: str = "import",
+    ls_settings: Mapping[str, Any] | None = None,
 ) -> StorageConnectionRow:
     """Returns a new storage connection of the project, once every storage rule holds.
 
@@ -408,14 +412,16 @@ def create_storage(
         direction: "import" (source files) or "export" (target storage for exports).
         check_listing: List one page of a bucket connection before it is stored (default: on
             unless ``LABELOPS_STORAGE_CHECK_ON_CREATE`` is "0").
+        ls_settings: Label Studio's fields kept with the connection (title, description ...);
+            they change nothing here.
 
     Raises:
         StorageError: A rule is broken, or the listing failed; ``field`` names the field.
     """
     policy = policy or StoragePolicy.from_settings()
-    spec = check_spec(
+    row = _checked_row(
         session,
-        project.id,
+        project,
         StorageSpec(
             kind=kind,
             bucket=bucket,
@@ -430,13 +436,25 @@ def create_storage(
             direction=direction or "import",
         ),
         policy,
+        check_listing,
     )
-    stored = ""
-    if spec.secret:
-        pair = {"access_key_id": spec.access_key_id, "secret_access_key": spec.secret}
-        stored = "fernet:" + _cipher().encrypt(json.dumps(pair).encode()).decode()
-    elif spec.secret_env:
-        stored = f"env:{spec.secret_env}"
+    row.ls_settings = dict(ls_settings) if ls_settings else None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _checked_row(
+    session: Session,
+    project: ProjectRow,
+    spec: StorageSpec,
+    policy: StoragePolicy,
+    check_listing: bool | None,
+    *,
+    storage_id: int | None = None,
+) -> StorageConnectionRow:
+    """Returns an unsaved row for the spec once every rule holds (and an S3 bucket lists)."""
+    spec = check_spec(session, project.id, spec, policy, storage_id=storage_id)
     row = StorageConnectionRow(
         project_id=project.id,
         kind=spec.kind,
@@ -446,16 +464,95 @@ def create_storage(
         region=spec.region,
         endpoint_url=spec.endpoint_url,
         access_key_id_env=spec.access_key_id_env,
-        secret_encrypted=stored,
+        secret_encrypted=_stored_secret(spec),
         direction=spec.direction,
     )
     if check_listing is None:
         check_listing = check_on_create()
     if check_listing and spec.kind == "s3":
         check_connection(resolve_connection(session, row, policy))
-    session.add(row)
+    return row
+
+
+def _stored_secret(spec: StorageSpec) -> str:
+    """Returns the secret as stored: ``fernet:<token>``, ``env:<NAME>`` or "" (none)."""
+    if spec.secret:
+        pair = {"access_key_id": spec.access_key_id, "secret_access_key": spec.secret}
+        return "fernet:" + _cipher().encrypt(json.dumps(pair).encode()).decode()
+    if spec.secret_env:
+        return f"env:{spec.secret_env}"
+    return ""
+
+
+def validate_storage(
+    session: Session, project: ProjectRow, *, policy: StoragePolicy | None = None, **fields: Any
+) -> None:
+    """Returns None when a connection with these fields could be created (nothing is stored).
+
+    An S3 connection's bucket is listed, as at creation, unless
+    ``LABELOPS_STORAGE_CHECK_ON_CREATE`` turns the listing off.
+
+    Raises:
+        StorageError: A rule is broken, or the listing failed; ``field`` names the field.
+    """
+    spec = StorageSpec(**{k: v or "" for k, v in fields.items()})
+    _checked_row(session, project, spec, policy or StoragePolicy.from_settings(), None)
+
+
+def update_storage(
+    session: Session,
+    row: StorageConnectionRow,
+    changes: Mapping[str, Any],
+    *,
+    policy: StoragePolicy | None = None,
+    ls_settings: Mapping[str, Any] | None = None,
+) -> StorageConnectionRow:
+    """Returns the connection with the given fields changed, once every rule holds again.
+
+    ``changes`` takes the fields of ``create_storage`` (but ``kind`` and ``direction``, which a
+    connection keeps). A new ``secret`` or ``access_key_id`` replaces the stored pair (give both
+    when the kind takes both); without either, the stored secret stays. ``ls_settings`` are
+    merged into the kept Label Studio fields.
+
+    Raises:
+        StorageError: A rule is broken, the kind or direction would change, or the listing of
+            an S3 bucket failed.
+    """
+    policy = policy or StoragePolicy.from_settings()
+    for fixed in ("kind", "direction"):
+        if fixed in changes and changes[fixed] != getattr(row, fixed):
+            raise StorageError(
+                fixed, f"a connection's {fixed} cannot change; create another", storage_id=row.id
+            )
+    given = {k: v or "" for k, v in changes.items() if k in StorageSpec.__dataclass_fields__}
+    replaces_secret = any(k in given for k in ("secret", "access_key_id", "secret_env"))
+    spec = check_spec(
+        session, row.project_id, replace(_stored_spec(row), **given), policy, storage_id=row.id
+    )
+    for name in ("bucket", "prefix", "file_pattern", "region", "endpoint_url", "access_key_id_env"):
+        setattr(row, name, getattr(spec, name))
+    if replaces_secret:
+        row.secret_encrypted = _stored_secret(spec)
+    if row.kind == "s3" and check_on_create():
+        check_connection(resolve_connection(session, row, policy))
+    if ls_settings:
+        row.ls_settings = {**(row.ls_settings or {}), **ls_settings}
     session.flush()
     return row
+
+
+def check_synchronizable(row: StorageConnectionRow) -> None:
+    """Returns None unless the connection was marked not to sync (Label Studio's setting).
+
+    Raises:
+        StorageError: ``synchronizable`` is false for the connection.
+    """
+    if (row.ls_settings or {}).get("synchronizable") is False:
+        raise StorageError(
+            "synchronizable",
+            "this connection is set not to sync (synchronizable: false)",
+            storage_id=row.id,
+        )
 
 
 def check_on_create(env: Mapping[str, str] | None = None) -> bool:
@@ -525,6 +622,31 @@ def get_storage(session: Session, project_id: int, storage_id: int) -> StorageCo
     if row is None or row.project_id != project_id:
         raise NotFoundError(f"storage {storage_id} not found in project {project_id}")
     return row
+
+
+def storage_by_id(session: Session, storage_id: int) -> StorageConnectionRow:
+    """Returns the storage connection with this id (the caller checks who may see its project).
+
+    Raises:
+        NotFoundError: There is none.
+    """
+    row = session.get(StorageConnectionRow, storage_id) if is_stored_id(storage_id) else None
+    if row is None:
+        raise NotFoundError(f"storage {storage_id} not found")
+    return row
+
+
+def note_export_sync(
+    session: Session, row: StorageConnectionRow, *, error: str | None, now: datetime
+) -> None:
+    """Keeps the outcome of the last export written to a target connection (shown as its status)."""
+    row.ls_settings = {
+        **(row.ls_settings or {}),
+        "status": "failed" if error else "completed",
+        "traceback": error,
+        "last_sync": now.isoformat() + "Z",
+    }
+    session.flush()
 
 
 def delete_storage(session: Session, row: StorageConnectionRow) -> None:

@@ -3,6 +3,7 @@
 import hashlib
 import re
 import secrets
+from datetime import datetime
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -187,6 +188,13 @@ def token_state(session: Session, user: UserRow) -> list[ApiTokenRow]:
         session.scalars(
             sa.select(ApiTokenRow).where(ApiTokenRow.user_id == user.id).order_by(ApiTokenRow.id)
         )
+    )
+
+
+def last_activity(session: Session, user: UserRow) -> datetime | None:
+    """Returns when the user last used an API token, or None (Label Studio's ``last_activity``)."""
+    return session.scalar(
+        sa.select(sa.func.max(ApiTokenRow.last_used_at)).where(ApiTokenRow.user_id == user.id)
     )
 
 

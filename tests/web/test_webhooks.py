@@ -357,10 +357,10 @@ def test_update_keeps_the_project_and_info_lists_the_actions(
     assert changed.json["project"] == project_id
     assert changed.json["is_active"] is False
     assert changed.json["actions"] == ["ANNOTATION_CREATED"]
-    info = client.get("/api/webhooks/info/").json
+    info = client.get("/api/webhooks/info/", headers=admin).json
     assert info["ANNOTATION_CREATED"]["key"] == "annotation"
     assert info["PROJECT_DELETED"]["organization-only"] is True
-    only = client.get("/api/webhooks/info?organization-only=true").json
+    only = client.get("/api/webhooks/info?organization-only=true", headers=admin).json
     assert set(only) == {"PROJECT_CREATED", "PROJECT_DELETED"}
     assert client.delete(f"/api/webhooks/{hook_id}", headers=admin).status_code == 204
     assert client.get(f"/api/webhooks/{hook_id}", headers=admin).status_code == 404

@@ -1,6 +1,7 @@
 """The REST API, following Label Studio's paths and JSON so its SDK and scripts work unchanged."""
 
 from labelops.web.api.exports import bp as exports_bp
+from labelops.web.api.drafts import bp as drafts_bp
 from labelops.web.api.feature_flags import bp as feature_flags_bp
 from labelops.web.api.imports import bp as imports_bp
 from labelops.web.api.openapi import bp as openapi_bp
@@ -8,6 +9,7 @@ from labelops.web.api.organizations import bp as organizations_bp
 from labelops.web.api.params import check_query_args
 from labelops.web.api.pipeline import bp as pipeline_bp
 from labelops.web.api.projects import bp as projects_bp
+from labelops.web.api.storages import bp as storages_bp
 from labelops.web.api.tasks import bp as tasks_bp
 from labelops.web.api.users import bp as users_bp
 from labelops.web.api.version import bp as version_bp
@@ -27,6 +29,8 @@ BLUEPRINTS = (
     imports_bp,
     webhooks_bp,
     version_bp,
+    drafts_bp,
+    storages_bp,
 )
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(check_query_args)

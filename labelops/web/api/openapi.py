@@ -28,7 +28,7 @@ _ERROR_CODES = {
     "404": "Not found",
     "405": "Method not allowed",
     "413": "Request body too large",
-    "415": "Body is not JSON",
+    "415": "Body is neither JSON nor a form",
 }
 
 
@@ -54,6 +54,7 @@ def _request_body(spec: RequestSpec | None) -> dict[str, Any] | None:
     content: dict[str, Any] = {"application/json": {"schema": schema}}
     if spec.forms:
         content["application/x-www-form-urlencoded"] = {"schema": schema}
+        content["multipart/form-data"] = {"schema": schema}
     return {"required": spec.required, "content": content}
 
 

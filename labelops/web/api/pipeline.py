@@ -71,16 +71,25 @@ def _ui_url() -> str:
     return str(current_app.config.get("DAGSTER_UI_URL") or _settings().dagster_ui_url).rstrip("/")
 
 
-def _launcher() -> run_service.RunLauncher:
+def run_launcher() -> run_service.RunLauncher:
+    """Returns the launcher of Dagster runs for this app."""
     return launcher_for(_ui_url(), _settings().dagster_home)
 
 
-def _policy() -> StoragePolicy:
+def storage_policy() -> StoragePolicy:
+    """Returns what the administrator allows storage connections to use."""
     return StoragePolicy.from_settings(_settings())
 
 
-def _refused(exc: StorageError) -> Any:
-    return error_response(400, str(exc), field=exc.field, storage=exc.storage_id)
+def storage_refused(exc: StorageError) -> Any:
+    """Returns the 400 naming the storage rule broken (``validation_errors`` as Label Studio)."""
+    return error_response(
+        400,
+        str(exc),
+        field=exc.field,
+        storage=exc.storage_id,
+        validation_errors={exc.field: [exc.message]},
+    )
 
 
 def run_json(row: PipelineRunRow) -> dict[str, Any]:
@@ -158,11 +167,11 @@ def launch(project_id: int, action: str) -> Any:
     project = project_for(project_id, can_manage, "run the pipeline")
     run_service.job_for_action(action)
     try:
-        storage_service.check_launch(db.session, project.id, action, _policy())
+        storage_service.check_launch(db.session, project.id, action, storage_policy())
     except StorageError as exc:
-        return _refused(exc)
+        return storage_refused(exc)
     row = run_service.launch_action(
-        db.session, project, action, launcher=_launcher(), launched_by_id=g.user.id
+        db.session, project, action, launcher=run_launcher(), launched_by_id=g.user.id
     )
     db.session.commit()
     return jsonify(run_json(row)), 202
@@ -173,7 +182,7 @@ def launch(project_id: int, action: str) -> Any:
 def list_runs(project_id: int) -> Any:
     """Lists every Dagster run of the project's partition, with status, error and outcome."""
     project = project_for(project_id, can_view, "view pipeline runs")
-    found = run_service.project_runs(db.session, project.id, _launcher())
+    found = run_service.project_runs(db.session, project.id, run_launcher())
     db.session.commit()
     return jsonify(
         {"results": [run_info_json(r, project.id) for r in found.runs], "problem": found.problem}
@@ -197,10 +206,10 @@ def create_storage(project_id: int) -> Any:
     project = project_for(project_id, can_manage, "add storages")
     fields = {k: v for k, v in read_body().fields_set().items() if v is not None}  # null: default
     try:
-        row = storage_service.create_storage(db.session, project, policy=_policy(), **fields)
+        row = storage_service.create_storage(db.session, project, policy=storage_policy(), **fields)
     except StorageError as exc:
         db.session.rollback()
-        return _refused(exc)
+        return storage_refused(exc)
     db.session.commit()
     return jsonify(storage_json(row)), 201
 
@@ -220,10 +229,10 @@ def export_to_storage(project_id: int, storage_id: int) -> Any:
             row,
             body.exportType,
             download_all_tasks=body.download_all_tasks,
-            policy=_policy(),
+            policy=storage_policy(),
         )
     except StorageError as exc:
-        return _refused(exc)
+        return storage_refused(exc)
     except target_storage.TargetWriteError as exc:
         return error_response(502, str(exc), storage=row.id)
     return jsonify({"storage": row.id, "format": body.exportType.upper(), "uri": uri}), 201

@@ -9,14 +9,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.orm import Session
 
-from labelops.db.models import utcnow
+from labelops.db.models import ProjectRow, UserRow, utcnow
 from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate, can_manage, can_view
 from labelops.services import exports as export_service
 from labelops.services import imports as import_service
 from labelops.services import next_task as queue
-from labelops.services import policies
+from labelops.services import policies, project_settings
 from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
@@ -67,20 +67,35 @@ def list_projects() -> Any:
             "count": len(projects),
             "next": None,
             "previous": None,
-            "results": [project_json(p) for p in chunk],
+            "results": _projects_json(chunk, with_config=False),
         }
     )
 
 
+def _projects_json(projects: list[ProjectRow], *, with_config: bool = True) -> list[Any]:
+    """Returns projects as Label Studio's project JSON, with the caller's counters."""
+    counts = project_settings.label_studio_counts(db.session, projects, g.user.id)
+    return [
+        project_json(
+            p,
+            parse_label_config(p.label_config) if with_config else None,
+            creator=db.session.get(UserRow, p.created_by_id) if p.created_by_id else None,
+            counts=counts[p.id],
+        )
+        for p in projects
+    ]
+
+
 @bp.post("")
 @api_login_required
-@accepts(ProjectIn, forms=True)
+@accepts(ProjectIn, required=False)
 def create_project() -> Any:
-    """Creates a project; the caller becomes its manager."""
-    fields = read_body().fields_set()
+    """Creates a project (with no body: "New Project #N" and an empty config); caller manages it."""
+    body = read_body()
+    fields = body.fields_set() if body is not None else {}
     project = project_service.create_project(db.session, created_by=g.user, **fields)
     db.session.commit()
-    return jsonify(project_json(project, parse_label_config(project.label_config))), 201
+    return jsonify(_projects_json([project])[0]), 201
 
 
 @bp.get("/<int:project_id>")
@@ -88,19 +103,19 @@ def create_project() -> Any:
 def get_project(project_id: int) -> Any:
     """Returns one project."""
     project = project_for(project_id, can_view, "view the project")
-    return jsonify(project_json(project, parse_label_config(project.label_config)))
+    return jsonify(_projects_json([project])[0])
 
 
 @bp.route("/<int:project_id>", methods=["PATCH", "PUT"])
 @api_login_required
-@accepts(ProjectIn, forms=True)
+@accepts(ProjectIn)
 def update_project(project_id: int) -> Any:
     """Changes a project's settings (managers)."""
     project = project_for(project_id, can_manage, "change settings")
     fields = read_body().fields_set()
     project_service.update_project(db.session, project, fields, by=g.user)
     db.session.commit()
-    return jsonify(project_json(project, parse_label_config(project.label_config)))
+    return jsonify(_projects_json([project])[0])
 
 
 @bp.delete("/<int:project_id>")
@@ -115,7 +130,7 @@ def delete_project(project_id: int) -> Any:
 
 @bp.post("/validate")
 @api_login_required
-@accepts(LabelConfigIn, forms=True)
+@accepts(LabelConfigIn)
 def validate_config() -> Any:
     """Checks a labeling config; 400 names the tag, attribute and line of the first mistake."""
     config = parse_label_config(read_body().label_config)
@@ -124,13 +139,18 @@ def validate_config() -> Any:
 
 @bp.post("/<int:project_id>/validate")
 @api_login_required
-@accepts(OptionalLabelConfigIn, required=False, forms=True)
+@accepts(OptionalLabelConfigIn, required=False)
 def validate_project_config(project_id: int) -> Any:
-    """Checks a labeling config for a project (the project's own when none is posted)."""
+    """Checks a labeling config for a project (the project's own when none is posted).
+
+    As Label Studio, a config that drops what the project's annotations or drafts use is 400.
+    """
     project = project_for(project_id, can_view, "view the project")
     body = read_body()
     given = body.label_config if body is not None else None
-    config = parse_label_config(given if given is not None else project.label_config)
+    config = project_service.check_config_change(
+        db.session, project, given if given is not None else project.label_config
+    )
     return jsonify({"valid": True, "data_fields": list(config.data_fields)})
 
 
@@ -295,11 +315,11 @@ def project_tasks(project_id: int) -> Any:
 @bp.delete("/<int:project_id>/tasks")
 @api_login_required
 def delete_project_tasks(project_id: int) -> Any:
-    """Deletes all of a project's tasks (managers)."""
+    """Deletes all of a project's tasks (managers); 204 as in Label Studio."""
     project = project_for(project_id, can_manage, "delete tasks")
-    deleted = task_service.delete_tasks(db.session, project)
+    task_service.delete_tasks(db.session, project)
     db.session.commit()
-    return jsonify({"deleted": deleted})
+    return "", 204
 
 
 @bp.get("/<int:project_id>/next")
@@ -370,10 +390,30 @@ def export(project_id: int) -> Any:
     )
 
 
+# Formats Label Studio's converter also has: their entry links to its export guide.
+_LS_EXPORT_GUIDE = "https://labelstud.io/guide/export.html#{anchor}"
+_LS_FORMATS = frozenset(
+    {
+        "JSON",
+        "JSON_MIN",
+        "CSV",
+        "TSV",
+        "CONLL2003",
+        "COCO",
+        "VOC",
+        "BRUSH_TO_NUMPY",
+        "BRUSH_TO_PNG",
+        "ASR_MANIFEST",
+        "YOLO",
+        "YOLO_OBB",
+    }
+)
+
+
 @bp.get("/<int:project_id>/export/formats")
 @api_login_required
 def export_formats(project_id: int) -> Any:
-    """Lists every export format, marking those the project's config cannot use as disabled."""
+    """Lists every export format as Label Studio does, marking those the config cannot use."""
     project = project_for(project_id, can_view, "view the project")
     offered = {f.name for f in export_service.available_formats(project)}
     return jsonify(
@@ -382,6 +422,8 @@ def export_formats(project_id: int) -> Any:
                 "name": f.name,
                 "title": f.title,
                 "description": f.description,
+                "link": _LS_EXPORT_GUIDE.format(anchor=f.name) if f.name in _LS_FORMATS else None,
+                "tags": [],
                 "disabled": f.name not in offered,
             }
             for f in export_service.all_formats()

@@ -42,12 +42,59 @@ class Schema(BaseModel):
         return self.model_dump(exclude_unset=True)
 
 
-class ProjectIn(Schema):
-    """A project's settings (create: missing fields take defaults; update: only those given)."""
+_PROJECT_READ_ONLY = frozenset(
+    {
+        "id",
+        "organization",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "parsed_label_config",
+        "config_has_control_tags",
+        "config_suitable_for_bulk_annotation",
+        "task_number",
+        "num_tasks_with_annotations",
+        "useful_annotation_number",
+        "ground_truth_number",
+        "skipped_annotations_number",
+        "total_annotations_number",
+        "total_predictions_number",
+        "finished_task_number",
+        "queue_total",
+        "queue_done",
+        "state",
+    }
+)
+_PROJECT_NOT_KEPT = frozenset(
+    {
+        # Credentials Label Studio uses to fetch task data: never stored here.
+        "task_data_login",
+        "task_data_password",
+        # Label Studio Enterprise's settings (its SDK may send them).
+        "workspace",
+        "collection_mode",
+        "custom_interface_code",
+        "custom_interface_compiled",
+        "custom_interface_params",
+        "dm_column_defaults",
+        "input_schema",
+        "internal_description",
+        "output_schema",
+        "source_interface_id",
+        "source_interface_version",
+        "use_custom_interface",
+    }
+)
 
-    IGNORED = frozenset(
-        {"id", "created_by", "created_at", "updated_at", "parsed_label_config", "task_number"}
-    )
+
+class ProjectIn(Schema):
+    """A project's settings (create: missing fields take defaults; update: only those given).
+
+    Label Studio's read-only fields and the settings listed in ``_PROJECT_NOT_KEPT`` are accepted
+    and ignored; its other settings are kept and returned (``services.project_settings``).
+    """
+
+    IGNORED = _PROJECT_READ_ONLY | _PROJECT_NOT_KEPT
     title: ShortText = None  # type: ignore[assignment]
     description: LongText = None  # type: ignore[assignment]
     # No length here: the config parser's own limit (LABELOPS_MAX_CONFIG_BYTES) names itself.
@@ -60,6 +107,22 @@ class ProjectIn(Schema):
     sampling: str = Field(None, max_length=40)  # type: ignore[assignment]
     model_version: ShortText = None  # type: ignore[assignment]
     color: str = Field(None, max_length=16)  # type: ignore[assignment]
+    is_published: bool = None  # type: ignore[assignment]
+    is_draft: bool = None  # type: ignore[assignment]
+    enable_empty_annotation: bool = None  # type: ignore[assignment]
+    show_annotation_history: bool = None  # type: ignore[assignment]
+    show_collab_predictions: bool = None  # type: ignore[assignment]
+    show_ground_truth_first: bool = None  # type: ignore[assignment]
+    show_overlap_first: bool = None  # type: ignore[assignment]
+    annotator_evaluation_enabled: bool = None  # type: ignore[assignment]
+    evaluate_predictions_automatically: bool = None  # type: ignore[assignment]
+    reveal_preannotations_interactively: bool = None  # type: ignore[assignment]
+    start_training_on_annotation_update: bool = None  # type: ignore[assignment]
+    min_annotations_to_start_training: int = Field(None, ge=0, le=1_000_000_000)  # type: ignore[assignment]
+    overlap_cohort_percentage: int = Field(None, ge=0, le=100)  # type: ignore[assignment]
+    control_weights: JsonObject = Field(None, max_length=1000)  # type: ignore[assignment]
+    skip_queue: Literal["REQUEUE_FOR_ME", "REQUEUE_FOR_OTHERS", "IGNORE_SKIPPED"] = None  # type: ignore[assignment]
+    pinned_at: str | None = Field(None, max_length=64, description="ISO 8601 date-time or null.")
 
 
 class LabelConfigIn(Schema):
@@ -122,6 +185,42 @@ class AnnotationUpdateIn(Schema):
     lead_time: float | None = Field(None, ge=0, le=MAX_LEAD_TIME, description="Seconds spent.")
 
 
+_DRAFT_IGNORED = frozenset(
+    {
+        "id",
+        "task",
+        "user",
+        "annotation",
+        "project",
+        "created_at",
+        "updated_at",
+        "created_ago",
+        "created_username",
+        "draft_id",
+        "import_id",
+        "started_at",
+    }
+)
+
+
+class DraftIn(Schema):
+    """Unfinished work on a task, saved as the caller's draft (not checked against the config)."""
+
+    IGNORED = _DRAFT_IGNORED
+    result: Result = Field(default_factory=list)
+    lead_time: float | None = Field(None, ge=0, le=MAX_LEAD_TIME, description="Seconds spent.")
+    was_postponed: bool = False
+
+
+class DraftUpdateIn(Schema):
+    """Changes to a draft; a field left out stays as it is."""
+
+    IGNORED = _DRAFT_IGNORED
+    result: Result = None  # type: ignore[assignment]
+    lead_time: float | None = Field(None, ge=0, le=MAX_LEAD_TIME, description="Seconds spent.")
+    was_postponed: bool = None  # type: ignore[assignment]
+
+
 class ReviewIn(Schema):
     """A review decision, optionally fixing the annotation's result first."""
 
@@ -157,6 +256,20 @@ class TaskIn(Schema):
 
     IGNORED = _TASK_IGNORED
     project: Id
+    data: JsonObject
+    meta: JsonObject = Field(default_factory=dict)
+    annotations: Annotated[list[JsonObject], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list
+    )
+    predictions: Annotated[list[JsonObject], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list
+    )
+
+
+class ProjectTaskIn(Schema):
+    """One new task of the project named in the path (``project`` in the body is ignored)."""
+
+    IGNORED = _TASK_IGNORED | {"project"}
     data: JsonObject
     meta: JsonObject = Field(default_factory=dict)
     annotations: Annotated[list[JsonObject], Field(max_length=MAX_ITEMS)] = Field(
@@ -327,3 +440,76 @@ class StorageIn(Schema):
     access_key_id: str | None = Field(None, max_length=255)
     secret: str | None = Field(None, max_length=4096)
     secret_env: str | None = Field(None, max_length=255)
+
+
+class LsStorageIn(Schema):
+    """A storage connection in Label Studio's API (``/api/storages/<type>``): its common fields.
+
+    ``project`` is required to create one. ``title``, ``description``, ``regex_filter``,
+    ``use_blob_urls``, ``presign``, ``presign_ttl``, ``recursive_scan``, ``synchronizable`` and
+    ``can_delete_objects`` are kept and returned; of them only ``synchronizable: false`` acts
+    (sync is refused). labelops' own ``file_pattern``, ``access_key_id_env`` and ``secret_env``
+    are accepted too.
+    """
+
+    IGNORED = frozenset(
+        {
+            "id",
+            "type",
+            "created_at",
+            "last_sync",
+            "last_sync_count",
+            "last_sync_job",
+            "status",
+            "traceback",
+            "meta",
+            "aws_session_token",
+            "aws_sse_kms_key_id",
+        }
+    )
+    project: Id = None  # type: ignore[assignment]
+    title: str | None = Field(None, max_length=2048)
+    description: str | None = Field(None, max_length=10_000)
+    prefix: str | None = Field(None, max_length=1024)
+    regex_filter: str | None = Field(None, max_length=1024)
+    use_blob_urls: bool = None  # type: ignore[assignment]
+    presign: bool = None  # type: ignore[assignment]
+    presign_ttl: int = Field(None, ge=1, le=10_080)  # type: ignore[assignment]
+    recursive_scan: bool = None  # type: ignore[assignment]
+    synchronizable: bool = None  # type: ignore[assignment]
+    can_delete_objects: bool | None = None
+    file_pattern: str | None = Field(None, max_length=255)
+    access_key_id_env: str | None = Field(None, max_length=255)
+    secret_env: str | None = Field(None, max_length=255)
+
+
+class S3StorageIn(LsStorageIn):
+    """An Amazon S3 (or S3-compatible) connection in Label Studio's API."""
+
+    bucket: str | None = Field(None, max_length=255)
+    aws_access_key_id: str | None = Field(None, max_length=255)
+    aws_secret_access_key: str | None = Field(None, max_length=4096)
+    region_name: str | None = Field(None, max_length=64)
+    s3_endpoint: str | None = Field(None, max_length=2048)
+
+
+class GcsStorageIn(LsStorageIn):
+    """A Google Cloud Storage connection in Label Studio's API."""
+
+    bucket: str | None = Field(None, max_length=255)
+    google_application_credentials: str | None = Field(None, max_length=20_000)
+    google_project_id: str | None = Field(None, max_length=255)
+
+
+class AzureStorageIn(LsStorageIn):
+    """An Azure Blob Storage connection in Label Studio's API."""
+
+    container: str | None = Field(None, max_length=255)
+    account_name: str | None = Field(None, max_length=255)
+    account_key: str | None = Field(None, max_length=4096)
+
+
+class LocalFilesStorageIn(LsStorageIn):
+    """A folder connection in Label Studio's API (here: a folder of the deployment's store)."""
+
+    path: str | None = Field(None, max_length=1024)

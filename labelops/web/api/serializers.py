@@ -1,10 +1,18 @@
 """Rows to Label Studio's JSON shapes (what its SDK and scripts read)."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
+from labelops.db.models import (
+    AnnotationRow,
+    PredictionRow,
+    ProjectRow,
+    TaskRow,
+    UserRow,
+)
 from labelops.domain.label_config import LabelConfig
+from labelops.services.project_settings import settings_of
 
 
 def iso(value: datetime | None) -> str | None:
@@ -28,8 +36,41 @@ def user_json(user: UserRow) -> dict[str, Any]:
     }
 
 
-def project_json(project: ProjectRow, config: LabelConfig | None = None) -> dict[str, Any]:
-    """Returns a project as Label Studio's project JSON, with its counters."""
+def user_simple_json(user: UserRow | None) -> dict[str, Any] | None:
+    """Returns a user as Label Studio's short user JSON (a project's ``created_by``)."""
+    if user is None:
+        return None
+    return {
+        "id": user.id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "avatar": None,
+    }
+
+
+def initials(user: UserRow) -> str:
+    """Returns the user's initials as Label Studio shows them (names, else the email's start)."""
+    if user.first_name or user.last_name:
+        return (user.first_name[:1] + user.last_name[:1]).lower()
+    return (user.username or user.email)[:2].lower()
+
+
+def project_json(
+    project: ProjectRow,
+    config: LabelConfig | None = None,
+    *,
+    creator: UserRow | None = None,
+    counts: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """Returns a project as Label Studio's project JSON, with its counters.
+
+    Args:
+        project: The project.
+        config: Its parsed config, to add ``parsed_label_config`` and the config flags.
+        creator: Its creator, shown as Label Studio's short user JSON (else only the id).
+        counts: The counters of ``project_settings.label_studio_counts`` for the caller.
+    """
     out: dict[str, Any] = {
         "id": project.id,
         "title": project.title,
@@ -40,11 +81,13 @@ def project_json(project: ProjectRow, config: LabelConfig | None = None) -> dict
         "show_skip_button": project.show_skip_button,
         "show_annotations_to_annotators": project.show_annotations_to_annotators,
         "maximum_annotations": project.maximum_annotations,
-        "overlap_cohort_percentage": 100,
         "sampling": project.sampling,
         "model_version": project.model_version,
         "color": project.color,
-        "created_by": {"id": project.created_by_id} if project.created_by_id else None,
+        "organization": project.organization_id,
+        "created_by": user_simple_json(creator)
+        if creator is not None
+        else ({"id": project.created_by_id} if project.created_by_id else None),
         "created_at": iso(project.created_at),
         "updated_at": iso(project.updated_at),
         "task_number": project.num_tasks,
@@ -52,9 +95,11 @@ def project_json(project: ProjectRow, config: LabelConfig | None = None) -> dict
         "total_annotations_number": project.num_annotations,
         "total_predictions_number": project.num_predictions,
         "finished_task_number": project.num_labeled_tasks,
-        "is_published": True,
+        **settings_of(project),
+        **(counts or {}),
     }
     if config is not None:
+        out["config_has_control_tags"] = bool(config.controls)
         out["parsed_label_config"] = {
             name: {
                 "type": control.tag,
@@ -122,6 +167,12 @@ def task_json(
         "total_predictions": task.total_predictions,
         "prediction_score": task.prediction_score,
         "inner_id": task.id,
+        # labelops has no task comments and no file-upload records: Label Studio's empty values.
+        "comment_count": 0,
+        "unresolved_comment_count": 0,
+        "last_comment_updated_at": None,
+        "comment_authors": [],
+        "file_upload": None,
         "created_at": iso(task.created_at),
         "updated_at": iso(task.updated_at),
     }

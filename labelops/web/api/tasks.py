@@ -29,6 +29,7 @@ from labelops.web.api.schemas import (
     AnnotationIn,
     AnnotationUpdateIn,
     PredictionIn,
+    ProjectTaskIn,
     ReviewIn,
     TaskIn,
     TaskUpdateIn,
@@ -86,18 +87,46 @@ def _nested(record: Any) -> dict[str, Any]:
 def create_task() -> Any:
     """Creates one task ``{"project": id, "data": {...}}``."""
     body = read_body()
-    project = project_for(body.project, can_manage, "create tasks")
-    item = body.model_dump(include={"data", "meta", "annotations", "predictions"})
+    return _create_tasks(body.project, [body])
+
+
+@bp.post("/projects/<int:project_id>/tasks")
+@api_login_required
+@accepts(ProjectTaskIn)
+def create_project_task(project_id: int) -> Any:
+    """Creates one task of the project ``{"data": {...}, "annotations"?, "predictions"?}``."""
+    return _create_tasks(project_id, [read_body()])
+
+
+@bp.post("/projects/<int:project_id>/tasks/bulk")
+@api_login_required
+@accepts(ProjectTaskIn, kind="list")
+def create_project_tasks(project_id: int) -> Any:
+    """Creates a list of tasks of the project, all or nothing (Label Studio's bulk create)."""
+    return _create_tasks(project_id, read_body(), bulk=True)
+
+
+def _create_tasks(project_id: int, items: list[Any], *, bulk: bool = False) -> Any:
+    """Imports the tasks through the one import path; answers the task, or the bulk report."""
+    project = project_for(project_id, can_manage, "create tasks")
+    rows = [
+        (n, item.model_dump(include={"data", "meta", "annotations", "predictions"}))
+        for n, item in enumerate(items, start=1)
+    ]
     report = import_service.import_rows(
         db.session,
         project,
-        [(1, item)],
+        rows,
         source="request body",
         fmt="json",
         created_by_id=g.user.id,
         return_task_ids=True,
     )
     db.session.commit()
+    if bulk:
+        summary = report.to_dict()
+        keys = ("task_count", "annotation_count", "prediction_count", "task_ids")
+        return jsonify({key: summary[key] for key in keys if key in summary}), 201
     return jsonify(task_json(task_service.get_task(db.session, report.task_ids[0]))), 201
 
 

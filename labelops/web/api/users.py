@@ -8,7 +8,7 @@ from labelops.services import organizations as organization_service
 from labelops.services import users as user_service
 from labelops.web.api.auth import api_login_required, require_admin
 from labelops.web.api.schemas import UserIn, UserPatchIn
-from labelops.web.api.serializers import iso, user_json
+from labelops.web.api.serializers import initials, iso, user_json
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
 
@@ -66,9 +66,21 @@ def update_user(user_id: int) -> Any:
 @bp.get("/current-user/whoami")
 @api_login_required
 def whoami() -> Any:
-    """Returns the authenticated user with the id of their active organization."""
-    active = organization_service.active_organization_id(db.session, g.user)
-    return jsonify({**user_json(g.user), "active_organization": active})
+    """Returns the authenticated user in Label Studio's shape, with their active organization."""
+    user = g.user
+    active = organization_service.active_organization_id(db.session, user)
+    last_used = user_service.last_activity(db.session, user)
+    return jsonify(
+        {
+            **user_json(user),
+            "avatar": None,
+            "initials": initials(user),
+            "phone": "",
+            "active_organization": active,
+            "allow_newsletters": False,
+            "last_activity": iso(last_used),
+        }
+    )
 
 
 @bp.get("/current-user/token")

@@ -3,14 +3,24 @@
 A view declares what it accepts with :func:`accepts` (the OpenAPI document reads the same
 declaration) and calls :func:`read_body`. JSON is parsed by orjson (no NaN/Infinity, at most 1,024
 levels, no recursion), then checked for depth, NUL characters and 64-bit integers, then validated by
-the schema. Every failure is a :class:`RequestValidationError`: a 400 (415 for a body that is not
-JSON) whose ``validation_errors`` maps each field path (``annotations[0].lead_time``) to messages.
+the schema. Every failure is a :class:`RequestValidationError`: a 400 (415 for a body that is
+neither JSON nor a form) whose ``validation_errors`` maps each field path
+(``annotations[0].lead_time``) to messages.
+
+Wherever one object is accepted as JSON, the same object is accepted as a form
+(``application/x-www-form-urlencoded`` or ``multipart/form-data``), as Label Studio's API does:
+form values are strings, converted to the field's type by the schema (``"5"`` to 5, ``"true"`` or
+``"False"`` to a boolean), and a field that takes an object or a list reads its value as JSON.
+A form body past ``MAX_FORM_BYTES`` is refused with 413 before it is read (Werkzeug reads an
+urlencoded body whole), and multipart forms keep Werkzeug's limits (``MAX_FORM_MEMORY_SIZE`` per
+field, ``MAX_FORM_PARTS``).
 """
 
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import orjson
 from flask import current_app, request
@@ -24,6 +34,8 @@ from labelops.web.json_provider import MAX_BODY_DEPTH
 F = TypeVar("F", bound=Callable[..., Any])
 BodyKind = Literal["object", "list", "object_or_list"]
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_FORM_BYTES = 10 * 1024 * 1024
+"""Largest form body read through a schema (a JSON body of that size is far past any object)."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +45,13 @@ class RequestSpec:
     schema: type[BaseModel] | None = None
     kind: BodyKind = "object"
     required: bool = True
-    forms: bool = False
     query: Sequence[Any] = field(default_factory=tuple)
     body_doc: dict[str, Any] | None = None
+
+    @property
+    def forms(self) -> bool:
+        """Returns True when the body may also come as a form (one object, not a list)."""
+        return self.schema is not None and self.kind != "list"
 
 
 def accepts(
@@ -43,7 +59,6 @@ def accepts(
     *,
     kind: BodyKind = "object",
     required: bool = True,
-    forms: bool = False,
     query: Sequence[Any] = (),
     body_doc: dict[str, Any] | None = None,
 ) -> Callable[[F], F]:
@@ -53,13 +68,11 @@ def accepts(
         schema: The body schema (None: the endpoint takes no body).
         kind: One object, a list of them, or either.
         required: Whether an empty body is refused.
-        forms: Also accept form bodies (Label Studio accepts them for projects); their string
-            values are converted to the field types.
         query: The query parameters (``labelops.web.api.params.QueryParam``).
         body_doc: The OpenAPI request body content of a body read without a schema (streamed
             imports), for the document only.
     """
-    spec = RequestSpec(schema, kind, required, forms, tuple(query), body_doc)
+    spec = RequestSpec(schema, kind, required, tuple(query), body_doc)
 
     def mark(view: F) -> F:
         view.request_spec = spec  # type: ignore[attr-defined]
@@ -103,13 +116,8 @@ def read_body() -> Any:
     if spec is None or spec.schema is None:
         raise RuntimeError(f"view {request.endpoint!r} reads a body but declares no schema")
     mimetype = request.mimetype
-    if spec.forms and mimetype in _FORM_TYPES:
-        form = dict(request.form.items())
-        try:
-            check_json(form)
-        except JsonLimitError as exc:
-            raise invalid(exc.path, exc.message) from None
-        return _validate(spec, form, strict=False)
+    if mimetype in _FORM_TYPES:
+        return _read_form(spec)
     if not request.content_length and not request.get_data(cache=True):
         if not spec.required:
             return None
@@ -118,6 +126,52 @@ def read_body() -> Any:
         expected = "application/json" + (" or a form" if spec.forms else "")
         raise invalid("", f"Content-Type must be {expected}, got {mimetype!r}", status=415)
     return _validate(spec, parse_json(request.get_data(cache=True)), strict=True)
+
+
+def _read_form(spec: RequestSpec) -> Any:
+    """Returns a form body validated by the schema, its JSON-valued fields parsed."""
+    assert spec.schema is not None
+    if not spec.forms:
+        raise invalid("", "a list is expected: send it as JSON (Content-Type: application/json)")
+    if (request.content_length or 0) > MAX_FORM_BYTES:
+        raise invalid(
+            "", f"a form body may have at most {MAX_FORM_BYTES} bytes; send JSON", status=413
+        )
+    if request.files:
+        names = ", ".join(sorted(request.files))
+        raise invalid(next(iter(request.files)), f"no file is accepted here (got {names})")
+    form: dict[str, Any] = {}
+    for name, raw in request.form.items():
+        field_info = spec.schema.model_fields.get(name)
+        takes_text = field_info is None or _takes_text(field_info.annotation)
+        if not takes_text and raw.lstrip()[:1] in ("{", "["):
+            try:
+                form[name] = parse_json(raw.encode())
+            except RequestValidationError as exc:
+                raise invalid(name, exc.detail.removeprefix("body: ")) from None
+        else:
+            form[name] = raw
+    try:
+        check_json(form, max_depth=MAX_BODY_DEPTH)
+    except JsonLimitError as exc:
+        raise invalid(exc.path, exc.message) from None
+    if not form and not spec.required:
+        return None
+    return _validate(spec, form, strict=False)
+
+
+def _takes_text(annotation: Any) -> bool:
+    """Returns True when a field's type accepts a plain string (so a form value stays text)."""
+    if annotation is str:
+        return True
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return any(isinstance(arg, str) for arg in get_args(annotation))
+    if origin in (Union, types.UnionType):
+        return any(_takes_text(arg) for arg in get_args(annotation))
+    if hasattr(annotation, "__metadata__"):  # Annotated[...]
+        return _takes_text(get_args(annotation)[0])
+    return False
 
 
 def _validate(spec: RequestSpec, body: Any, *, strict: bool) -> Any:

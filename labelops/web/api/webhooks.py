@@ -11,7 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from labelops.domain.webhooks import ACTIONS
 from labelops.services import webhooks as webhook_service
 from labelops.web.api.auth import api_login_required
-from labelops.web.api.params import QueryParam
+from labelops.web.api.params import QueryParam, optional_bool_arg
 from labelops.web.api.schemas_integrations import WebhookIn, WebhookUpdateIn
 from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
@@ -73,10 +73,21 @@ def create_webhook() -> Any:
     return jsonify(webhook_json(webhook_service.Visible(webhook, True))), 201
 
 
+_INFO_QUERY = (
+    QueryParam(
+        "organization-only",
+        "boolean",
+        "Only events that are (true) or are not (false) per organization.",
+    ),
+)
+
+
 @bp.get("/info")
+@api_login_required
+@accepts(query=_INFO_QUERY)
 def info() -> Any:
-    """Describes every webhook action (``?organization-only=true|false`` filters)."""
-    only = request.args.get("organization-only")
+    """Describes every webhook action: ``{ACTION: {name, description, key, organization-only}}``."""
+    only = optional_bool_arg("organization-only")
     return jsonify(
         {
             name: {
@@ -86,7 +97,7 @@ def info() -> Any:
                 "organization-only": action.organization_only,
             }
             for name, action in ACTIONS.items()
-            if only is None or action.organization_only == (only.lower() == "true")
+            if only is None or action.organization_only == only
         }
     )
 

@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0010_webhooks_jobs"
-down_revision: str | None = "0008_storage_direction"
+down_revision: str | None = "0009_ls_fields_and_drafts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
