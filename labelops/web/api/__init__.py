@@ -1,7 +1,7 @@
 """The REST API, following Label Studio's paths and JSON so its SDK and scripts work unchanged."""
 
-from labelops.web.api.exports import bp as exports_bp
 from labelops.web.api.drafts import bp as drafts_bp
+from labelops.web.api.exports import bp as exports_bp
 from labelops.web.api.feature_flags import bp as feature_flags_bp
 from labelops.web.api.imports import bp as imports_bp
 from labelops.web.api.openapi import bp as openapi_bp
