@@ -7,12 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AuditLogRow, ProjectMemberRow, ProjectRow, UserRow
-from labelops.domain.json_limits import is_stored_id
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
 from labelops.domain.sampling import SAMPLING_STRATEGIES
 from labelops.services import organizations as organization_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.rows import get_row
 from labelops.services.users import normalize_email
 
 SAMPLING_MODES = tuple(SAMPLING_STRATEGIES)
@@ -156,10 +156,7 @@ def get_project(session: Session, project_id: int) -> ProjectRow:
     Raises:
         NotFoundError: There is none.
     """
-    project = session.get(ProjectRow, project_id) if is_stored_id(project_id) else None
-    if project is None:
-        raise NotFoundError(f"project {project_id} not found")
-    return project
+    return get_row(session, ProjectRow, project_id, "project")
 
 
 def delete_project(session: Session, project: ProjectRow, *, by: UserRow | None) -> None:
