@@ -23,6 +23,9 @@ SUPPORTED_OBJECT_TAGS: frozenset[str] = frozenset(
         "List",
     }
 )
+# Objects whose data is a media URL (served, imported from buckets), and those holding text.
+MEDIA_OBJECT_TAGS: frozenset[str] = frozenset({"Image", "Audio", "AudioPlus", "Video"})
+TEXT_OBJECT_TAGS: frozenset[str] = frozenset({"Text", "HyperText", "Paragraphs"})
 LABELS_CONTROL_TAGS: frozenset[str] = frozenset(
     {
         "Labels",

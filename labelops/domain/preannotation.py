@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelops.domain.label_config import LabelConfig
+from labelops.domain.label_interface import TEXT_OBJECT_TAGS
 
 
 def prediction_from_probabilities(
@@ -53,9 +54,6 @@ def prediction_from_probabilities(
         ],
         "probabilities": {label: float(p) for label, p in probs.items()},
     }
-
-
-TEXT_OBJECT_TAGS = frozenset({"Text", "HyperText", "Paragraphs"})
 
 
 @dataclass(frozen=True)
