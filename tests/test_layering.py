@@ -1,9 +1,12 @@
-"""The layers' dependency direction: domain imports no framework; nothing imports web or assets."""
+"""The layers' dependency direction, and the pipeline's names tied to its definitions."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import dagster as dg
 
 import labelops
 
@@ -81,3 +84,83 @@ def test_web_and_assets_are_not_imported_by_each_other() -> None:
         if n.startswith("labelops.web")
     ]
     assert offenders == []
+
+
+# The app factory's wiring binds Flask-SQLAlchemy to the schema and engine; nothing else in web
+# or assets reaches the database but through services.
+DB_WIRING = {"web/extensions.py", "web/config.py", "web/cli.py"}
+
+
+def _annotation_nodes(tree: ast.AST) -> set[int]:
+    """Returns the ids of every node inside a type annotation of the module."""
+    roots: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            roots.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            roots.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            roots.append(node.annotation)
+    return {id(inner) for root in roots for inner in ast.walk(root)}
+
+
+def test_web_and_assets_reach_the_database_only_through_services() -> None:
+    offenders = []
+    for layer in ("web", "assets"):
+        for path in (PACKAGE / layer).rglob("*.py"):
+            name = str(path.relative_to(PACKAGE))
+            if name in DB_WIRING:
+                continue
+            tree = ast.parse(path.read_text())
+            rows: set[str] = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import) and any(
+                    a.name.startswith("labelops.db") for a in node.names
+                ):
+                    offenders.append(f"{name} imports labelops.db")
+                elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "labelops.db"
+                ):
+                    if node.module != "labelops.db.models":
+                        offenders.append(f"{name} imports {node.module}")
+                    rows.update(a.asname or a.name for a in node.names)
+            # Rows that services return may be named in type hints, never queried or built.
+            hints = _annotation_nodes(tree)
+            offenders += [
+                f"{name}:{node.lineno} uses {node.id} outside a type hint"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Name) and node.id in rows and id(node) not in hints
+            ]
+    assert offenders == []
+
+
+def _pipeline_names_used(pattern: str) -> dict[str, set[str]]:
+    """Returns ``{name: files}`` of string literals matching ``pattern`` outside the wiring."""
+    wiring = {"definitions.py", "jobs.py"}
+    found: dict[str, set[str]] = {}
+    sources = [p for p in PACKAGE.rglob("*.py") if p.name not in wiring or p.parent != PACKAGE]
+    sources += list((PACKAGE / "web" / "static").rglob("*.js"))
+    for path in sources:
+        for name in re.findall(pattern, path.read_text()):
+            found.setdefault(name, set()).add(str(path.relative_to(PACKAGE)))
+    return found
+
+
+def test_every_job_and_partition_named_outside_the_definitions_exists_in_them() -> None:
+    from labelops.definitions import defs
+    from labelops.domain.pipeline_jobs import ACTION_JOBS, PROJECT_PARTITIONS
+
+    repo = defs.get_repository_def()
+    jobs = {job.name for job in repo.get_all_jobs()}
+    partitions = {
+        p.name
+        for job in repo.get_all_jobs()
+        for p in [job.partitions_def]
+        if isinstance(p, dg.DynamicPartitionsDefinition)
+    }
+    used = _pipeline_names_used(r"""["']([a-z][a-z_]*_job)["']""")
+
+    assert set(ACTION_JOBS.values()) <= jobs
+    assert {name: files for name, files in used.items() if name not in jobs} == {}
+    assert "dataset_job" in used  # the scan reads the pages' scripts too
+    assert partitions == {PROJECT_PARTITIONS}

@@ -2,7 +2,9 @@
 
 import dagster as dg
 
-project_partitions = dg.DynamicPartitionsDefinition(name="projects")
+from labelops.domain.pipeline_jobs import PROJECT_PARTITIONS
+
+project_partitions = dg.DynamicPartitionsDefinition(name=PROJECT_PARTITIONS)
 
 
 def project_id_of(context: dg.AssetExecutionContext) -> int:

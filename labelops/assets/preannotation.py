@@ -5,7 +5,7 @@ import dagster as dg
 from labelops.assets.ingest import raw_tasks
 from labelops.assets.partitions import project_id_of, project_partitions
 from labelops.assets.training import trained_model
-from labelops.db.models import utcnow
+from labelops.clock import utcnow
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.database import DatabaseResource
 from labelops.resources.predictor import Predictor

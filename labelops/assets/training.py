@@ -13,7 +13,7 @@ import dagster as dg
 from labelops.assets.dataset import dataset_key, labeled_dataset
 from labelops.assets.partitions import project_id_of, project_partitions
 from labelops.domain.label_config import parse_label_config
-from labelops.resources.baseline import BASELINE_PARAMS, evaluate, train_baseline
+from labelops.domain.preannotation import text_classification_target
 from labelops.resources.database import DatabaseResource
 from labelops.resources.model_registry import (
     ModelRegistry,
@@ -22,8 +22,8 @@ from labelops.resources.model_registry import (
     model_name,
 )
 from labelops.resources.object_store import ObjectStore
-from labelops.resources.predictor import text_classification_target
 from labelops.services.projects import get_project
+from labelops.services.training import BASELINE_PARAMS, evaluate, train_baseline
 
 TRAINING = "training"
 # How many recent materializations of the partition are searched for one made by this run.

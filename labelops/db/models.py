@@ -1,22 +1,18 @@
 """ORM rows of the labeling database (typed SQLAlchemy 2.0 mappings, one class a table)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from labelops.clock import utcnow
 from labelops.db.base import Base, JsonType
 from labelops.domain.sampling import DEFAULT_SAMPLING
 
 # SQLite reuses the largest rowid after a delete unless the table is AUTOINCREMENT; a reused id
 # would hand a deleted project's or task's rows to the next one. PostgreSQL sequences never reuse.
 SQLITE_AUTOINCREMENT = {"sqlite_autoincrement": True}
-
-
-def utcnow() -> datetime:
-    """Returns the current time in UTC (naive, as stored)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class UserRow(Base):

@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 from labelops.domain.errors import AnnotationError
 from labelops.domain.label_interface import (
+    LABEL_VALUE_KEYS,
     LABELS_CONTROL_TAGS,
     ControlTag,
     LabelConfig,
@@ -111,12 +112,6 @@ def _accepted_types(control: ControlTag) -> frozenset[str]:
     return frozenset({own})
 
 
-def _label_key(item_type: str) -> str | None:
-    if item_type in ("choices", "taxonomy") or item_type.endswith("labels"):
-        return item_type
-    return "labels" if item_type == "videorectangle" else None
-
-
 def _check_labels(
     config: LabelConfig,
     control: ControlTag,
@@ -124,7 +119,7 @@ def _check_labels(
     index: int,
     usages: dict[tuple[str, str], set[object]],
 ) -> None:
-    key = _label_key(item["type"])
+    key = LABEL_VALUE_KEYS.get(item["type"])
     value = item["value"]
     if key is None or (key not in value and key in ("labels", "taxonomy")):
         if key == "taxonomy":

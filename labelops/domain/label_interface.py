@@ -23,6 +23,9 @@ SUPPORTED_OBJECT_TAGS: frozenset[str] = frozenset(
         "List",
     }
 )
+# Objects whose data is a media URL (served, imported from buckets), and those holding text.
+MEDIA_OBJECT_TAGS: frozenset[str] = frozenset({"Image", "Audio", "AudioPlus", "Video"})
+TEXT_OBJECT_TAGS: frozenset[str] = frozenset({"Text", "HyperText", "Paragraphs"})
 LABELS_CONTROL_TAGS: frozenset[str] = frozenset(
     {
         "Labels",
@@ -59,6 +62,14 @@ SUPPORTED_CONTROL_TAGS: frozenset[str] = (
         }
     )
 )
+# Result type -> the key of the item's ``value`` that holds its chosen labels, as Label Studio
+# writes them (a video rectangle keeps its labels under "labels").
+LABEL_VALUE_KEYS: Mapping[str, str] = {
+    **{tag.lower(): tag.lower() for tag in sorted(LABELS_CONTROL_TAGS | CHOICES_CONTROL_TAGS)},
+    "videorectangle": "labels",
+}
+# Every key of a result's ``value`` that holds labels, for code that reads results of any type.
+LABEL_KEYS: tuple[str, ...] = tuple(sorted(set(LABEL_VALUE_KEYS.values())))
 VISUAL_TAGS: frozenset[str] = frozenset({"View", "Header", "Style", "Collapse", "Panel", "Filter"})
 # Tags that only appear inside one kind of parent: child tag -> parents allowed to hold it.
 ITEM_TAG_PARENTS: Mapping[str, frozenset[str]] = {
@@ -219,6 +230,7 @@ def interface_description(config: LabelConfig) -> dict[str, Any]:
             name: _control_json(control, hotkeys) for name, control in config.controls.items()
         },
         "data_fields": list(config.data_fields),
+        "label_value_keys": dict(LABEL_VALUE_KEYS),
     }
 
 

@@ -6,6 +6,16 @@ Kept free of Dagster so the web app can import it without loading the code locat
 from collections.abc import Mapping
 
 PARTITION_TAG = "dagster/partition"
+# The dynamic partitions of the pipeline's assets: one per labeling project, key = project id.
+PROJECT_PARTITIONS = "projects"
+# What the web app's pipeline buttons (and the API's launch endpoint) run.
+ACTION_JOBS: Mapping[str, str] = {
+    "sync-storage": "ingest_job",
+    "preannotate": "preannotation_job",
+    "agreement": "agreement_job",
+    "export-dataset": "dataset_job",
+    "train": "training_job",
+}
 # One run at a time per project for jobs that can move the project's champion model: these runs
 # carry this tag with the project's partition key, and the instance's run queue
 # (``dagster.yaml``: ``run_queue.tag_concurrency_limits``) allows one run per distinct value.

@@ -1,9 +1,13 @@
-"""Model output -> Label Studio predictions (the label with the highest probability)."""
+"""Model output -> Label Studio predictions, and which control of a config a text model fills."""
 
 import hashlib
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from labelops.domain.label_config import LabelConfig
+from labelops.domain.label_interface import TEXT_OBJECT_TAGS
 
 
 def prediction_from_probabilities(
@@ -50,3 +54,24 @@ def prediction_from_probabilities(
         ],
         "probabilities": {label: float(p) for label, p in probs.items()},
     }
+
+
+@dataclass(frozen=True)
+class TextTarget:
+    """The choices control the baseline fills, the text object it labels and its data field."""
+
+    control: str
+    object_name: str
+    data_field: str
+
+
+def text_classification_target(config: LabelConfig) -> TextTarget | None:
+    """Returns the first choices control over a text object, or None when the config has none."""
+    for control in config.controls.values():
+        if control.result_type != "choices":
+            continue
+        for name in control.to_names:
+            obj = config.objects.get(name)
+            if obj is not None and obj.tag in TEXT_OBJECT_TAGS and obj.data_field:
+                return TextTarget(control.name, obj.name, obj.data_field)
+    return None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import PrivateAttr
 
-from labelops.resources.baseline import SKOPS_TRUSTED_TYPES
+from labelops.services.training import SKOPS_TRUSTED_TYPES
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -196,11 +196,32 @@ def _bucket_store(
     )
 
 
-class S3ObjectStore(ObjectStore):
+class BucketObjectStore(ObjectStore, ABC):
+    """A store in a bucket (or container) under a key prefix: S3, GCS or Azure."""
+
+    prefix: str = ""
+
+    def _deployment_bucket(self) -> tuple[str, str]:
+        """Returns (bucket, endpoint) that no connection may name: none unless overridden."""
+        return "", ""
+
+    def at(self, location: StorageLocation) -> ObjectStore:
+        """Returns a store for the connection: a confined folder of this bucket, or its own bucket.
+
+        Raises:
+            ValueError: The connection breaks a confinement rule (see the module docstring).
+        """
+        if location.kind != "local":
+            return bucket_store(location, *self._deployment_bucket())
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        fields["prefix"] = _join(self.prefix, _confined_folder(location))
+        return type(self)(**fields)
+
+
+class S3ObjectStore(BucketObjectStore):
     """An S3 bucket (or any S3-compatible store through ``endpoint_url``) under a key prefix."""
 
     bucket: str
-    prefix: str = ""
     endpoint_url: str | None = None
     region: str | None = None
     access_key_id: str | None = None
@@ -208,6 +229,10 @@ class S3ObjectStore(ObjectStore):
     anonymous: bool = False
 
     _client: Any = PrivateAttr(default=None)
+
+    def _deployment_bucket(self) -> tuple[str, str]:
+        """Returns this bucket and endpoint: a connection names another bucket."""
+        return self.bucket, self.endpoint_url or ""
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Builds the boto3 client once per run."""
@@ -297,24 +322,6 @@ class S3ObjectStore(ObjectStore):
         """Returns ``s3://bucket/prefix/key``."""
         return f"s3://{self.bucket}/{_join(self.prefix, key)}"
 
-    def at(self, location: StorageLocation) -> "S3ObjectStore":
-        """Returns a store for the connection: a confined folder of this bucket, or its own bucket.
-
-        Raises:
-            ValueError: The connection breaks a confinement rule (see the module docstring).
-        """
-        if location.kind != "local":
-            return bucket_store(location, self.bucket, self.endpoint_url or "")
-        return S3ObjectStore(
-            bucket=self.bucket,
-            prefix=_join(self.prefix, _confined_folder(location)),
-            endpoint_url=self.endpoint_url,
-            region=self.region,
-            access_key_id=self.access_key_id,
-            secret_access_key=self.secret_access_key,
-            anonymous=self.anonymous,
-        )
-
 
 def _spool(download: Any) -> IO[bytes]:
     """Returns a seekable temporary file filled by ``download(stream)`` (on disk past 32 MiB)."""
@@ -328,7 +335,7 @@ def _spool(download: Any) -> IO[bytes]:
     return spool
 
 
-class GCSObjectStore(ObjectStore):
+class GCSObjectStore(BucketObjectStore):
     """A Google Cloud Storage bucket under a key prefix (``endpoint_url`` for an emulator).
 
     ``credentials_json`` is a service account's JSON key; without one the bucket is read
@@ -336,7 +343,6 @@ class GCSObjectStore(ObjectStore):
     """
 
     bucket: str
-    prefix: str = ""
     endpoint_url: str | None = None
     credentials_json: str | None = None
     project: str = "labelops"
@@ -410,24 +416,8 @@ class GCSObjectStore(ObjectStore):
         """Returns ``gs://bucket/prefix/key``."""
         return f"gs://{self.bucket}/{_join(self.prefix, key)}"
 
-    def at(self, location: StorageLocation) -> ObjectStore:
-        """Returns a store for the connection: a confined folder of this bucket, or its own bucket.
 
-        Raises:
-            ValueError: The connection breaks a confinement rule (see the module docstring).
-        """
-        if location.kind != "local":
-            return bucket_store(location)
-        return GCSObjectStore(
-            bucket=self.bucket,
-            prefix=_join(self.prefix, _confined_folder(location)),
-            endpoint_url=self.endpoint_url,
-            credentials_json=self.credentials_json,
-            project=self.project,
-        )
-
-
-class AzureBlobObjectStore(ObjectStore):
+class AzureBlobObjectStore(BucketObjectStore):
     """An Azure Blob Storage container under a key prefix.
 
     ``account_url`` is the blob service URL (default ``https://<account>.blob.core.windows.net``;
@@ -436,7 +426,6 @@ class AzureBlobObjectStore(ObjectStore):
     """
 
     container: str
-    prefix: str = ""
     account_url: str | None = None
     account_name: str | None = None
     account_key: str | None = None
@@ -510,22 +499,6 @@ class AzureBlobObjectStore(ObjectStore):
     def uri(self, key: str) -> str:
         """Returns ``azure-blob://container/prefix/key``."""
         return f"azure-blob://{self.container}/{_join(self.prefix, key)}"
-
-    def at(self, location: StorageLocation) -> ObjectStore:
-        """Returns a store for the connection: a confined folder of this container, or a bucket.
-
-        Raises:
-            ValueError: The connection breaks a confinement rule (see the module docstring).
-        """
-        if location.kind != "local":
-            return bucket_store(location)
-        return AzureBlobObjectStore(
-            container=self.container,
-            prefix=_join(self.prefix, _confined_folder(location)),
-            account_url=self.account_url,
-            account_name=self.account_name,
-            account_key=self.account_key,
-        )
 
 
 class LocalObjectStore(ObjectStore):

@@ -6,7 +6,6 @@ plus ``"probabilities"`` when the model gives class probabilities).
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -14,35 +13,12 @@ import requests
 from pydantic import PrivateAttr
 
 from labelops.domain.label_config import LabelConfig
-from labelops.domain.preannotation import prediction_from_probabilities
+from labelops.domain.preannotation import prediction_from_probabilities, text_classification_target
 from labelops.domain.records import Task
-from labelops.resources.baseline import class_probabilities
 from labelops.resources.model_registry import ModelRegistry, ModelVersion, model_name
 from labelops.services.outbound import OutboundURLError, check_outbound_url
+from labelops.services.training import class_probabilities
 from labelops.settings import Settings
-
-TEXT_OBJECT_TAGS = frozenset({"Text", "HyperText", "Paragraphs"})
-
-
-@dataclass(frozen=True)
-class TextTarget:
-    """The choices control the baseline fills, the text object it labels and its data field."""
-
-    control: str
-    object_name: str
-    data_field: str
-
-
-def text_classification_target(config: LabelConfig) -> TextTarget | None:
-    """Returns the first choices control over a text object, or None when the config has none."""
-    for control in config.controls.values():
-        if control.result_type != "choices":
-            continue
-        for name in control.to_names:
-            obj = config.objects.get(name)
-            if obj is not None and obj.tag in TEXT_OBJECT_TAGS and obj.data_field:
-                return TextTarget(control.name, obj.name, obj.data_field)
-    return None
 
 
 class Predictor(dg.ConfigurableResource, ABC):

@@ -16,7 +16,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from labelops.db.models import ProjectRow, StorageConnectionRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import ProjectRow, StorageConnectionRow
 from labelops.domain.formats.options import ExportOptions
 from labelops.resources.object_store import ObjectStore, StorageLocation, bucket_store
 from labelops.services.exports import export_project

@@ -27,7 +27,7 @@ from labelops.db.models import (
     UserRow,
 )
 from labelops.domain.errors import AnnotationError
-from labelops.domain.json_limits import MAX_LEAD_TIME, check_json, is_stored_id
+from labelops.domain.json_limits import MAX_LEAD_TIME, check_json
 from labelops.domain.label_config import parse_label_config, validate_result
 from labelops.domain.permissions import (
     Role,
@@ -37,10 +37,11 @@ from labelops.domain.permissions import (
 )
 from labelops.domain.task_state import TaskEvent
 from labelops.services.drafts import discard_drafts
-from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.errors import ConflictError, PermissionDeniedError
 from labelops.services.locking import bump_project, lock_task
 from labelops.services.next_task import slots_taken
 from labelops.services.projects import role_of
+from labelops.services.rows import get_row
 from labelops.services.webhook_events import annotation_event, annotations_deleted_event
 from labelops.services.workflow import transition
 
@@ -361,10 +362,7 @@ def get_annotation(session: Session, annotation_id: int) -> AnnotationRow:
     Raises:
         NotFoundError: There is none.
     """
-    annotation = session.get(AnnotationRow, annotation_id) if is_stored_id(annotation_id) else None
-    if annotation is None:
-        raise NotFoundError(f"annotation {annotation_id} not found")
-    return annotation
+    return get_row(session, AnnotationRow, annotation_id, "annotation")
 
 
 def task_annotations(session: Session, task_id: int) -> list[AnnotationRow]:

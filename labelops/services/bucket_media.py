@@ -30,7 +30,6 @@ from labelops.services.storages import list_storages
 
 # URI scheme -> storage connection kind.
 SCHEME_KINDS = {"s3": "s3", "gs": "gcs", "azure-blob": "azure", "file": "local"}
-MEDIA_TAGS = frozenset({"Image", "Audio", "AudioPlus", "Video"})
 
 
 class MediaUnavailableError(RuntimeError):

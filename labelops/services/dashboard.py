@@ -16,21 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AgreementReportRow, AnnotationRow, UserRow
-
-_LABEL_KEYS = (
-    "choices",
-    "labels",
-    "rectanglelabels",
-    "polygonlabels",
-    "keypointlabels",
-    "ellipselabels",
-    "brushlabels",
-    "timeserieslabels",
-    "timelinelabels",
-    "hypertextlabels",
-    "paragraphlabels",
-    "taxonomy",
-)
+from labelops.domain.label_interface import LABEL_KEYS
 
 
 @dataclass
@@ -163,7 +149,7 @@ def _label_counts(
             value = item.get("value") if isinstance(item, dict) else None
             if not isinstance(value, dict):
                 continue
-            for key in _LABEL_KEYS:
+            for key in LABEL_KEYS:
                 for label in value.get(key) or []:
                     name = " / ".join(map(str, label)) if isinstance(label, list) else str(label)
                     counts[(str(item.get("from_name", "")), name)] += 1

@@ -21,6 +21,7 @@ from labelops.db.models import (
 )
 from labelops.services import users as user_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.rows import get_row
 
 DEFAULT_TITLE = "Default"
 ADMIN = "admin"
@@ -91,10 +92,7 @@ def get_organization(session: Session, organization_id: int) -> OrganizationRow:
     Raises:
         NotFoundError: There is none.
     """
-    organization = session.get(OrganizationRow, organization_id)
-    if organization is None:
-        raise NotFoundError(f"organization {organization_id} not found")
-    return organization
+    return get_row(session, OrganizationRow, organization_id, "organization")
 
 
 def join(

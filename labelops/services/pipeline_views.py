@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from labelops.db.models import DatasetVersionRow, StorageConnectionRow
+from labelops.domain.pipeline_jobs import ACTION_JOBS
 from labelops.services import agreement as agreement_service
 from labelops.services import datasets as dataset_service
 from labelops.services import pipeline_storage as storage_service
@@ -24,7 +25,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "train": "Train model",
 }
 JOB_LABELS: Mapping[str, str] = {
-    **{job: ACTION_LABELS[action] for action, job in run_service.ACTION_JOBS.items()},
+    **{job: ACTION_LABELS[action] for action, job in ACTION_JOBS.items()},
     "ingest_job": "Sync storage",
     "model_refresh_job": "Refresh agreement, dataset and model",
     "labeling_loop_job": "Whole labeling loop",

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import PredictionRow, ProjectRow, TaskRow
 from labelops.domain.errors import AnnotationError
-from labelops.domain.json_limits import is_stored_id
 from labelops.domain.label_config import parse_label_config, validate_result
 from labelops.services.errors import NotFoundError
 from labelops.services.locking import bump_project, lock_task
+from labelops.services.rows import get_row
 
 
 def create_predictions(
@@ -109,10 +109,7 @@ def get_prediction(session: Session, prediction_id: int) -> PredictionRow:
     Raises:
         NotFoundError: There is none.
     """
-    prediction = session.get(PredictionRow, prediction_id) if is_stored_id(prediction_id) else None
-    if prediction is None:
-        raise NotFoundError(f"prediction {prediction_id} not found")
-    return prediction
+    return get_row(session, PredictionRow, prediction_id, "prediction")
 
 
 def delete_prediction(session: Session, prediction: PredictionRow) -> None:

@@ -15,13 +15,13 @@ from labelops.db.models import (
     UserRow,
 )
 from labelops.domain.config_compat import check_results_fit
-from labelops.domain.json_limits import is_stored_id
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
 from labelops.domain.sampling import SAMPLING_STRATEGIES
 from labelops.services import organizations as organization_service
 from labelops.services import project_settings
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.rows import get_row
 from labelops.services.users import normalize_email
 from labelops.services.webhook_events import project_event
 
@@ -205,10 +205,7 @@ def get_project(session: Session, project_id: int) -> ProjectRow:
     Raises:
         NotFoundError: There is none.
     """
-    project = session.get(ProjectRow, project_id) if is_stored_id(project_id) else None
-    if project is None:
-        raise NotFoundError(f"project {project_id} not found")
-    return project
+    return get_row(session, ProjectRow, project_id, "project")
 
 
 def delete_project(session: Session, project: ProjectRow, *, by: UserRow | None) -> None:

@@ -14,7 +14,7 @@ project has at most ``LABELOPS_MAX_RUNS_PER_PROJECT`` runs queued or running at 
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -23,17 +23,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import PipelineRunRow, ProjectRow
+from labelops.domain.pipeline_jobs import ACTION_JOBS
 from labelops.services.errors import ConflictError, NotFoundError
 from labelops.settings import current_limits, limit_variable
 
 log = logging.getLogger(__name__)
-ACTION_JOBS: Mapping[str, str] = {
-    "sync-storage": "ingest_job",
-    "preannotate": "preannotation_job",
-    "agreement": "agreement_job",
-    "export-dataset": "dataset_job",
-    "train": "training_job",
-}
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
 MAX_ERROR_LENGTH = 200
 FINISHED = frozenset({"succeeded", "failed"})

@@ -37,8 +37,8 @@ from labelops.domain.label_config import (
     interface_description,
 )
 from labelops.domain.label_config import is_css_colour as _is_css_colour
-from labelops.domain.label_interface import DEFAULT_BACKGROUNDS
-from labelops.services.bucket_media import MEDIA_TAGS, rewrite_media_urls
+from labelops.domain.label_interface import DEFAULT_BACKGROUNDS, MEDIA_OBJECT_TAGS
+from labelops.services.bucket_media import rewrite_media_urls
 
 # Tags the browser renders; anything else the config holds is shown as a clear notice.
 RENDERED_TAGS = frozenset(
@@ -157,7 +157,7 @@ def build_task_payload(
         media_keys = [
             key
             for obj in config.objects.values()
-            if obj.tag in MEDIA_TAGS
+            if obj.tag in MEDIA_OBJECT_TAGS
             for key in _referenced_keys(obj.value, data)
         ]
         safe_data = rewrite_media_urls(safe_data, media_keys, task.project_id, task.id)

@@ -24,8 +24,8 @@ from labelops.domain.json_limits import (
     is_stored_id,
 )
 from labelops.domain.records import Annotation, Prediction, Task
-from labelops.services.errors import NotFoundError
 from labelops.services.locking import bump_project
+from labelops.services.rows import get_row
 from labelops.services.webhook_events import tasks_deleted_event
 from labelops.services.workflow import workflow_for
 
@@ -76,10 +76,7 @@ def get_task(session: Session, task_id: int) -> TaskRow:
     Raises:
         NotFoundError: There is none.
     """
-    task = session.get(TaskRow, task_id) if is_stored_id(task_id) else None
-    if task is None:
-        raise NotFoundError(f"task {task_id} not found")
-    return task
+    return get_row(session, TaskRow, task_id, "task")
 
 
 def check_task_record(task: Task, *, source: str | None = None, row: int | None = None) -> None:

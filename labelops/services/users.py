@@ -10,9 +10,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from labelops.db.models import ApiTokenRow, ProjectMemberRow, UserRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import ApiTokenRow, ProjectMemberRow, UserRow
 from labelops.services import organizations as organization_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.rows import get_row
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
@@ -258,10 +260,7 @@ def get_user(session: Session, user_id: int) -> UserRow:
     Raises:
         NotFoundError: There is none.
     """
-    user = session.get(UserRow, user_id)
-    if user is None:
-        raise NotFoundError(f"user {user_id} not found")
-    return user
+    return get_row(session, UserRow, user_id, "user")
 
 
 def visible_user(session: Session, user_id: int, *, by: UserRow) -> UserRow:

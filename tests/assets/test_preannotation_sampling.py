@@ -12,12 +12,12 @@ from labelops.assets.preannotation import task_predictions
 from labelops.assets.sampling import labeling_queue
 from labelops.db.models import PredictionRow, ProjectRow, TaskRow
 from labelops.domain.sampling import least_confidence
-from labelops.resources.baseline import train_baseline
 from labelops.resources.database import DatabaseResource
 from labelops.resources.model_registry import StaticModelRegistry, TrainingRecord, model_name
 from labelops.resources.predictor import RegistryPredictor
 from labelops.services.annotations import create_annotation
 from labelops.services.imports import import_rows
+from labelops.services.training import train_baseline
 from tests.assets.conftest import materialize, metadata
 from tests.factories import choice_result, make_project, make_user
 

@@ -12,6 +12,11 @@ from labelops.domain.label_config import (
     parse_label_config,
     sample_task_data,
 )
+from labelops.domain.label_interface import (
+    CHOICES_CONTROL_TAGS,
+    LABEL_KEYS,
+    LABELS_CONTROL_TAGS,
+)
 
 TEXT_CLASSIFICATION = """<View>
   <Header value="Sentiment"/>
@@ -539,6 +544,17 @@ def test_interface_description_is_json_ready_and_keeps_layout() -> None:
     defect = description["controls"]["defect_kind"]
     assert defect["labels"][0]["children"][0]["value"] == "Deep"
     assert description["objects"]["image"]["data_field"] == "image"
+
+
+def test_every_label_and_choice_control_has_the_key_its_labels_sit_under() -> None:
+    description = interface_description(parse_label_config(IMAGE_SHAPES))
+    keys = description["label_value_keys"]
+
+    for tag in LABELS_CONTROL_TAGS | CHOICES_CONTROL_TAGS:
+        assert keys[tag.lower()] == tag.lower()
+    assert keys["videorectangle"] == "labels"
+    assert "rectangle" not in keys  # a bare shape holds no labels
+    assert set(LABEL_KEYS) == set(keys.values())
 
 
 def test_interface_description_generates_hotkeys_without_clashing() -> None:

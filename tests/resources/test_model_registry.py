@@ -5,7 +5,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from labelops.resources.baseline import evaluate, train_baseline
 from labelops.resources.model_registry import (
     MlflowModelRegistry,
     ModelRegistry,
@@ -13,6 +12,7 @@ from labelops.resources.model_registry import (
     StaticModelRegistry,
     TrainingRecord,
 )
+from labelops.services.training import evaluate, train_baseline
 
 TEXTS = ["good great", "great fun", "good fun", "bad awful", "awful dull", "bad dull"]
 LABELS = ["Positive"] * 3 + ["Negative"] * 3

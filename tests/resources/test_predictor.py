@@ -9,8 +9,9 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 from labelops.domain.label_config import parse_label_config
+from labelops.domain.preannotation import text_classification_target
 from labelops.domain.records import Task
-from labelops.resources.predictor import LabelStudioMLBackend, text_classification_target
+from labelops.resources.predictor import LabelStudioMLBackend
 from tests.factories import NER_CONFIG, TEXT_CONFIG
 
 

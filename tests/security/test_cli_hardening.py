@@ -20,7 +20,6 @@ import labelops
 from labelops.cli import main
 from labelops.db.engine import make_engine
 from labelops.db.models import PipelineRunRow
-from labelops.resources.run_launcher import LocalRunLauncher
 from labelops.services.projects import create_project
 from labelops.services.runs import (
     MAX_ERROR_LENGTH,
@@ -28,6 +27,7 @@ from labelops.services.runs import (
     refresh_runs,
     summarize_error,
 )
+from labelops.web.run_launcher import LocalRunLauncher
 from tests.factories import TEXT_CONFIG
 from tests.up_process import free_port, get, start_up
 

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from labelops.db.models import ProjectMemberRow, TaskRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import ProjectMemberRow, TaskRow
 from labelops.services import organizations as orgs
 from labelops.services.annotations import create_annotation
 from labelops.services.users import get_user

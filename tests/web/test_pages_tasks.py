@@ -9,11 +9,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from labelops.db.models import AgreementReportRow
+from labelops.domain.label_interface import LABEL_KEYS
 from labelops.services.annotations import create_annotation, update_annotation
 from labelops.services.projects import get_project
 from labelops.services.tasks import get_task
 from labelops.services.users import get_user_by_email
 from labelops.web.extensions import db
+from labelops.web.tasks.display import result_summary
 from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2024, 5, 2, 12, 0)
@@ -252,3 +254,9 @@ def test_filter_by_a_former_member_still_works(
     assert response.status_code == 200
     assert row_ids(response.get_data(as_text=True)) == project["tasks"][:2]
     assert client.get(f"/projects/{project['id']}/data?annotator=x").status_code == 400
+
+
+@pytest.mark.parametrize("key", LABEL_KEYS)
+def test_a_result_of_every_labeling_type_reads_as_its_labels(key: str) -> None:
+    item = {"type": key, "value": {key: ["Cat"], "format": "rle", "rle": [1, 2]}}
+    assert result_summary(item) == "Cat"

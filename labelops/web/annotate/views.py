@@ -6,7 +6,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import AnnotationRow, ProjectRow, TaskRow
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate

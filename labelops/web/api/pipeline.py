@@ -44,7 +44,6 @@ from flask import Blueprint, current_app, g, jsonify
 from labelops.db.models import DatasetVersionRow, PipelineRunRow, StorageConnectionRow
 from labelops.domain.permissions import can_manage, can_view
 from labelops.resources import target_storage
-from labelops.resources.run_launcher import launcher_for
 from labelops.services import agreement as agreement_service
 from labelops.services import datasets as dataset_service
 from labelops.services import runs as run_service
@@ -59,6 +58,7 @@ from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.errors import error_response
 from labelops.web.extensions import db
+from labelops.web.run_launcher import launcher_for
 
 bp = Blueprint("api_pipeline", __name__, url_prefix="/api")
 

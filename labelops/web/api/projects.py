@@ -9,7 +9,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.orm import Session
 
-from labelops.db.models import ProjectRow, UserRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import ProjectRow, UserRow
 from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate, can_manage, can_view

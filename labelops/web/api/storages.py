@@ -25,8 +25,8 @@ from pydantic import BaseModel
 from labelops.db.models import PipelineRunRow, StorageConnectionRow, utcnow
 from labelops.domain.permissions import can_manage
 from labelops.resources import target_storage
-from labelops.services import runs as run_service
 from labelops.services import projects as project_service
+from labelops.services import runs as run_service
 from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
 from labelops.services.storages import StorageError

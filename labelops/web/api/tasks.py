@@ -4,7 +4,8 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from labelops.db.models import ProjectRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import ProjectRow
 from labelops.domain.permissions import can_annotate, can_manage, can_review, can_view
 from labelops.services import annotations as annotation_service
 from labelops.services import imports as import_service

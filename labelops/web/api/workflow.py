@@ -4,7 +4,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
-from labelops.db.models import utcnow
+from labelops.clock import utcnow
 from labelops.domain.permissions import can_manage, can_view
 from labelops.services import tasks as task_service
 from labelops.services import workflow as workflow_service

@@ -5,7 +5,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from labelops.db.models import utcnow
+from labelops.clock import utcnow
 from labelops.services.policies import visible_dashboard
 from labelops.web.extensions import db
 from labelops.web.projects.policies import can_view, explain_refusals, project_access

@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from labelops.domain.pipeline_jobs import ACTION_JOBS
 from labelops.resources import target_storage
-from labelops.resources.run_launcher import launcher_for
 from labelops.services import pipeline_views as view_service
 from labelops.services import runs as run_service
 from labelops.services import storages as storage_service
@@ -21,6 +21,7 @@ from labelops.services.storages import StorageError, StoragePolicy
 from labelops.web.extensions import db
 from labelops.web.pipeline.forms import ActionForm, StorageForm
 from labelops.web.projects.policies import can_manage, explain_refusals, project_access
+from labelops.web.run_launcher import launcher_for
 
 bp = Blueprint("pipeline", __name__, url_prefix="/projects")
 explain_refusals(bp)
@@ -58,7 +59,7 @@ def _page(access: Any, form: StorageForm, status: int = 200) -> Any:
         action_form=ActionForm(),
         overview=overview,
         actions=view_service.ACTION_LABELS,
-        jobs=run_service.ACTION_JOBS,
+        jobs=ACTION_JOBS,
         job_labels=view_service.JOB_LABELS,
         secret_state=view_service.secret_state,
         needs_training=view_service.needs_training,

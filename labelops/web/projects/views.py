@@ -25,6 +25,7 @@ from labelops.domain.label_config import (
     parse_label_config,
     sample_task_data,
 )
+from labelops.domain.label_interface import MEDIA_OBJECT_TAGS
 from labelops.services import media as media_service
 from labelops.services import projects as project_service
 from labelops.services import workflow as workflow_service
@@ -343,9 +344,7 @@ def import_page(project_id: int) -> Any:
         report=report,
         error=error,
         data_fields=config.data_fields,
-        media_kinds=sorted(
-            {obj.tag for obj in config.objects.values()} & {"Image", "Audio", "AudioPlus", "Video"}
-        ),
+        media_kinds=sorted({obj.tag for obj in config.objects.values()} & MEDIA_OBJECT_TAGS),
         tab="import",
     ), status
 

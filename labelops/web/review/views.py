@@ -5,7 +5,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from labelops.db.models import utcnow
+from labelops.clock import utcnow
 from labelops.domain.errors import StateTransitionError
 from labelops.domain.label_config import parse_label_config
 from labelops.services import annotations as annotation_service

@@ -5,6 +5,7 @@ from typing import Any
 from flask import Flask
 
 from labelops.domain.label_config import LabelConfig
+from labelops.domain.label_interface import LABEL_KEYS
 from labelops.services.data_manager import TaskDetail
 from labelops.services.task_payload import build_task_payload
 from labelops.web.api.serializers import annotation_json, prediction_json
@@ -26,19 +27,7 @@ def result_summary(item: dict[str, Any]) -> str:
     """Returns a result item's value in words: its choices, labels, text, rating or geometry."""
     value = item.get("value") or {}
     parts: list[str] = []
-    for key in (
-        "choices",
-        "labels",
-        "rectanglelabels",
-        "polygonlabels",
-        "keypointlabels",
-        "ellipselabels",
-        "timeserieslabels",
-        "timelinelabels",
-        "hypertextlabels",
-        "paragraphlabels",
-        "taxonomy",
-    ):
+    for key in LABEL_KEYS:
         if key in value:
             labels = value[key]
             flat = [" / ".join(x) if isinstance(x, list) else str(x) for x in labels]

@@ -36,11 +36,6 @@ export function regionId() {
   return id;
 }
 
-export function labelKey(type) {
-  if (type === "videorectangle") return "labels";
-  return type.endsWith("labels") ? type : null;
-}
-
 export class Store {
   constructor(description) {
     this.description = description;
@@ -335,11 +330,16 @@ export class Store {
     return region.labels.length ? this.labelColor(region.control, region.labels[0]) : "#1677ff";
   }
 
+  // The key of a result item's value that holds its labels (from the server's table), or null.
+  labelKey(type) {
+    return this.description.label_value_keys[type] ?? null;
+  }
+
   // Label Studio result items for everything in the state.
   result() {
     const items = [];
     for (const r of this.regions) {
-      const key = labelKey(r.type);
+      const key = this.labelKey(r.type);
       const value = { ...r.value };
       if (key) value[key] = [...r.labels];
       items.push({ id: r.id, from_name: r.control, to_name: r.to, type: r.type, value, ...r.extra });
@@ -385,7 +385,7 @@ export class Store {
       const control = this.control(item.from_name);
       if (!control) continue;
       if (REGION_TAGS.has(control.tag) && !byId.has(item.id)) {
-        const key = labelKey(item.type);
+        const key = this.labelKey(item.type);
         const value = { ...item.value };
         const labels = key && Array.isArray(value[key]) ? value[key] : [];
         if (key) delete value[key];

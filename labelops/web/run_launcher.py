@@ -27,13 +27,18 @@ from typing import Any
 import dagster as dg
 import requests
 
-from labelops.domain.pipeline_jobs import IN_PROCESS_JOBS, PARTITION_TAG, SOURCE_TAG, run_tags
+from labelops.domain.pipeline_jobs import (
+    IN_PROCESS_JOBS,
+    PARTITION_TAG,
+    PROJECT_PARTITIONS,
+    SOURCE_TAG,
+    run_tags,
+)
 from labelops.domain.pipeline_jobs import run_source as source_of
 from labelops.services.runs import DagsterUnavailableError, RunInfo
 
 logger = logging.getLogger(__name__)
 LAUNCH_TAG = "labelops/launch_id"
-PROJECT_PARTITIONS = "projects"  # the name of labelops.assets.partitions.project_partitions
 WEB_APP = "web app"
 _STATUS_NAMES = {
     "QUEUED": "queued",

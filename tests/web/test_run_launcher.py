@@ -14,14 +14,14 @@ import sqlalchemy as sa
 
 from labelops.db.engine import make_engine
 from labelops.db.models import TaskRow
-from labelops.resources.run_launcher import (
+from labelops.services.pipeline_storage import create_storage
+from labelops.services.projects import create_project
+from labelops.services.runs import DagsterUnavailableError
+from labelops.web.run_launcher import (
     LocalRunLauncher,
     WebserverRunLauncher,
     launcher_for,
 )
-from labelops.services.pipeline_storage import create_storage
-from labelops.services.projects import create_project
-from labelops.services.runs import DagsterUnavailableError
 from tests.factories import TEXT_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]

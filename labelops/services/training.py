@@ -1,4 +1,4 @@
-"""The built-in baseline text classifier: TF-IDF features and a logistic regression.
+"""Training the built-in baseline text classifier: TF-IDF features and a logistic regression.
 
 It lets the loop run with no external model: trained on the consensus labels of a project's
 labeled dataset, logged to MLflow as a scikit-learn model, served by the registry predictor.
