@@ -18,11 +18,11 @@ from tqdm import tqdm
 from labelops.db.engine import make_engine
 from labelops.db.migrate import upgrade
 from labelops.db.models import ProjectRow, UserRow
-from labelops.domain.errors import LabelConfigError, TaskImportError, UnknownFormatError
+from labelops.domain.errors import InvalidInputError, LabelopsError
 from labelops.services import organizations as organization_service
 from labelops.services import users as user_service
 from labelops.services.demo import ensure_demo_project
-from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.errors import NotFoundError, PermissionDeniedError
 from labelops.services.exports import export_project
 from labelops.services.home import prepare_home
 from labelops.services.imports import import_file
@@ -120,7 +120,7 @@ def user_create(
             created = user_service.create_user(
                 session, email=email, password=password, is_admin=admin, organization_id=org_id
             )
-        except (ValueError, ConflictError, NotFoundError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         token = user_service.issue_token(session, created) if print_token else None
         session.commit()
@@ -147,7 +147,7 @@ def user_set_password(obj: _Context, email: str, password: str) -> None:
     with Session(_engine(settings)) as session:
         try:
             changed = user_service.set_password(session, email, password)
-        except (ValueError, NotFoundError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
         click.echo(f"password of user {changed.id} <{changed.email}> changed")
@@ -197,7 +197,7 @@ def project_create(obj: _Context, title: str, config_path: str, owner_email: str
     with Session(_engine(settings)) as session:
         try:
             owner = user_service.get_user_by_email(session, owner_email)
-        except ValueError as exc:
+        except InvalidInputError as exc:
             raise click.ClickException(f"--owner: {exc}") from exc
         try:
             created = create_project(
@@ -205,7 +205,7 @@ def project_create(obj: _Context, title: str, config_path: str, owner_email: str
             )
         except PermissionDeniedError as exc:
             raise click.ClickException(f"{owner_email}: {exc}") from exc
-        except (LabelConfigError, ValueError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(f"{config_path}: {exc}") from exc
         session.commit()
         click.echo(f"created project {created.id}")
@@ -284,7 +284,7 @@ def import_command(
                     f"{report.num_duplicates} duplicates skipped"
                 )
             session.commit()
-        except (TaskImportError, UnknownFormatError, NotFoundError) as exc:
+        except LabelopsError as exc:
             session.rollback()
             raise click.ClickException(f"nothing imported: {exc}") from exc
     click.echo(f"imported {total} tasks into project {project_id}")
@@ -308,7 +308,7 @@ def export_command(
             export_format, chunks = export_project(
                 session, target, fmt, download_all_tasks=all_tasks
             )
-        except (UnknownFormatError, NotFoundError, ValueError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         tmp = Path(out_path + ".part")
         with (
@@ -564,7 +564,7 @@ def flags_set(
                     session, key, by=None, enabled=None if clear else enabled, **target
                 )
             state = flag_service.get_flag(session, key)
-        except (ValueError, NotFoundError, ConflictError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
         click.echo(
@@ -617,7 +617,7 @@ def org_create(obj: _Context, title: str, admin_email: str | None) -> None:
                 if admin is None:
                     raise NotFoundError(f"no user with email {admin_email!r}")
             created = organization_service.create_organization(session, title, by=None, admin=admin)
-        except (ValueError, NotFoundError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
         click.echo(f"created organization {created.id} {created.title!r}")
@@ -643,7 +643,7 @@ def org_add_member(obj: _Context, org_id: int, email: str, role: str) -> None:
             member = organization_service.add_member(
                 session, organization, email=email, role=role, by=None
             )
-        except (ValueError, NotFoundError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         if member is None:  # only callers other than the system get None
             raise click.ClickException(f"no user with email {email!r}")

@@ -13,13 +13,12 @@ from labelops.web.account.views import bp as account_bp
 from labelops.web.admin.views import bp as admin_bp
 from labelops.web.annotate.views import bp as annotate_bp
 from labelops.web.api import BLUEPRINTS as API_BLUEPRINTS
-from labelops.web.api.auth import UnauthorizedError
 from labelops.web.auth.views import bp as auth_bp
 from labelops.web.cli import register_commands
 from labelops.web.config import config_from_settings
 from labelops.web.converters import IdConverter
 from labelops.web.dashboard.views import bp as dashboard_bp
-from labelops.web.errors import error_response, register_api_auth_handler, register_error_handlers
+from labelops.web.errors import error_response, register_error_handlers
 from labelops.web.extensions import csrf, db, limiter, login_manager
 from labelops.web.json_provider import LimitedJSONProvider
 from labelops.web.organizations.views import bp as organizations_bp
@@ -42,7 +41,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
-    register_api_auth_handler(app, UnauthorizedError)
     register_rate_limit_handler(app)
     register_commands(app)
     register_security_headers(app)
