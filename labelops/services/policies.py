@@ -41,11 +41,11 @@ _RULES: dict[Action, Callable[..., bool]] = {
     Action.CHANGE: permissions.can_annotate,
 }
 _DOING = {
-    Action.VIEW: "view it",
+    Action.VIEW: "see it",
     Action.ANNOTATE: "label its tasks",
     Action.REVIEW: "review its annotations",
     Action.MANAGE: "manage it",
-    Action.CHANGE: "change annotations",
+    Action.CHANGE: "change its annotations",
 }
 _ALLOWED = {
     Action.VIEW: "members may",
@@ -112,8 +112,8 @@ def authorize(session: Session, user: UserRow, action: Action, obj: Subject) -> 
     access = ProjectAccess(project=project, role=role, is_admin=user.is_admin)
     if not access.allows(action):
         raise PermissionDeniedError(
-            f"your role ({role.value if role else 'none'}) does not allow you to "
-            f"{_DOING[action]} in project {project.id}: {_ALLOWED[action]}"
+            f"your role ({role.value if role else 'none'}) in project {project.id} does not "
+            f"allow you to {_DOING[action]}: {_ALLOWED[action]}"
         )
     if action is Action.REVIEW:
         _check_not_own_work(user, obj)
