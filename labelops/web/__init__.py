@@ -3,8 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, redirect, request, url_for
-from werkzeug.exceptions import TooManyRequests
+from flask import Flask, redirect, url_for
 
 from labelops.db.models import UserRow
 from labelops.services.users import session_user
@@ -18,7 +17,7 @@ from labelops.web.cli import register_commands
 from labelops.web.config import config_from_settings
 from labelops.web.converters import IdConverter
 from labelops.web.dashboard.views import bp as dashboard_bp
-from labelops.web.errors import error_response, register_error_handlers
+from labelops.web.errors import register_error_handlers
 from labelops.web.extensions import csrf, db, limiter, login_manager
 from labelops.web.json_provider import LimitedJSONProvider
 from labelops.web.organizations.views import bp as organizations_bp
@@ -41,7 +40,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
-    register_rate_limit_handler(app)
     register_commands(app)
     register_security_headers(app)
 
@@ -66,20 +64,6 @@ def register_extensions(app: Flask) -> None:
     def load_user(user_id: str) -> UserRow | None:
         # "<id>:<session_version>": cookies from before a sign-out or password change fail here.
         return session_user(db.session, user_id)
-
-
-def register_rate_limit_handler(app: Flask) -> None:
-    """Answers 429 on the API as JSON with a Retry-After header (pages keep their own page)."""
-
-    @app.errorhandler(TooManyRequests)
-    def _too_many(exc: TooManyRequests) -> Any:
-        if not request.path.startswith("/api"):
-            return exc
-        response, status = error_response(429, f"too many requests: {exc.description}")
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            response.headers["Retry-After"] = str(retry_after)
-        return response, status
 
 
 def register_blueprints(app: Flask) -> None:

@@ -9,7 +9,7 @@ repeat its message.
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from labelops.domain.errors import LabelopsError
 
@@ -77,6 +77,12 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
         if wants_json():
+            if isinstance(exc, TooManyRequests):
+                response, status = error_response(429, f"too many requests: {exc.description}")
+                retry_after = getattr(exc, "retry_after", None)
+                if retry_after is not None:
+                    response.headers["Retry-After"] = str(retry_after)
+                return response, status
             return error_response(status, exc.description or exc.name)
         custom = exc.description if exc.description != type(exc).description else ""
         return error_page(status, "" if status >= 500 else custom)
