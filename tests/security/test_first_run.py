@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, expect
 
 from labelops.cli import ADMIN_EMAIL, main
+from labelops.domain.errors import InvalidInputError
 from labelops.services.users import normalize_email
 from tests.browser.conftest import browser  # noqa: F401  (the shared Chromium of the run)
 from tests.conftest import AuthActions
@@ -91,7 +92,7 @@ def test_an_address_one_entry_point_refuses_every_entry_point_refuses_the_same_w
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     reason = REFUSED[email]
-    with pytest.raises(ValueError, match=reason):
+    with pytest.raises(InvalidInputError, match=reason):
         normalize_email(email)
     _, admin = user_with_token(app, "root@example.com", admin=True)
 
