@@ -49,7 +49,7 @@ fmt: install
 	$(BIN)/ruff check --fix labelops tests bench
 
 typecheck: install
-	$(BIN)/python -m mypy --ignore-missing-imports labelops/domain labelops/services
+	$(BIN)/python -m mypy --strict --ignore-missing-imports labelops/domain labelops/services
 
 bench: install
 	$(BIN)/python -m bench --tasks 100000 --db sqlite --db postgres

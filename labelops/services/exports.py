@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from labelops.db.models import ProjectRow, TaskRow
 from labelops.domain.consensus import consensus_result
 from labelops.domain.errors import InvalidInputError
+from labelops.domain.formats.base import ExportFormat
 from labelops.domain.formats.options import ExportOptions
 from labelops.domain.formats.registry import (
     EXPORT_FORMATS,
-    ExportFormat,
     get_export_format,
     supported_export_formats,
 )
