@@ -62,7 +62,7 @@ fmt: install biome
 	$(BIOME) check --write labelops/web/static
 
 typecheck: install
-	$(BIN)/python -m mypy --ignore-missing-imports labelops/domain labelops/services
+	$(BIN)/python -m mypy --strict --ignore-missing-imports labelops/domain labelops/services
 
 bench: install
 	$(BIN)/python -m bench --tasks 100000 --db sqlite --db postgres

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from labelops.assets.partitions import project_id_of, project_partitions
 from labelops.db.models import StorageConnectionRow
+from labelops.domain.errors import LabelopsError
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import ObjectInfo, ObjectStore, StorageLocation
 from labelops.services.pipeline_storage import (
@@ -19,7 +20,6 @@ from labelops.services.pipeline_storage import (
 )
 from labelops.services.projects import get_project
 from labelops.services.storages import (
-    StorageError,
     StoragePolicy,
     list_storages,
     resolve_connection,
@@ -53,7 +53,7 @@ def project_objects(
     for connection in list_storages(session, project_id):
         try:
             store = object_store.at(location_of(session, connection, policy))
-        except (StorageError, ValueError):
+        except (LabelopsError, ValueError):  # refused by a storage rule, or an unknown kind
             continue
         for info in store.list_objects():
             if matches_pattern(connection, info.key):

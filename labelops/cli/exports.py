@@ -8,8 +8,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from labelops.cli.context import _Context, _engine, home_option
-from labelops.domain.errors import UnknownFormatError
-from labelops.services.errors import NotFoundError
+from labelops.domain.errors import LabelopsError
 from labelops.services.exports import export_project
 from labelops.services.projects import get_project
 
@@ -32,7 +31,7 @@ def export_command(
             export_format, chunks = export_project(
                 session, target, fmt, download_all_tasks=all_tasks
             )
-        except (UnknownFormatError, NotFoundError, ValueError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         tmp = Path(out_path + ".part")
         with (

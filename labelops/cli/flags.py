@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from labelops.cli.context import _Context, _engine
 from labelops.db.migrate import upgrade
+from labelops.domain.errors import LabelopsError
 from labelops.services import users as user_service
-from labelops.services.errors import ConflictError, NotFoundError
+from labelops.services.errors import NotFoundError
 
 
 def _on_off(value: bool) -> str:
@@ -107,7 +108,7 @@ def flags_set(
                     session, key, by=None, enabled=None if clear else enabled, **target
                 )
             state = flag_service.get_flag(session, key)
-        except (ValueError, NotFoundError, ConflictError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
         click.echo(

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from labelops.cli.context import _Context, _engine
 from labelops.db.migrate import upgrade
+from labelops.domain.errors import LabelopsError
 from labelops.services import organizations as organization_service
 from labelops.services import users as user_service
 from labelops.services.errors import NotFoundError
@@ -31,7 +32,7 @@ def org_create(obj: _Context, title: str, admin_email: str | None) -> None:
                 if admin is None:
                     raise NotFoundError(f"no user with email {admin_email!r}")
             created = organization_service.create_organization(session, title, by=None, admin=admin)
-        except (ValueError, NotFoundError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
         click.echo(f"created organization {created.id} {created.title!r}")
@@ -57,7 +58,7 @@ def org_add_member(obj: _Context, org_id: int, email: str, role: str) -> None:
             member = organization_service.add_member(
                 session, organization, email=email, role=role, by=None
             )
-        except (ValueError, NotFoundError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         if member is None:  # only callers other than the system get None
             raise click.ClickException(f"no user with email {email!r}")

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from labelops.cli.context import ADMIN_EMAIL, _Context, _engine, home_option
 from labelops.db.migrate import upgrade
-from labelops.domain.errors import LabelConfigError
+from labelops.domain.errors import InvalidInputError, LabelopsError
 from labelops.services import users as user_service
 from labelops.services.errors import PermissionDeniedError
 from labelops.services.projects import create_project
@@ -33,7 +33,7 @@ def project_create(obj: _Context, title: str, config_path: str, owner_email: str
     with Session(_engine(settings)) as session:
         try:
             owner = user_service.get_user_by_email(session, owner_email)
-        except ValueError as exc:
+        except InvalidInputError as exc:
             raise click.ClickException(f"--owner: {exc}") from exc
         try:
             created = create_project(
@@ -41,7 +41,7 @@ def project_create(obj: _Context, title: str, config_path: str, owner_email: str
             )
         except PermissionDeniedError as exc:
             raise click.ClickException(f"{owner_email}: {exc}") from exc
-        except (LabelConfigError, ValueError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(f"{config_path}: {exc}") from exc
         session.commit()
         click.echo(f"created project {created.id}")

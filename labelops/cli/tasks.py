@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from labelops.cli.context import _Context, _engine, home_option
-from labelops.domain.errors import TaskImportError, UnknownFormatError
-from labelops.services.errors import NotFoundError
+from labelops.domain.errors import LabelopsError
 from labelops.services.imports import import_file
 from labelops.services.projects import get_project
 
@@ -88,7 +87,7 @@ def import_command(
                     f"{report.num_duplicates} duplicates skipped"
                 )
             session.commit()
-        except (TaskImportError, UnknownFormatError, NotFoundError) as exc:
+        except LabelopsError as exc:
             session.rollback()
             raise click.ClickException(f"nothing imported: {exc}") from exc
     click.echo(f"imported {total} tasks into project {project_id}")

@@ -5,8 +5,8 @@ from sqlalchemy.orm import Session
 
 from labelops.cli.context import _Context, _engine, home_option
 from labelops.db.migrate import upgrade
+from labelops.domain.errors import LabelopsError
 from labelops.services import users as user_service
-from labelops.services.errors import ConflictError, NotFoundError
 
 
 @click.group()
@@ -33,7 +33,7 @@ def user_create(
             created = user_service.create_user(
                 session, email=email, password=password, is_admin=admin, organization_id=org_id
             )
-        except (ValueError, ConflictError, NotFoundError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         token = user_service.issue_token(session, created) if print_token else None
         session.commit()
@@ -60,7 +60,7 @@ def user_set_password(obj: _Context, email: str, password: str) -> None:
     with Session(_engine(settings)) as session:
         try:
             changed = user_service.set_password(session, email, password)
-        except (ValueError, NotFoundError) as exc:
+        except LabelopsError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
         click.echo(f"password of user {changed.id} <{changed.email}> changed")

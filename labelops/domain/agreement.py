@@ -68,7 +68,7 @@ def _hashable(value: object) -> Hashable:
         return tuple(_hashable(v) for v in value)
     if isinstance(value, dict):
         return tuple(sorted((str(k), _hashable(v)) for k, v in value.items()))
-    return value  # type: ignore[return-value]
+    return value
 
 
 def control_value(result: Sequence[ResultItem], control: str) -> Hashable | None:
@@ -333,19 +333,22 @@ def _distance_matrix(
 ) -> NDArray[np.float64]:
     a, b = values[:, None], values[None, :]
     if level == "nominal":
-        return (a != b).astype(np.float64)
+        return np.not_equal(a, b).astype(np.float64)
     if level == "interval":
-        return (a - b) ** 2
+        return np.square(a - b)
     if level == "ratio":
         total = a + b
-        ratio = np.divide(a - b, total, out=np.zeros_like(total), where=total != 0)
+        ratio: NDArray[np.float64] = np.divide(
+            a - b, total, out=np.zeros_like(total), where=total != 0
+        )
         return ratio**2
     # Ordinal: squared sum of the marginals from rank c to rank k, minus half of both ends.
     cumulative = np.concatenate(([0.0], np.cumsum(n_v)))
     lo = np.minimum(np.arange(values.size)[:, None], np.arange(values.size)[None, :])
     hi = np.maximum(np.arange(values.size)[:, None], np.arange(values.size)[None, :])
     between = cumulative[hi + 1] - cumulative[lo]
-    return (between - (n_v[lo] + n_v[hi]) / 2.0) ** 2
+    ordinal: NDArray[np.float64] = (between - (n_v[lo] + n_v[hi]) / 2.0) ** 2
+    return ordinal
 
 
 def pairwise_kappas(

@@ -9,6 +9,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from labelops.domain.errors import InvalidInputError
+
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,63}")
 MAX_DESCRIPTION_LENGTH = 500
 
@@ -67,10 +69,10 @@ def check_key(key: object) -> str:
     """Returns the key if it is 2-64 lower-case letters, digits and '_' starting with a letter.
 
     Raises:
-        ValueError: It is not (the message shows the key).
+        InvalidInputError: It is not (the message shows the key).
     """
     if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
-        raise ValueError(
+        raise InvalidInputError(
             f"key must be 2-64 characters of lower-case letters, digits and '_', starting with "
             f"a letter, got {key!r}"
         )
@@ -81,12 +83,14 @@ def check_rollout(rollout: object) -> int | None:
     """Returns the rollout percentage (None: no rollout).
 
     Raises:
-        ValueError: It is not a whole number from 0 to 100.
+        InvalidInputError: It is not a whole number from 0 to 100.
     """
     if rollout is None:
         return None
     if isinstance(rollout, bool) or not isinstance(rollout, int) or not 0 <= rollout <= 100:
-        raise ValueError(f"rollout must be a whole percentage from 0 to 100, got {rollout!r}")
+        raise InvalidInputError(
+            f"rollout must be a whole percentage from 0 to 100, got {rollout!r}"
+        )
     return rollout
 
 
@@ -94,12 +98,12 @@ def check_description(description: object) -> str:
     """Returns the description.
 
     Raises:
-        ValueError: It is not text or is longer than MAX_DESCRIPTION_LENGTH.
+        InvalidInputError: It is not text or is longer than MAX_DESCRIPTION_LENGTH.
     """
     if not isinstance(description, str):
-        raise ValueError(f"description must be text, got {type(description).__name__}")
+        raise InvalidInputError(f"description must be text, got {type(description).__name__}")
     if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise ValueError(
+        raise InvalidInputError(
             f"description must have at most {MAX_DESCRIPTION_LENGTH} characters, "
             f"got {len(description)}"
         )
@@ -110,8 +114,8 @@ def check_bool(name: str, value: object) -> bool:
     """Returns the value if it is a boolean.
 
     Raises:
-        ValueError: It is not (the message names the field).
+        InvalidInputError: It is not (the message names the field).
     """
     if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
+        raise InvalidInputError(f"{name} must be true or false, got {value!r}")
     return value

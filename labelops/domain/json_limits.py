@@ -9,6 +9,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from labelops.domain.errors import LabelopsError
+
 MAX_JSON_DEPTH = 64
 """Deepest nesting of objects and lists accepted anywhere (a request body, task data, a result)."""
 MIN_JSON_INT = -(2**63)
@@ -19,7 +21,7 @@ MAX_LEAD_TIME = 10**9
 """Seconds an annotation may record, about 31 years: lead times never reach Infinity."""
 
 
-class JsonLimitError(ValueError):
+class JsonLimitError(LabelopsError):
     """A JSON value breaks a storage limit; ``path`` names where (``data.text``, ``result[0]``).
 
     Attributes:
@@ -27,10 +29,16 @@ class JsonLimitError(ValueError):
         message: What is wrong there.
     """
 
+    code = "json_limit"
+
     def __init__(self, message: str, *, path: str = "") -> None:
         self.path = path
         self.message = message
         super().__init__(f"{path}: {message}" if path else message)
+
+    def details(self) -> dict[str, object]:
+        """Returns the message under ``validation_errors``, keyed by the path."""
+        return {"validation_errors": {self.path or "body": [self.message]}}
 
 
 def join_path(path: str, key: str | int) -> str:

@@ -476,7 +476,7 @@ def result_fit_problems(config: LabelConfig, item: Mapping[str, Any]) -> list[st
         return [where]
     if item_type not in _accepted_types(control):
         return [where]
-    key = _label_key(item_type)
+    key = LABEL_VALUE_KEYS.get(item_type)
     value = item.get("value")
     if key is None or key == "taxonomy" or not isinstance(value, Mapping):
         return []

@@ -10,6 +10,8 @@ import ipaddress
 from collections.abc import Callable, Collection, Iterable
 from urllib.parse import urlsplit
 
+from labelops.domain.errors import LabelopsError
+
 ALLOWED_SCHEMES = ("http", "https")
 METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254")
@@ -19,7 +21,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Iterable[str]]
 
 
-class OutboundURLError(ValueError):
+class OutboundURLError(LabelopsError):
     """A URL the server must not fetch; the message says which part is wrong and why."""
 
 

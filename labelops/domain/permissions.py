@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from labelops.domain.errors import InvalidInputError
+
 
 class Role(StrEnum):
     """A member's role in one project."""
@@ -15,12 +17,12 @@ def parse_role(value: str) -> Role:
     """Returns the Role named by ``value``.
 
     Raises:
-        ValueError: It is not manager, reviewer or annotator.
+        InvalidInputError: It is not manager, reviewer or annotator.
     """
     try:
         return Role(value.strip().lower())
     except ValueError:
-        raise ValueError(
+        raise InvalidInputError(
             f"unknown role {value!r}; expected one of {', '.join(r.value for r in Role)}"
         ) from None
 

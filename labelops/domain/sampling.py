@@ -59,7 +59,8 @@ def least_confidence(probs: ArrayLike) -> NDArray[np.float64]:
         ValueError: If ``probs`` is not a finite, non-negative 2-D array.
     """
     p = _probability_rows(probs)
-    return 1.0 - p.max(axis=1)
+    scores: NDArray[np.float64] = 1.0 - p.max(axis=1)
+    return scores
 
 
 def margin(probs: ArrayLike) -> NDArray[np.float64]:
@@ -95,7 +96,8 @@ def entropy(probs: ArrayLike) -> NDArray[np.float64]:
     """
     p = _probability_rows(probs)
     logs = np.log(p, out=np.zeros_like(p), where=p > 0)
-    return -(p * logs).sum(axis=1) + 0.0
+    entropy: NDArray[np.float64] = -(p * logs).sum(axis=1) + 0.0
+    return entropy
 
 
 def disagreement_scores(tasks: Sequence[Task]) -> dict[int, float]:

@@ -10,13 +10,15 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import unquote
 
+from labelops.domain.errors import LabelopsError
+
 # Top-level folders of the object store that the deployment writes (datasets/<project>/...,
 # uploads/<project>/...) or keeps for itself; no connection reads them.
 DEPLOYMENT_AREAS = ("datasets", "uploads", "models", "exports", "mlartifacts")
 MAX_PREFIX_LENGTH = 1024
 
 
-class StoragePrefixError(ValueError):
+class StoragePrefixError(LabelopsError):
     """A prefix that is malformed or reaches outside the connection's place."""
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelops.domain.errors import StateTransitionError
+from labelops.domain.errors import LabelopsError, StateTransitionError
 from labelops.domain.task_state import BUILTIN_TRANSITIONS, TaskEvent, TaskState
 
 S, E = TaskState, TaskEvent
@@ -36,7 +36,7 @@ _KEYS = ("states", "events", "transitions")
 _TRANSITION_KEYS = ("from", "event", "to")
 
 
-class WorkflowError(ValueError):
+class WorkflowError(LabelopsError):
     """A workflow definition is malformed or breaks a rule of the state machine.
 
     Attributes:

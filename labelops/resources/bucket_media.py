@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from labelops.db.models import TaskRow
+from labelops.domain.errors import LabelopsError
 from labelops.resources.object_store import (
     LocalObjectStore,
     ObjectStore,
@@ -67,7 +68,7 @@ def open_task_media(
         location = StorageLocation.of(target)
         store = _store_of(location, policy, local_root)
         stream = store.open(relative)
-    except (ValueError, FileNotFoundError) as exc:  # StorageError is a ValueError
+    except (LabelopsError, ValueError, FileNotFoundError) as exc:  # refused, or an unknown kind
         raise NotFoundError(f"{uri!r} cannot be served: {exc}") from exc
     except Exception as exc:  # the client libraries' own errors: the bucket did not answer
         raise MediaUnavailableError(f"{uri!r} could not be read: {type(exc).__name__}") from exc

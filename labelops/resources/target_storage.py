@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from labelops.clock import utcnow
 from labelops.db.models import ProjectRow, StorageConnectionRow
 from labelops.domain.formats.options import ExportOptions
+from labelops.domain.storage_paths import StoragePrefixError
 from labelops.resources.object_store import ObjectStore, StorageLocation, bucket_store
 from labelops.services.exports import export_project
 from labelops.services.storages import (
@@ -66,7 +67,7 @@ def target_store(
     location = StorageLocation.of(target)
     try:
         return bucket_store(location, policy.deployment_bucket)
-    except ValueError as exc:
+    except (StoragePrefixError, ValueError) as exc:  # a malformed prefix, or an unknown kind
         raise StorageError("kind", str(exc), storage_id=row.id) from exc
 
 

@@ -61,7 +61,7 @@ def project_dashboard(
         label_sample: How many of the most recent annotations the label counts read.
         author_id: When set, every figure counts only this user's annotations and the
             agreement report (which compares annotators) is left out: what a blind
-            annotator may see (``services.policies.visible_dashboard``).
+            annotator may see (``services.visibility.visible_dashboard``).
     """
     if author_id is not None:
         return Dashboard(

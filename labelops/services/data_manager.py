@@ -19,6 +19,7 @@ from labelops.db.models import (
     TaskRow,
     UserRow,
 )
+from labelops.domain.errors import InvalidInputError
 from labelops.services.tasks import SORT_COLUMNS, TaskFilter, list_tasks
 from labelops.services.tasks import _encode_cursor as encode_cursor
 
@@ -49,7 +50,7 @@ def task_page(
     """Returns the page after ``after`` (or before ``before``), with both neighbour cursors.
 
     Raises:
-        ValueError: Unknown sort column, direction or state, or a malformed cursor.
+        InvalidInputError: Unknown sort column, direction or state, or a malformed cursor.
     """
     if before:
         opposite: Direction = "desc" if direction == "asc" else "asc"
@@ -70,7 +71,7 @@ def task_page(
 
 def _cursor(task: TaskRow, sort: str) -> str:
     if sort not in SORT_COLUMNS:
-        raise ValueError(f"cannot sort by {sort!r}")
+        raise InvalidInputError(f"cannot sort by {sort!r}")
     value: Any = getattr(task, sort)
     if sort == "prediction_score" and value is None:
         value = -1.0

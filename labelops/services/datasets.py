@@ -267,6 +267,7 @@ def build_dataset(
     tally = _Tally()
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as parquet:
         version = _write_rows(iter_consensus_rows(session, project), options, parquet, tally)
+        label_distribution = dict(sorted(tally.labels.items()))
         manifest = {
             "manifest_version": MANIFEST_VERSION,
             "project_id": project.id,
@@ -281,7 +282,7 @@ def build_dataset(
                 "num_incomplete": tally.num_incomplete,
                 "excluded_ties": tally.excluded_ties,
                 "excluded_incomplete": tally.excluded_incomplete,
-                "label_distribution": dict(sorted(tally.labels.items())),
+                "label_distribution": label_distribution,
             },
             "agreement": {**tally.agreement_summary(), "per_label": tally.per_label()},
             "columns": COLUMN_DESCRIPTIONS,
@@ -303,7 +304,7 @@ def build_dataset(
                 uri=uri,
                 num_tasks=tally.num_rows,
                 details={
-                    "label_distribution": manifest["counts"]["label_distribution"],
+                    "label_distribution": label_distribution,
                     "num_ties": tally.num_ties,
                     "exports": exports,
                     "manifest": store.uri(manifest_key),

@@ -1,13 +1,24 @@
-"""Errors a service raises for the web and pipeline layers to map onto responses."""
+"""Errors a service raises when the object is missing, the user may not, or the state clashes."""
+
+from labelops.domain.errors import LabelopsError
 
 
-class NotFoundError(LookupError):
+class NotFoundError(LabelopsError):
     """The object asked for does not exist (or is not visible to the caller)."""
 
+    status = 404
+    code = "not_found"
 
-class PermissionDeniedError(PermissionError):
+
+class PermissionDeniedError(LabelopsError):
     """The user is not allowed to do this in this project."""
 
+    status = 403
+    code = "permission_denied"
 
-class ConflictError(ValueError):
+
+class ConflictError(LabelopsError):
     """The request clashes with the current state (e.g. a duplicate email)."""
+
+    status = 409
+    code = "conflict"

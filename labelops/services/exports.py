@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import ProjectRow, TaskRow
 from labelops.domain.consensus import consensus_result
+from labelops.domain.errors import InvalidInputError
+from labelops.domain.formats.base import ExportFormat
 from labelops.domain.formats.options import ExportOptions
 from labelops.domain.formats.registry import (
     EXPORT_FORMATS,
-    ExportFormat,
     get_export_format,
     supported_export_formats,
 )
@@ -60,7 +61,7 @@ def export_options(
     """Returns export options; the 'consensus' policy gets the project's consensus function.
 
     Raises:
-        ValueError: Unknown annotation policy (the message lists the valid ones).
+        InvalidInputError: Unknown annotation policy (the message lists the valid ones).
     """
     consensus = None
     if annotations == "consensus":
@@ -100,7 +101,7 @@ def checked_format(format_name: str, config: LabelConfig) -> ExportFormat:
     fmt = get_export_format(format_name)
     if not fmt.is_supported(config):
         offered = ", ".join(f.name for f in supported_export_formats(config))
-        raise ValueError(
+        raise InvalidInputError(
             f"export format {fmt.name} does not fit this project's labeling config; "
             f"offered: {offered}"
         )
@@ -126,7 +127,7 @@ def export_project(
 
     Raises:
         UnknownFormatError: No such format.
-        ValueError: The format does not fit the project's labeling config.
+        InvalidInputError: The format does not fit the project's labeling config.
     """
     config = parse_label_config(project.label_config)
     fmt = checked_format(format_name, config)
@@ -247,7 +248,7 @@ def open_export(
     Raises:
         ExportsBusyError: The process already streams as many exports as the limit allows.
         UnknownFormatError: No such format.
-        ValueError: The format does not fit the project's labeling config.
+        InvalidInputError: The format does not fit the project's labeling config.
     """
     config = parse_label_config(project.label_config)
     checked_format(format_name, config)

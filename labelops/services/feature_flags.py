@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import FeatureFlagOverrideRow, FeatureFlagRow, ProjectRow, UserRow
+from labelops.domain.errors import InvalidInputError
 from labelops.domain.feature_flags import (
     SHIPPED_FLAGS,
     FlagState,
@@ -184,7 +185,7 @@ def create_flag(
 
     Raises:
         PermissionDeniedError: ``by`` is not an administrator.
-        ValueError: The key, description, default or rollout is malformed (message names it).
+        InvalidInputError: The key, description, default or rollout is malformed (message names it).
         ConflictError: A flag with this key exists.
     """
     _require_admin(by)
@@ -217,7 +218,7 @@ def update_flag(
     Raises:
         PermissionDeniedError: ``by`` is not an administrator.
         NotFoundError: No flag has this key.
-        ValueError: A value is malformed (message names it); nothing is changed then.
+        InvalidInputError: A value is malformed (message names it); nothing is changed then.
     """
     _require_admin(by)
     changes: dict[str, object] = {}
@@ -251,12 +252,12 @@ def set_override(
     Raises:
         PermissionDeniedError: ``by`` is not an administrator.
         NotFoundError: No such flag, user or project.
-        ValueError: Not exactly one of ``user`` and ``project`` is given, or ``enabled`` is not a
-            boolean or None.
+        InvalidInputError: Not exactly one of ``user`` and ``project`` is given, or ``enabled``
+            is not a boolean or None.
     """
     _require_admin(by)
     if (user is None) == (project is None):
-        raise ValueError("an override names exactly one user or one project")
+        raise InvalidInputError("an override names exactly one user or one project")
     if enabled is not None:
         check_bool("enabled", enabled)
     user_id, project_id = _id(user), _id(project)

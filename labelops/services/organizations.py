@@ -2,7 +2,7 @@
 
 Users, projects and (through their users) API tokens belong to an organization, and nothing
 crosses from one organization to another: every project lookup compares the project's
-organization with the user's active organization (``projects.project_for_user``). An
+organization with the user's active organization (``policies.authorize``). An
 organization's admins manage its members; instance administrators may create organizations and
 administer any of them, but they too see only the projects of their active organization.
 """
@@ -19,6 +19,7 @@ from labelops.db.models import (
     ProjectRow,
     UserRow,
 )
+from labelops.domain.errors import InvalidInputError
 from labelops.services import users as user_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.rows import get_row
@@ -42,10 +43,12 @@ def parse_org_role(role: str) -> str:
     """Returns the organization role, checked.
 
     Raises:
-        ValueError: The role is not "admin" or "member".
+        InvalidInputError: The role is not "admin" or "member".
     """
     if role not in ROLES:
-        raise ValueError(f"organization role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise InvalidInputError(
+            f"organization role must be one of {', '.join(ROLES)}, got {role!r}"
+        )
     return role
 
 
@@ -56,13 +59,13 @@ def create_organization(
 
     Raises:
         PermissionDeniedError: ``by`` is a user who is not an instance administrator.
-        ValueError: The title is empty or longer than 200 characters.
+        InvalidInputError: The title is empty or longer than 200 characters.
     """
     if by is not None and not by.is_admin:
         raise PermissionDeniedError("only instance administrators may create organizations")
     title = (title or "").strip()
     if not title or len(title) > MAX_TITLE_LENGTH:
-        raise ValueError(f"organization title must have 1 to {MAX_TITLE_LENGTH} characters")
+        raise InvalidInputError(f"organization title must have 1 to {MAX_TITLE_LENGTH} characters")
     organization = OrganizationRow(title=title)
     session.add(organization)
     session.flush()
@@ -243,10 +246,10 @@ def members(
     """Returns one page of the organization's members with their users, by email.
 
     Raises:
-        ValueError: The page or page size is not a positive number (page size at most 1000).
+        InvalidInputError: The page or page size is not a positive number (page size at most 1000).
     """
     if page < 1 or not 1 <= page_size <= 1000:
-        raise ValueError("page must be 1 or more and page_size from 1 to 1000")
+        raise InvalidInputError("page must be 1 or more and page_size from 1 to 1000")
     where = OrganizationMemberRow.organization_id == organization.id
     total = session.scalar(sa.select(sa.func.count()).where(where)) or 0
     rows = session.scalars(
@@ -290,7 +293,7 @@ def add_member(
 
     Raises:
         PermissionDeniedError: ``by`` is not an admin of the organization.
-        ValueError: The email is malformed or the role is not admin or member.
+        InvalidInputError: The email is malformed or the role is not admin or member.
         NotFoundError: The email is unknown and ``by`` is an instance administrator or the system.
     """
     _require_admin(session, by, organization)
@@ -314,7 +317,7 @@ def change_role(
     Raises:
         PermissionDeniedError: ``by`` is not an admin of the organization.
         NotFoundError: The user is not a member.
-        ValueError: The role is not admin or member.
+        InvalidInputError: The role is not admin or member.
         ConflictError: The member is the organization's last admin and the role is member.
     """
     _require_admin(session, by, organization)

@@ -1,172 +1,158 @@
-"""Account-level policies that see the object: who may create projects, whose work one may see.
+"""Who may do what: one :func:`authorize` that sees the object it is asked about.
 
-Every entry point (pages, API, CLI) asks these functions, so a rule written here holds everywhere.
+Pages, the API, the CLI and the services themselves ask :func:`authorize`, so a rule written
+here holds on every entry point. Outsiders (no membership, or a project of another organization
+than the user's active one) get :class:`NotFoundError`, so a project's existence is not leaked;
+members whose role does not allow the action get :class:`PermissionDeniedError`. Policies that
+need the object see it: reviewing an annotation knows its author, so nobody but an administrator
+reviews their own work.
 """
 
-import dataclasses
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from labelops.db.models import AnnotationRevisionRow, AnnotationRow, ProjectRow, TaskRow, UserRow
+from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, UserRow
+from labelops.domain import permissions
 from labelops.domain.permissions import Role
-from labelops.domain.records import Task
-from labelops.services import annotations as annotation_service
-from labelops.services.dashboard import Dashboard, project_dashboard
-from labelops.services.data_manager import TaskDetail, task_detail
-from labelops.services.errors import PermissionDeniedError
-from labelops.services.projects import can_create_projects, role_of
-from labelops.services.tasks import TaskFilter
-
-_SEE_ALL_ROLES = (Role.MANAGER, Role.REVIEWER)
-
-__all__ = [
-    "annotation_scope",
-    "can_create_projects",
-    "can_see_annotation",
-    "check_agreement_visible",
-    "check_task_filter",
-    "visible_annotations",
-    "visible_annotators",
-    "visible_dashboard",
-    "visible_history",
-    "visible_records",
-    "visible_task_detail",
-]
+from labelops.services import organizations as organization_service
+from labelops.services.errors import NotFoundError, PermissionDeniedError
+from labelops.services.projects import role_of
 
 
-def annotation_scope(session: Session, user: UserRow, project: ProjectRow) -> int | None:
-    """Returns None when the user sees every annotation of the project, else the only author id.
+class Action(StrEnum):
+    """What a user asks to do with a project, or with a task or annotation of it."""
 
-    Blind labeling: annotators see their own annotations (and every prediction) but not other
-    annotators' work, unless the project sets ``show_annotations_to_annotators``. Reviewers,
-    managers and administrators see everything.
-    """
-    if user.is_admin or project.show_annotations_to_annotators:
-        return None
-    if role_of(session, user, project.id) in _SEE_ALL_ROLES:
-        return None
-    return user.id
+    VIEW = "view"
+    ANNOTATE = "annotate"
+    REVIEW = "review"
+    MANAGE = "manage"
+    CHANGE = "change"
+    """Change or delete an annotation: its author, or a manager for anyone's."""
 
 
-def visible_annotations(
-    session: Session, user: UserRow, project: ProjectRow, task: TaskRow
-) -> list[AnnotationRow]:
-    """Returns the task's annotations the user may see, oldest first."""
-    rows = annotation_service.task_annotations(session, task.id)
-    author = annotation_scope(session, user, project)
-    return rows if author is None else [a for a in rows if a.completed_by_id == author]
+_RULES: dict[Action, Callable[..., bool]] = {
+    Action.VIEW: permissions.can_view,
+    Action.ANNOTATE: permissions.can_annotate,
+    Action.REVIEW: permissions.can_review,
+    Action.MANAGE: permissions.can_manage,
+    Action.CHANGE: permissions.can_annotate,
+}
+_DOING = {
+    Action.VIEW: "see it",
+    Action.ANNOTATE: "label its tasks",
+    Action.REVIEW: "review its annotations",
+    Action.MANAGE: "manage it",
+    Action.CHANGE: "change its annotations",
+}
+_ALLOWED = {
+    Action.VIEW: "members may",
+    Action.ANNOTATE: "annotators, reviewers and managers may",
+    Action.REVIEW: "reviewers and managers may",
+    Action.MANAGE: "managers may",
+    Action.CHANGE: "annotators, reviewers and managers may",
+}
+
+Subject = ProjectRow | TaskRow | AnnotationRow
+"""What an action is asked about: a project, or a task or annotation of one."""
 
 
-def visible_history(
-    session: Session, user: UserRow, project: ProjectRow, task: TaskRow
-) -> list[AnnotationRevisionRow]:
-    """Returns the changes to the task's annotations the user may see, oldest first.
+@dataclass(frozen=True)
+class ProjectAccess:
+    """A project with the user's role in it and what that role allows (pages show or hide by it)."""
 
-    A blind annotator sees the history of their own annotations (including a reviewer's changes
-    to them) and their own actions, never the steps of other annotators' annotations.
-    """
-    revisions = annotation_service.history(session, task.id)
-    author = annotation_scope(session, user, project)
-    if author is None:
-        return revisions
-    own = {
-        a.id
-        for a in annotation_service.task_annotations(session, task.id)
-        if a.completed_by_id == author
-    }
-    return [r for r in revisions if r.annotation_id in own or r.changed_by_id == author]
+    project: ProjectRow
+    role: Role | None
+    is_admin: bool
 
+    def allows(self, action: Action) -> bool:
+        """Returns True when the user's role (or being an administrator) allows ``action``."""
+        return _RULES[action](self.role, is_admin=self.is_admin)
 
-def visible_task_detail(
-    session: Session, user: UserRow, project: ProjectRow, task: TaskRow
-) -> TaskDetail:
-    """Returns the task page's detail (annotations, predictions, history) the user may see."""
-    detail = task_detail(session, task)
-    author = annotation_scope(session, user, project)
-    if author is None:
-        return detail
-    annotations = [a for a in detail.annotations if a.completed_by_id == author]
-    own = {a.id for a in annotations}
-    revisions = [r for r in detail.revisions if r.annotation_id in own or r.changed_by_id == author]
-    names = {a.completed_by_id for a in annotations} | {a.reviewed_by_id for a in annotations}
-    names |= {r.changed_by_id for r in revisions}
-    emails = {k: v for k, v in detail.emails.items() if k in names}
-    return dataclasses.replace(detail, annotations=annotations, revisions=revisions, emails=emails)
+    @property
+    def can_annotate(self) -> bool:
+        """Returns True when the user may label the project's tasks."""
+        return self.allows(Action.ANNOTATE)
+
+    @property
+    def can_review(self) -> bool:
+        """Returns True when the user may accept or reject annotations."""
+        return self.allows(Action.REVIEW)
+
+    @property
+    def can_manage(self) -> bool:
+        """Returns True when the user may change settings, import, export and manage members."""
+        return self.allows(Action.MANAGE)
 
 
-def visible_records(
-    session: Session, user: UserRow, project: ProjectRow, records: Sequence[Task]
-) -> list[Task]:
-    """Returns task records with only the annotations the user may see (predictions stay)."""
-    author = annotation_scope(session, user, project)
-    if author is None:
-        return list(records)
-    return [
-        dataclasses.replace(
-            r, annotations=tuple(a for a in r.annotations if a.completed_by == author)
-        )
-        for r in records
-    ]
+def authorize(session: Session, user: UserRow, action: Action, obj: Subject) -> ProjectAccess:
+    """Returns the user's access to the object's project when the user may do ``action`` on it.
 
-
-def can_see_annotation(
-    session: Session, user: UserRow, project: ProjectRow, annotation: AnnotationRow
-) -> bool:
-    """Returns True when the user may see this annotation (its author, or a see-all viewer)."""
-    author = annotation_scope(session, user, project)
-    return author is None or annotation.completed_by_id == author
-
-
-def check_task_filter(
-    session: Session, user: UserRow, project: ProjectRow, flt: TaskFilter
-) -> None:
-    """Refuses a blind annotator's task filter that names another annotator.
+    Args:
+        session: The database session.
+        user: The signed-in user or the API token's owner.
+        action: What the user asks to do.
+        obj: The project, or the task or annotation of a project, the action is about.
 
     Raises:
-        PermissionDeniedError: The user sees only their own work and filters by someone else's.
+        NotFoundError: The project belongs to another organization than the user's active one,
+            or the user is neither a member nor an administrator (the same answer as for a
+            project that does not exist).
+        PermissionDeniedError: The user's role does not allow the action, the action is a
+            review of an annotation the user wrote (administrators excepted), or a change to
+            an annotation someone else wrote by a user who does not manage the project.
     """
-    author = annotation_scope(session, user, project)
-    if author is not None and flt.annotator_id not in (None, author):
+    project = obj if isinstance(obj, ProjectRow) else session.get_one(ProjectRow, obj.project_id)
+    active = organization_service.active_organization_id(session, user)
+    role = role_of(session, user, project.id)
+    if project.organization_id != active or (role is None and not user.is_admin):
+        raise NotFoundError(f"project {project.id} not found")
+    access = ProjectAccess(project=project, role=role, is_admin=user.is_admin)
+    if not access.allows(action):
         raise PermissionDeniedError(
-            f"annotators of project {project.id} may filter tasks only by their own "
-            "annotations (blind labeling)"
+            f"your role ({role.value if role else 'none'}) in project {project.id} does not "
+            f"allow you to {_DOING[action]}: {_ALLOWED[action]}"
+        )
+    if action is Action.REVIEW:
+        _check_not_own_work(user, obj)
+    if action is Action.CHANGE:
+        _check_own_or_managed(access, user, obj)
+    return access
+
+
+def authorize_project(
+    session: Session, user: UserRow, action: Action, project_id: int
+) -> ProjectAccess:
+    """Returns the user's access to the project with this id when they may do ``action`` there.
+
+    Raises:
+        NotFoundError: No such project, or one the user may not see (see :func:`authorize`).
+        PermissionDeniedError: The user's role does not allow the action.
+    """
+    project = session.get(ProjectRow, project_id)
+    if project is None:
+        raise NotFoundError(f"project {project_id} not found")
+    return authorize(session, user, action, project)
+
+
+def _check_not_own_work(user: UserRow, obj: Subject) -> None:
+    """Refuses a review of the user's own annotation (administrators excepted)."""
+    if not isinstance(obj, AnnotationRow):
+        return
+    if not permissions.can_review_annotation(
+        is_author=obj.completed_by_id == user.id, is_admin=user.is_admin
+    ):
+        raise PermissionDeniedError(
+            f"annotation {obj.id} is your own; reviewers cannot review their own annotations"
         )
 
 
-def visible_annotators(
-    session: Session, user: UserRow, project: ProjectRow, annotators: dict[int, list[str]]
-) -> dict[int, list[str]]:
-    """Returns task id -> annotator emails, keeping only the user's own for a blind annotator."""
-    if annotation_scope(session, user, project) is None:
-        return annotators
-    return {
-        task_id: [e for e in emails if e == user.email] for task_id, emails in annotators.items()
-    }
-
-
-def visible_dashboard(
-    session: Session, user: UserRow, project: ProjectRow, *, now: datetime
-) -> Dashboard:
-    """Returns the dashboard figures the user may see.
-
-    A blind annotator's dashboard counts only their own annotations (progress, throughput,
-    labels) and has no agreement report: throughput names the other annotators, label counts
-    and per-task agreement tell what they chose.
-    """
-    author = annotation_scope(session, user, project)
-    return project_dashboard(session, project.id, now=now, author_id=author)
-
-
-def check_agreement_visible(session: Session, user: UserRow, project: ProjectRow) -> None:
-    """Refuses the agreement report to a blind annotator (it compares annotators' work).
-
-    Raises:
-        PermissionDeniedError: The user sees only their own work in this project.
-    """
-    if annotation_scope(session, user, project) is not None:
+def _check_own_or_managed(access: ProjectAccess, user: UserRow, obj: Subject) -> None:
+    """Refuses a change to someone else's annotation unless the user manages the project."""
+    if isinstance(obj, AnnotationRow) and obj.completed_by_id != user.id and not access.can_manage:
         raise PermissionDeniedError(
-            f"annotators of project {project.id} may not see its agreement report, which "
-            "compares annotators' work (blind labeling); reviewers and managers may"
+            f"annotation {obj.id} is not yours; only managers of project {access.project.id} "
+            "may change other people's annotations"
         )

@@ -15,6 +15,7 @@ from labelops.db.models import (
     UserRow,
 )
 from labelops.domain.config_compat import check_results_fit
+from labelops.domain.errors import InvalidInputError
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
 from labelops.domain.sampling import SAMPLING_STRATEGIES
@@ -71,7 +72,7 @@ def create_project(
         PermissionDeniedError: The user may not create projects (see ``can_create_projects``),
             belongs to no organization, or names an organization that is not their active one.
         LabelConfigError: The labeling config is invalid.
-        ValueError: Another field has a bad value (named in the message).
+        InvalidInputError: Another field has a bad value (named in the message).
     """
     if not can_create_projects(created_by):
         raise PermissionDeniedError(
@@ -129,7 +130,7 @@ def update_project(
     Raises:
         LabelConfigError: A new labeling config is invalid, or drops what the project's
             annotations or drafts use (``check_config_change``).
-        ValueError: A field is unknown or has a bad value.
+        InvalidInputError: A field is unknown or has a bad value.
     """
     if "label_config" in changes:
         check_config_change(session, project, str(changes["label_config"]))
@@ -143,7 +144,7 @@ def update_project(
 def _apply(project: ProjectRow, fields: Mapping[str, Any]) -> None:
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS) - project_settings.NAMES)
     if unknown:
-        raise ValueError(f"unknown project field(s): {', '.join(unknown)}")
+        raise InvalidInputError(f"unknown project field(s): {', '.join(unknown)}")
     project_settings.apply_settings(project, fields)
     fields = {k: v for k, v in fields.items() if k not in project_settings.NAMES}
     if "label_config" in fields:
@@ -151,20 +152,20 @@ def _apply(project: ProjectRow, fields: Mapping[str, Any]) -> None:
     if "maximum_annotations" in fields:
         overlap = fields["maximum_annotations"]
         if not isinstance(overlap, int) or isinstance(overlap, bool) or not 1 <= overlap <= 100:
-            raise ValueError(
+            raise InvalidInputError(
                 f"maximum_annotations must be an integer from 1 to 100, got {overlap!r}"
             )
     if "sampling" in fields and fields["sampling"] not in SAMPLING_MODES:
-        raise ValueError(
+        raise InvalidInputError(
             f"sampling must be one of {', '.join(SAMPLING_MODES)}, got {fields['sampling']!r}"
         )
     for flag in ("show_annotations_to_annotators",):
         if flag in fields and not isinstance(fields[flag], bool):
-            raise ValueError(f"{flag} must be true or false, got {fields[flag]!r}")
+            raise InvalidInputError(f"{flag} must be true or false, got {fields[flag]!r}")
     if "title" in fields:
         title = str(fields["title"] or "").strip()
         if not title or len(title) > 200:
-            raise ValueError("title must have 1 to 200 characters")
+            raise InvalidInputError("title must have 1 to 200 characters")
     for name, value in fields.items():
         setattr(project, name, value.strip() if name == "title" else value)
 
@@ -216,29 +217,6 @@ def delete_project(session: Session, project: ProjectRow, *, by: UserRow | None)
     session.flush()
 
 
-def project_for_user(
-    session: Session, user: UserRow, project_id: int
-) -> tuple[ProjectRow, Role | None]:
-    """Returns the project and the user's role in it, if the user may see it at all.
-
-    The one lookup every entry point (pages, API) makes before its role check: the project must
-    belong to the user's active organization, and the user must be a member of the project or an
-    administrator.
-
-    Raises:
-        NotFoundError: No such project, or one of another organization, or one the user is not
-            a member of (all get the same answer: a project's existence is not leaked).
-    """
-    project = session.get(ProjectRow, project_id)
-    active = organization_service.active_organization_id(session, user)
-    if project is None or active is None or project.organization_id != active:
-        raise NotFoundError(f"project {project_id} not found")
-    role = role_of(session, user, project.id)
-    if role is None and not user.is_admin:
-        raise NotFoundError(f"project {project_id} not found")
-    return project, role
-
-
 def visible_projects(session: Session, user: UserRow) -> list[ProjectRow]:
     """Returns the projects of the user's active organization the user may see, newest first.
 
@@ -276,7 +254,7 @@ def set_member(
     """Returns the membership after giving the user this role in the project.
 
     Raises:
-        ValueError: The role is not manager, reviewer or annotator.
+        InvalidInputError: The role is not manager, reviewer or annotator.
         NotFoundError: The user is not a member of the project's organization.
         ConflictError: The user is the project's last manager and the role is not manager.
     """
@@ -323,13 +301,14 @@ def add_member(
       with the same answer as an email or id that names nobody.
 
     Raises:
-        ValueError: Neither or both of ``user_id`` and ``email`` are given, or the role is bad.
+        InvalidInputError: Neither or both of ``user_id`` and ``email`` are given, or the role
+            is bad.
         NotFoundError: No such user that the caller may add (see above).
         ConflictError: The change would leave the project without a manager.
     """
     parse_role(role)
     if (user_id is None) == (email is None):
-        raise ValueError("name the member by exactly one of 'user' (an id) or 'email'")
+        raise InvalidInputError("name the member by exactly one of 'user' (an id) or 'email'")
     sees_everyone = by is None or by.is_admin
     if email is not None:
         user = _user_by_email(session, email)
@@ -381,7 +360,7 @@ def change_member_role(
     Raises:
         NotFoundError: The user is not a member of the project (ids of non-members and of
             unknown users get the same answer).
-        ValueError: The role is not manager, reviewer or annotator.
+        InvalidInputError: The role is not manager, reviewer or annotator.
         ConflictError: The member is the project's last manager and the role is not manager.
     """
     member = _membership(session, project.id, user_id)

@@ -1,8 +1,9 @@
 """Reviews: the queue of tasks that still hold an unreviewed annotation, and decisions.
 
 The review page and the API both decide through :func:`review_annotation`, so its rules hold on
-each: a decision is 'accepted' or 'rejected', a skip has nothing to review, and nobody but an
-administrator reviews their own annotation. Which states are reviewable is the project's
+each: the reviewer passes :func:`policies.authorize` for the annotation (a reviewer or manager of
+its project, never its author unless an administrator), a decision is 'accepted' or 'rejected',
+and a skip has nothing to review. Which states are reviewable is the project's
 workflow's to say: completed and reviewed, plus any custom state that a review event (accept or
 reject) leaves, such as ``needs_second_review``.
 """
@@ -15,11 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, UserRow
-from labelops.domain.permissions import can_review_annotation
+from labelops.domain.errors import InvalidInputError
 from labelops.domain.task_state import TaskEvent
 from labelops.services.annotations import add_revision, checked_result, count_finished
-from labelops.services.errors import ConflictError, PermissionDeniedError
+from labelops.services.errors import ConflictError
 from labelops.services.locking import lock_task
+from labelops.services.policies import Action, authorize
 from labelops.services.webhook_events import review_event
 from labelops.services.workflow import transition, workflow_for
 
@@ -62,21 +64,6 @@ def awaits_review(session: Session, task: TaskRow) -> bool:
     return bool(session.scalar(sa.select(TaskRow.id).where(TaskRow.id == task.id, _unreviewed())))
 
 
-def check_may_review(session: Session, annotation: AnnotationRow, reviewer_id: int) -> None:
-    """Refuses a reviewer's decision on their own annotation (administrators excepted).
-
-    Raises:
-        PermissionDeniedError: The reviewer wrote the annotation.
-    """
-    reviewer = session.get(UserRow, reviewer_id)
-    is_admin = bool(reviewer is not None and reviewer.is_admin)
-    is_author = annotation.completed_by_id == reviewer_id
-    if not can_review_annotation(is_author=is_author, is_admin=is_admin):
-        raise PermissionDeniedError(
-            f"annotation {annotation.id} is your own; reviewers cannot review their own annotations"
-        )
-
-
 def review_annotation(
     session: Session,
     annotation: AnnotationRow,
@@ -93,20 +80,25 @@ def review_annotation(
     queue for another annotator.
 
     Raises:
-        PermissionDeniedError: The reviewer wrote the annotation (and is not an administrator).
+        NotFoundError: The reviewer may not see the annotation's project (see
+            :func:`policies.authorize`).
+        PermissionDeniedError: The reviewer's role does not allow reviews, or the reviewer wrote
+            the annotation (and is not an administrator).
         ConflictError: Accepting a rejected annotation again would take the task past its
             overlap (another annotator has taken the slot it gave up).
-        ValueError: The decision is not 'accepted' or 'rejected'.
+        InvalidInputError: The decision is not 'accepted' or 'rejected'.
         StateTransitionError: The task is not in a reviewable state.
         AnnotationError: A fixed result does not fit the config.
     """
-    check_may_review(session, annotation, reviewer_id)
+    authorize(session, session.get_one(UserRow, reviewer_id), Action.REVIEW, annotation)
     if decision not in REVIEW_STATES:
-        raise ValueError(
+        raise InvalidInputError(
             f"review decision must be one of {', '.join(REVIEW_STATES)}, got {decision!r}"
         )
     if annotation.was_cancelled:
-        raise ValueError(f"annotation {annotation.id} was skipped; there is nothing to review")
+        raise InvalidInputError(
+            f"annotation {annotation.id} was skipped; there is nothing to review"
+        )
     task = lock_task(session, session.get_one(TaskRow, annotation.task_id))
     project = session.get_one(ProjectRow, task.project_id)
     previous = annotation.review_state

@@ -38,6 +38,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.orm import Session
 
 from labelops.db.models import ProjectRow, StorageConnectionRow
+from labelops.domain.errors import LabelopsError
 from labelops.domain.json_limits import is_stored_id
 from labelops.domain.storage_paths import (
     StoragePrefixError,
@@ -85,8 +86,10 @@ _MAX_LENGTHS = {
 }
 
 
-class StorageError(ValueError):
+class StorageError(LabelopsError):
     """A storage connection that may not be created or used; ``field`` names the bad field."""
+
+    code = "invalid_storage"
 
     def __init__(self, field_name: str, message: str, *, storage_id: int | None = None) -> None:
         self.field = field_name
@@ -94,6 +97,10 @@ class StorageError(ValueError):
         self.message = message
         where = f"storage {storage_id}: " if storage_id is not None else ""
         super().__init__(f"{where}{field_name}: {message}")
+
+    def details(self) -> dict[str, object]:
+        """Returns the bad field and the connection's id (None for a new one)."""
+        return {"field": self.field, "storage": self.storage_id}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
-from labelops.domain.errors import TaskImportError
+from labelops.domain.errors import InvalidInputError, LabelopsError, TaskImportError
 from labelops.domain.json_limits import (
     MAX_ID,
     MAX_LEAD_TIME,
@@ -164,7 +164,9 @@ def _filtered(session: Session, project_id: int, flt: TaskFilter) -> sa.Select[A
     if flt.state is not None:
         states = project_states(session, project_id)
         if flt.state not in states:
-            raise ValueError(f"unknown state {flt.state!r}; expected one of {', '.join(states)}")
+            raise InvalidInputError(
+                f"unknown state {flt.state!r}; expected one of {', '.join(states)}"
+            )
         query = query.where(TaskRow.state == flt.state)
     if flt.annotator_id is not None:
         query = query.where(
@@ -183,7 +185,7 @@ def _filtered(session: Session, project_id: int, flt: TaskFilter) -> sa.Select[A
         query = query.where(TaskRow.prediction_score <= flt.max_score)
     if flt.contains:
         if not flt.field:
-            raise ValueError("a 'contains' filter needs the data field to search in")
+            raise InvalidInputError("a 'contains' filter needs the data field to search in")
         pattern = (
             "%" + flt.contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         )
@@ -209,13 +211,15 @@ def list_tasks(
     same as page 1 and no COUNT(*) is run.
 
     Raises:
-        ValueError: Unknown sort column, direction or state.
+        InvalidInputError: Unknown sort column, direction or state.
         CursorError: A malformed cursor.
     """
     if sort not in SORT_COLUMNS:
-        raise ValueError(f"cannot sort by {sort!r}; expected one of {', '.join(SORT_COLUMNS)}")
+        raise InvalidInputError(
+            f"cannot sort by {sort!r}; expected one of {', '.join(SORT_COLUMNS)}"
+        )
     if direction not in ("asc", "desc"):
-        raise ValueError(f"direction must be 'asc' or 'desc', got {direction!r}")
+        raise InvalidInputError(f"direction must be 'asc' or 'desc', got {direction!r}")
     column = SORT_COLUMNS[sort]
     query = _filtered(session, project_id, flt).add_columns(column.label("sort_value"))
     if after:
@@ -251,7 +255,7 @@ def page_tasks(
 ) -> list[TaskRow]:
     """Returns tasks by page number (Label Studio's paging; an empty list past the end)."""
     if page < 1 or page_size < 1:
-        raise ValueError("page and page_size must be positive integers")
+        raise InvalidInputError("page and page_size must be positive integers")
     query = _filtered(session, project_id, flt) if project_id is not None else sa.select(TaskRow)
     query = query.order_by(TaskRow.id).offset((page - 1) * page_size).limit(page_size)
     return list(session.scalars(query))
@@ -450,8 +454,10 @@ def _encode_cursor(value: Any, last_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps([value, last_id]).encode()).decode()
 
 
-class CursorError(ValueError):
+class CursorError(LabelopsError):
     """A page cursor that this service did not make (or that does not fit the sort)."""
+
+    code = "invalid_cursor"
 
 
 def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:

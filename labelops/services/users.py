@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from labelops.clock import utcnow
 from labelops.db.models import ApiTokenRow, ProjectMemberRow, UserRow
+from labelops.domain.errors import InvalidInputError
 from labelops.services import organizations as organization_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.rows import get_row
@@ -42,7 +43,7 @@ def create_user(
     command line), else the Default one; an instance administrator joins as its admin.
 
     Raises:
-        ValueError: The email is malformed or the password is shorter than 8 characters.
+        InvalidInputError: The email is malformed or the password is shorter than 8 characters.
         ConflictError: A user with that email exists.
         NotFoundError: There is no organization with ``organization_id``.
     """
@@ -79,10 +80,10 @@ def check_password(password: str) -> None:
     """Returns nothing when the password is acceptable for a new account or a new password.
 
     Raises:
-        ValueError: It is shorter than 8 characters.
+        InvalidInputError: It is shorter than 8 characters.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInputError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def set_password(session: Session, email: str, password: str) -> UserRow:
@@ -91,7 +92,7 @@ def set_password(session: Session, email: str, password: str) -> UserRow:
     The user's existing sessions and remember cookies stop working.
 
     Raises:
-        ValueError: The email is malformed or the password is shorter than 8 characters.
+        InvalidInputError: The email is malformed or the password is shorter than 8 characters.
         NotFoundError: No user has that email, or it is an imported annotator (no sign-in).
     """
     check_password(password)
@@ -112,21 +113,21 @@ def normalize_email(email: str) -> str:
     looked up in DNS.
 
     Raises:
-        ValueError: It is not ``local@domain`` with a dot-atom local part (letters, digits and
-            ``!#$%&'*+/=?^_`{|}~-``, dots between them) of at most 64 characters and a domain
-            of dot-separated labels (letters, digits, inner hyphens) of at most 63 characters
-            each, 254 characters in all.
+        InvalidInputError: It is not ``local@domain`` with a dot-atom local part (letters,
+            digits and ``!#$%&'*+/=?^_`{|}~-``, dots between them) of at most 64 characters and
+            a domain of dot-separated labels (letters, digits, inner hyphens) of at most 63
+            characters each, 254 characters in all.
     """
     email = email.strip().lower()
     if len(email) > MAX_EMAIL_LENGTH:
-        raise ValueError(f"invalid email address: longer than {MAX_EMAIL_LENGTH} characters")
+        raise InvalidInputError(f"invalid email address: longer than {MAX_EMAIL_LENGTH} characters")
     local, at, domain = email.rpartition("@")
     if not at or not local or not domain:
-        raise ValueError(f"invalid email address {email!r}: expected name@domain")
+        raise InvalidInputError(f"invalid email address {email!r}: expected name@domain")
     if len(local) > MAX_EMAIL_LOCAL_LENGTH or not _EMAIL_LOCAL.fullmatch(local):
-        raise ValueError(f"invalid email address {email!r}: the part before @ is not valid")
+        raise InvalidInputError(f"invalid email address {email!r}: the part before @ is not valid")
     if not all(_EMAIL_LABEL.fullmatch(label) for label in domain.split(".")):
-        raise ValueError(f"invalid email address {email!r}: the domain is not valid")
+        raise InvalidInputError(f"invalid email address {email!r}: the domain is not valid")
     return email
 
 
@@ -134,7 +135,7 @@ def authenticate(session: Session, email: str, password: str) -> UserRow | None:
     """Returns the active user whose email and password match, else None."""
     try:
         email = normalize_email(email)
-    except ValueError:
+    except InvalidInputError:
         return None
     user = session.scalar(sa.select(UserRow).where(UserRow.email == email))
     if user is None or not user.is_active or not user.password_hash:
@@ -228,13 +229,13 @@ def change_password(
 
     Raises:
         PermissionDeniedError: The current password is wrong.
-        ValueError: The new password is shorter than 8 characters or equals the current one.
+        InvalidInputError: The new password is shorter than 8 characters or equals the current one.
     """
     if not user.password_hash or not _verify(user.password_hash, current_password):
         raise PermissionDeniedError("the current password is wrong")
     check_password(new_password)
     if new_password == current_password:
-        raise ValueError("the new password must differ from the current one")
+        raise InvalidInputError("the new password must differ from the current one")
     user.password_hash = _hasher.hash(new_password)
     end_sessions(session, user)
 

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 
 from labelops.db.engine import is_postgres
 from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, UserRow
-from labelops.domain import permissions
-from labelops.domain.permissions import Role
+from labelops.domain.errors import InvalidInputError
 from labelops.domain.task_state import TaskState
 from labelops.domain.workflow import DEFAULT_WORKFLOW, Workflow
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.locking import lock_task, serialize_writers
-from labelops.services.projects import audit, role_of
+from labelops.services.policies import Action, authorize
+from labelops.services.projects import audit
 
 
 def project_workflow(project: ProjectRow) -> Workflow:
@@ -68,21 +68,16 @@ def fire_event(
         PermissionDeniedError: The user's role is not manager or reviewer, or the event would
             mark as reviewed a task that holds the user's own annotation (nobody reviews their
             own work; administrators excepted).
-        ValueError: The event is not one of the project's custom events.
+        InvalidInputError: The event is not one of the project's custom events.
         StateTransitionError: The event is not allowed in the task's state (names both).
     """
-    role = _role(session, user, task.project_id)
-    if not permissions.can_review(role, is_admin=user.is_admin):
-        raise PermissionDeniedError(
-            f"your role ({role.value if role else 'none'}) does not allow you to fire workflow "
-            f"events in project {task.project_id}: managers and reviewers may"
-        )
+    authorize(session, user, Action.REVIEW, task)
     _share_project(session, task.project_id)
     project = session.get_one(ProjectRow, task.project_id, populate_existing=True)
     workflow = project_workflow(project)
     if event not in workflow.custom_events:
         choices = ", ".join(map(repr, workflow.custom_events)) or "none"
-        raise ValueError(
+        raise InvalidInputError(
             f"event {event!r} cannot be fired by hand in project {task.project_id}; its custom "
             f"events are: {choices} (built-in events come from labeling and reviewing)"
         )
@@ -120,12 +115,7 @@ def set_workflow(
             transition).
         ConflictError: Tasks are in a state the new workflow lacks (names the state and count).
     """
-    role = _role(session, user, project.id)
-    if not permissions.can_manage(role, is_admin=user.is_admin):
-        raise PermissionDeniedError(
-            f"your role ({role.value if role else 'none'}) does not allow you to change the "
-            f"workflow of project {project.id}: managers may"
-        )
+    authorize(session, user, Action.MANAGE, project)
     workflow = DEFAULT_WORKFLOW if definition is None else Workflow.from_dict(definition)
     _lock_project(session, project.id)
     stranded = session.execute(
@@ -148,8 +138,8 @@ def set_workflow(
 
 def _check_not_own_work(session: Session, task: TaskRow, user: UserRow, event: str) -> None:
     """Refuses a custom event that would accept a task the user annotated (the review rule)."""
-    authored = session.scalar(
-        sa.select(AnnotationRow.id)
+    own = session.scalar(
+        sa.select(AnnotationRow)
         .where(
             AnnotationRow.task_id == task.id,
             AnnotationRow.completed_by_id == user.id,
@@ -157,21 +147,14 @@ def _check_not_own_work(session: Session, task: TaskRow, user: UserRow, event: s
         )
         .limit(1)
     )
-    if not permissions.can_review_annotation(
-        is_author=authored is not None, is_admin=user.is_admin
-    ):
+    if own is None:
+        return
+    try:
+        authorize(session, user, Action.REVIEW, own)
+    except PermissionDeniedError as exc:
         raise PermissionDeniedError(
-            f"event {event!r} would mark task {task.id} as reviewed, and it holds your own "
-            f"annotation {authored}; reviewers cannot review their own annotations"
-        )
-
-
-def _role(session: Session, user: UserRow, project_id: int) -> Role | None:
-    """Returns the user's role, raising NotFoundError for outsiders (existence is not leaked)."""
-    role = role_of(session, user, project_id)
-    if role is None and not user.is_admin:
-        raise NotFoundError(f"project {project_id} not found")
-    return role
+            f"event {event!r} would mark task {task.id} as reviewed: {exc}"
+        ) from exc
 
 
 def _lock_project(session: Session, project_id: int) -> None:

@@ -13,14 +13,13 @@ from labelops.web.account.views import bp as account_bp
 from labelops.web.admin.views import bp as admin_bp
 from labelops.web.annotate.views import bp as annotate_bp
 from labelops.web.api import BLUEPRINTS as API_BLUEPRINTS
-from labelops.web.api.auth import UnauthorizedError
 from labelops.web.auth.views import bp as auth_bp
 from labelops.web.background import register_background_worker
 from labelops.web.cli import register_commands
 from labelops.web.config import config_from_settings
 from labelops.web.converters import IdConverter
 from labelops.web.dashboard.views import bp as dashboard_bp
-from labelops.web.errors import error_response, register_api_auth_handler, register_error_handlers
+from labelops.web.errors import register_error_handlers
 from labelops.web.extensions import csrf, db, limiter, login_manager
 from labelops.web.json_provider import LimitedJSONProvider
 from labelops.web.organizations.views import bp as organizations_bp
@@ -43,8 +42,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
-    register_api_auth_handler(app, UnauthorizedError)
-    register_rate_limit_handler(app)
     register_commands(app)
     register_security_headers(app)
     register_background_worker(app)
@@ -75,20 +72,6 @@ def register_extensions(app: Flask) -> None:
     def load_user(user_id: str) -> UserRow | None:
         # "<id>:<session_version>": cookies from before a sign-out or password change fail here.
         return session_user(db.session, user_id)
-
-
-def register_rate_limit_handler(app: Flask) -> None:
-    """Answers 429 on the API as JSON with a Retry-After header (pages keep their own page)."""
-
-    @app.errorhandler(TooManyRequests)
-    def _too_many(exc: TooManyRequests) -> Any:
-        if not request.path.startswith("/api"):
-            return exc
-        response, status = error_response(429, f"too many requests: {exc.description}")
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            response.headers["Retry-After"] = str(retry_after)
-        return response, status
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,22 +1,22 @@
-"""One JSON error shape for the API, and the mapping of domain/service errors onto HTTP codes."""
+"""The one error path of the app: JSON for the API, the app's error page for pages.
+
+Every error a user can cause is a :class:`LabelopsError` that carries its status and code, so one
+handler answers them all; an HTTP error (an unknown URL, a CSRF failure) gets the same two
+answers. Anything else is a bug: it is logged and answered with a generic 500 that does not
+repeat its message.
+"""
 
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
-from labelops.domain.errors import (
-    AnnotationError,
-    LabelConfigError,
-    StateTransitionError,
-    TaskImportError,
-    UnknownFormatError,
-)
-from labelops.domain.json_limits import JsonLimitError
-from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.domain.errors import LabelopsError
+
+GENERIC_500 = "internal server error"
 
 
-class RequestValidationError(Exception):
+class RequestValidationError(LabelopsError):
     """A request body or parameter is malformed; answered as JSON naming each bad field.
 
     Attributes:
@@ -25,11 +25,17 @@ class RequestValidationError(Exception):
         errors: Field path -> messages.
     """
 
+    code = "invalid_request"
+
     def __init__(self, detail: str, errors: dict[str, list[str]], *, status: int = 400) -> None:
         self.status = status
         self.detail = detail
         self.errors = errors
         super().__init__(detail)
+
+    def details(self) -> dict[str, object]:
+        """Returns the messages by field path under ``validation_errors``."""
+        return {"validation_errors": self.errors}
 
 
 def invalid(path: str, message: str, *, status: int = 400) -> RequestValidationError:
@@ -44,81 +50,46 @@ def error_response(status: int, message: str, **extra: Any) -> tuple[Response, i
     return jsonify(body), status
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Returns True when the request is an API request (answered in JSON)."""
     return request.path.startswith("/api/") or request.path == "/api"
 
 
+def error_page(status: int, message: str = "") -> tuple[str, int]:
+    """Returns the app's error page for a status, with the message that says what was wrong."""
+    return render_template("errors/refused.html", status=status, message=message), status
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Maps domain and service errors to status codes; API paths always answer JSON."""
+    """Answers every error: LabelopsError and HTTP errors by their status, anything else as 500."""
 
-    @app.errorhandler(LabelConfigError)
-    def _config_error(exc: LabelConfigError) -> Any:
-        return error_response(400, str(exc), validation_errors={"label_config": [exc.to_dict()]})
-
-    @app.errorhandler(TaskImportError)
-    def _import_error(exc: TaskImportError) -> Any:
-        return error_response(
-            400,
-            str(exc),
-            validation_errors={exc.field or "body": [exc.message]},
-            **{k: v for k, v in exc.to_dict().items() if k != "message"},
-        )
-
-    @app.errorhandler(AnnotationError)
-    def _annotation_error(exc: AnnotationError) -> Any:
-        return error_response(422, str(exc), index=exc.index, field=exc.field)
-
-    @app.errorhandler(StateTransitionError)
-    def _state_error(exc: StateTransitionError) -> Any:
-        return error_response(409, str(exc))
-
-    @app.errorhandler(UnknownFormatError)
-    def _format_error(exc: UnknownFormatError) -> Any:
-        return error_response(400, str(exc))
-
-    @app.errorhandler(NotFoundError)
-    def _not_found(exc: NotFoundError) -> Any:
-        return error_response(404, str(exc))
-
-    @app.errorhandler(PermissionDeniedError)
-    def _forbidden(exc: PermissionDeniedError) -> Any:
-        return error_response(403, str(exc) or "you do not have permission to do this")
-
-    @app.errorhandler(ConflictError)
-    def _conflict(exc: ConflictError) -> Any:
-        return error_response(409, str(exc))
+    @app.errorhandler(LabelopsError)
+    def _labelops_error(exc: LabelopsError) -> Any:
+        message = str(exc)
+        if not wants_json():
+            return error_page(exc.status, message)
+        response, status = error_response(exc.status, message, **exc.details())
+        if status == 401:
+            response.headers["WWW-Authenticate"] = "Token"
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
-        if _wants_json():
-            return error_response(exc.code or 500, exc.description or exc.name)
-        return exc
-
-    @app.errorhandler(ValueError)
-    def _value_error(exc: ValueError) -> Any:
-        return error_response(400, str(exc))
-
-    @app.errorhandler(RequestValidationError)
-    def _invalid_request(exc: RequestValidationError) -> Any:
-        return error_response(exc.status, exc.detail, validation_errors=exc.errors)
-
-    @app.errorhandler(JsonLimitError)
-    def _json_limit(exc: JsonLimitError) -> Any:
-        return error_response(400, str(exc), validation_errors={exc.path or "body": [exc.message]})
+        status = exc.code or 500
+        if wants_json():
+            if isinstance(exc, TooManyRequests):
+                response, status = error_response(429, f"too many requests: {exc.description}")
+                retry_after = getattr(exc, "retry_after", None)
+                if retry_after is not None:
+                    response.headers["Retry-After"] = str(retry_after)
+                return response, status
+            return error_response(status, exc.description or exc.name)
+        custom = exc.description if exc.description != type(exc).description else ""
+        return error_page(status, "" if status >= 500 else custom)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
-        if not _wants_json():
-            raise exc
+        if not wants_json():
+            raise exc  # Flask logs it and answers with the 500 page (or re-raises in tests)
         current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "internal server error")
-
-
-def register_api_auth_handler(app: Flask, error_type: type[Exception]) -> None:
-    """Answers 401 with a JSON body (and a Token challenge) for the given authentication error."""
-
-    @app.errorhandler(error_type)
-    def _unauthorized(exc: Exception) -> Any:
-        response, status = error_response(401, str(exc))
-        response.headers["WWW-Authenticate"] = "Token"
-        return response, status
+        return error_response(500, GENERIC_500)

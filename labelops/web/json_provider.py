@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
-from labelops.domain.json_limits import MAX_JSON_DEPTH, check_json
+from labelops.domain.json_limits import MAX_JSON_DEPTH, JsonLimitError, check_json
 
 MAX_BODY_DEPTH = MAX_JSON_DEPTH + 4
 """A body wraps task data or a result in at most a few levels (list, task, annotation)."""
@@ -27,5 +27,8 @@ class LimitedJSONProvider(DefaultJSONProvider):
             ValueError: Not valid JSON, or it breaks a limit of ``check_json`` (path named).
         """
         value = orjson.loads(s)
-        check_json(value, max_depth=MAX_BODY_DEPTH)
+        try:
+            check_json(value, max_depth=MAX_BODY_DEPTH)
+        except JsonLimitError as exc:  # Flask's contract: a body it cannot take is a ValueError
+            raise ValueError(str(exc)) from exc
         return value

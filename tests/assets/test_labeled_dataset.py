@@ -22,7 +22,7 @@ from labelops.services import datasets
 from labelops.services.annotations import create_annotation
 from labelops.services.reviews import review_annotation
 from tests.assets.conftest import materialize, metadata
-from tests.factories import choice_result, make_project, make_tasks, make_user
+from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1)
 LABELS = ("Positive", "Negative", "Neutral")
@@ -73,6 +73,7 @@ def test_dataset_is_content_addressed_with_a_manifest_and_one_export_row_per_tas
         accepted = create_annotation(
             session, tasks[1], user_id=b.id, result=choice_result("Neutral"), now=NOW
         )
+        add_member(session, project, a, "reviewer")
         review_annotation(session, accepted, reviewer_id=a.id, decision="accepted", now=NOW)
         create_annotation(session, tasks[2], user_id=a.id, result=[], was_cancelled=True, now=NOW)
 

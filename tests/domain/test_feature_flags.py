@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 
+from labelops.domain.errors import InvalidInputError
 from labelops.domain.feature_flags import (
     FlagState,
     check_bool,
@@ -50,17 +51,17 @@ def test_accepts_snake_case_keys(key: str) -> None:
 
 @pytest.mark.parametrize("key", ["a", "A_flag", "1abc", "has space", "a" * 65, "dash-ed", 7])
 def test_rejects_other_keys(key: object) -> None:
-    with pytest.raises(ValueError, match="key must be"):
+    with pytest.raises(InvalidInputError, match="key must be"):
         check_key(key)
 
 
 @pytest.mark.parametrize("value", [-1, 101, 2.5, "30", True])
 def test_rejects_rollouts_that_are_not_whole_percentages(value: object) -> None:
-    with pytest.raises(ValueError, match="rollout must be a whole percentage"):
+    with pytest.raises(InvalidInputError, match="rollout must be a whole percentage"):
         check_rollout(value)
 
 
 def test_booleans_must_be_booleans() -> None:
     assert check_bool("default", False) is False
-    with pytest.raises(ValueError, match="default must be true or false, got 1"):
+    with pytest.raises(InvalidInputError, match="default must be true or false, got 1"):
         check_bool("default", 1)

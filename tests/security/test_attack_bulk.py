@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from labelops.db.models import TaskRow
+from labelops.domain.json_limits import JsonLimitError
 from labelops.services.tasks import delete_tasks
 from labelops.web.extensions import db
 from tests.factories import make_project, make_tasks, make_user
@@ -74,7 +75,7 @@ def test_the_service_refuses_ids_the_database_cannot_hold(app: Flask) -> None:
 
         project = db.session.get_one(ProjectRow, project_id)
         for bad in (2**63, 0, True, "1"):
-            with pytest.raises(ValueError, match=r"task_ids\[1\]"):
+            with pytest.raises(JsonLimitError, match=r"task_ids\[1\]"):
                 delete_tasks(db.session, project, [task_ids[0], bad])  # type: ignore[list-item]
             db.session.rollback()
     assert _remaining(app, project_id) == 3

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from labelops.domain.json_limits import JsonLimitError
 from labelops.services.annotations import get_annotation
 from labelops.services.errors import NotFoundError
 from labelops.services.predictions import get_prediction
@@ -72,7 +73,7 @@ def test_service_getters_answer_not_found_for_impossible_ids(app: Flask) -> None
             for value in (HUGE, 0, -1):
                 with pytest.raises(NotFoundError):
                     getter(db.session, value)
-        with pytest.raises(ValueError, match="annotator"):
+        with pytest.raises(JsonLimitError, match="annotator"):
             TaskFilter(annotator_id=HUGE)
-        with pytest.raises(ValueError, match=r"ids\[1\]"):
+        with pytest.raises(JsonLimitError, match=r"ids\[1\]"):
             TaskFilter(ids=[1, HUGE])

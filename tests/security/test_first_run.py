@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, expect
 
 from labelops.cli import main
 from labelops.cli.context import ADMIN_EMAIL
+from labelops.domain.errors import InvalidInputError
 from labelops.services.users import normalize_email
 from tests.browser.conftest import browser  # noqa: F401  (the shared Chromium of the run)
 from tests.conftest import AuthActions
@@ -92,7 +93,7 @@ def test_an_address_one_entry_point_refuses_every_entry_point_refuses_the_same_w
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     reason = REFUSED[email]
-    with pytest.raises(ValueError, match=reason):
+    with pytest.raises(InvalidInputError, match=reason):
         normalize_email(email)
     _, admin = user_with_token(app, "root@example.com", admin=True)
 

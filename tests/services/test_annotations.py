@@ -14,7 +14,7 @@ from labelops.services.errors import ConflictError, PermissionDeniedError
 from labelops.services.next_task import next_task
 from labelops.services.predictions import create_predictions
 from labelops.services.reviews import review_annotation
-from tests.factories import choice_result, make_project, make_tasks, make_user
+from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
 
@@ -50,6 +50,7 @@ def test_rejected_annotation_sends_the_task_back_to_the_queue_for_someone_else(
 ) -> None:
     a, b, r = (make_user(session, f"{n}@x.io") for n in "abr")
     project = make_project(session)
+    add_member(session, project, r, "reviewer")
     (task,) = make_tasks(session, project, 1)
     annotation = create_annotation(
         session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
@@ -66,6 +67,7 @@ def test_rejected_annotation_sends_the_task_back_to_the_queue_for_someone_else(
 def test_accepting_a_completed_task_marks_it_reviewed(session: Session) -> None:
     a, r = make_user(session, "a@x.io"), make_user(session, "r@x.io")
     project = make_project(session)
+    add_member(session, project, r, "reviewer")
     (task,) = make_tasks(session, project, 1)
     annotation = create_annotation(
         session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
@@ -78,6 +80,7 @@ def test_accepting_a_completed_task_marks_it_reviewed(session: Session) -> None:
 def test_review_of_an_unfinished_task_is_refused(session: Session) -> None:
     a, r = make_user(session, "a@x.io"), make_user(session, "r@x.io")
     project = make_project(session, maximum_annotations=2)
+    add_member(session, project, r, "reviewer")
     (task,) = make_tasks(session, project, 1)
     annotation = create_annotation(
         session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
@@ -198,6 +201,7 @@ def test_reviewers_never_decide_on_their_own_annotation_but_administrators_may(
 ) -> None:
     r, admin = make_user(session, "r@x.io"), make_user(session, "root@x.io", admin=True)
     project = make_project(session, maximum_annotations=1)
+    add_member(session, project, r, "reviewer")
     t1, t2 = make_tasks(session, project, 2)
     own = create_annotation(session, t1, user_id=r.id, result=choice_result("Positive"), now=NOW)
     with pytest.raises(PermissionDeniedError, match="their own"):
@@ -215,6 +219,7 @@ def test_a_rejected_annotation_is_not_accepted_again_once_its_slot_is_taken(
 ) -> None:
     a, b, r = (make_user(session, f"{n}@x.io") for n in "abr")
     project = make_project(session, maximum_annotations=1)
+    add_member(session, project, r, "reviewer")
     (task,) = make_tasks(session, project, 1)
     first = create_annotation(
         session, task, user_id=a.id, result=choice_result("Positive"), now=NOW

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import AuditLogRow, FeatureFlagOverrideRow, FeatureFlagRow, UserRow
 from labelops.domain import feature_flags as flag_rules
+from labelops.domain.errors import InvalidInputError
 from labelops.services import feature_flags as flags
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from tests.factories import make_project, make_user
@@ -131,7 +132,7 @@ def test_only_administrators_change_flags(session: Session, admin: UserRow) -> N
 def test_rejects_malformed_definitions(
     session: Session, admin: UserRow, kwargs: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidInputError, match=message):
         flags.create_flag(session, by=admin, **kwargs)  # type: ignore[arg-type]
     assert session.scalar(sa.select(sa.func.count()).select_from(FeatureFlagRow)) == 0
 
@@ -143,9 +144,9 @@ def test_override_targets_must_exist_and_be_exactly_one(session: Session, admin:
         flags.set_override(session, "beta", by=admin, user=999, enabled=True)
     with pytest.raises(NotFoundError, match="project 999 not found"):
         flags.set_override(session, "beta", by=admin, project=999, enabled=True)
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(InvalidInputError, match="exactly one"):
         flags.set_override(session, "beta", by=admin, user=admin, project=project, enabled=True)
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(InvalidInputError, match="exactly one"):
         flags.set_override(session, "beta", by=admin, enabled=True)
 
 

@@ -19,9 +19,11 @@ from labelops.db.models import (
     ProjectMemberRow,
     UserRow,
 )
+from labelops.domain.errors import InvalidInputError
 from labelops.services import organizations as orgs
 from labelops.services import projects as project_service
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.policies import Action, authorize
 from labelops.services.users import list_users
 from tests.conftest import fresh_pg_database
 from tests.factories import add_member, make_org, make_project, make_user
@@ -48,7 +50,7 @@ def test_only_instance_administrators_create_organizations(session: Session) -> 
     ann = make_user(session, "ann@example.com")
     with pytest.raises(PermissionDeniedError, match="instance administrators"):
         orgs.create_organization(session, "Mine", by=ann)
-    with pytest.raises(ValueError, match="1 to 200 characters"):
+    with pytest.raises(InvalidInputError, match="1 to 200 characters"):
         orgs.create_organization(session, "  ", by=admin)
     acme = orgs.create_organization(session, "Acme", by=admin, admin=ann)
     assert orgs.membership(session, acme.id, ann.id).role == "admin"
@@ -69,7 +71,7 @@ def test_organization_admin_manages_members_and_plain_members_cannot(session: Se
         orgs.add_member(session, acme, email="new@example.com", by=plain)
     with pytest.raises(PermissionDeniedError):
         orgs.change_role(session, acme, plain.id, "admin", by=plain)
-    with pytest.raises(ValueError, match="admin, member"):
+    with pytest.raises(InvalidInputError, match="admin, member"):
         orgs.change_role(session, acme, plain.id, "owner", by=boss)
 
     page = orgs.members(session, acme, page=1, page_size=2)
@@ -159,13 +161,11 @@ def test_projects_belong_to_the_creators_active_organization(session: Session) -
     # Instance administrators too see only their active organization's projects.
     assert project_service.visible_projects(session, root) == [default_project]
     with pytest.raises(NotFoundError, match=f"project {acme_project.id} not found"):
-        project_service.project_for_user(session, root, acme_project.id)
+        authorize(session, root, Action.VIEW, acme_project)
     orgs.switch_organization(session, root, acme.id)
     assert project_service.visible_projects(session, root) == [acme_project]
-    assert project_service.project_for_user(session, root, acme_project.id) == (
-        acme_project,
-        None,
-    )
+    access = authorize(session, root, Action.VIEW, acme_project)
+    assert (access.project, access.role) == (acme_project, None)
 
 
 def test_only_members_of_the_projects_organization_can_join_it(session: Session) -> None:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AuditLogRow, ProjectRow, TaskRow
-from labelops.domain.errors import StateTransitionError
+from labelops.domain.errors import InvalidInputError, StateTransitionError
 from labelops.domain.workflow import DEFAULT_WORKFLOW, WorkflowError, workflow_with
 from labelops.services.annotations import create_annotation, delete_annotation
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -119,7 +119,7 @@ def test_a_built_in_move_the_custom_workflow_lacks_is_refused(session: Session) 
 
 def test_built_in_events_cannot_be_fired_by_hand(session: Session) -> None:
     _, (task, _), users = _project_with_second_review(session)
-    with pytest.raises(ValueError, match="'accept' cannot be fired by hand") as err:
+    with pytest.raises(InvalidInputError, match="'accept' cannot be fired by hand") as err:
         fire_event(session, task, "accept", user=users["manager"], now=NOW)
     assert not isinstance(err.value, StateTransitionError)
     assert task.state == "new"
@@ -180,5 +180,5 @@ def test_the_task_filter_accepts_the_projects_custom_states(session: Session) ->
     rows, _ = list_tasks(session, project.id, TaskFilter(state="needs_second_review"))
     assert [t.id for t in rows] == [first.id]
     other = make_project(session, title="Other")
-    with pytest.raises(ValueError, match="unknown state 'needs_second_review'"):
+    with pytest.raises(InvalidInputError, match="unknown state 'needs_second_review'"):
         list_tasks(session, other.id, TaskFilter(state="needs_second_review"))

@@ -1,40 +1,14 @@
-"""Who may open which page: the policy predicates, and every page checked with the Flask client."""
+"""Who may open which page: every page checked with the Flask client."""
 
 import re
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from labelops.domain.permissions import Role
 from labelops.web.extensions import db
-from labelops.web.projects import policies
 from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
-
-ADMIN = SimpleNamespace(is_admin=True)
-USER = SimpleNamespace(is_admin=False)
-
-
-@pytest.mark.parametrize(
-    ("predicate", "user", "role", "allowed"),
-    [
-        (policies.can_view, USER, None, False),  # outsiders see nothing
-        (policies.can_view, USER, Role.ANNOTATOR, True),  # any member sees the project
-        (policies.can_view, ADMIN, None, True),  # administrators see every project
-        (policies.can_annotate, USER, Role.ANNOTATOR, True),
-        (policies.can_annotate, USER, Role.REVIEWER, True),  # reviewers may fix by labeling
-        (policies.can_review, USER, Role.ANNOTATOR, False),
-        (policies.can_review, USER, Role.REVIEWER, True),
-        (policies.can_review, USER, Role.MANAGER, True),
-        (policies.can_manage, USER, Role.REVIEWER, False),  # reviewers review, never manage
-        (policies.can_manage, USER, Role.MANAGER, True),
-        (policies.can_manage, ADMIN, None, True),
-    ],
-)
-def test_policy_predicates(predicate: Any, user: Any, role: Role | None, allowed: bool) -> None:
-    assert predicate(user, role) is allowed
 
 
 def seed(app: Flask) -> dict[str, int]:

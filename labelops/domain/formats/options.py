@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from labelops.domain.errors import InvalidInputError
 from labelops.domain.records import Annotation, ResultItem, Task
 
 AnnotationPolicy = Literal["all", "latest", "consensus", "ground_truth"]
@@ -49,7 +50,7 @@ class ExportOptions:
 
     def __post_init__(self) -> None:
         if self.annotations not in ("all", "latest", "consensus", "ground_truth"):
-            raise ValueError(
+            raise InvalidInputError(
                 f"unknown annotation policy {self.annotations!r}; "
                 "expected one of all, latest, consensus, ground_truth"
             )

@@ -216,7 +216,8 @@ def _voc_xml(item: ImageItem, labels: dict[str, int]) -> bytes:
         ):
             ET.SubElement(bndbox, tag).text = str(value)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return xml + b"\n"
 
 
 def voc_box(region: Region, width: int, height: int) -> tuple[int, int, int, int]:

@@ -14,6 +14,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user
 from werkzeug.exceptions import TooManyRequests
 
+from labelops.domain.errors import InvalidInputError
 from labelops.services import users as user_service
 from labelops.services.errors import PermissionDeniedError
 from labelops.web.account.forms import NewTokenForm, PasswordForm
@@ -62,7 +63,7 @@ def password() -> Any:
             )
         except PermissionDeniedError as exc:
             form.current_password.errors = [str(exc)]
-        except ValueError as exc:
+        except InvalidInputError as exc:
             form.new_password.errors = [str(exc)]
         else:
             db.session.commit()

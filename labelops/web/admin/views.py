@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
+from labelops.domain.errors import InvalidInputError
 from labelops.services import feature_flags as flag_service
 from labelops.services import users as user_service
 from labelops.services.errors import ConflictError, NotFoundError
@@ -67,10 +68,7 @@ def _form_errors(form: Any) -> str:
 
 
 def _known(key: str) -> None:
-    try:
-        flag_service.get_flag(db.session, key)
-    except NotFoundError:
-        abort(404)
+    flag_service.get_flag(db.session, key)
 
 
 @bp.get("/flags")
@@ -96,7 +94,7 @@ def create_flag() -> Any:
             default=form.default.data == "on",
             rollout=form.rollout.data,
         )
-    except (ValueError, ConflictError) as exc:
+    except (InvalidInputError, ConflictError) as exc:
         db.session.rollback()
         return _page(status=400, error=f"New flag: {exc}", new_form=form)
     db.session.commit()
@@ -121,7 +119,7 @@ def update_flag(key: str) -> Any:
             default=form.default.data == "on",
             rollout=form.rollout.data,
         )
-    except ValueError as exc:
+    except InvalidInputError as exc:
         db.session.rollback()
         return _page(status=400, error=f"{key}: {exc}")
     db.session.commit()
@@ -151,7 +149,7 @@ def set_override(key: str) -> Any:
     enabled = None if form.state.data == "clear" else form.state.data == "on"
     try:
         flag_service.set_override(db.session, key, by=current_user, enabled=enabled, **target)
-    except (ValueError, NotFoundError) as exc:
+    except (InvalidInputError, NotFoundError) as exc:
         db.session.rollback()
         return _page(status=400, error=f"{key}: {exc}")
     db.session.commit()

@@ -3,35 +3,24 @@
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from labelops.clock import utcnow
 from labelops.db.models import AnnotationRow, ProjectRow, TaskRow
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config import parse_label_config
-from labelops.domain.permissions import can_annotate
 from labelops.services import annotations as annotation_service
 from labelops.services import next_task as queue
 from labelops.services import predictions as prediction_service
-from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.errors import NotFoundError
+from labelops.services.policies import Action, authorize_project
 from labelops.services.task_payload import sanitize_html
 from labelops.web.annotate.page_data import page_payload
 from labelops.web.extensions import db
 
 bp = Blueprint("annotate", __name__, url_prefix="/projects")
-
-
-def _project_to_label(project_id: int) -> ProjectRow:
-    try:
-        project, role = project_service.project_for_user(db.session, current_user, project_id)
-    except NotFoundError:
-        abort(404)
-    if not can_annotate(role, is_admin=current_user.is_admin):
-        abort(403)
-    return project
 
 
 def _next_task(project: ProjectRow) -> TaskRow | None:
@@ -54,7 +43,7 @@ def _own_annotation(task: TaskRow) -> AnnotationRow | None:
 @login_required
 def label(project_id: int) -> Any:
     """Shows the next task of the queue, or the task given by ``?task=``, ready to label."""
-    project = _project_to_label(project_id)
+    project = authorize_project(db.session, current_user, Action.ANNOTATE, project_id).project
     instructions = sanitize_html(project.expert_instruction or "")
     try:
         config = parse_label_config(project.label_config)
@@ -65,12 +54,9 @@ def label(project_id: int) -> Any:
     task_id = request.args.get("task", type=int)
     annotation = None
     if task_id is not None:
-        try:
-            task = task_service.get_task(db.session, task_id)
-        except NotFoundError:
-            abort(404)
+        task = task_service.get_task(db.session, task_id)
         if task.project_id != project.id:
-            abort(404)
+            raise NotFoundError(f"task {task_id} not found in project {project.id}")
         annotation = _own_annotation(task)
     else:
         task = _next_task(project)

@@ -12,9 +12,8 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import TooManyRequests
 
-from labelops.db.models import ProjectRow, UserRow
-from labelops.domain.permissions import Role
-from labelops.services import projects as project_service
+from labelops.db.models import UserRow
+from labelops.domain.errors import LabelopsError
 from labelops.services.errors import PermissionDeniedError
 from labelops.services.users import user_for_token
 from labelops.web.extensions import db, limiter
@@ -24,8 +23,11 @@ Policy = Callable[..., bool]
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class UnauthorizedError(PermissionError):
+class UnauthorizedError(LabelopsError):
     """No valid credentials came with the request."""
+
+    status = 401
+    code = "unauthorized"
 
 
 class TooManyBadTokensError(TooManyRequests):
@@ -97,24 +99,6 @@ def api_login_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
-
-
-def project_for(project_id: int, policy: Policy, action: str) -> ProjectRow:
-    """Returns the project if the current user passes the policy for it.
-
-    Raises:
-        NotFoundError: No such project, one of another organization than the user's active one,
-            or one the user is not a member of (existence is not leaked).
-        PermissionDeniedError: The user is a member whose role does not allow ``action``.
-    """
-    user: UserRow = g.user
-    project, role = project_service.project_for_user(db.session, user, project_id)
-    if not policy(role, is_admin=user.is_admin):
-        raise PermissionDeniedError(
-            f"your role ({role.value if isinstance(role, Role) else 'none'}) "
-            f"does not allow you to {action} in project {project_id}"
-        )
-    return project
 
 
 def require_admin() -> None:

@@ -11,10 +11,10 @@ from typing import Any
 from flask import Blueprint, g, jsonify
 
 from labelops.db.models import DraftRow, UserRow, utcnow
-from labelops.domain.permissions import can_annotate
 from labelops.services import drafts as draft_service
 from labelops.services import tasks as task_service
-from labelops.web.api.auth import api_login_required, project_for
+from labelops.services.policies import Action, authorize_project
+from labelops.web.api.auth import api_login_required
 from labelops.web.api.schemas import DraftIn, DraftUpdateIn
 from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
@@ -48,7 +48,7 @@ def draft_json(draft: DraftRow, author: UserRow) -> dict[str, Any]:
 
 def _annotatable_task(task_id: int) -> Any:
     task = task_service.get_task(db.session, task_id)
-    project_for(task.project_id, can_annotate, "annotate")
+    authorize_project(db.session, g.user, Action.ANNOTATE, task.project_id)
     return task
 
 

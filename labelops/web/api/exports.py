@@ -10,11 +10,11 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from labelops.db.models import utcnow
-from labelops.domain.permissions import can_manage
 from labelops.services import exports as export_service
 from labelops.services import jobs
 from labelops.services import snapshots as snapshot_service
-from labelops.web.api.auth import api_login_required, project_for
+from labelops.services.policies import Action, authorize_project
+from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import QueryParam
 from labelops.web.api.schemas_integrations import ConvertIn, ExportIn
 from labelops.web.api.validation import accepts, read_body
@@ -26,7 +26,7 @@ bp = Blueprint("api_exports", __name__, url_prefix="/api/projects")
 
 
 def _snapshot(project_id: int, export_id: int) -> Any:
-    project = project_for(project_id, can_manage, "export")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     return jobs.get_job(db.session, snapshot_service.KIND, project.id, export_id)
 
 
@@ -34,7 +34,7 @@ def _snapshot(project_id: int, export_id: int) -> Any:
 @api_login_required
 def list_exports(project_id: int) -> Any:
     """Lists the project's snapshot exports, newest first."""
-    project = project_for(project_id, can_manage, "export")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     return jsonify(
         [
             snapshot_service.snapshot_json(job)
@@ -48,7 +48,7 @@ def list_exports(project_id: int) -> Any:
 @accepts(ExportIn, required=False)
 def create_export(project_id: int) -> Any:
     """Queues a snapshot export of the project; poll its status, then download it."""
-    project = project_for(project_id, can_manage, "export")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     body = read_body() or ExportIn()
     filters = body.task_filter_options
     job = snapshot_service.create_snapshot(

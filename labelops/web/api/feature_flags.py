@@ -5,9 +5,9 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from labelops.domain.feature_flags import FlagState
-from labelops.domain.permissions import can_view
 from labelops.services import feature_flags as flag_service
-from labelops.web.api.auth import api_login_required, project_for, require_admin
+from labelops.services.policies import Action, authorize_project
+from labelops.web.api.auth import api_login_required, require_admin
 from labelops.web.api.params import int_arg
 from labelops.web.api.schemas import FlagIn, FlagPatchIn
 from labelops.web.api.validation import accepts, read_body
@@ -47,7 +47,11 @@ def _one_json(state: FlagState) -> dict[str, Any]:
 def evaluated_flags() -> Any:
     """Returns every feature flag's value for the caller (in the project given by ``?project=``)."""
     project_id = int_arg("project", 0, minimum=1) if "project" in request.args else None
-    project = project_for(project_id, can_view, "view") if project_id is not None else None
+    project = (
+        authorize_project(db.session, g.user, Action.VIEW, project_id).project
+        if project_id is not None
+        else None
+    )
     values = flag_service.flags_for(db.session, g.user, project)
     return jsonify({"feature_flags": values, "project": project_id})
 

@@ -12,10 +12,10 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from labelops.db.models import ProjectRow, utcnow
-from labelops.domain.permissions import can_manage
 from labelops.services import background_imports, jobs
+from labelops.services.policies import Action, authorize_project
 from labelops.settings import current_limits
-from labelops.web.api.auth import api_login_required, project_for
+from labelops.web.api.auth import api_login_required
 from labelops.web.background import worker
 from labelops.web.extensions import db
 
@@ -49,6 +49,6 @@ def queue_import(
 @api_login_required
 def get_import(project_id: int, import_id: int) -> Any:
     """Returns a background import: status, counts, and the error of a failed one."""
-    project = project_for(project_id, can_manage, "import tasks")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     job = jobs.get_job(db.session, background_imports.KIND, project.id, import_id)
     return jsonify(background_imports.import_json(job))

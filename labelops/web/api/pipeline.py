@@ -42,17 +42,17 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify
 
 from labelops.db.models import DatasetVersionRow, PipelineRunRow, StorageConnectionRow
-from labelops.domain.permissions import can_manage, can_view
 from labelops.resources import target_storage
 from labelops.services import agreement as agreement_service
 from labelops.services import datasets as dataset_service
 from labelops.services import runs as run_service
 from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
-from labelops.services.policies import check_agreement_visible
+from labelops.services.policies import Action, authorize_project
 from labelops.services.storages import StorageError, StoragePolicy
+from labelops.services.visibility import check_agreement_visible
 from labelops.settings import Settings
-from labelops.web.api.auth import api_login_required, project_for
+from labelops.web.api.auth import api_login_required
 from labelops.web.api.schemas import StorageExportIn, StorageIn
 from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
@@ -164,7 +164,7 @@ def dataset_json(row: DatasetVersionRow) -> dict[str, Any]:
 @api_login_required
 def launch(project_id: int, action: str) -> Any:
     """Launches the Dagster job of an action for the project's partition (202 with the run)."""
-    project = project_for(project_id, can_manage, "run the pipeline")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     run_service.job_for_action(action)
     try:
         storage_service.check_launch(db.session, project.id, action, storage_policy())
@@ -181,7 +181,7 @@ def launch(project_id: int, action: str) -> Any:
 @api_login_required
 def list_runs(project_id: int) -> Any:
     """Lists every Dagster run of the project's partition, with status, error and outcome."""
-    project = project_for(project_id, can_view, "view pipeline runs")
+    project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
     found = run_service.project_runs(db.session, project.id, run_launcher())
     db.session.commit()
     return jsonify(
@@ -193,7 +193,7 @@ def list_runs(project_id: int) -> Any:
 @api_login_required
 def list_storages(project_id: int) -> Any:
     """Lists the project's storage connections (never their secrets)."""
-    project = project_for(project_id, can_manage, "view storages")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     rows = storage_service.list_storages(db.session, project.id)
     return jsonify({"results": [storage_json(r) for r in rows]})
 
@@ -203,7 +203,7 @@ def list_storages(project_id: int) -> Any:
 @accepts(StorageIn)
 def create_storage(project_id: int) -> Any:
     """Adds a storage connection; a secret is encrypted before it is stored."""
-    project = project_for(project_id, can_manage, "add storages")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     fields = {k: v for k, v in read_body().fields_set().items() if v is not None}  # null: default
     try:
         row = storage_service.create_storage(db.session, project, policy=storage_policy(), **fields)
@@ -219,7 +219,7 @@ def create_storage(project_id: int) -> Any:
 @accepts(StorageExportIn)
 def export_to_storage(project_id: int, storage_id: int) -> Any:
     """Writes an export of the project to one of its target (export) storage connections."""
-    project = project_for(project_id, can_manage, "export")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     row = storage_service.get_storage(db.session, project.id, storage_id)
     body = read_body()
     try:
@@ -242,7 +242,7 @@ def export_to_storage(project_id: int, storage_id: int) -> Any:
 @api_login_required
 def delete_storage(project_id: int, storage_id: int) -> Any:
     """Deletes a storage connection (its imported tasks stay)."""
-    project = project_for(project_id, can_manage, "delete storages")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     storage_service.delete_storage(
         db.session, storage_service.get_storage(db.session, project.id, storage_id)
     )
@@ -254,7 +254,7 @@ def delete_storage(project_id: int, storage_id: int) -> Any:
 @api_login_required
 def latest_agreement(project_id: int) -> Any:
     """Returns the project's latest agreement report."""
-    project = project_for(project_id, can_view, "view agreement")
+    project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
     check_agreement_visible(db.session, g.user, project)
     row = agreement_service.latest_agreement_report(db.session, project.id)
     if row is None:
@@ -273,6 +273,6 @@ def latest_agreement(project_id: int) -> Any:
 @api_login_required
 def list_datasets(project_id: int) -> Any:
     """Lists the project's dataset versions, newest first."""
-    project = project_for(project_id, can_view, "view datasets")
+    project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
     rows = dataset_service.list_dataset_versions(db.session, project.id)
     return jsonify({"results": [dataset_json(r) for r in rows], "count": len(rows)})

@@ -13,17 +13,17 @@ from labelops.clock import utcnow
 from labelops.db.models import ProjectRow, UserRow
 from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.label_config import parse_label_config
-from labelops.domain.permissions import can_annotate, can_manage, can_view
 from labelops.services import exports as export_service
 from labelops.services import imports as import_service
 from labelops.services import next_task as queue
-from labelops.services import policies, project_settings
 from labelops.services import predictions as prediction_service
+from labelops.services import project_settings, visibility
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
+from labelops.services.policies import Action, authorize_project
 from labelops.services.projects import project_config
 from labelops.web.api import imports as background_import
-from labelops.web.api.auth import api_login_required, project_for
+from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import (
     CURSOR,
     DIRECTION,
@@ -103,7 +103,7 @@ def create_project() -> Any:
 @api_login_required
 def get_project(project_id: int) -> Any:
     """Returns one project."""
-    project = project_for(project_id, can_view, "view the project")
+    project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
     return jsonify(_projects_json([project])[0])
 
 
@@ -112,7 +112,7 @@ def get_project(project_id: int) -> Any:
 @accepts(ProjectIn)
 def update_project(project_id: int) -> Any:
     """Changes a project's settings (managers)."""
-    project = project_for(project_id, can_manage, "change settings")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     fields = read_body().fields_set()
     project_service.update_project(db.session, project, fields, by=g.user)
     db.session.commit()
@@ -123,7 +123,7 @@ def update_project(project_id: int) -> Any:
 @api_login_required
 def delete_project(project_id: int) -> Any:
     """Deletes a project with all its data (managers)."""
-    project = project_for(project_id, can_manage, "delete the project")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     project_service.delete_project(db.session, project, by=g.user)
     db.session.commit()
     return "", 204
@@ -146,7 +146,7 @@ def validate_project_config(project_id: int) -> Any:
 
     As Label Studio, a config that drops what the project's annotations or drafts use is 400.
     """
-    project = project_for(project_id, can_view, "view the project")
+    project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
     body = read_body()
     given = body.label_config if body is not None else None
     config = project_service.check_config_change(
@@ -189,14 +189,14 @@ _IMPORT_BODY = {
 @accepts(query=_IMPORT_QUERY, body_doc=_IMPORT_BODY)
 def import_tasks(project_id: int) -> Any:
     """Imports tasks from uploaded files or a JSON body, all or nothing."""
-    project = project_for(project_id, can_manage, "import tasks")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     dedupe = bool_arg("dedupe", False)
     return_ids = bool_arg("return_task_ids", False)
     map_by_email = bool_arg("map_annotators_by_email", False)
     format_name = request.args.get("format") or request.form.get("format") or None
     as_ = request.args.get("as") or request.form.get("as") or "annotations"
     if as_ not in ("annotations", "predictions"):
-        raise ValueError(f"'as' must be 'annotations' or 'predictions', got {as_!r}")
+        raise invalid("as", f"must be 'annotations' or 'predictions', got {as_!r}")
     image_sizes = _image_sizes(request.form.get("image_sizes") or request.args.get("image_sizes"))
     sources = list(_import_sources())
     if not sources:
@@ -290,9 +290,9 @@ def _import_sources() -> Iterator[tuple[str, Any, str | None]]:
 @accepts(query=(PAGE, PAGE_SIZE, CURSOR, LIMIT, SORT, DIRECTION, *TASK_FILTERS))
 def project_tasks(project_id: int) -> Any:
     """Lists a project's tasks; keyset-paged with ``cursor``/``limit``, else by ``page``."""
-    project = project_for(project_id, can_view, "view tasks")
+    project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
     flt = task_filter_from_args()
-    policies.check_task_filter(db.session, g.user, project, flt)
+    visibility.check_task_filter(db.session, g.user, project, flt)
     if "cursor" in request.args or "limit" in request.args:
         try:
             tasks, cursor = task_service.list_tasks(
@@ -317,7 +317,7 @@ def project_tasks(project_id: int) -> Any:
 @api_login_required
 def delete_project_tasks(project_id: int) -> Any:
     """Deletes all of a project's tasks (managers); 204 as in Label Studio."""
-    project = project_for(project_id, can_manage, "delete tasks")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     task_service.delete_tasks(db.session, project)
     db.session.commit()
     return "", 204
@@ -327,7 +327,7 @@ def delete_project_tasks(project_id: int) -> Any:
 @api_login_required
 def next_task(project_id: int) -> Any:
     """Hands the caller the next task to label (locked for them), or 404 when there is none."""
-    project = project_for(project_id, can_annotate, "label tasks")
+    project = authorize_project(db.session, g.user, Action.ANNOTATE, project_id).project
     ttl = timedelta(seconds=current_app.config.get("TASK_LOCK_TTL_SECONDS", 3600))
     task = queue.claim_next_task(db.session, project.id, g.user.id, now=utcnow(), lock_ttl=ttl)
     if task is None:
@@ -353,7 +353,7 @@ _EXPORT_QUERY = (
 @accepts(query=_EXPORT_QUERY)
 def export(project_id: int) -> Any:
     """Streams an export (``exportType``; ``download_all_tasks=true`` adds unannotated tasks)."""
-    project = project_for(project_id, can_manage, "export")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     fmt_name = request.args.get("exportType") or request.args.get("export_type") or "JSON"
     download_all = bool_arg("download_all_tasks", False)
     annotators = request.args.get("annotators")
@@ -415,7 +415,7 @@ _LS_FORMATS = frozenset(
 @api_login_required
 def export_formats(project_id: int) -> Any:
     """Lists every export format as Label Studio does, marking those the config cannot use."""
-    project = project_for(project_id, can_view, "view the project")
+    project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
     offered = {f.name for f in export_service.available_formats(project)}
     return jsonify(
         [
@@ -436,7 +436,7 @@ def export_formats(project_id: int) -> Any:
 @api_login_required
 def list_members(project_id: int) -> Any:
     """Lists the project's members and their roles."""
-    project = project_for(project_id, can_view, "view the project")
+    project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
     return jsonify(
         [
             {"user": m.user_id, "email": m.user.email, "role": m.role}
@@ -455,7 +455,7 @@ def add_member(project_id: int) -> Any:
     exists; by id, only people who share a project with the caller can be named (see
     ``services.projects.add_member``).
     """
-    project = project_for(project_id, can_manage, "manage members")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     body = read_body()
     role = body.role
     if body.user is not None:
@@ -483,7 +483,7 @@ def add_member(project_id: int) -> Any:
 @accepts(MemberRoleIn)
 def change_member_role(project_id: int, user_id: int) -> Any:
     """Changes a member's role ``{"role": ...}`` (managers); the last manager stays manager."""
-    project = project_for(project_id, can_manage, "manage members")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     member = project_service.change_member_role(
         db.session, project, user_id, read_body().role, by=g.user
     )
@@ -499,7 +499,7 @@ def remove_member(project_id: int, user_id: int) -> Any:
 
 
 def _remove_member(project_id: int, user_id: int) -> Any:
-    project = project_for(project_id, can_manage, "manage members")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     project_service.remove_member(db.session, project, user_id, by=g.user)
     db.session.commit()
     return "", 204
@@ -523,7 +523,7 @@ def remove_member_named_in_query(project_id: int) -> Any:
 @accepts(PredictionIn, kind="list")
 def import_predictions(project_id: int) -> Any:
     """Adds predictions in bulk: a list of ``{task, result, score?, model_version?}``."""
-    project = project_for(project_id, can_manage, "import predictions")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     items = [item.fields_set() for item in read_body()]
     rows = prediction_service.create_predictions(db.session, project, items, now=utcnow())
     db.session.commit()

@@ -29,8 +29,9 @@ from labelops.services import projects as project_service
 from labelops.services import runs as run_service
 from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
+from labelops.services.policies import Action, authorize_project
 from labelops.services.storages import StorageError
-from labelops.web.api.auth import api_login_required, project_for
+from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import PROJECT
 from labelops.web.api.pipeline import run_launcher, storage_json, storage_policy, storage_refused
 from labelops.web.api.schemas import (
@@ -170,7 +171,7 @@ def _storage(storage_id: int, storage_type: StorageType, direction: str) -> Stor
     if row.kind != storage_type.kind or row.direction != direction:
         raise missing
     try:
-        project_for(row.project_id, can_manage, "manage storages")
+        authorize_project(db.session, g.user, Action.MANAGE, row.project_id)
     except NotFoundError:
         raise missing from None
     return row
@@ -179,7 +180,7 @@ def _storage(storage_id: int, storage_type: StorageType, direction: str) -> Stor
 def _project_of(body: BaseModel) -> Any:
     if getattr(body, "project", None) is None:
         raise invalid("project", "the id of the project the storage belongs to is required")
-    return project_for(body.project, can_manage, "add storages")
+    return authorize_project(db.session, g.user, Action.MANAGE, body.project).project
 
 
 def _views(storage_type: StorageType, direction: str) -> list[tuple[str, Callable, list[str]]]:
@@ -245,7 +246,7 @@ def _views(storage_type: StorageType, direction: str) -> list[tuple[str, Callabl
     @api_login_required
     def sync_view(storage_id: int) -> Any:
         row = _storage(storage_id, storage_type, direction)
-        project = project_for(row.project_id, can_manage, "sync storages")
+        project = authorize_project(db.session, g.user, Action.MANAGE, row.project_id).project
         try:
             storage_service.check_synchronizable(row)
             if direction == "export":
@@ -322,7 +323,7 @@ def _listed(direction: str, kind: str | None = None) -> list[dict[str, Any]]:
     """Returns the connections of ``?project=``, else of every project the caller manages."""
     project_id = PROJECT.get()
     if project_id:
-        project_ids = [project_for(project_id, can_manage, "view storages").id]
+        project_ids = [authorize_project(db.session, g.user, Action.MANAGE, project_id).project.id]
     else:
         project_ids = [
             p.id

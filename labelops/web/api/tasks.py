@@ -5,17 +5,17 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from labelops.clock import utcnow
-from labelops.db.models import ProjectRow
-from labelops.domain.permissions import can_annotate, can_manage, can_review, can_view
+from labelops.db.models import AnnotationRow, ProjectRow, TaskRow
 from labelops.services import annotations as annotation_service
 from labelops.services import imports as import_service
-from labelops.services import policies
 from labelops.services import predictions as prediction_service
 from labelops.services import reviews as review_service
 from labelops.services import tasks as task_service
+from labelops.services import visibility
 from labelops.services.errors import NotFoundError
+from labelops.services.policies import Action, authorize, authorize_project
 from labelops.services.projects import project_config
-from labelops.web.api.auth import api_login_required, project_for
+from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import (
     FIELDS,
     PAGE,
@@ -51,15 +51,15 @@ def list_tasks() -> Any:
     project_id = PROJECT.get()
     if not project_id:
         raise invalid("project", "query parameter 'project' is required")
-    project = project_for(project_id, can_view, "view tasks")
+    project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
     flt = task_filter_from_args()
-    policies.check_task_filter(db.session, g.user, project, flt)
+    visibility.check_task_filter(db.session, g.user, project, flt)
     page = PAGE.get()
     page_size = PAGE_SIZE.get()
     tasks = task_service.page_tasks(db.session, project.id, page=page, page_size=page_size, flt=flt)
     full = request.args.get("fields") == "all"
     records = (
-        policies.visible_records(
+        visibility.visible_records(
             db.session, g.user, project, task_service.task_records(db.session, tasks)
         )
         if full
@@ -109,7 +109,7 @@ def create_project_tasks(project_id: int) -> Any:
 
 def _create_tasks(project_id: int, items: list[Any], *, bulk: bool = False) -> Any:
     """Imports the tasks through the one import path; answers the task, or the bulk report."""
-    project = project_for(project_id, can_manage, "create tasks")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     rows = [
         (n, item.model_dump(include={"data", "meta", "annotations", "predictions"}))
         for n, item in enumerate(items, start=1)
@@ -131,21 +131,20 @@ def _create_tasks(project_id: int, items: list[Any], *, bulk: bool = False) -> A
     return jsonify(task_json(task_service.get_task(db.session, report.task_ids[0]))), 201
 
 
-def _task_and_project(task_id: int, policy: Any, action: str) -> tuple[Any, ProjectRow]:
+def _task_and_project(task_id: int, action: Action) -> tuple[TaskRow, ProjectRow]:
     task = task_service.get_task(db.session, task_id)
-    project = project_for(task.project_id, policy, action)
-    return task, project
+    return task, authorize(db.session, g.user, action, task).project
 
 
 @bp.get("/tasks/<int:task_id>")
 @api_login_required
 def get_task(task_id: int) -> Any:
     """Returns a task with its annotations and predictions."""
-    task, project = _task_and_project(task_id, can_view, "view tasks")
+    task, project = _task_and_project(task_id, Action.VIEW)
     return jsonify(
         task_json(
             task,
-            annotations=policies.visible_annotations(db.session, g.user, project, task),
+            annotations=visibility.visible_annotations(db.session, g.user, project, task),
             predictions=prediction_service.task_predictions(db.session, task.id),
         )
     )
@@ -156,7 +155,7 @@ def get_task(task_id: int) -> Any:
 @accepts(TaskUpdateIn)
 def update_task(task_id: int) -> Any:
     """Changes a task's data, meta or priority (managers)."""
-    task, project = _task_and_project(task_id, can_manage, "edit tasks")
+    task, project = _task_and_project(task_id, Action.MANAGE)
     task_service.update_task(
         task, read_body().fields_set(), required_fields=project_config(project).data_fields
     )
@@ -168,7 +167,7 @@ def update_task(task_id: int) -> Any:
 @api_login_required
 def delete_task(task_id: int) -> Any:
     """Deletes a task with its annotations and predictions (managers)."""
-    task, project = _task_and_project(task_id, can_manage, "delete tasks")
+    task, project = _task_and_project(task_id, Action.MANAGE)
     task_service.delete_tasks(db.session, project, [task.id])
     db.session.commit()
     return "", 204
@@ -178,11 +177,11 @@ def delete_task(task_id: int) -> Any:
 @api_login_required
 def list_annotations(task_id: int) -> Any:
     """Lists a task's annotations."""
-    task, project = _task_and_project(task_id, can_view, "view annotations")
+    task, project = _task_and_project(task_id, Action.VIEW)
     return jsonify(
         [
             annotation_json(a)
-            for a in policies.visible_annotations(db.session, g.user, project, task)
+            for a in visibility.visible_annotations(db.session, g.user, project, task)
         ]
     )
 
@@ -192,7 +191,7 @@ def list_annotations(task_id: int) -> Any:
 @accepts(AnnotationIn)
 def create_annotation(task_id: int) -> Any:
     """Submits (or, with ``was_cancelled``, skips) an annotation as the caller."""
-    task, _ = _task_and_project(task_id, can_annotate, "annotate")
+    task, _ = _task_and_project(task_id, Action.ANNOTATE)
     body = read_body()
     annotation = annotation_service.create_annotation(
         db.session,
@@ -208,26 +207,19 @@ def create_annotation(task_id: int) -> Any:
     return jsonify(annotation_json(annotation)), 201
 
 
-def _annotation_and_project(annotation_id: int, policy: Any, action: str) -> tuple[Any, ProjectRow]:
+def _annotation_and_project(annotation_id: int, action: Action) -> tuple[AnnotationRow, ProjectRow]:
     annotation = annotation_service.get_annotation(db.session, annotation_id)
-    project = project_for(annotation.project_id, policy, action)
-    return annotation, project
+    return annotation, authorize(db.session, g.user, action, annotation).project
 
 
 @bp.get("/annotations/<int:annotation_id>")
 @api_login_required
 def get_annotation(annotation_id: int) -> Any:
     """Returns one annotation."""
-    annotation, project = _annotation_and_project(annotation_id, can_view, "view annotations")
-    if not policies.can_see_annotation(db.session, g.user, project, annotation):
+    annotation, project = _annotation_and_project(annotation_id, Action.VIEW)
+    if not visibility.can_see_annotation(db.session, g.user, project, annotation):
         raise NotFoundError(f"annotation {annotation_id} not found")
     return jsonify(annotation_json(annotation))
-
-
-def _own_or_manager(annotation: Any, project: ProjectRow) -> None:
-    if annotation.completed_by_id == g.user.id:
-        return
-    project_for(project.id, can_manage, "change other people's annotations")
 
 
 @bp.route("/annotations/<int:annotation_id>", methods=["PATCH", "PUT"])
@@ -235,8 +227,7 @@ def _own_or_manager(annotation: Any, project: ProjectRow) -> None:
 @accepts(AnnotationUpdateIn)
 def update_annotation(annotation_id: int) -> Any:
     """Changes an annotation (its author, or a manager); the change is kept in its history."""
-    annotation, project = _annotation_and_project(annotation_id, can_annotate, "annotate")
-    _own_or_manager(annotation, project)
+    annotation, _ = _annotation_and_project(annotation_id, Action.CHANGE)
     body = read_body()
     annotation_service.update_annotation(
         db.session,
@@ -256,8 +247,7 @@ def update_annotation(annotation_id: int) -> Any:
 @api_login_required
 def delete_annotation(annotation_id: int) -> Any:
     """Deletes an annotation (its author, or a manager)."""
-    annotation, project = _annotation_and_project(annotation_id, can_annotate, "annotate")
-    _own_or_manager(annotation, project)
+    annotation, _ = _annotation_and_project(annotation_id, Action.CHANGE)
     annotation_service.delete_annotation(db.session, annotation, user_id=g.user.id, now=utcnow())
     db.session.commit()
     return "", 204
@@ -271,7 +261,7 @@ def review_annotation(annotation_id: int) -> Any:
 
     A ``result`` in the body fixes the annotation before the decision is recorded.
     """
-    annotation, _ = _annotation_and_project(annotation_id, can_review, "review")
+    annotation, _ = _annotation_and_project(annotation_id, Action.REVIEW)
     body = read_body()
     review_service.review_annotation(
         db.session,
@@ -290,7 +280,7 @@ def review_annotation(annotation_id: int) -> Any:
 @api_login_required
 def task_history(task_id: int) -> Any:
     """Lists every change to a task's annotations: who, what, when."""
-    task, project = _task_and_project(task_id, can_view, "view history")
+    task, project = _task_and_project(task_id, Action.VIEW)
     return jsonify(
         [
             {
@@ -302,7 +292,7 @@ def task_history(task_id: int) -> Any:
                 "comment": r.comment,
                 "created_at": r.created_at.isoformat() + "Z",
             }
-            for r in policies.visible_history(db.session, g.user, project, task)
+            for r in visibility.visible_history(db.session, g.user, project, task)
         ]
     )
 
@@ -317,13 +307,13 @@ def list_predictions() -> Any:
     """Lists predictions of a task (``?task=``) or a project (``?project=``)."""
     task_id = TASK.get()
     if task_id:
-        task, _ = _task_and_project(task_id, can_view, "view predictions")
+        task, _ = _task_and_project(task_id, Action.VIEW)
         rows = prediction_service.task_predictions(db.session, task.id)
     else:
         project_id = PROJECT.get()
         if not project_id:
             raise invalid("project", "query parameter 'task' or 'project' is required")
-        project = project_for(project_id, can_view, "view predictions")
+        project = authorize_project(db.session, g.user, Action.VIEW, project_id).project
         rows = prediction_service.project_predictions(
             db.session, project.id, limit=_PREDICTIONS_PAGE.get()
         )
@@ -338,7 +328,7 @@ def create_predictions() -> Any:
     body = read_body()
     items = [p.fields_set() for p in (body if isinstance(body, list) else [body])]
     task = task_service.get_task(db.session, items[0]["task"])
-    project = project_for(task.project_id, can_manage, "add predictions")
+    project = authorize_project(db.session, g.user, Action.MANAGE, task.project_id).project
     rows = prediction_service.create_predictions(db.session, project, items, now=utcnow())
     db.session.commit()
     if not isinstance(body, list):
@@ -351,7 +341,7 @@ def create_predictions() -> Any:
 def get_prediction(prediction_id: int) -> Any:
     """Returns one prediction."""
     prediction = prediction_service.get_prediction(db.session, prediction_id)
-    project_for(prediction.project_id, can_view, "view predictions")
+    authorize_project(db.session, g.user, Action.VIEW, prediction.project_id)
     return jsonify(prediction_json(prediction))
 
 
@@ -360,7 +350,7 @@ def get_prediction(prediction_id: int) -> Any:
 def delete_prediction(prediction_id: int) -> Any:
     """Deletes one prediction (managers)."""
     prediction = prediction_service.get_prediction(db.session, prediction_id)
-    project_for(prediction.project_id, can_manage, "delete predictions")
+    authorize_project(db.session, g.user, Action.MANAGE, prediction.project_id)
     prediction_service.delete_prediction(db.session, prediction)
     db.session.commit()
     return "", 204

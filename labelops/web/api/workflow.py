@@ -5,10 +5,11 @@ from typing import Any
 from flask import Blueprint, g, jsonify
 
 from labelops.clock import utcnow
-from labelops.domain.permissions import can_manage, can_view
+from labelops.domain.errors import InvalidInputError
 from labelops.services import tasks as task_service
 from labelops.services import workflow as workflow_service
-from labelops.web.api.auth import api_login_required, project_for
+from labelops.services.policies import Action, authorize, authorize_project
+from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import json_body
 from labelops.web.api.serializers import task_json
 from labelops.web.api.validation import accepts
@@ -60,7 +61,7 @@ def _workflow_json(project_id: int, workflow: Any, *, is_default: bool) -> dict[
 @api_login_required
 def get_workflow(project_id: int) -> Any:
     """Returns the project's task workflow: states, events and transitions (managers)."""
-    project = project_for(project_id, can_manage, "see the workflow")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     workflow = workflow_service.project_workflow(project)
     return jsonify(_workflow_json(project.id, workflow, is_default=project.workflow is None))
 
@@ -74,7 +75,7 @@ def put_workflow(project_id: int) -> Any:
     400 names the state, event or transition that is wrong; 409 names a state that tasks are
     still in and that the new workflow lacks.
     """
-    project = project_for(project_id, can_manage, "change the workflow")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     body = json_body(dict)
     definition = {k: v for k, v in body.items() if k not in ("project", "is_default")}
     workflow = workflow_service.set_workflow(db.session, project, definition, user=g.user)
@@ -86,7 +87,7 @@ def put_workflow(project_id: int) -> Any:
 @api_login_required
 def reset_workflow(project_id: int) -> Any:
     """Returns the project to the built-in workflow (409 if tasks are in a custom state)."""
-    project = project_for(project_id, can_manage, "change the workflow")
+    project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     workflow = workflow_service.set_workflow(db.session, project, None, user=g.user)
     db.session.commit()
     return jsonify(_workflow_json(project.id, workflow, is_default=True))
@@ -97,7 +98,7 @@ def reset_workflow(project_id: int) -> Any:
 def task_transitions(task_id: int) -> Any:
     """Returns the task's state and the custom events that can be fired on it now."""
     task = task_service.get_task(db.session, task_id)
-    project = project_for(task.project_id, can_view, "view tasks")
+    project = authorize_project(db.session, g.user, Action.VIEW, task.project_id).project
     workflow = workflow_service.project_workflow(project)
     custom = set(workflow.custom_events)
     events = [e for e in workflow.allowed_events(task.state) if e in custom]
@@ -114,13 +115,14 @@ def fire_transition(task_id: int) -> Any:
     allow the event in the task's state.
     """
     task = task_service.get_task(db.session, task_id)
+    authorize(db.session, g.user, Action.REVIEW, task)
     body = json_body(dict)
     unknown = sorted(set(body) - {"event"})
     if unknown:
-        raise ValueError(f'unknown field(s): {", ".join(unknown)}; send {{"event": <name>}}')
+        raise InvalidInputError(f'unknown field(s): {", ".join(unknown)}; send {{"event": <name>}}')
     event = body.get("event")
     if not isinstance(event, str) or not event:
-        raise ValueError(f"'event' must be the name of a workflow event, got {event!r}")
+        raise InvalidInputError(f"'event' must be the name of a workflow event, got {event!r}")
     workflow_service.fire_event(db.session, task, event, user=g.user, now=utcnow())
     db.session.commit()
     return jsonify(task_json(task))

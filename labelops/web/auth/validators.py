@@ -3,6 +3,7 @@
 from wtforms import Field, Form
 from wtforms.validators import ValidationError
 
+from labelops.domain.errors import InvalidInputError
 from labelops.services.users import normalize_email
 
 
@@ -21,5 +22,5 @@ class EmailAddress:
         """
         try:
             normalize_email(field.data or "")
-        except ValueError as exc:
+        except InvalidInputError as exc:
             raise ValidationError(str(exc)) from exc

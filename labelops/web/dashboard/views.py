@@ -6,19 +6,18 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from labelops.clock import utcnow
-from labelops.services.policies import visible_dashboard
+from labelops.services.policies import Action, authorize_project
+from labelops.services.visibility import visible_dashboard
 from labelops.web.extensions import db
-from labelops.web.projects.policies import can_view, explain_refusals, project_access
 
 bp = Blueprint("dashboard", __name__, url_prefix="/projects")
-explain_refusals(bp)
 
 
 @bp.get("/<int:project_id>/dashboard")
 @login_required
 def show(project_id: int) -> Any:
     """Shows the project's dashboard to its members."""
-    access = project_access(project_id, can_view)
+    access = authorize_project(db.session, current_user, Action.VIEW, project_id)
     figures = visible_dashboard(db.session, current_user, access.project, now=utcnow())
     return render_template(
         "dashboard/show.html",

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from labelops.db.models import OrganizationRow, UserRow
+from labelops.domain.errors import InvalidInputError
 from labelops.services import organizations as organization_service
 from labelops.services.errors import ConflictError, NotFoundError
 from labelops.web.extensions import db
@@ -84,7 +85,7 @@ def add_member() -> Any:
         organization_service.add_member(
             db.session, organization, email=email, role=form.role.data or "member", by=_user()
         )
-    except (NotFoundError, ValueError) as exc:
+    except (NotFoundError, InvalidInputError) as exc:
         db.session.rollback()
         flash(f"Not added: {exc}.", "error")
         return redirect(url_for(".index"))
@@ -106,9 +107,7 @@ def set_role(user_id: int) -> Any:
         organization_service.change_role(
             db.session, organization, user_id, form.role.data or "", by=_user()
         )
-    except NotFoundError:
-        abort(404)
-    except (ConflictError, ValueError) as exc:
+    except (ConflictError, InvalidInputError) as exc:
         db.session.rollback()
         flash(f"Not saved: {exc}.", "error")
         return redirect(url_for(".index"))
@@ -126,8 +125,6 @@ def remove_member(user_id: int) -> Any:
         abort(400)
     try:
         organization_service.remove_member(db.session, organization, user_id, by=_user())
-    except NotFoundError:
-        abort(404)
     except ConflictError as exc:
         db.session.rollback()
         flash(f"Not removed: {exc}.", "error")
@@ -143,12 +140,7 @@ def switch(organization_id: int) -> Any:
     """Makes one of the user's organizations the active one, then shows its projects."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        organization = organization_service.switch_organization(
-            db.session, _user(), organization_id
-        )
-    except NotFoundError:
-        abort(404)
+    organization = organization_service.switch_organization(db.session, _user(), organization_id)
     db.session.commit()
     flash(f"You are now working in {organization.title}.", "success")
     return redirect(url_for("projects.index"))

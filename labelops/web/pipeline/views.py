@@ -10,21 +10,20 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from labelops.domain.errors import LabelopsError
 from labelops.domain.pipeline_jobs import ACTION_JOBS
 from labelops.resources import target_storage
 from labelops.services import pipeline_views as view_service
 from labelops.services import runs as run_service
 from labelops.services import storages as storage_service
-from labelops.services.errors import NotFoundError
 from labelops.services.exports import available_formats
+from labelops.services.policies import Action, authorize_project
 from labelops.services.storages import StorageError, StoragePolicy
 from labelops.web.extensions import db
 from labelops.web.pipeline.forms import ActionForm, StorageForm
-from labelops.web.projects.policies import can_manage, explain_refusals, project_access
 from labelops.web.run_launcher import launcher_for
 
 bp = Blueprint("pipeline", __name__, url_prefix="/projects")
-explain_refusals(bp)
 
 
 @bp.before_request
@@ -71,14 +70,14 @@ def _page(access: Any, form: StorageForm, status: int = 200) -> Any:
 @bp.get("/<int:project_id>/pipeline")
 def show(project_id: int) -> Any:
     """Shows the project's storage connections, pipeline actions, runs and dataset versions."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     return _page(access, StorageForm(policy=_policy()))
 
 
 @bp.post("/<int:project_id>/pipeline/storages")
 def add_storage(project_id: int) -> Any:
     """Adds a storage connection; errors are shown next to their fields."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     policy = _policy()
     form = StorageForm(policy=policy)
     if form.validate_on_submit():
@@ -101,12 +100,9 @@ def add_storage(project_id: int) -> Any:
 @bp.post("/<int:project_id>/pipeline/storages/<int:storage_id>/delete")
 def delete_storage(project_id: int, storage_id: int) -> Any:
     """Deletes a storage connection (the tasks it imported stay)."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     if ActionForm().validate_on_submit():
-        try:
-            row = storage_service.get_storage(db.session, access.project.id, storage_id)
-        except NotFoundError:
-            return render_template("errors/refused.html", status=404), 404
+        row = storage_service.get_storage(db.session, access.project.id, storage_id)
         storage_service.delete_storage(db.session, row)
         db.session.commit()
         flash("Storage connection deleted; the tasks it imported stay.", "success")
@@ -118,11 +114,8 @@ def delete_storage(project_id: int, storage_id: int) -> Any:
 @bp.post("/<int:project_id>/pipeline/storages/<int:storage_id>/export")
 def export_to_storage(project_id: int, storage_id: int) -> Any:
     """Writes an export of the project to a target storage connection and flashes its URI."""
-    access = project_access(project_id, can_manage)
-    try:
-        row = storage_service.get_storage(db.session, access.project.id, storage_id)
-    except NotFoundError:
-        return render_template("errors/refused.html", status=404), 404
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
+    row = storage_service.get_storage(db.session, access.project.id, storage_id)
     if not ActionForm().validate_on_submit():
         flash("The form expired; try again.", "error")
         return redirect(url_for("pipeline.show", project_id=project_id))
@@ -134,7 +127,7 @@ def export_to_storage(project_id: int, storage_id: int) -> Any:
             request.form.get("export_type") or "JSON",
             policy=_policy(),
         )
-    except (StorageError, target_storage.TargetWriteError, ValueError) as exc:
+    except (LabelopsError, target_storage.TargetWriteError) as exc:
         flash(f"The export was not written: {exc}", "error")
     else:
         flash(f"Export written to {uri}.", "success")
@@ -144,11 +137,8 @@ def export_to_storage(project_id: int, storage_id: int) -> Any:
 @bp.post("/<int:project_id>/pipeline/run/<action>")
 def launch(project_id: int, action: str) -> Any:
     """Launches the action's Dagster job and flashes the run id (or why it did not start)."""
-    access = project_access(project_id, can_manage)
-    try:
-        problem = view_service.launch_problem(db.session, access.project.id, action)
-    except NotFoundError:
-        return render_template("errors/refused.html", status=404), 404
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
+    problem = view_service.launch_problem(db.session, access.project.id, action)
     label = view_service.ACTION_LABELS[action]
     if not ActionForm().validate_on_submit():
         flash("The form expired; try again.", "error")

@@ -19,7 +19,12 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from labelops.domain.errors import LabelConfigError, TaskImportError, UnknownFormatError
+from labelops.domain.errors import (
+    InvalidInputError,
+    LabelConfigError,
+    TaskImportError,
+    UnknownFormatError,
+)
 from labelops.domain.label_config import (
     interface_description,
     parse_label_config,
@@ -30,6 +35,7 @@ from labelops.services import media as media_service
 from labelops.services import projects as project_service
 from labelops.services import workflow as workflow_service
 from labelops.services.errors import ConflictError, NotFoundError
+from labelops.services.policies import Action, authorize_project
 from labelops.templates_gallery import gallery, get_template
 from labelops.web.extensions import db
 from labelops.web.projects.forms import (
@@ -40,10 +46,8 @@ from labelops.web.projects.forms import (
     RoleForm,
     WorkflowForm,
 )
-from labelops.web.projects.policies import can_manage, can_view, explain_refusals, project_access
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
-explain_refusals(bp)
 
 
 @bp.before_request
@@ -86,7 +90,7 @@ def create() -> Any:
 
 def _prefill(form: ProjectForm, template_name: str | None, clone_id: int | None) -> None:
     if clone_id is not None:
-        source = project_access(clone_id, can_view).project
+        source = authorize_project(db.session, current_user, Action.VIEW, clone_id).project
         form.process(
             data={
                 **{name: getattr(source, name) for name in project_service.EDITABLE_FIELDS},
@@ -114,7 +118,7 @@ def _editor(template: str, form: ProjectForm, **context: Any) -> Any:
 def _preview(label_config: str) -> dict[str, Any] | None:
     try:
         config = parse_label_config(label_config)
-    except ValueError:
+    except LabelConfigError:
         return None
     return {"interface": interface_description(config), "task_data": sample_task_data(config)}
 
@@ -137,14 +141,14 @@ def preview() -> Any:
 @bp.get("/<int:project_id>")
 def show(project_id: int) -> Any:
     """Opens a project on its data manager."""
-    project_access(project_id, can_view)
+    authorize_project(db.session, current_user, Action.VIEW, project_id)
     return redirect(url_for("tasks.data_manager", project_id=project_id))
 
 
 @bp.route("/<int:project_id>/settings", methods=["GET", "POST"])
 def settings(project_id: int) -> Any:
     """Edits a project's settings and labeling config (managers)."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     project = access.project
     form = ProjectForm(obj=project)
     if form.validate_on_submit():
@@ -173,7 +177,7 @@ def _workflow_form(project: Any) -> WorkflowForm:
 @bp.post("/<int:project_id>/settings/workflow")
 def settings_workflow(project_id: int) -> Any:
     """Saves the project's task workflow from its JSON definition (managers)."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     project = access.project
     workflow_form = WorkflowForm(prefix="workflow")
     if workflow_form.validate_on_submit():
@@ -201,7 +205,7 @@ def settings_workflow(project_id: int) -> Any:
 @bp.route("/<int:project_id>/delete", methods=["GET", "POST"])
 def delete(project_id: int) -> Any:
     """Asks for the project's title, then deletes the project with all its data (managers)."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     project = access.project
     form = DeleteProjectForm()
     if form.validate_on_submit():
@@ -222,7 +226,7 @@ def delete(project_id: int) -> Any:
 @bp.route("/<int:project_id>/members", methods=["GET", "POST"])
 def members(project_id: int) -> Any:
     """Lists members, adds people by email and sets their roles (managers)."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     form = MemberForm()
     if request.method == "POST" and form.validate_on_submit():
         email = (form.email.data or "").strip()
@@ -230,7 +234,7 @@ def members(project_id: int) -> Any:
             member = project_service.add_member(
                 db.session, access.project, role=form.role.data, by=current_user, email=email
             )
-        except (NotFoundError, ValueError) as exc:
+        except (NotFoundError, InvalidInputError) as exc:
             db.session.rollback()
             form.email.errors = [str(exc)]
         else:
@@ -260,7 +264,7 @@ def members(project_id: int) -> Any:
 @bp.post("/<int:project_id>/members/<int:user_id>")
 def set_role(project_id: int, user_id: int) -> Any:
     """Changes a member's role (managers); the last manager cannot be demoted."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     form = RoleForm()
     if not form.validate_on_submit():
         flash("Choose a valid role.", "error")
@@ -269,8 +273,6 @@ def set_role(project_id: int, user_id: int) -> Any:
         member = project_service.change_member_role(
             db.session, access.project, user_id, form.role.data, by=current_user
         )
-    except NotFoundError:
-        abort(404)
     except ConflictError as exc:
         db.session.rollback()
         flash(f"{str(exc)[0].upper()}{str(exc)[1:]}.", "error")
@@ -283,14 +285,12 @@ def set_role(project_id: int, user_id: int) -> Any:
 @bp.post("/<int:project_id>/members/<int:user_id>/remove")
 def remove_member(project_id: int, user_id: int) -> Any:
     """Removes a member from the project (managers); their annotations stay."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     form = RoleForm()
     if not form.validate_on_submit() and form.errors.get("csrf_token"):
         abort(400)
     try:
         user = project_service.remove_member(db.session, access.project, user_id, by=current_user)
-    except NotFoundError:
-        abort(404)
     except ConflictError as exc:
         db.session.rollback()
         flash(f"{str(exc)[0].upper()}{str(exc)[1:]}.", "error")
@@ -303,7 +303,7 @@ def remove_member(project_id: int, user_id: int) -> Any:
 @bp.route("/<int:project_id>/import", methods=["GET", "POST"])
 def import_page(project_id: int) -> Any:
     """Uploads task files or media files; answers with a report of what was added or rejected."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     project = access.project
     form = ImportForm()
     report: dict[str, Any] | None = None
@@ -368,7 +368,7 @@ def _media_root() -> Path:
 @bp.get("/<int:project_id>/media/<path:filename>")
 def media(project_id: int, filename: str) -> Any:
     """Serves an uploaded media file to members of its project."""
-    project_access(project_id, can_view)
+    authorize_project(db.session, current_user, Action.VIEW, project_id)
     try:
         path = media_service.media_path(_media_root(), project_id, filename)
     except NotFoundError:

@@ -6,21 +6,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from labelops.clock import utcnow
-from labelops.domain.errors import StateTransitionError
+from labelops.domain.errors import InvalidInputError, StateTransitionError
 from labelops.domain.label_config import parse_label_config
 from labelops.services import annotations as annotation_service
 from labelops.services import data_manager as manager_service
 from labelops.services import reviews as review_service
 from labelops.services import tasks as task_service
-from labelops.services.errors import NotFoundError, PermissionDeniedError
+from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from labelops.services.policies import Action, authorize_project
 from labelops.web.extensions import db
-from labelops.web.projects.policies import explain_refusals, project_access
 from labelops.web.review.forms import ReviewForm
-from labelops.web.review.policies import can_review
 from labelops.web.tasks.display import detail_payload
 
 bp = Blueprint("review", __name__, url_prefix="/projects")
-explain_refusals(bp)
 
 
 @bp.before_request
@@ -32,7 +30,7 @@ def _signed_in() -> None:
 @bp.get("/<int:project_id>/review")
 def stream(project_id: int) -> Any:
     """Shows the task to review: ``?task=`` if it still waits, else the next one in the queue."""
-    access = project_access(project_id, can_review)
+    access = authorize_project(db.session, current_user, Action.REVIEW, project_id)
     project = access.project
     task = None
     wanted = request.args.get("task", type=int)
@@ -66,11 +64,8 @@ def stream(project_id: int) -> Any:
 @bp.post("/<int:project_id>/review/annotations/<int:annotation_id>")
 def decide(project_id: int, annotation_id: int) -> Any:
     """Accepts or rejects one annotation, then shows what is left to review."""
-    access = project_access(project_id, can_review)
-    try:
-        annotation = annotation_service.get_annotation(db.session, annotation_id)
-    except NotFoundError:
-        abort(404)
+    access = authorize_project(db.session, current_user, Action.REVIEW, project_id)
+    annotation = annotation_service.get_annotation(db.session, annotation_id)
     if annotation.project_id != access.project.id:
         abort(404)
     form = ReviewForm()
@@ -87,7 +82,7 @@ def decide(project_id: int, annotation_id: int) -> Any:
             comment=(form.comment.data or "").strip(),
             now=utcnow(),
         )
-    except (StateTransitionError, ValueError, PermissionDeniedError) as exc:
+    except (StateTransitionError, InvalidInputError, ConflictError, PermissionDeniedError) as exc:
         db.session.rollback()
         flash(f"Not saved: {exc}", "error")
     else:

@@ -15,23 +15,25 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from labelops.domain.errors import InvalidInputError
+from labelops.domain.json_limits import JsonLimitError
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.bucket_media import open_task_media
 from labelops.services import data_manager as manager_service
 from labelops.services import exports as export_service
-from labelops.services import policies
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
+from labelops.services import visibility
 from labelops.services.bucket_media import MediaUnavailableError
 from labelops.services.errors import NotFoundError, PermissionDeniedError
+from labelops.services.policies import Action, authorize_project
 from labelops.services.storages import StoragePolicy
+from labelops.services.tasks import CursorError
 from labelops.web.extensions import db
-from labelops.web.projects.policies import can_manage, can_view, explain_refusals, project_access
 from labelops.web.tasks.display import detail_payload, register_filters
 from labelops.web.tasks.forms import DeleteTasksForm, TaskFilterForm
 
 bp = Blueprint("tasks", __name__, url_prefix="/projects")
-explain_refusals(bp)
 bp.record_once(lambda state: register_filters(state.app))
 
 
@@ -44,11 +46,11 @@ def _signed_in() -> None:
 @bp.get("/<int:project_id>/data")
 def data_manager(project_id: int) -> Any:
     """Shows a page of the project's tasks, filtered and sorted, with keyset paging."""
-    access = project_access(project_id, can_view)
+    access = authorize_project(db.session, current_user, Action.VIEW, project_id)
     project = access.project
     config = parse_label_config(project.label_config)
     members = project_service.members(db.session, project.id)
-    blind = policies.annotation_scope(db.session, current_user, project)
+    blind = visibility.annotation_scope(db.session, current_user, project)
     form = TaskFilterForm(request.args)
     form.set_options(
         config.data_fields,
@@ -59,7 +61,7 @@ def data_manager(project_id: int) -> Any:
     error = None
     if form.validate():
         try:
-            policies.check_task_filter(db.session, current_user, project, form.task_filter())
+            visibility.check_task_filter(db.session, current_user, project, form.task_filter())
             page = manager_service.task_page(
                 db.session,
                 project.id,
@@ -70,10 +72,10 @@ def data_manager(project_id: int) -> Any:
                 before=request.args.get("before") or None,
                 limit=form.limit.data or 50,
             )
-            page.annotators = policies.visible_annotators(
+            page.annotators = visibility.visible_annotators(
                 db.session, current_user, project, page.annotators
             )
-        except (ValueError, PermissionDeniedError) as exc:
+        except (InvalidInputError, CursorError, PermissionDeniedError) as exc:
             error = str(exc)
     else:
         error = "Check the filters: " + "; ".join(
@@ -98,7 +100,7 @@ def data_manager(project_id: int) -> Any:
 @bp.post("/<int:project_id>/data/delete")
 def delete_selected(project_id: int) -> Any:
     """Deletes the selected tasks (managers)."""
-    access = project_access(project_id, can_manage)
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
     form = DeleteTasksForm()
     if not form.validate_on_submit():
         abort(400)
@@ -109,7 +111,7 @@ def delete_selected(project_id: int) -> Any:
     else:
         try:
             deleted = task_service.delete_tasks(db.session, access.project, ids)
-        except ValueError as exc:
+        except JsonLimitError as exc:
             db.session.rollback()
             abort(400, description=f"Nothing was deleted: {exc}")
         db.session.commit()
@@ -123,15 +125,12 @@ def delete_selected(project_id: int) -> Any:
 @bp.get("/<int:project_id>/tasks/<int:task_id>")
 def task_page(project_id: int, task_id: int) -> Any:
     """Shows a task's data, its annotators' annotations side by side, and their history."""
-    access = project_access(project_id, can_view)
-    try:
-        task = task_service.get_task(db.session, task_id)
-    except NotFoundError:
-        abort(404)
+    access = authorize_project(db.session, current_user, Action.VIEW, project_id)
+    task = task_service.get_task(db.session, task_id)
     if task.project_id != project_id:
         abort(404)
     config = parse_label_config(access.project.label_config)
-    detail = policies.visible_task_detail(db.session, current_user, access.project, task)
+    detail = visibility.visible_task_detail(db.session, current_user, access.project, task)
     return render_template(
         "tasks/task.html",
         project=access.project,
@@ -151,11 +150,8 @@ def task_media(project_id: int, task_id: int) -> Any:
     task's values or lies under none of the project's storage connections; 502 when the bucket
     does not answer.
     """
-    project_access(project_id, can_view)
-    try:
-        task = task_service.get_task(db.session, task_id)
-    except NotFoundError:
-        abort(404)
+    authorize_project(db.session, current_user, Action.VIEW, project_id)
+    task = task_service.get_task(db.session, task_id)
     if task.project_id != project_id:
         abort(404)
     settings = current_app.config["LABELOPS_SETTINGS"]

@@ -2,6 +2,7 @@ from datetime import datetime
 
 import pytest
 
+from labelops.domain.errors import InvalidInputError
 from labelops.domain.formats.options import ExportOptions, select_annotations
 from tests.domain.formats.helpers import ann, at, choice, task
 
@@ -68,5 +69,5 @@ def test_consensus_without_callable_is_rejected() -> None:
 
 
 def test_unknown_policy_is_rejected() -> None:
-    with pytest.raises(ValueError, match="unknown annotation policy 'best'"):
+    with pytest.raises(InvalidInputError, match="unknown annotation policy 'best'"):
         ExportOptions(annotations="best")  # type: ignore[arg-type]
