@@ -3,8 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, redirect, request, send_from_directory, url_for
-from werkzeug.exceptions import TooManyRequests
+from flask import Flask, redirect, send_from_directory, url_for
 
 from labelops.db.models import UserRow
 from labelops.services.users import session_user
