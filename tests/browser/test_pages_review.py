@@ -3,8 +3,13 @@
 from typing import Any
 
 from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session
 
-from labelops.db.models import AgreementReportRow
+from labelops.domain.agreement_report import agreement_report
+from labelops.domain.label_config import parse_label_config
+from labelops.services.pipeline import controls_of, save_agreement_report
+from labelops.services.projects import get_project
+from labelops.services.tasks import iter_task_records
 from labelops.templates_gallery import get_template
 from labelops.web.extensions import db
 from tests.browser.conftest import LiveServer, screenshot, sign_in
@@ -14,7 +19,7 @@ TEXT_CONFIG = get_template("text_classification").label_config  # type: ignore[u
 
 
 def seed(server: LiveServer) -> dict[str, Any]:
-    """Three reviews labeled by Ann and Bob (two annotations per task), plus an agreement report."""
+    """Three reviews labeled by Ann and Bob, and the agreement report the pipeline computes."""
     project_id = make_project(
         server,
         "Product reviews",
@@ -40,14 +45,12 @@ def seed(server: LiveServer) -> dict[str, Any]:
         "bob_1": annotate(server, tasks[1], choice("Negative"), bob),
         "ann_2": annotate(server, tasks[2], choice("Neutral"), ann),
     }
-    with server.app.app_context():
-        db.session.add(
-            AgreementReportRow(
-                project_id=project_id,
-                report={"percent_agreement": 0.5, "cohen_kappa": 0.2, "tasks_compared": 2},
-            )
-        )
-        db.session.commit()
+    with server.app.app_context(), Session(db.engine) as session:
+        config = parse_label_config(get_project(session, project_id).label_config)
+        records = iter_task_records(session, project_id, only_annotated=True)
+        report = agreement_report(records, controls_of(config))
+        save_agreement_report(session, project_id, report.to_dict())
+        session.commit()
     return {"project": project_id, "tasks": tasks, **annotations}
 
 
@@ -114,8 +117,21 @@ def test_review_accept_reject_history_dashboard_members(
     expect(page.locator('[data-chart="annotators"] svg rect')).to_have_count(2)
     expect(page.locator('[data-chart="labels"] svg')).to_contain_text("Positive")
     expect(page.locator('[data-chart="per_day"] svg rect')).not_to_have_count(0)
-    expect(page.locator('[data-chart="agreement"] svg')).to_contain_text("cohen_kappa")
+    # One definition of a finished annotation: Bob's rejected one is counted apart.
+    expect(page.locator('[data-stat="finished"]')).to_have_text("4")
+    expect(page.locator('[data-stat="rejected"]')).to_have_text("1")
+    agreement = page.locator("[data-agreement]")
+    expect(agreement.locator('[data-control="sentiment"] [data-figure="percent"]')).to_have_text(
+        "50%"
+    )
+    expect(agreement.locator("[data-agreement-pairs]")).to_contain_text(
+        "ann@example.com · bob@example.com"
+    )
+    expect(agreement.locator("[data-agreement-labels]")).to_contain_text("Negative")
+    expect(agreement).not_to_contain_text("overlap")
     screenshot(page, "dashboard")
+    agreement.locator("[data-worst-tasks] a").first.click()
+    expect(page).to_have_url(f"{live_server.url}/projects/{project}/tasks/{tasks[1]}")
 
     page.goto(f"{live_server.url}/projects/{project}/members")
     page.fill("#email", "carol@example.com")

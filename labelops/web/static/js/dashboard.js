@@ -78,31 +78,14 @@ export function barChart(container, items, emptyMessage) {
   container.replaceChildren(root);
 }
 
-function agreementItems(report) {
-  // Numbers at the top level, and numbers one level down (e.g. per annotator or per control).
-  const items = [];
-  for (const [key, value] of Object.entries(report || {})) {
-    if (typeof value === "number") items.push({ label: key, value });
-    else if (value && typeof value === "object" && !Array.isArray(value)) {
-      for (const [sub, inner] of Object.entries(value)) {
-        if (typeof inner === "number") items.push({ label: `${key} · ${sub}`, value: inner });
-      }
-    }
-  }
-  return items.slice(0, 24);
-}
-
 const data = JSON.parse(document.getElementById("dashboard-data")?.textContent || "null");
 if (data) {
   const charts = Object.fromEntries([...document.querySelectorAll("[data-chart]")].map((node) => [node.dataset.chart, node]));
   if (charts.per_day) columnChart(charts.per_day, data.per_day.map((d) => ({ label: d.day, value: d.count })));
   if (charts.annotators) {
-    barChart(charts.annotators, data.annotators.map((a) => ({ label: a.email, value: a.finished })), "Nobody has annotated yet.");
+    barChart(charts.annotators, data.annotators.map((a) => ({ label: a.email || "imported, no author", value: a.finished })), "Nobody has annotated yet.");
   }
   if (charts.labels) {
     barChart(charts.labels, data.labels.map((l) => ({ label: `${l.label}`, value: l.count })), "No labels yet.");
-  }
-  if (charts.agreement) {
-    barChart(charts.agreement, agreementItems(data.agreement), "The report holds no figures to chart.");
   }
 }
