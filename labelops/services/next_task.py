@@ -1,14 +1,16 @@
 """The labeling queue: which task an annotator gets next, and the locks that keep overlap honest.
 
 Rules (Label Studio's, made exact): a task this annotator still holds a live lock on comes back
-first; otherwise the first unlabeled task, highest ``priority`` first then lowest id, that this
-annotator has neither annotated nor skipped, and whose finished annotations plus other annotators'
-live locks are fewer than the project's overlap (``maximum_annotations``). On PostgreSQL the
-candidate row is taken with ``FOR UPDATE SKIP LOCKED`` so concurrent requests never wait on the same
-row; the query's snapshot may predate another hand-out of that row that committed just before the
-row lock was granted, so the count is taken again under the row lock (:func:`slots_taken`) and a
-task that turned out full is passed over. On SQLite the database's single writer serializes the
-check and the lock.
+first; then a task where a reviewer rejected this annotator's annotation (rejected work goes back
+to its author, and the rejection holds the task for them for one lock TTL, see
+:func:`reserve_for`); otherwise the first unlabeled task, highest ``priority`` first then lowest
+id, that this annotator has neither annotated nor skipped, and whose finished annotations plus
+other annotators' live locks are fewer than the project's overlap (``maximum_annotations``). On
+PostgreSQL the candidate row is taken with ``FOR UPDATE SKIP LOCKED`` so concurrent requests never
+wait on the same row; the query's snapshot may predate another hand-out of that row that committed
+just before the row lock was granted, so the count is taken again under the row lock
+(:func:`slots_taken`) and a task that turned out full is passed over. On SQLite the database's
+single writer serializes the check and the lock.
 """
 
 from datetime import datetime, timedelta
@@ -70,7 +72,9 @@ def next_task(
     if held is not None:
         _lock(session, held, user_id, now + lock_ttl)
         return held
-    task = _candidate(session, project, user_id, now)
+    task = _returned_to(session, project, user_id, now) or _candidate(
+        session, project, user_id, now
+    )
     if task is not None:
         _lock(session, task, user_id, now + lock_ttl)
     return task
@@ -106,6 +110,48 @@ def _annotated_by(user_id: int) -> sa.ColumnElement[bool]:
     return sa.exists().where(
         AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id
     )
+
+
+def _returned_to(
+    session: Session, project: ProjectRow, user_id: int, now: datetime
+) -> TaskRow | None:
+    """Returns a task whose annotation by this user a reviewer rejected and that has room for it."""
+    rejected = sa.select(AnnotationRow.task_id).where(
+        AnnotationRow.completed_by_id == user_id,
+        AnnotationRow.project_id == project.id,
+        AnnotationRow.review_state == "rejected",
+        AnnotationRow.was_cancelled.is_(False),
+    )
+    query = (
+        sa.select(TaskRow)
+        .where(
+            TaskRow.id.in_(rejected),
+            TaskRow.is_labeled.is_(False),
+            TaskRow.total_annotations + _others_locks(TaskRow.id, user_id, now).scalar_subquery()
+            < project.maximum_annotations,
+        )
+        .order_by(TaskRow.priority.desc(), TaskRow.id)
+        .limit(1)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=TaskRow)
+    return session.scalar(query)
+
+
+def reserve_for(session: Session, task: TaskRow, user_id: int, expire_at: datetime) -> None:
+    """Holds the task for the user until at least ``expire_at``, leaving its state as it is.
+
+    A hand-out locks through it; a rejection keeps the author's slot with it while they come
+    back to fix their work.
+    """
+    lock = session.scalar(
+        sa.select(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
+    )
+    if lock is None:
+        session.add(TaskLockRow(task_id=task.id, user_id=user_id, expire_at=expire_at))
+    else:
+        lock.expire_at = max(lock.expire_at, expire_at)
+    session.flush()
 
 
 def _candidate(
@@ -161,7 +207,9 @@ def _still_open(
     return task.total_annotations + int(others or 0) < project.maximum_annotations
 
 
-def _others_locks(task_id: int, user_id: int, now: datetime) -> sa.Select[int]:
+def _others_locks(
+    task_id: int | sa.ColumnElement[int], user_id: int, now: datetime
+) -> sa.Select[int]:
     return sa.select(sa.func.count(TaskLockRow.id)).where(
         TaskLockRow.task_id == task_id,
         TaskLockRow.user_id != user_id,
@@ -182,13 +230,7 @@ def slots_taken(session: Session, task: TaskRow, user_id: int, now: datetime) ->
 
 
 def _lock(session: Session, task: TaskRow, user_id: int, expire_at: datetime) -> None:
-    lock = session.scalar(
-        sa.select(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
-    )
-    if lock is None:
-        session.add(TaskLockRow(task_id=task.id, user_id=user_id, expire_at=expire_at))
-    else:
-        lock.expire_at = expire_at
+    reserve_for(session, task, user_id, expire_at)
     transition(session, task, TaskEvent.LOCK)
     session.flush()
 

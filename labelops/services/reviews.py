@@ -8,7 +8,7 @@ reject) leaves, such as ``needs_second_review``.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from labelops.domain.task_state import TaskEvent
 from labelops.services.annotations import add_revision, checked_result, count_finished
 from labelops.services.errors import ConflictError, PermissionDeniedError
 from labelops.services.locking import lock_task
+from labelops.services.next_task import DEFAULT_LOCK_TTL, reserve_for
 from labelops.services.workflow import transition, workflow_for
 
 REVIEW_STATES = ("accepted", "rejected")
@@ -85,11 +86,13 @@ def review_annotation(
     comment: str = "",
     result: Sequence[Mapping[str, Any]] | None = None,
     now: datetime,
+    reserve: timedelta = DEFAULT_LOCK_TTL,
 ) -> AnnotationRow:
     """Returns the annotation after a reviewer accepted it, fixed and accepted it, or rejected it.
 
-    A rejected annotation stops counting toward the task's overlap, so the task returns to the
-    queue for another annotator.
+    A rejected annotation stops counting toward the task's overlap and goes back to its author
+    first: the task is held for them for ``reserve`` (their next task is this one, showing the
+    comment), and returns to the queue for anyone once that hold expires.
 
     Raises:
         PermissionDeniedError: The reviewer wrote the annotation (and is not an administrator).
@@ -126,6 +129,8 @@ def review_annotation(
         transition(session, task, TaskEvent.REJECT)
         if previous != "rejected":
             count_finished(session, project, task, -1, keep_review_state=True)
+        if annotation.completed_by_id is not None:
+            reserve_for(session, task, annotation.completed_by_id, now + reserve)
     annotation.review_state = decision
     annotation.review_comment = comment
     annotation.reviewed_by_id = reviewer_id

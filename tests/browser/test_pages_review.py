@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from labelops.domain.agreement_report import agreement_report
@@ -100,7 +100,7 @@ def test_review_accept_reject_history_dashboard_members(
         "The customer is clearly unhappy? Re-read."
     )
     bob_pane.get_by_role("button", name="Reject").click()
-    expect(page.locator(".flash.success")).to_contain_text("back in the queue")
+    expect(page.locator(".flash.success")).to_contain_text("back to its author first")
     expect(page.locator("[data-review-empty]")).to_be_visible()
 
     page.goto(f"{live_server.url}/projects/{project}/tasks/{tasks[0]}")
@@ -144,3 +144,41 @@ def test_review_accept_reject_history_dashboard_members(
     page.locator("tr", has_text="ann@example.com").get_by_role("button", name="Save").click()
     expect(page.locator(".flash.success")).to_have_text("ann@example.com is now reviewer.")
     screenshot(page, "members")
+
+
+def test_rejection_comment_reaches_the_author_who_gets_the_task_back_first(
+    page: Page, live_server: LiveServer, browser: Browser
+) -> None:
+    project = make_project(live_server, "Returns", TEXT_CONFIG)
+    tasks = import_tasks(
+        live_server, project, [{"text": "So great, it broke twice."}, {"text": "Ok"}]
+    )
+    ann = add_user(live_server, "ann@example.com", project, "annotator")
+    add_user(live_server, "bob@example.com", project, "annotator")
+    annotation = annotate(live_server, tasks[0], choice("Positive"), ann)
+
+    sign_in(page, live_server)  # the administrator reviews
+    page.goto(f"{live_server.url}/projects/{project}/review")
+    pane = page.locator(f'[data-annotation-id="{annotation}"]')
+    pane.get_by_label("Comment for the annotator").fill("Sarcasm: this is negative.")
+    pane.get_by_role("button", name="Reject").click()
+    expect(page.locator(".flash.success")).to_contain_text("Rejected annotation")
+
+    # Another annotator is handed the next new task, not the rejected one.
+    bob = browser.new_page()
+    sign_in(bob, live_server, "bob@example.com", "password123")
+    bob.goto(f"{live_server.url}/projects/{project}/label")
+    expect(bob.locator(".lo-task-id")).to_have_text(f"Task #{tasks[1]}")
+    expect(bob.locator("#lo-review-note")).to_have_count(0)
+    bob.close()
+
+    # The author's next task is their rejected work, with the reviewer's comment.
+    author = browser.new_page()
+    sign_in(author, live_server, "ann@example.com", "password123")
+    author.goto(f"{live_server.url}/projects/{project}/label")
+    expect(author.locator(".lo-task-id")).to_have_text(f"Task #{tasks[0]}")
+    expect(author.locator("#lo-review-note [data-review-comment]")).to_have_text(
+        "Sarcasm: this is negative."
+    )
+    expect(author.locator("#lo-submit")).to_have_text("Update")
+    author.close()

@@ -93,6 +93,6 @@ def decide(project_id: int, annotation_id: int) -> Any:
     else:
         db.session.commit()
         verb = "Accepted" if form.decision.data == "accepted" else "Rejected"
-        note = "" if form.decision.data == "accepted" else "; the task is back in the queue"
+        note = "" if form.decision.data == "accepted" else "; it goes back to its author first"
         flash(f"{verb} annotation #{annotation.id}{note}.", "success")
     return redirect(url_for(".stream", project_id=project_id, task=annotation.task_id))
