@@ -80,6 +80,14 @@ def export_options(
     )
 
 
+def export_file_name(project_id: int, fmt: ExportFormat, now: datetime) -> str:
+    """Returns an export's file name, which says the format: ``project-3-COCO-20261129-021500.zip``.
+
+    JSON and JSON_MIN (both ``.json``) and the zip formats are told apart by the name alone.
+    """
+    return f"project-{project_id}-{fmt.name}-{now:%Y%m%d-%H%M%S}{fmt.extension}"
+
+
 def all_formats() -> list[ExportFormat]:
     """Returns every registered export format."""
     return list(EXPORT_FORMATS.values())

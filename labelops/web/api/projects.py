@@ -350,8 +350,7 @@ def export(project_id: int) -> Any:
         return response, status
     project_id = project.id
     db.session.close()
-    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-    filename = f"project-{project_id}-at-{stamp}{fmt.extension}"
+    filename = export_service.export_file_name(project_id, fmt, utcnow())
     return Response(
         stream,
         mimetype=fmt.media_type,
