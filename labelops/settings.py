@@ -35,6 +35,11 @@ class Settings:
     # The web app's address as its users reach it, for links in pipeline metadata.
     web_url: str = "http://127.0.0.1:8080"
 
+    @property
+    def uploads_root(self) -> Path:
+        """Returns the folder of media files uploaded on the import page (one folder a project)."""
+        return self.object_store_root / "uploads"
+
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> "Settings":
         """Returns settings from LABELOPS_* variables, defaulting to files under the home folder.

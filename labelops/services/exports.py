@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import ProjectRow, TaskRow
 from labelops.domain.consensus import consensus_result
-from labelops.domain.formats.options import ExportOptions
+from labelops.domain.formats.options import ExportOptions, MediaReader
 from labelops.domain.formats.registry import (
     EXPORT_FORMATS,
     ExportFormat,
@@ -56,8 +56,12 @@ def export_options(
     annotators: frozenset[int] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    media: MediaReader | None = None,
 ) -> ExportOptions:
     """Returns export options; the 'consensus' policy gets the project's consensus function.
+
+    ``media`` reads a task's image: the vision formats then include the images
+    (``include_images``); the caller decides what it may read.
 
     Raises:
         ValueError: Unknown annotation policy (the message lists the valid ones).
@@ -77,6 +81,7 @@ def export_options(
         since=since,
         until=until,
         consensus=consensus,
+        media=media,
     )
 
 
@@ -98,7 +103,9 @@ def available_formats(project: ProjectRow) -> list[ExportFormat]:
     return supported_export_formats(parse_label_config(project.label_config))
 
 
-def _checked_format(format_name: str, config: LabelConfig) -> ExportFormat:
+def _checked_format(
+    format_name: str, config: LabelConfig, options: ExportOptions | None
+) -> ExportFormat:
     fmt = get_export_format(format_name)
     if not fmt.is_supported(config):
         offered = ", ".join(f.name for f in supported_export_formats(config))
@@ -106,6 +113,9 @@ def _checked_format(format_name: str, config: LabelConfig) -> ExportFormat:
             f"export format {fmt.name} does not fit this project's labeling config; "
             f"offered: {offered}"
         )
+    if options is not None and options.media is not None and not fmt.carries_images:
+        with_images = ", ".join(f.name for f in EXPORT_FORMATS.values() if f.carries_images)
+        raise ValueError(f"include_images applies to {with_images}; {fmt.name} has no images")
     return fmt
 
 
@@ -131,7 +141,7 @@ def export_project(
         ValueError: The format does not fit the project's labeling config.
     """
     config = parse_label_config(project.label_config)
-    fmt = _checked_format(format_name, config)
+    fmt = _checked_format(format_name, config, options)
     options = replace(options or ExportOptions(), download_all_tasks=download_all_tasks)
     tasks = iter_task_records(session, project.id, only_annotated=not download_all_tasks)
     return fmt, fmt.stream(tasks, config, options)
@@ -252,7 +262,7 @@ def open_export(
         ValueError: The format does not fit the project's labeling config.
     """
     config = parse_label_config(project.label_config)
-    fmt = _checked_format(format_name, config)
+    fmt = _checked_format(format_name, config, options)
     options = replace(options or ExportOptions(), download_all_tasks=download_all_tasks)
     tasks = iter_tasks_in_batches(
         session_factory,

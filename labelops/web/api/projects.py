@@ -11,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import utcnow
 from labelops.domain.errors import TaskImportError, UnknownFormatError
+from labelops.domain.formats.options import MediaReader
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate, can_manage, can_view
+from labelops.resources.bucket_media import export_media_reader
+from labelops.resources.object_store import deployment_store
 from labelops.services import exports as export_service
 from labelops.services import imports as import_service
 from labelops.services import next_task as queue
@@ -21,6 +24,7 @@ from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.projects import project_config
+from labelops.services.storages import StoragePolicy
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import (
     CURSOR,
@@ -313,6 +317,7 @@ _EXPORT_QUERY = (
     QueryParam("annotators", "ids", "Only these annotators' work (comma-separated ids)."),
     QueryParam("since", "date-time", "Only annotations changed since."),
     QueryParam("until", "date-time", "Only annotations changed until."),
+    QueryParam("include_images", "boolean", "Put the images in the zip (COCO, VOC, YOLO*).", False),
 )
 
 
@@ -325,6 +330,9 @@ def export(project_id: int) -> Any:
     fmt_name = request.args.get("exportType") or request.args.get("export_type") or "JSON"
     download_all = bool_arg("download_all_tasks", False)
     annotators = request.args.get("annotators")
+    # The stream reads in batches, each on its own short-lived session: nothing of this request
+    # (its session, its transaction, its pooled connection) stays open while the client reads.
+    engine = db.engine
     options = export_service.export_options(
         project_config(project),
         annotations=request.args.get("annotations", "all"),
@@ -332,10 +340,8 @@ def export(project_id: int) -> Any:
         annotators=frozenset(int_list(annotators, "annotators")) if annotators else None,
         since=datetime_arg("since"),
         until=datetime_arg("until"),
+        media=_media_reader(project.id, engine) if bool_arg("include_images", False) else None,
     )
-    # The stream reads in batches, each on its own short-lived session: nothing of this request
-    # (its session, its transaction, its pooled connection) stays open while the client reads.
-    engine = db.engine
     try:
         fmt, stream = export_service.open_export(
             lambda: Session(engine),
@@ -355,6 +361,18 @@ def export(project_id: int) -> Any:
         stream,
         mimetype=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _media_reader(project_id: int, engine: Any) -> MediaReader:
+    """Returns what reads the project's images for an export (uploads and storage connections)."""
+    settings = current_app.config["LABELOPS_SETTINGS"]
+    return export_media_reader(
+        lambda: Session(engine),
+        project_id,
+        uploads_root=settings.uploads_root,
+        policy=StoragePolicy.from_settings(settings),
+        store=deployment_store(settings),
     )
 
 
