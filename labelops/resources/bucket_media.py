@@ -10,7 +10,6 @@ inside that folder (no ``..``, no link out of it).
 import mimetypes
 import posixpath
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO
 from urllib.parse import unquote
 
@@ -18,7 +17,12 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import TaskRow
 from labelops.domain.formats.options import MediaReader
-from labelops.resources.object_store import ObjectStore, StorageLocation, bucket_store
+from labelops.resources.object_store import (
+    ObjectStore,
+    StorageLocation,
+    bucket_store,
+    deployment_store,
+)
 from labelops.services.bucket_media import (
     MediaUnavailableError,
     TaskMedia,
@@ -30,6 +34,7 @@ from labelops.services.bucket_media import (
 from labelops.services.errors import NotFoundError
 from labelops.services.media import media_path
 from labelops.services.storages import StoragePolicy, resolve_connection
+from labelops.settings import Settings
 
 
 def open_task_media(
@@ -105,21 +110,19 @@ def _open_in_local_folder(
 
 
 def export_media_reader(
-    session_factory: Callable[[], Session],
-    project_id: int,
-    *,
-    uploads_root: Path,
-    policy: StoragePolicy,
-    store: ObjectStore,
+    settings: Settings, session_factory: Callable[[], Session], project_id: int
 ) -> MediaReader:
     """Returns what reads a task's image for an export that includes the images.
 
     It reads files uploaded to the project (``/projects/<id>/media/<name>``, from the upload
-    store) and objects of the project's storage connections, under the media route's rules. Any
+    folder) and objects of the project's storage connections, under the media route's rules. Any
     other URL (another project's files, the internet) is not fetched: it reads as None, and the
     export lists the image as left out.
     """
     uploaded = f"/projects/{project_id}/media/"
+    uploads_root = settings.uploads_root
+    policy = StoragePolicy.from_settings(settings)
+    store = deployment_store(settings)
 
     def read(url: str) -> bytes | None:
         try:

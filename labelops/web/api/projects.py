@@ -11,11 +11,9 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import utcnow
 from labelops.domain.errors import TaskImportError, UnknownFormatError
-from labelops.domain.formats.options import MediaReader
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import can_annotate, can_manage, can_view
 from labelops.resources.bucket_media import export_media_reader
-from labelops.resources.object_store import deployment_store
 from labelops.services import exports as export_service
 from labelops.services import imports as import_service
 from labelops.services import next_task as queue
@@ -24,7 +22,6 @@ from labelops.services import predictions as prediction_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services.projects import project_config
-from labelops.services.storages import StoragePolicy
 from labelops.web.api.auth import api_login_required, project_for
 from labelops.web.api.params import (
     CURSOR,
@@ -340,7 +337,13 @@ def export(project_id: int) -> Any:
         annotators=frozenset(int_list(annotators, "annotators")) if annotators else None,
         since=datetime_arg("since"),
         until=datetime_arg("until"),
-        media=_media_reader(project.id, engine) if bool_arg("include_images", False) else None,
+        media=(
+            export_media_reader(
+                current_app.config["LABELOPS_SETTINGS"], lambda: Session(engine), project.id
+            )
+            if bool_arg("include_images", False)
+            else None
+        ),
     )
     try:
         fmt, stream = export_service.open_export(
@@ -361,18 +364,6 @@ def export(project_id: int) -> Any:
         stream,
         mimetype=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-def _media_reader(project_id: int, engine: Any) -> MediaReader:
-    """Returns what reads the project's images for an export (uploads and storage connections)."""
-    settings = current_app.config["LABELOPS_SETTINGS"]
-    return export_media_reader(
-        lambda: Session(engine),
-        project_id,
-        uploads_root=settings.uploads_root,
-        policy=StoragePolicy.from_settings(settings),
-        store=deployment_store(settings),
     )
 
 
