@@ -55,6 +55,20 @@ def next_for_review(session: Session, project_id: int, *, after_task_id: int = 0
     )
 
 
+def count_awaiting_review(session: Session, project_id: int) -> int:
+    """Returns how many of the project's tasks wait for a review (as :func:`next_for_review`)."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.count(TaskRow.id)).where(
+                TaskRow.project_id == project_id,
+                TaskRow.state.in_(workflow_for(session, project_id).reviewable_states),
+                _unreviewed(),
+            )
+        )
+        or 0
+    )
+
+
 def awaits_review(session: Session, task: TaskRow) -> bool:
     """Returns True when the task is in a reviewable state and has an unreviewed annotation."""
     if task.state not in workflow_for(session, task.project_id).reviewable_states:

@@ -182,3 +182,42 @@ def test_rejection_comment_reaches_the_author_who_gets_the_task_back_first(
     )
     expect(author.locator("#lo-submit")).to_have_text("Update")
     author.close()
+
+
+LONG_TEXT = " ".join(["The delivery was late but the product itself works well enough."] * 12)
+
+
+def test_review_decisions_are_above_the_fold_with_hotkeys_and_a_count(
+    page: Page, live_server: LiveServer
+) -> None:
+    project = make_project(live_server, "Long reviews", TEXT_CONFIG)
+    tasks = import_tasks(live_server, project, [{"text": f"{i}. {LONG_TEXT}"} for i in range(3)])
+    ann = add_user(live_server, "ann@example.com", project, "annotator")
+    for task in tasks:
+        annotate(live_server, task, choice("Positive"), ann)
+    sign_in(page, live_server)
+    assert page.viewport_size == {"width": 1400, "height": 900}
+
+    page.goto(f"{live_server.url}/projects/{project}/review")
+    expect(page.locator("body")).to_have_attribute("data-renders-ready", "true")
+    expect(page.locator("[data-review-left]")).to_have_text("3 left to review")
+    accept = page.get_by_role("button", name="Accept")
+    box = accept.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 900  # no scrolling to decide
+    # The task's text is shown once: in the annotation's render (the raw data is folded away).
+    expect(page.get_by_text(f"0. {LONG_TEXT}", exact=True).locator("visible=true")).to_have_count(1)
+
+    page.keyboard.press("a")
+    expect(page.locator(".flash.success")).to_contain_text("Accepted annotation")
+    expect(page.locator("[data-review-left]")).to_have_text("2 left to review")
+    expect(page.locator(".page-head h2")).to_contain_text(f"Task {tasks[1]}")
+
+    page.keyboard.press("r")
+    expect(page.get_by_label("Comment for the annotator")).to_be_focused()
+    page.keyboard.type("Mixed, not positive.")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".flash.success")).to_contain_text("back to its author first")
+    expect(page.locator("[data-review-left]")).to_have_text("1 left to review")
+
+    page.keyboard.press("s")
+    expect(page.locator("[data-review-empty]")).to_contain_text(f"after task {tasks[2]}")

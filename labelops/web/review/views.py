@@ -58,6 +58,7 @@ def stream(project_id: int) -> Any:
         objects=list(config.objects.values()),
         payload=detail_payload(config, detail),
         form=ReviewForm(),
+        left=review_service.count_awaiting_review(db.session, project.id),
         skipped=request.args.get("after", type=int),
         tab="review",
     )
