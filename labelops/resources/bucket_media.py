@@ -102,7 +102,10 @@ def _open_in_local_folder(
 ) -> IO[bytes] | None:
     """Returns the object opened from the local-folder connection that holds it, else None."""
     for row in local_connections(session, project_id):
-        folder = store.at(StorageLocation.of(resolve_connection(session, row, policy)))
+        try:
+            folder = store.at(StorageLocation.of(resolve_connection(session, row, policy)))
+        except ValueError:  # a connection that breaks a storage rule now serves nothing
+            continue
         key = folder.key_of(uri)
         if key is not None:
             return folder.open(key)

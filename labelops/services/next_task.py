@@ -1,16 +1,16 @@
 """The labeling queue: which task an annotator gets next, and the locks that keep overlap honest.
 
 Rules (Label Studio's, made exact): a task this annotator still holds a live lock on comes back
-first; then a task where a reviewer rejected this annotator's annotation (rejected work goes back
-to its author, and the rejection holds the task for them for one lock TTL, see
-:func:`reserve_for`); otherwise the first unlabeled task, highest ``priority`` first then lowest
-id, that this annotator has neither annotated nor skipped, and whose finished annotations plus
-other annotators' live locks are fewer than the project's overlap (``maximum_annotations``). On
-PostgreSQL the candidate row is taken with ``FOR UPDATE SKIP LOCKED`` so concurrent requests never
-wait on the same row; the query's snapshot may predate another hand-out of that row that committed
-just before the row lock was granted, so the count is taken again under the row lock
-(:func:`slots_taken`) and a task that turned out full is passed over. On SQLite the database's
-single writer serializes the check and the lock.
+first, and so does work a reviewer rejected (the rejection holds the task for its author for one
+lock TTL, see :func:`reserve_for`, so they fix their annotation before anyone else is handed it);
+otherwise the first unlabeled task, highest ``priority`` first then lowest id, that this annotator
+has neither annotated nor skipped, and whose finished annotations plus other annotators' live locks
+are fewer than the project's overlap (``maximum_annotations``). On PostgreSQL the candidate row is
+taken with ``FOR UPDATE SKIP LOCKED`` so concurrent requests never wait on the same row; the
+query's snapshot may predate another hand-out of that row that committed just before the row lock
+was granted, so the count is taken again under the row lock (:func:`slots_taken`) and a task that
+turned out full is passed over. On SQLite the database's single writer serializes the check and
+the lock.
 """
 
 from datetime import datetime, timedelta
@@ -64,7 +64,7 @@ def next_task(
                 TaskRow.id.in_(held_ids),
                 TaskRow.project_id == project.id,
                 TaskRow.is_labeled.is_(False),
-                ~_annotated_by(user_id),
+                ~_annotated_by(user_id, except_rejected=True),
             )
             .order_by(TaskRow.priority.desc(), TaskRow.id)
             .limit(1)
@@ -72,9 +72,7 @@ def next_task(
     if held is not None:
         _lock(session, held, user_id, now + lock_ttl)
         return held
-    task = _returned_to(session, project, user_id, now) or _candidate(
-        session, project, user_id, now
-    )
+    task = _candidate(session, project, user_id, now)
     if task is not None:
         _lock(session, task, user_id, now + lock_ttl)
     return task
@@ -106,36 +104,24 @@ def claim_next_task(
     return None
 
 
-def _annotated_by(user_id: int) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
+def _annotated_by(user_id: int, *, except_rejected: bool = False) -> sa.ColumnElement[bool]:
+    """Returns whether the user has an annotation on the task.
+
+    With ``except_rejected`` an annotation a reviewer rejected does not count: its author holds
+    the task to fix it.
+    """
+    condition = sa.exists().where(
         AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id
     )
-
-
-def _returned_to(
-    session: Session, project: ProjectRow, user_id: int, now: datetime
-) -> TaskRow | None:
-    """Returns a task whose annotation by this user a reviewer rejected and that has room for it."""
-    rejected = sa.select(AnnotationRow.task_id).where(
-        AnnotationRow.completed_by_id == user_id,
-        AnnotationRow.project_id == project.id,
-        AnnotationRow.review_state == "rejected",
-        AnnotationRow.was_cancelled.is_(False),
-    )
-    query = (
-        sa.select(TaskRow)
-        .where(
-            TaskRow.id.in_(rejected),
-            TaskRow.is_labeled.is_(False),
-            TaskRow.total_annotations + _others_locks(TaskRow.id, user_id, now).scalar_subquery()
-            < project.maximum_annotations,
+    if except_rejected:
+        condition = condition.where(
+            sa.or_(
+                AnnotationRow.review_state.is_(None),
+                AnnotationRow.review_state != "rejected",
+                AnnotationRow.was_cancelled.is_(True),
+            )
         )
-        .order_by(TaskRow.priority.desc(), TaskRow.id)
-        .limit(1)
-    )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True, of=TaskRow)
-    return session.scalar(query)
+    return condition
 
 
 def reserve_for(session: Session, task: TaskRow, user_id: int, expire_at: datetime) -> None:
@@ -207,9 +193,7 @@ def _still_open(
     return task.total_annotations + int(others or 0) < project.maximum_annotations
 
 
-def _others_locks(
-    task_id: int | sa.ColumnElement[int], user_id: int, now: datetime
-) -> sa.Select[int]:
+def _others_locks(task_id: int, user_id: int, now: datetime) -> sa.Select[int]:
     return sa.select(sa.func.count(TaskLockRow.id)).where(
         TaskLockRow.task_id == task_id,
         TaskLockRow.user_id != user_id,

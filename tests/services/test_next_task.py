@@ -189,13 +189,3 @@ def test_a_rejected_task_goes_to_anyone_once_the_authors_hold_expires(session: S
     later = NOW + timedelta(hours=2)
     expire_locks(session, now=later)
     assert next_task(session, project, bob.id, now=later).id == t1.id
-
-
-def test_the_author_gets_rejected_work_back_after_the_hold_expires_if_still_open(
-    session: Session,
-) -> None:
-    project, ann, _bob, t1, _t2, _ = _rejected_for_author(session)
-    later = NOW + timedelta(hours=2)
-    expire_locks(session, now=later)
-    task = next_task(session, project, ann.id, now=later)
-    assert (task.id, task.state) == (t1.id, "in_progress")
