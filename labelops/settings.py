@@ -37,6 +37,11 @@ class Settings:
     # Whether the web app runs the background worker in a thread (else ``labelops worker`` does).
     background_worker: bool = True
 
+    @property
+    def uploads_root(self) -> Path:
+        """Returns the folder of media files uploaded on the import page (one folder a project)."""
+        return self.object_store_root / "uploads"
+
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> "Settings":
         """Returns settings from LABELOPS_* variables, defaulting to files under the home folder.

@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import time
+import zipfile
 from pathlib import Path
 
 import psutil
@@ -281,3 +282,29 @@ def test_user_list_shows_accounts_with_their_flags(cli: CliRunner, database_url:
     assert [line.split("\t")[1:] for line in lines] == [["boss@b.io", "admin"], ["ann@b.io"]]
     assert everyone[:2] == lines
     assert everyone[2].split("\t")[1:] == ["imported-7@labelops.invalid", "imported"]
+
+
+def test_export_includes_uploaded_images_in_a_yolo_zip(cli: CliRunner, tmp_path: Path) -> None:
+    _ok(cli.invoke(main, ["db", "upgrade"]))
+    config = tmp_path / "config.xml"
+    config.write_text(
+        '<View><Image name="image" value="$image"/><RectangleLabels name="label" toName="image">'
+        '<Label value="Cat"/></RectangleLabels></View>'
+    )
+    project_id = _ok(
+        cli.invoke(main, ["project", "create", "--title", "Boxes", "--config", str(config)])
+    ).split()[-1]
+    upload = tmp_path / "home" / "objects" / "uploads" / project_id / "cat.png"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"\x89PNG cat")
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"image": f"/projects/{project_id}/media/cat.png"}) + "\n")
+    _ok(cli.invoke(main, ["import", project_id, str(tasks)]))
+    out = tmp_path / "yolo.zip"
+    args = ["export", project_id, "--format", "YOLO", "--out", str(out), "--all-tasks"]
+    _ok(cli.invoke(main, [*args, "--include-images"]))
+    with zipfile.ZipFile(out) as z:
+        assert z.read("images.txt").decode().splitlines() == ["./images/cat.png"]
+        assert z.read("images/cat.png") == b"\x89PNG cat"
+    refused = cli.invoke(main, ["export", project_id, "--out", str(out), "--include-images"])
+    assert refused.exit_code != 0 and "include_images applies to COCO" in refused.output

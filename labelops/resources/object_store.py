@@ -16,14 +16,18 @@ Object URIs name the kind: ``s3://bucket/key``, ``gs://bucket/key``,
 """
 
 import json
+import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import md5
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import boto3
 import dagster as dg
@@ -32,6 +36,7 @@ from botocore.config import Config as BotoConfig
 from pydantic import PrivateAttr
 
 from labelops.domain.storage_paths import confinement_problem, normalize_prefix
+from labelops.settings import Settings
 
 SPOOL_BYTES = 32 * 1024 * 1024
 
@@ -90,6 +95,16 @@ class ObjectStore(dg.ConfigurableResource, ABC):
     @abstractmethod
     def uri(self, key: str) -> str:
         """Returns the object's URI (``s3://bucket/key`` or ``file:///path``)."""
+
+    def key_of(self, uri: str) -> str | None:
+        """Returns the key of the object ``uri`` names in this store, or None when it lies outside.
+
+        A key never climbs out of the store: one with an empty, ``.`` or ``..`` part is refused.
+        """
+        base = self.uri("")
+        key = uri[len(base) :] if uri.startswith(base) else ""
+        parts = key.split("/")
+        return key if key and not any(p in ("", ".", "..") for p in parts) else None
 
     @abstractmethod
     def at(self, location: StorageLocation) -> "ObjectStore":
@@ -570,6 +585,18 @@ class LocalObjectStore(ObjectStore):
         """Returns the file's ``file://`` URI."""
         return self._path(key).as_uri()
 
+    def key_of(self, uri: str) -> str | None:
+        """Returns the path under the root of the file ``uri`` names, or None when it lies outside.
+
+        Links are followed first, so a link inside the folder that points out of it is outside.
+        """
+        parsed = urlparse(uri)
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            return None
+        root = Path(self.root).resolve()
+        path = Path(url2pathname(parsed.path)).resolve()
+        return path.relative_to(root).as_posix() if root in path.parents else None
+
     def at(self, location: StorageLocation) -> ObjectStore:
         """Returns a store for the connection: a confined folder of this one, or its own bucket.
 
@@ -604,3 +631,23 @@ def _md5(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def deployment_store(settings: Settings, env: Mapping[str, str] | None = None) -> ObjectStore:
+    """Returns the deployment's own object store, as the pipeline's ``object_store`` resource is.
+
+    Production (``LABELOPS_ENV=production``) uses the S3 bucket ``LABELOPS_S3_BUCKET`` with the
+    ``AWS_*`` credentials; otherwise the folder ``LABELOPS_OBJECT_STORE_ROOT``. Local-folder
+    storage connections are folders of this store.
+    """
+    env = os.environ if env is None else env
+    if env.get("LABELOPS_ENV", "local") != "production":
+        return LocalObjectStore(root=str(settings.object_store_root))
+    return S3ObjectStore(
+        bucket=settings.s3_bucket,
+        prefix=settings.s3_prefix,
+        endpoint_url=settings.s3_endpoint_url or None,
+        region=env.get("AWS_REGION") or None,
+        access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+        secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+    )

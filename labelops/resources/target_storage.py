@@ -6,7 +6,8 @@ of the storages service holds again each time one is written (allowed endpoints 
 the outbound-URL rule, the connection's own credentials only).
 
 - :func:`write_export` writes one export (any format the project's config offers) to a target
-  connection, as ``project-<id>-at-<UTC stamp><extension>`` under its prefix (the API action).
+  connection, named as a download is (``project-<id>-<FORMAT>-<UTC stamp><extension>``, see
+  ``labelops.services.exports.export_file_name``) under its prefix (the API action).
 - :func:`copy_to_targets` copies files of the deployment's store (a dataset version's Parquet file
   and exports) to every target connection of the project, under the same keys (the dataset asset).
 """
@@ -21,7 +22,7 @@ from labelops.db.models import ProjectRow, StorageConnectionRow
 from labelops.domain.formats.options import ExportOptions
 from labelops.domain.storage_paths import StoragePrefixError
 from labelops.resources.object_store import ObjectStore, StorageLocation, bucket_store
-from labelops.services.exports import export_project
+from labelops.services.exports import export_file_name, export_project
 from labelops.services.storages import (
     StorageError,
     StoragePolicy,
@@ -71,12 +72,6 @@ def target_store(
         raise StorageError("kind", str(exc), storage_id=row.id) from exc
 
 
-def export_key(project_id: int, extension: str, now: datetime | None = None) -> str:
-    """Returns the key of an export written now: ``project-<id>-at-<YYYYmmdd-HHMMSS><ext>``."""
-    stamp = (now or utcnow()).strftime("%Y%m%d-%H%M%S")
-    return f"project-{project_id}-at-{stamp}{extension}"
-
-
 def write_export(
     session: Session,
     project: ProjectRow,
@@ -111,7 +106,8 @@ def write_export(
             options=options,
         )
         data = b"".join(stream)
-    return _put(store, export_key(project.id, fmt.extension, now), data, fmt.media_type)
+    key = export_file_name(project.id, fmt, now or utcnow())
+    return _put(store, key, data, fmt.media_type)
 
 
 def copy_to_targets(

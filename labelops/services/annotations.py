@@ -95,9 +95,7 @@ def create_annotation(
         transition(session, task, TaskEvent.SKIP)
     else:
         count_finished(session, project, task, +1)
-    session.execute(
-        sa.delete(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
-    )
+    _release(session, task, user_id)
     add_revision(session, annotation, "skipped" if was_cancelled else "created", user_id, now)
     discard_drafts(session, task.id, user_id)
     session.flush()
@@ -120,6 +118,8 @@ def update_annotation(
 
     ``lead_time`` is the total time spent on the annotation so far (what the labeling page and
     Label Studio's clients send), so it replaces the stored value; it is capped at MAX_LEAD_TIME.
+    When the author changes the result of an annotation a reviewer rejected, it counts toward the
+    overlap again and waits for a new review (the rejection stays in its history).
 
     Raises:
         AnnotationError: The new result does not fit the config or the task data.
@@ -134,6 +134,14 @@ def update_annotation(
     cancelled = annotation.was_cancelled if was_cancelled is None else bool(was_cancelled)
     if ground_truth is not None and bool(ground_truth) != annotation.ground_truth:
         _check_ground_truth(session, project, user_id)
+    resubmitted = (
+        annotation.review_state == "rejected"
+        and not cancelled
+        and result is not None
+        and user_id == annotation.completed_by_id
+    )
+    if resubmitted:
+        _check_overlap(session, project, task, user_id, now, ground_truth=annotation.ground_truth)
     if annotation.was_cancelled and not cancelled:
         _check_first_of_user(
             session, task, annotation.completed_by_id, skip=False, other_than=annotation.id
@@ -157,6 +165,10 @@ def update_annotation(
             task.cancelled_annotations -= 1
             count_finished(session, project, task, +1)
         annotation.was_cancelled = cancelled
+    if resubmitted:  # its author fixed it: it counts again and waits for a new review
+        annotation.review_state = None
+        count_finished(session, project, task, +1)
+        _release(session, task, user_id)
     if ground_truth is not None:
         annotation.ground_truth = bool(ground_truth)
     if lead_time is not None:
@@ -189,6 +201,13 @@ def delete_annotation(
     annotations_deleted_event(session, project, [annotation.id])
     session.delete(annotation)
     session.flush()
+
+
+def _release(session: Session, task: TaskRow, user_id: int) -> None:
+    """Deletes the user's lock on the task (their work on it is saved)."""
+    session.execute(
+        sa.delete(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
+    )
 
 
 def _manages(

@@ -1,7 +1,8 @@
 """Media of bucket objects (``s3://``, ``gs://``, ``azure-blob://``) served to the labeling page.
 
-Local-folder connections of an embedded deployment (``file://`` URIs under the object store's
-folder) are served the same way when the caller names that folder.
+Local-folder connections are folders of the deployment's own store (``file://`` URIs in the
+embedded deployment, objects of the deployment's S3 bucket in production); the resources layer,
+which holds that store, matches them (``labelops.resources.bucket_media``) under the same rules.
 
 Browsers cannot open bucket URIs, so the task payload points each one at the task's media route
 (:func:`media_path`), and the route streams the object through
@@ -18,7 +19,6 @@ Who may open the task (a member of its project) is the caller's check.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 from urllib.request import url2pathname
@@ -117,22 +117,18 @@ def _under(prefix: str, key: str) -> str | None:
 
 
 def connection_for(
-    session: Session, project_id: int, uri: BucketURI, local_root: Path | None
+    session: Session, project_id: int, uri: BucketURI
 ) -> tuple[StorageConnectionRow, str] | None:
-    """Returns the project's connection holding ``uri`` and the key under its prefix, or None."""
+    """Returns the project's bucket connection holding ``uri`` and its key under the prefix."""
     for row in list_storages(session, project_id):
-        if row.kind != uri.kind or row.bucket != uri.bucket:
+        if row.kind == "local" or row.kind != uri.kind or row.bucket != uri.bucket:
             continue
-        if uri.kind == "local":
-            if local_root is None:
-                return None
-            root = Path(local_root).resolve()
-            path = Path(uri.key).resolve()
-            if root not in path.parents:
-                continue
-            relative = _under(row.prefix, path.relative_to(root).as_posix())
-        else:
-            relative = _under(row.prefix, uri.key)
+        relative = _under(row.prefix, uri.key)
         if relative:
             return row, relative
     return None
+
+
+def local_connections(session: Session, project_id: int) -> list[StorageConnectionRow]:
+    """Returns the project's local-folder connections (folders of the deployment's store)."""
+    return [row for row in list_storages(session, project_id) if row.kind == "local"]

@@ -21,7 +21,7 @@ from labelops.db.models import ProjectRow, TaskRow
 from labelops.domain.consensus import consensus_result
 from labelops.domain.errors import InvalidInputError
 from labelops.domain.formats.base import ExportFormat
-from labelops.domain.formats.options import ExportOptions
+from labelops.domain.formats.options import ExportOptions, MediaReader
 from labelops.domain.formats.registry import (
     EXPORT_FORMATS,
     get_export_format,
@@ -57,8 +57,12 @@ def export_options(
     annotators: frozenset[int] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    media: MediaReader | None = None,
 ) -> ExportOptions:
     """Returns export options; the 'consensus' policy gets the project's consensus function.
+
+    ``media`` reads a task's image: the vision formats then include the images
+    (``include_images``); the caller decides what it may read.
 
     Raises:
         InvalidInputError: Unknown annotation policy (the message lists the valid ones).
@@ -78,7 +82,16 @@ def export_options(
         since=since,
         until=until,
         consensus=consensus,
+        media=media,
     )
+
+
+def export_file_name(project_id: int, fmt: ExportFormat, now: datetime) -> str:
+    """Returns an export's file name, which says the format: ``project-3-COCO-20261129-021500.zip``.
+
+    JSON and JSON_MIN (both ``.json``) and the zip formats are told apart by the name alone.
+    """
+    return f"project-{project_id}-{fmt.name}-{now:%Y%m%d-%H%M%S}{fmt.extension}"
 
 
 def all_formats() -> list[ExportFormat]:
@@ -91,12 +104,15 @@ def available_formats(project: ProjectRow) -> list[ExportFormat]:
     return supported_export_formats(parse_label_config(project.label_config))
 
 
-def checked_format(format_name: str, config: LabelConfig) -> ExportFormat:
-    """Returns the registered format once it fits the labeling config.
+def checked_format(
+    format_name: str, config: LabelConfig, options: ExportOptions | None = None
+) -> ExportFormat:
+    """Returns the registered format once it fits the labeling config and the options.
 
     Raises:
         UnknownFormatError: No such format.
-        ValueError: The config does not support it (the message lists the offered ones).
+        InvalidInputError: The config does not support it (the message lists the offered ones),
+            or images are asked of a format that carries none.
     """
     fmt = get_export_format(format_name)
     if not fmt.is_supported(config):
@@ -104,6 +120,11 @@ def checked_format(format_name: str, config: LabelConfig) -> ExportFormat:
         raise InvalidInputError(
             f"export format {fmt.name} does not fit this project's labeling config; "
             f"offered: {offered}"
+        )
+    if options is not None and options.media is not None and not fmt.carries_images:
+        with_images = ", ".join(f.name for f in EXPORT_FORMATS.values() if f.carries_images)
+        raise InvalidInputError(
+            f"include_images applies to {with_images}; {fmt.name} has no images"
         )
     return fmt
 
@@ -130,7 +151,7 @@ def export_project(
         InvalidInputError: The format does not fit the project's labeling config.
     """
     config = parse_label_config(project.label_config)
-    fmt = checked_format(format_name, config)
+    fmt = checked_format(format_name, config, options)
     options = replace(options or ExportOptions(), download_all_tasks=download_all_tasks)
     tasks = iter_task_records(session, project.id, only_annotated=not download_all_tasks)
     return fmt, fmt.stream(tasks, config, options)
@@ -251,7 +272,7 @@ def open_export(
         InvalidInputError: The format does not fit the project's labeling config.
     """
     config = parse_label_config(project.label_config)
-    checked_format(format_name, config)
+    checked_format(format_name, config, options)
     options = replace(options or ExportOptions(), download_all_tasks=download_all_tasks)
     tasks = iter_tasks_in_batches(
         session_factory,
@@ -270,8 +291,8 @@ def open_task_stream(
     Raises:
         ExportsBusyError: The process already streams as many exports as the limit allows.
         UnknownFormatError: No such format.
-        ValueError: The format does not fit the labeling config.
+        InvalidInputError: The format does not fit the labeling config.
     """
-    fmt = checked_format(format_name, config)
+    fmt = checked_format(format_name, config, options)
     _take_slot()
     return fmt, ExportStream(fmt.stream(tasks, config, options))

@@ -1,14 +1,16 @@
 """The labeling queue: which task an annotator gets next, and the locks that keep overlap honest.
 
 Rules (Label Studio's, made exact): a task this annotator still holds a live lock on comes back
-first; otherwise the first unlabeled task, highest ``priority`` first then lowest id, that this
-annotator has neither annotated nor skipped, and whose finished annotations plus other annotators'
-live locks are fewer than the project's overlap (``maximum_annotations``). On PostgreSQL the
-candidate row is taken with ``FOR UPDATE SKIP LOCKED`` so concurrent requests never wait on the same
-row; the query's snapshot may predate another hand-out of that row that committed just before the
-row lock was granted, so the count is taken again under the row lock (:func:`slots_taken`) and a
-task that turned out full is passed over. On SQLite the database's single writer serializes the
-check and the lock.
+first, and so does work a reviewer rejected (the rejection holds the task for its author for one
+lock TTL, see :func:`reserve_for`, so they fix their annotation before anyone else is handed it);
+otherwise the first unlabeled task, highest ``priority`` first then lowest id, that this annotator
+has neither annotated nor skipped, and whose finished annotations plus other annotators' live locks
+are fewer than the project's overlap (``maximum_annotations``). On PostgreSQL the candidate row is
+taken with ``FOR UPDATE SKIP LOCKED`` so concurrent requests never wait on the same row; the
+query's snapshot may predate another hand-out of that row that committed just before the row lock
+was granted, so the count is taken again under the row lock (:func:`slots_taken`) and a task that
+turned out full is passed over. On SQLite the database's single writer serializes the check and
+the lock.
 """
 
 from datetime import datetime, timedelta
@@ -62,7 +64,7 @@ def next_task(
                 TaskRow.id.in_(held_ids),
                 TaskRow.project_id == project.id,
                 TaskRow.is_labeled.is_(False),
-                ~_annotated_by(user_id),
+                ~_annotated_by(user_id, except_rejected=True),
             )
             .order_by(TaskRow.priority.desc(), TaskRow.id)
             .limit(1)
@@ -102,6 +104,7 @@ def claim_next_task(
     return None
 
 
+<<<<<<< HEAD
 def progress(session: Session, project_id: int, user_id: int) -> tuple[int, int]:
     """Returns (tasks the annotator has annotated or skipped, tasks in the project).
 
@@ -125,8 +128,42 @@ def progress(session: Session, project_id: int, user_id: int) -> tuple[int, int]
 
 def _annotated_by(user_id: int) -> sa.ColumnElement[bool]:
     return sa.exists().where(
+=======
+def _annotated_by(user_id: int, *, except_rejected: bool = False) -> sa.ColumnElement[bool]:
+    """Returns whether the user has an annotation on the task.
+
+    With ``except_rejected`` an annotation a reviewer rejected does not count: its author holds
+    the task to fix it.
+    """
+    condition = sa.exists().where(
+>>>>>>> wt/data
         AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id
     )
+    if except_rejected:
+        condition = condition.where(
+            sa.or_(
+                AnnotationRow.review_state.is_(None),
+                AnnotationRow.review_state != "rejected",
+                AnnotationRow.was_cancelled.is_(True),
+            )
+        )
+    return condition
+
+
+def reserve_for(session: Session, task: TaskRow, user_id: int, expire_at: datetime) -> None:
+    """Holds the task for the user until at least ``expire_at``, leaving its state as it is.
+
+    A hand-out locks through it; a rejection keeps the author's slot with it while they come
+    back to fix their work.
+    """
+    lock = session.scalar(
+        sa.select(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
+    )
+    if lock is None:
+        session.add(TaskLockRow(task_id=task.id, user_id=user_id, expire_at=expire_at))
+    else:
+        lock.expire_at = max(lock.expire_at, expire_at)
+    session.flush()
 
 
 def _candidate(
@@ -203,13 +240,7 @@ def slots_taken(session: Session, task: TaskRow, user_id: int, now: datetime) ->
 
 
 def _lock(session: Session, task: TaskRow, user_id: int, expire_at: datetime) -> None:
-    lock = session.scalar(
-        sa.select(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
-    )
-    if lock is None:
-        session.add(TaskLockRow(task_id=task.id, user_id=user_id, expire_at=expire_at))
-    else:
-        lock.expire_at = expire_at
+    reserve_for(session, task, user_id, expire_at)
     transition(session, task, TaskEvent.LOCK)
     session.flush()
 

@@ -9,7 +9,7 @@ reject) leaves, such as ``needs_second_review``.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,8 +21,12 @@ from labelops.domain.task_state import TaskEvent
 from labelops.services.annotations import add_revision, checked_result, count_finished
 from labelops.services.errors import ConflictError
 from labelops.services.locking import lock_task
+<<<<<<< HEAD
 from labelops.services.policies import Action, authorize
 from labelops.services.webhook_events import review_event
+=======
+from labelops.services.next_task import DEFAULT_LOCK_TTL, reserve_for
+>>>>>>> wt/data
 from labelops.services.workflow import transition, workflow_for
 
 REVIEW_STATES = ("accepted", "rejected")
@@ -57,6 +61,20 @@ def next_for_review(session: Session, project_id: int, *, after_task_id: int = 0
     )
 
 
+def count_awaiting_review(session: Session, project_id: int) -> int:
+    """Returns how many of the project's tasks wait for a review (as :func:`next_for_review`)."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.count(TaskRow.id)).where(
+                TaskRow.project_id == project_id,
+                TaskRow.state.in_(workflow_for(session, project_id).reviewable_states),
+                _unreviewed(),
+            )
+        )
+        or 0
+    )
+
+
 def awaits_review(session: Session, task: TaskRow) -> bool:
     """Returns True when the task is in a reviewable state and has an unreviewed annotation."""
     if task.state not in workflow_for(session, task.project_id).reviewable_states:
@@ -73,11 +91,13 @@ def review_annotation(
     comment: str = "",
     result: Sequence[Mapping[str, Any]] | None = None,
     now: datetime,
+    reserve: timedelta = DEFAULT_LOCK_TTL,
 ) -> AnnotationRow:
     """Returns the annotation after a reviewer accepted it, fixed and accepted it, or rejected it.
 
-    A rejected annotation stops counting toward the task's overlap, so the task returns to the
-    queue for another annotator.
+    A rejected annotation stops counting toward the task's overlap and goes back to its author
+    first: the task is held for them for ``reserve`` (their next task is this one, showing the
+    comment), and returns to the queue for anyone once that hold expires.
 
     Raises:
         NotFoundError: The reviewer may not see the annotation's project (see
@@ -119,6 +139,8 @@ def review_annotation(
         transition(session, task, TaskEvent.REJECT)
         if previous != "rejected":
             count_finished(session, project, task, -1, keep_review_state=True)
+        if annotation.completed_by_id is not None:
+            reserve_for(session, task, annotation.completed_by_id, now + reserve)
     annotation.review_state = decision
     annotation.review_comment = comment
     annotation.reviewed_by_id = reviewer_id

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ def test_rejects_annotation_with_unknown_label(session: Session) -> None:
     assert task.total_annotations == 0
 
 
-def test_rejected_annotation_sends_the_task_back_to_the_queue_for_someone_else(
+def test_rejected_annotation_goes_back_to_its_author_then_to_the_queue(
     session: Session,
 ) -> None:
     a, b, r = (make_user(session, f"{n}@x.io") for n in "abr")
@@ -60,8 +60,9 @@ def test_rejected_annotation_sends_the_task_back_to_the_queue_for_someone_else(
         session, annotation, reviewer_id=r.id, decision="rejected", comment="wrong", now=NOW
     )
     assert task.state == "rejected" and not task.is_labeled
-    assert next_task(session, project, a.id, now=NOW) is None  # the author is not asked again
-    assert next_task(session, project, b.id, now=NOW).id == task.id
+    assert next_task(session, project, b.id, now=NOW) is None  # held for its author
+    later = NOW + timedelta(hours=2)  # the author's hold has expired
+    assert next_task(session, project, b.id, now=later).id == task.id
 
 
 def test_accepting_a_completed_task_marks_it_reviewed(session: Session) -> None:
@@ -225,7 +226,8 @@ def test_a_rejected_annotation_is_not_accepted_again_once_its_slot_is_taken(
         session, task, user_id=a.id, result=choice_result("Positive"), now=NOW
     )
     review_annotation(session, first, reviewer_id=r.id, decision="rejected", now=NOW)
-    create_annotation(session, task, user_id=b.id, result=choice_result("Negative"), now=NOW)
+    later = NOW + timedelta(hours=2)  # after the author's hold on the task
+    create_annotation(session, task, user_id=b.id, result=choice_result("Negative"), now=later)
     with pytest.raises(ConflictError, match="overlap"):
         review_annotation(session, first, reviewer_id=r.id, decision="accepted", now=NOW)
     assert task.total_annotations == 1 and first.review_state == "rejected"

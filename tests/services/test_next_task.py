@@ -1,11 +1,13 @@
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import TaskLockRow, TaskRow
-from labelops.services.annotations import create_annotation
+from labelops.services.annotations import create_annotation, update_annotation
 from labelops.services.next_task import next_task, progress
+from labelops.services.reviews import review_annotation
 from tests.factories import choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
@@ -155,3 +157,37 @@ def test_progress_counts_the_annotators_submitted_and_skipped_tasks(session: Ses
     create_annotation(session, t1, user_id=b.id, result=choice_result("Positive"), now=NOW)
     assert progress(session, project.id, a.id) == (2, 3)  # skipped counts as done
     assert progress(session, project.id, b.id) == (1, 3)
+
+
+def _rejected_for_author(session: Session) -> tuple[Any, ...]:
+    """Overlap 1: Ann annotates task 1, a reviewer rejects it with a comment."""
+    ann, bob, rev = (make_user(session, f"{n}@x.io") for n in ("ann", "bob", "rev"))
+    project = make_project(session)
+    t1, t2 = make_tasks(session, project, 2)
+    assert next_task(session, project, ann.id, now=NOW).id == t1.id
+    annotation = create_annotation(
+        session, t1, user_id=ann.id, result=choice_result("Positive"), now=NOW
+    )
+    review_annotation(
+        session, annotation, reviewer_id=rev.id, decision="rejected", comment="Irony", now=NOW
+    )
+    return project, ann, bob, t1, t2, annotation
+
+
+def test_rejected_work_goes_back_to_its_author_first(session: Session) -> None:
+    project, ann, bob, t1, t2, annotation = _rejected_for_author(session)
+    # Another annotator is not handed the freed slot while it is held for the author ...
+    assert next_task(session, project, bob.id, now=NOW).id == t2.id
+    # ... and the author gets it back before anything new.
+    assert next_task(session, project, ann.id, now=NOW + timedelta(minutes=1)).id == t1.id
+    update_annotation(
+        session, annotation, user_id=ann.id, result=choice_result("Negative"), now=NOW
+    )
+    assert (annotation.review_state, t1.total_annotations, t1.state) == (None, 1, "completed")
+    assert session.scalar(sa.select(TaskLockRow).where(TaskLockRow.task_id == t1.id)) is None
+
+
+def test_a_rejected_task_goes_to_anyone_once_the_authors_hold_expires(session: Session) -> None:
+    project, _ann, bob, t1, _t2, _ = _rejected_for_author(session)
+    later = NOW + timedelta(hours=2)
+    assert next_task(session, project, bob.id, now=later).id == t1.id

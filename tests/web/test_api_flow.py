@@ -168,7 +168,7 @@ def test_annotator_cannot_manage_or_see_other_projects(
     ]
 
 
-def test_reviewer_rejects_and_task_returns_to_queue(
+def test_reviewer_rejects_and_task_returns_to_its_author(
     app: Flask, client: FlaskClient, admin: dict[str, str]
 ) -> None:
     project = _create_project(client, admin)
@@ -202,7 +202,9 @@ def test_reviewer_rejects_and_task_returns_to_queue(
         headers=r,
     )
     assert reviewed.status_code == 200 and reviewed.json["review_state"] == "rejected"
-    assert client.get(f"/api/projects/{pid}/next", headers=b).json["id"] == task["id"]
+    # Rejected work goes back to its author first; nobody else is handed it meanwhile.
+    assert client.get(f"/api/projects/{pid}/next", headers=b).status_code == 404
+    assert client.get(f"/api/projects/{pid}/next", headers=a).json["id"] == task["id"]
     history = client.get(f"/api/tasks/{task['id']}/history", headers=admin).json
     assert [h["action"] for h in history] == ["created", "rejected"]
 

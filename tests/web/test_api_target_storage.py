@@ -83,7 +83,7 @@ def test_a_manager_writes_an_export_to_the_target_bucket(
 
     assert response.status_code == 201, response.get_json()
     uri = response.get_json()["uri"]
-    assert uri.startswith(bucket.store.uri(f"exports/project-{setup.project_id}-at-"))
+    assert uri.startswith(bucket.store.uri(f"exports/project-{setup.project_id}-JSON-"))
     key = uri.split("/", 3)[3]
     exported = json.loads(bucket.store.read_bytes(key))
     assert [t["data"]["text"] for t in exported] == ["good"]

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from labelops.resources.object_store import S3ObjectStore
 from labelops.services.imports import import_rows
 from labelops.services.pipeline_storage import create_storage
 from labelops.services.projects import get_project
@@ -17,6 +18,7 @@ from labelops.settings import Settings
 from labelops.web.extensions import db
 from tests.factories import add_member, make_project, make_user
 from tests.resources import conftest as emulators
+from tests.resources.conftest import S3_KEYS
 
 IMAGE_CONFIG = """<View>
   <Image name="img" value="$photo"/>
@@ -165,3 +167,93 @@ def test_a_local_folder_image_is_served_from_the_connections_folder_only(
 
     assert shown.status_code == 200 and shown.data == PNG
     assert [other_folder.status_code, out_of_store.status_code] == [404, 404]
+
+
+def _local_connection_task(app: Flask, values: dict[str, Any]) -> Setup:
+    """A project with a local-folder connection on ``photos`` and one task holding ``values``."""
+    with app.app_context():
+        manager = make_user(db.session, "manager@example.com")
+        project = make_project(db.session, manager, label_config=IMAGE_CONFIG)
+        create_storage(db.session, project, kind="local", prefix="photos")
+        report = import_rows(
+            db.session, project, [(1, values)], source="test", fmt="json",
+            created_by_id=None, return_task_ids=True,
+        )  # fmt: skip
+        db.session.commit()
+        return Setup(project.id, report.task_ids[0], values["photo"])
+
+
+def test_in_production_a_local_folder_image_is_served_from_the_deployments_bucket(
+    app: Flask,
+    client: FlaskClient,
+    auth: Any,
+    tmp_path: Path,
+    s3_endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Production: the deployment's store is an S3 bucket, and a local-folder connection is a
+    # folder of it; its objects are s3:// URIs of that bucket, read with the deployment's keys.
+    deployment = S3ObjectStore(
+        bucket="deployment", prefix="lo", endpoint_url=s3_endpoint, **S3_KEYS
+    )
+    deployment._s3().create_bucket(Bucket="deployment")
+    deployment.put_bytes("photos/cat.png", PNG)
+    deployment.put_bytes("private/other.png", PNG + b"other")
+    for name, value in {
+        "LABELOPS_ENV": "production",
+        "LABELOPS_S3_BUCKET": "deployment",
+        "LABELOPS_S3_PREFIX": "lo",
+        "LABELOPS_S3_ENDPOINT_URL": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    app.config["LABELOPS_SETTINGS"] = Settings.from_env(tmp_path / "home")
+    photo = deployment.uri("photos/cat.png")
+    traversal = "s3://deployment/lo/photos/../private/other.png"
+    setup = _local_connection_task(
+        app, {"photo": photo, "more": [deployment.uri("private/other.png"), traversal]}
+    )
+    auth.login("manager@example.com", "password123")
+    base = f"/projects/{setup.project_id}/tasks/{setup.task_id}/media?url="
+
+    shown = client.get(_payload(client, setup)["task"]["data"]["photo"])
+    other_folder = client.get(base + quote(deployment.uri("private/other.png"), safe=""))
+    climbing = client.get(base + quote(traversal, safe=""))
+
+    assert photo == "s3://deployment/lo/photos/cat.png"
+    assert shown.status_code == 200 and shown.data == PNG
+    assert [other_folder.status_code, climbing.status_code] == [404, 404]
+
+
+def test_a_local_folder_refuses_paths_and_links_that_climb_out_of_it(
+    app: Flask, client: FlaskClient, auth: Any, tmp_path: Path
+) -> None:
+    settings = Settings.from_env(tmp_path / "home")
+    app.config["LABELOPS_SETTINGS"] = settings
+    folder = settings.object_store_root / "photos"
+    folder.mkdir(parents=True)
+    (folder / "cat.png").write_bytes(PNG)
+    secret = settings.object_store_root / "private" / "other.png"
+    secret.parent.mkdir(parents=True)
+    secret.write_bytes(PNG + b"secret")
+    (folder / "link.png").symlink_to(secret)
+    climbing = f"{folder.as_uri()}/../private/other.png"
+    encoded = f"{folder.as_uri()}/%2E%2E/private/other.png"
+    setup = _local_connection_task(
+        app,
+        {
+            "photo": (folder / "cat.png").as_uri(),
+            "more": [climbing, encoded, (folder / "link.png").as_uri()],
+        },
+    )
+    auth.login("manager@example.com", "password123")
+    base = f"/projects/{setup.project_id}/tasks/{setup.task_id}/media?url="
+
+    responses = [
+        client.get(base + quote(uri, safe=""))
+        for uri in (climbing, encoded, (folder / "link.png").as_uri())
+    ]
+
+    assert client.get(base + quote(setup.uri, safe="")).data == PNG
+    assert [r.status_code for r in responses] == [404, 404, 404]

@@ -209,17 +209,32 @@ def test_dashboard_draws_progress_throughput_labels_and_agreement(
 ) -> None:
     url = f"/projects/{project['id']}/dashboard"
     body = client.get(url).get_data(as_text=True)
-    assert "No agreement report yet" in body
+    assert "this project's overlap is 1" in body
     assert '"email": "ann@example.com", "finished": 2' in body
     assert '"label": "Positive"' in body
+    report = {
+        "num_tasks": 12,
+        "controls": {
+            "sentiment": {"name": "sentiment", "kind": "classification", "fleiss_kappa": 0.71}
+        },
+    }
     with app.app_context():
-        db.session.add(
-            AgreementReportRow(project_id=project["id"], report={"kappa": 0.71, "n_tasks": 12})
-        )
+        db.session.add(AgreementReportRow(project_id=project["id"], report=report))
         db.session.commit()
     body = client.get(url).get_data(as_text=True)
-    assert '"kappa": 0.71' in body
-    assert "No agreement report yet" not in body
+    assert '<dd data-figure="kappa">0.710</dd>' in body
+    assert "overlap is 1" not in body
+
+
+def test_dashboard_of_an_overlap_two_project_does_not_blame_the_overlap(
+    app: Flask, client: FlaskClient, project: dict[str, Any]
+) -> None:
+    with app.app_context():
+        get_project(db.session, project["id"]).maximum_annotations = 2
+        db.session.commit()
+    body = client.get(f"/projects/{project['id']}/dashboard").get_data(as_text=True)
+    assert "No agreement report yet" in body
+    assert "overlap" not in body.split("data-agreement>", 1)[1].split("</section>", 1)[0]
 
 
 def test_annotator_sees_instructions_and_no_manager_tabs(

@@ -33,6 +33,7 @@ class ExportFormat(ABC):
         description: One sentence for the export dialog.
         media_type: The HTTP content type of the download.
         extension: File name extension of the download, with the dot.
+        carries_images: Whether the export can include the images (``ExportOptions.media``).
     """
 
     name: str = ""
@@ -40,6 +41,7 @@ class ExportFormat(ABC):
     description: str = ""
     media_type: str = "application/octet-stream"
     extension: str = ""
+    carries_images: bool = False
 
     @abstractmethod
     def is_supported(self, config: LabelConfig) -> bool:

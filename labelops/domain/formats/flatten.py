@@ -9,6 +9,11 @@ Where we differ from Label Studio's converter:
     * A task whose annotations were all cancelled or filtered out still gives its one data-only
       record when it is exported at all; Label Studio silently loses such tasks.
     * ``annotator`` is the user id, or the email for an annotator imported from elsewhere.
+    * Relations are kept. A relation result carries no ``from_name``, so Label Studio's converter
+      drops it (an empty ``relations`` column in CSV, nothing in JSON_MIN); here each relation
+      goes under the ``<Relations>`` control's name (``relations`` when the config has none) as
+      ``{"from_id", "to_id", "direction", "labels", "from_labels", "to_labels"}``: the two region
+      ids, the relation's labels, and the labels of the regions it links.
 """
 
 import copy
@@ -20,6 +25,7 @@ from labelops.domain.formats.options import ExportOptions, select_annotations
 from labelops.domain.records import Annotation, ResultItem, Task
 
 META_COLUMNS = ("annotator", "annotation_id", "created_at", "updated_at", "lead_time")
+RELATIONS = "relations"
 
 
 def control_types(config: LabelConfig) -> dict[str, str]:
@@ -30,10 +36,16 @@ def control_types(config: LabelConfig) -> dict[str, str]:
 def outputs(result: list[ResultItem], types: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     """Returns the result's values grouped by control, each a copy with ``type`` and image sizes.
 
-    Items whose ``from_name`` is not a control of the config are skipped, as Label Studio does.
+    Items whose ``from_name`` is not a control of the config are skipped, as Label Studio does;
+    relations (which have no ``from_name``) go under the ``<Relations>`` control, see
+    :func:`relation_value`.
     """
     grouped: dict[str, list[dict[str, Any]]] = {}
+    relations = next((n for n, tag in types.items() if tag == "Relations"), RELATIONS)
     for item in result:
+        if item.get("type") == "relation":
+            grouped.setdefault(relations, []).append(relation_value(item, result))
+            continue
         name = item.get("from_name")
         if name not in types:
             continue
@@ -44,6 +56,26 @@ def outputs(result: list[ResultItem], types: dict[str, str]) -> dict[str, list[d
                 value[key] = item[key]
         grouped.setdefault(name, []).append(value)
     return grouped
+
+
+def relation_value(item: ResultItem, result: list[ResultItem]) -> dict[str, Any]:
+    """Returns a relation's flat value: region ids, direction, its labels, the regions' labels."""
+    region_labels: dict[Any, list[str]] = {}
+    for other in result:
+        value = other.get("value")
+        if "id" in other and isinstance(value, dict):
+            for key, labels in value.items():
+                if key.endswith("labels") and isinstance(labels, list):
+                    region_labels.setdefault(other["id"], []).extend(map(str, labels))
+    return {
+        "from_id": item.get("from_id"),
+        "to_id": item.get("to_id"),
+        "direction": item.get("direction", "right"),
+        "labels": list(item.get("labels") or []),
+        "from_labels": region_labels.get(item.get("from_id"), []),
+        "to_labels": region_labels.get(item.get("to_id"), []),
+        "type": "Relations",
+    }
 
 
 def prettify(values: list[dict[str, Any]]) -> Any:

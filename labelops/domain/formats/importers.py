@@ -132,6 +132,8 @@ def task_from_min(
                 continue
             has_annotation = True
             ctl = config.controls[key]
+            if ctl.tag == "Relations":
+                continue  # flat records hold no region ids to link them to again
             for index, v in enumerate(
                 value_from_min(controls[key], value, source=source, row=row, field=key)
             ):

@@ -18,6 +18,7 @@ import posixpath
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any, BinaryIO
 
 from labelops.domain.errors import TaskImportError
@@ -31,6 +32,7 @@ from labelops.domain.formats.importers import (
     one_result_task,
 )
 from labelops.domain.formats.regions import FileNames
+from labelops.domain.formats.writers_vision import IMAGES, SOURCES
 from labelops.domain.records import ResultItem, Task
 from labelops.settings import Limits, current_limits, limit_variable
 
@@ -368,12 +370,14 @@ class YoloImport(ImportFormat):
         members = set(archive.namelist())
         classes = _yolo_classes(archive, members, source_name)
         urls: dict[str, tuple[str, str]] = {}
+        sources = _image_sources(archive, members, source_name)
         if "images.txt" in members:
             names = FileNames()
             for line in _member_lines(archive, "images.txt", source_name):
                 if line.strip():
-                    file_name = names(line.strip())
-                    urls[posixpath.splitext(file_name)[0]] = (line.strip(), file_name)
+                    url = sources.get(line.strip().removeprefix("./"), line.strip())
+                    file_name = names(url)
+                    urls[posixpath.splitext(file_name)[0]] = (url, file_name)
         sizes = dict(image_sizes or {})
         for member in sorted(m for m in members if m.startswith("labels/") and m.endswith(".txt")):
             stem = posixpath.splitext(posixpath.basename(member))[0]
@@ -406,6 +410,30 @@ class YoloImport(ImportFormat):
                 if item is not None:
                     result.append(item)
             yield _image_task(config, url, result, as_)
+
+
+def _image_sources(archive: Any, members: set[str], source_name: str) -> dict[str, str]:
+    """Returns ``{path in the zip: the task's own image URL}`` from an export's image list."""
+    if SOURCES not in members:
+        return {}
+    rows = [line.split("\t") for line in _member_lines(archive, SOURCES, source_name)]
+    return {row[0]: row[1].rstrip("\r\n") for row in rows[1:] if len(row) >= 2 and row[0]}
+
+
+def _with_sources(task: Task, sources: Mapping[str, str]) -> Task:
+    """Returns the task with an export's image paths pointing at the images' own URLs again.
+
+    COCO names an image ``images/x.jpg``, VOC ``x.jpg``; both are found in ``image_sources.tsv``.
+    """
+    if not sources:
+        return task
+
+    def source(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return sources.get(value) or sources.get(f"{IMAGES}/{value}") or value
+
+    return replace(task, data={k: source(v) for k, v in task.data.items()})
 
 
 def _yolo_classes(archive: zipfile.ZipFile, members: set[str], source: str) -> dict[int, str]:
@@ -465,16 +493,18 @@ class ZipImport(ImportFormat):
             )
             return
         found = False
+        sources = _image_sources(archive, set(members), source_name)
         for member in sorted(members):
             fmt = _detect(archive, member)
-            if fmt is None:
+            if fmt is None or member == SOURCES:
                 continue
             found = True
             name = f"{source_name}:{member}"
             with open_member(archive, member, name) as data:
-                yield from fmt.read(
+                for task in fmt.read(
                     data, config, source_name=name, as_=as_, image_sizes=image_sizes
-                )
+                ):
+                    yield _with_sources(task, sources)
         if not found:
             raise TaskImportError("archive holds no importable file", source=source_name)
 

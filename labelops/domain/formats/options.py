@@ -19,6 +19,9 @@ from labelops.domain.records import Annotation, ResultItem, Task
 AnnotationPolicy = Literal["all", "latest", "consensus", "ground_truth"]
 
 ConsensusFn = Callable[[Task], list[ResultItem] | None]
+# Returns the bytes of the media file a task's data names (a URL or bucket URI), or None when it
+# cannot be read; the caller decides what may be read (the domain does no I/O).
+MediaReader = Callable[[str], bytes | None]
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class ExportOptions:
             Studio's ``download_all_tasks``; its REST default is False, so pass it explicitly).
         consensus: Returns the consensus result of a task, or None when there is none; required
             when ``annotations == "consensus"``.
+        media: Reads a task's image; when set, the vision formats (COCO, VOC, YOLO*) put the
+            images in their zip (``include_images``).
     """
 
     annotations: AnnotationPolicy = "all"
@@ -47,6 +52,7 @@ class ExportOptions:
     until: datetime | None = None
     download_all_tasks: bool = True
     consensus: ConsensusFn | None = None
+    media: MediaReader | None = None
 
     def __post_init__(self) -> None:
         if self.annotations not in ("all", "latest", "consensus", "ground_truth"):

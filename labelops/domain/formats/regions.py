@@ -157,7 +157,8 @@ class FileNames:
         if known is not None:
             return known
         path = unquote(urlparse(url).path or url)
-        base = posixpath.basename(path) or "image"
+        base = posixpath.basename(path).replace("\\", "_")
+        base = base if base not in ("", ".", "..") else "image"  # a zip member, never a way out
         name = base
         if name in self._taken:
             parent = posixpath.basename(posixpath.dirname(path))

@@ -18,6 +18,13 @@ Where we differ from Label Studio's converter:
     * COCO keypoints keep their float pixel coordinates.
     * A region whose image size is unknown (no ``original_width``/``original_height``) is left
       out, since its pixels cannot be computed.
+    * Image paths are relative paths inside the zip, never the app's URLs (which need a login):
+      COCO's ``file_name`` is ``images/<name>``, VOC's ``folder``/``filename`` name the same file,
+      and YOLO's ``images.txt`` lists ``./images/<name>`` (relative to the file, as Ultralytics
+      reads it; labels are in ``labels/``). With ``include_images`` (``ExportOptions.media``) the
+      images are in the zip at those paths; ``image_sources.tsv`` maps each path to the task's
+      own URL and says whether it was included (an image that could not be read is listed, not
+      fatal).
 """
 
 import json
@@ -82,9 +89,46 @@ class _VisionFormat(ExportFormat):
     extension = ".zip"
     needs: frozenset[str] = frozenset({"rectanglelabels", "polygonlabels"})
 
+    carries_images = True
+
     def is_supported(self, config: LabelConfig) -> bool:
         """Returns whether one image is labeled by a control this format writes."""
         return len(data_fields(config)) <= 1 and has_control_on(config, set(self.needs), "image")
+
+
+IMAGES = "images"
+SOURCES = "image_sources.tsv"
+
+
+def image_path(item: ImageItem) -> str:
+    """Returns the image's path inside the zip."""
+    return f"{IMAGES}/{item.file_name}"
+
+
+class ImageFiles:
+    """The images of one export: written into its zip when the options read media, and listed."""
+
+    def __init__(self, archive: ZipStream, options: ExportOptions) -> None:
+        self._archive = archive
+        self._read = options.media
+        self._rows: list[str] = []
+
+    def add(self, item: ImageItem) -> bytes:
+        """Returns the zip bytes of the item's image (none when images are not included)."""
+        data = self._read(item.url) if self._read is not None else None
+        included = "yes" if data is not None else "no"
+        self._rows.append(f"{image_path(item)}\t{_tsv(item.url)}\t{included}\n")
+        return self._archive.add(image_path(item), data) if data is not None else b""
+
+    def close(self) -> bytes:
+        """Returns the zip bytes of ``image_sources.tsv``."""
+        return self._archive.add(
+            SOURCES, ("path\tsource\tincluded\n" + "".join(self._rows)).encode()
+        )
+
+
+def _tsv(value: str) -> str:
+    return value.replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
 def _fmt(value: float) -> str:
@@ -101,30 +145,40 @@ class CocoFormat(_VisionFormat):
     def stream(
         self, tasks: Iterable[Task], config: LabelConfig, options: ExportOptions
     ) -> Iterator[bytes]:
-        """Yields a zip holding ``result.json``."""
+        """Yields a zip holding ``result.json`` (and the images, when included)."""
         archive = ZipStream()
-        yield from archive.add_stream("result.json", self._json(tasks, config, options))
-        yield archive.close()
-
-    def _json(
-        self, tasks: Iterable[Task], config: LabelConfig, options: ExportOptions
-    ) -> Iterator[bytes]:
+        files = ImageFiles(archive, options)
         cats = categories(config)
+        images: list[bytes] = []
         annotations: list[bytes] = []
-        yield b'{"info": {"description": "labelops export", "version": "1.0"},\n"categories": '
-        yield json.dumps(_coco_categories(cats), ensure_ascii=False).encode()
-        yield b',\n"images": ['
         for image_id, item in enumerate(image_items(tasks, config, options)):
+            yield files.add(item)
             width, height = item.size or (None, None)
-            image = {"id": image_id, "file_name": item.file_name, "width": width, "height": height}
-            yield (b"\n" if image_id == 0 else b",\n") + json.dumps(image).encode()
+            image = {
+                "id": image_id,
+                "file_name": image_path(item),
+                "width": width,
+                "height": height,
+            }
+            images.append(json.dumps(image).encode())
             for category_id, _, region in iter_labeled(item.regions, cats.ids):
                 coco = _coco_annotation(region, category_id, image_id, len(annotations), cats)
                 annotations.append(json.dumps(coco).encode())
-        yield b'\n],\n"annotations": ['
-        for index, data in enumerate(annotations):
-            yield (b"\n" if index == 0 else b",\n") + data
-        yield b"\n]}\n"
+        yield from archive.add_stream("result.json", _coco_json(cats, images, annotations))
+        yield files.close()
+        yield archive.close()
+
+
+def _coco_json(cats: Categories, images: list[bytes], annotations: list[bytes]) -> Iterator[bytes]:
+    yield b'{"info": {"description": "labelops export", "version": "1.0"},\n"categories": '
+    yield json.dumps(_coco_categories(cats), ensure_ascii=False).encode()
+    yield b',\n"images": ['
+    for index, data in enumerate(images):
+        yield (b"\n" if index == 0 else b",\n") + data
+    yield b'\n],\n"annotations": ['
+    for index, data in enumerate(annotations):
+        yield (b"\n" if index == 0 else b",\n") + data
+    yield b"\n]}\n"
 
 
 def _coco_categories(cats: Categories) -> list[dict[str, object]]:
@@ -183,16 +237,22 @@ class VocFormat(_VisionFormat):
     ) -> Iterator[bytes]:
         """Yields a zip of XML files."""
         archive = ZipStream()
+        files = ImageFiles(archive, options)
         labels = {name: 0 for name in categories(config).ids}
         for item in image_items(tasks, config, options):
-            stem = item.file_name.rsplit(".", 1)[0] if "." in item.file_name else item.file_name
-            yield archive.add(f"Annotations/{stem}.xml", _voc_xml(item, labels))
+            yield files.add(item)
+            yield archive.add(f"Annotations/{_stem(item)}.xml", _voc_xml(item, labels))
+        yield files.close()
         yield archive.close()
+
+
+def _stem(item: ImageItem) -> str:
+    return item.file_name.rsplit(".", 1)[0] if "." in item.file_name else item.file_name
 
 
 def _voc_xml(item: ImageItem, labels: dict[str, int]) -> bytes:
     root = ET.Element("annotation")
-    ET.SubElement(root, "folder").text = "images"
+    ET.SubElement(root, "folder").text = IMAGES
     ET.SubElement(root, "filename").text = item.file_name
     ET.SubElement(ET.SubElement(root, "source"), "database").text = "labelops"
     size = ET.SubElement(root, "size")
@@ -242,21 +302,22 @@ class YoloFormat(_VisionFormat):
     def stream(
         self, tasks: Iterable[Task], config: LabelConfig, options: ExportOptions
     ) -> Iterator[bytes]:
-        """Yields a zip with one label file per image, classes.txt, data.yaml and images.txt."""
+        """Yields a zip: a label file per image, classes.txt, data.yaml, images.txt (and images)."""
         cats = categories(config)
         archive = ZipStream()
-        urls: list[str] = []
+        files = ImageFiles(archive, options)
+        paths: list[str] = []
         for item in image_items(tasks, config, options):
-            lines = self.lines(item, cats)
-            stem = item.file_name.rsplit(".", 1)[0] if "." in item.file_name else item.file_name
-            data = "".join(line + "\n" for line in lines).encode()
-            urls.append(item.url)
-            yield archive.add(f"labels/{stem}.txt", data)
+            yield files.add(item)
+            data = "".join(line + "\n" for line in self.lines(item, cats)).encode()
+            paths.append(f"./{image_path(item)}")
+            yield archive.add(f"labels/{_stem(item)}.txt", data)
         names = cats.names()
         classes = "".join(f"{names.get(i, '')}\n" for i in range(max(names, default=-1) + 1))
         yield archive.add("classes.txt", classes.encode())
         yield archive.add("data.yaml", _data_yaml(names, cats.keypoints).encode())
-        yield archive.add("images.txt", "".join(u + "\n" for u in urls).encode())
+        yield archive.add("images.txt", "".join(p + "\n" for p in paths).encode())
+        yield files.close()
         yield archive.close()
 
     def lines(self, item: ImageItem, cats: Categories) -> list[str]:

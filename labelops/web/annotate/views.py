@@ -52,14 +52,14 @@ def label(project_id: int) -> Any:
             "annotate/label.html", project=project, config_error=str(exc), payload=None
         ), 200
     task_id = request.args.get("task", type=int)
-    annotation = None
     if task_id is not None:
         task = task_service.get_task(db.session, task_id)
         if task.project_id != project.id:
             raise NotFoundError(f"task {task_id} not found in project {project.id}")
-        annotation = _own_annotation(task)
     else:
         task = _next_task(project)
+    # Work a reviewer rejected comes back to its author: the stream opens their annotation too.
+    annotation = _own_annotation(task) if task is not None else None
     predictions = (
         prediction_service.current_predictions(db.session, project, task.id)
         if task is not None

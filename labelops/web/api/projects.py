@@ -13,6 +13,7 @@ from labelops.clock import utcnow
 from labelops.db.models import ProjectRow, UserRow
 from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.label_config import parse_label_config
+from labelops.resources.bucket_media import export_media_reader
 from labelops.services import exports as export_service
 from labelops.services import imports as import_service
 from labelops.services import next_task as queue
@@ -345,6 +346,7 @@ _EXPORT_QUERY = (
     QueryParam("annotators", "ids", "Only these annotators' work (comma-separated ids)."),
     QueryParam("since", "date-time", "Only annotations changed since."),
     QueryParam("until", "date-time", "Only annotations changed until."),
+    QueryParam("include_images", "boolean", "Put the images in the zip (COCO, VOC, YOLO*).", False),
 )
 
 
@@ -357,6 +359,9 @@ def export(project_id: int) -> Any:
     fmt_name = request.args.get("exportType") or request.args.get("export_type") or "JSON"
     download_all = bool_arg("download_all_tasks", False)
     annotators = request.args.get("annotators")
+    # The stream reads in batches, each on its own short-lived session: nothing of this request
+    # (its session, its transaction, its pooled connection) stays open while the client reads.
+    engine = db.engine
     options = export_service.export_options(
         project_config(project),
         annotations=request.args.get("annotations", "all"),
@@ -364,10 +369,14 @@ def export(project_id: int) -> Any:
         annotators=frozenset(int_list(annotators, "annotators")) if annotators else None,
         since=datetime_arg("since"),
         until=datetime_arg("until"),
+        media=(
+            export_media_reader(
+                current_app.config["LABELOPS_SETTINGS"], lambda: Session(engine), project.id
+            )
+            if bool_arg("include_images", False)
+            else None
+        ),
     )
-    # The stream reads in batches, each on its own short-lived session: nothing of this request
-    # (its session, its transaction, its pooled connection) stays open while the client reads.
-    engine = db.engine
     try:
         fmt, stream = export_service.open_export(
             lambda: Session(engine),
@@ -382,8 +391,7 @@ def export(project_id: int) -> Any:
         return response, status
     project_id = project.id
     db.session.close()
-    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-    filename = f"project-{project_id}-at-{stamp}{fmt.extension}"
+    filename = export_service.export_file_name(project_id, fmt, utcnow())
     return Response(
         stream,
         mimetype=fmt.media_type,

@@ -362,7 +362,7 @@ def _import_error(exc: Exception) -> dict[str, Any]:
 
 
 def _media_root() -> Path:
-    return Path(current_app.config["LABELOPS_SETTINGS"].object_store_root) / "uploads"
+    return Path(current_app.config["LABELOPS_SETTINGS"].uploads_root)
 
 
 @bp.get("/<int:project_id>/media/<path:filename>")

@@ -56,6 +56,7 @@ def stream(project_id: int) -> Any:
         objects=list(config.objects.values()),
         payload=detail_payload(config, detail),
         form=ReviewForm(),
+        left=review_service.count_awaiting_review(db.session, project.id),
         skipped=request.args.get("after", type=int),
         tab="review",
     )
@@ -88,6 +89,6 @@ def decide(project_id: int, annotation_id: int) -> Any:
     else:
         db.session.commit()
         verb = "Accepted" if form.decision.data == "accepted" else "Rejected"
-        note = "" if form.decision.data == "accepted" else "; the task is back in the queue"
+        note = "" if form.decision.data == "accepted" else "; it goes back to its author first"
         flash(f"{verb} annotation #{annotation.id}{note}.", "success")
     return redirect(url_for(".stream", project_id=project_id, task=annotation.task_id))

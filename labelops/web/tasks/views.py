@@ -19,6 +19,7 @@ from labelops.domain.errors import InvalidInputError
 from labelops.domain.json_limits import JsonLimitError
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.bucket_media import open_task_media
+from labelops.resources.object_store import deployment_store
 from labelops.services import data_manager as manager_service
 from labelops.services import exports as export_service
 from labelops.services import projects as project_service
@@ -158,7 +159,7 @@ def task_media(project_id: int, task_id: int) -> Any:
     policy = StoragePolicy.from_settings(settings)
     url = request.args.get("url", "")
     try:
-        media = open_task_media(db.session, task, url, policy, settings.object_store_root)
+        media = open_task_media(db.session, task, url, policy, deployment_store(settings))
     except NotFoundError:
         abort(404)
     except MediaUnavailableError:

@@ -87,9 +87,9 @@ def test_coco_category_attribute_sets_the_id() -> None:
 def test_coco_images_have_unique_file_names_and_sizes() -> None:
     images = coco()["images"]
     assert [(i["id"], i["file_name"], i["width"], i["height"]) for i in images] == [
-        (0, "cat.jpg", 200, 100),
-        (1, "b_cat.jpg", 200, 100),
-        (2, "empty.jpg", None, None),
+        (0, "images/cat.jpg", 200, 100),
+        (1, "images/b_cat.jpg", 200, 100),
+        (2, "images/empty.jpg", None, None),
     ]
 
 
@@ -187,6 +187,7 @@ def test_voc_rounds_and_writes_rotated_boxes_as_pixel_aabb() -> None:
         "Annotations/cat.xml",
         "Annotations/b_cat.xml",
         "Annotations/empty.xml",
+        "image_sources.tsv",
     ]
     root = ET.fromstring(z.read("Annotations/cat.xml"))
     boxes = [
@@ -227,13 +228,21 @@ def test_yolo_zip_lists_labels_classes_yaml_and_images() -> None:
         "classes.txt",
         "data.yaml",
         "images.txt",
+        "image_sources.tsv",
     ]
     assert z.read("classes.txt").decode().splitlines() == ["Car", "Person", "Bike", "Road"]
     assert "nc: 4" in z.read("data.yaml").decode()
+    # paths relative to images.txt (as Ultralytics reads them), not the images' URLs
     assert z.read("images.txt").decode().splitlines() == [
-        "s3://b/a/cat.jpg",
-        "s3://b/b/cat.jpg",
-        "s3://b/c/empty.jpg",
+        "./images/cat.jpg",
+        "./images/b_cat.jpg",
+        "./images/empty.jpg",
+    ]
+    assert z.read("image_sources.tsv").decode().splitlines() == [
+        "path\tsource\tincluded",
+        "images/cat.jpg\ts3://b/a/cat.jpg\tno",
+        "images/b_cat.jpg\ts3://b/b/cat.jpg\tno",
+        "images/empty.jpg\ts3://b/c/empty.jpg\tno",
     ]
     lines = z.read("labels/cat.txt").decode().splitlines()
     assert len(lines) == 3  # two labels on one box + the rotated box
@@ -276,7 +285,7 @@ def test_no_state_leaks_between_exports() -> None:
     b"".join(fmt.stream(iter(TASKS), IMAGE_BOXES, ExportOptions()))
     data = b"".join(fmt.stream(iter(TASKS[1:2]), IMAGE_BOXES, ExportOptions()))
     doc = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("result.json"))
-    assert doc["images"][0]["file_name"] == "cat.jpg"
+    assert doc["images"][0]["file_name"] == "images/cat.jpg"
     assert doc["annotations"][0]["id"] == 0
 
 
@@ -286,3 +295,36 @@ def test_image_project_offers_vision_formats() -> None:
     assert "YOLO_POSE" not in names and "CONLL2003" not in names
     assert "YOLO_POSE" in {f.name for f in supported_export_formats(IMAGE_POSE)}
     assert "COCO" not in {f.name for f in supported_export_formats(TEXT_NER)}
+
+
+@pytest.mark.parametrize("name", ["COCO", "VOC", "YOLO", "YOLO_OBB"])
+def test_vision_exports_include_the_images_at_the_paths_they_name(name: str) -> None:
+    stored = {"s3://b/a/cat.jpg": b"cat-a", "s3://b/b/cat.jpg": b"cat-b"}  # empty.jpg unreadable
+    options = ExportOptions(media=stored.get)
+    z = zipfile.ZipFile(
+        io.BytesIO(b"".join(get_export_format(name).stream(iter(TASKS), IMAGE_BOXES, options)))
+    )
+    if name == "COCO":
+        paths = [i["file_name"] for i in json.loads(z.read("result.json"))["images"]]
+    elif name == "VOC":
+        paths = []
+        for member in sorted(m for m in z.namelist() if m.startswith("Annotations/")):
+            root = ET.fromstring(z.read(member))
+            paths.append(f"{root.findtext('folder')}/{root.findtext('filename')}")
+    else:
+        paths = [p.removeprefix("./") for p in z.read("images.txt").decode().splitlines()]
+    included = [p for p in paths if p in z.namelist()]
+    assert sorted(z.read(p) for p in included) == [b"cat-a", b"cat-b"]
+    # the image that could not be read is listed as left out, and nothing else is missing
+    assert "images/empty.jpg\ts3://b/c/empty.jpg\tno" in z.read("image_sources.tsv").decode()
+    assert set(paths) - set(included) == {"images/empty.jpg"}
+
+
+def test_an_image_named_dot_dot_stays_inside_the_zip() -> None:
+    t = task({"image": "s3://b/x/.."}, ann([rect(1, 1, 2, 2, "Car")], id=1))
+    options = ExportOptions(media=lambda url: b"x")
+    z = zipfile.ZipFile(
+        io.BytesIO(b"".join(get_export_format("YOLO").stream(iter([t]), IMAGE_BOXES, options)))
+    )
+    assert "images/image" in z.namelist()
+    assert not any(".." in name.split("/") for name in z.namelist())

@@ -94,20 +94,6 @@ export function barChart(container, items, emptyMessage) {
   container.replaceChildren(root);
 }
 
-function agreementItems(report) {
-  // Numbers at the top level, and numbers one level down (e.g. per annotator or per control).
-  const items = [];
-  for (const [key, value] of Object.entries(report || {})) {
-    if (typeof value === "number") items.push({ label: key, value });
-    else if (value && typeof value === "object" && !Array.isArray(value)) {
-      for (const [sub, inner] of Object.entries(value)) {
-        if (typeof inner === "number") items.push({ label: `${key} · ${sub}`, value: inner });
-      }
-    }
-  }
-  return items.slice(0, 24);
-}
-
 const data = JSON.parse(document.getElementById("dashboard-data")?.textContent || "null");
 if (data) {
   const charts = Object.fromEntries(
@@ -121,7 +107,7 @@ if (data) {
   if (charts.annotators) {
     barChart(
       charts.annotators,
-      data.annotators.map((a) => ({ label: a.email, value: a.finished })),
+      data.annotators.map((a) => ({ label: a.email || "imported, no author", value: a.finished })),
       "Nobody has annotated yet.",
     );
   }
@@ -131,8 +117,5 @@ if (data) {
       data.labels.map((l) => ({ label: `${l.label}`, value: l.count })),
       "No labels yet.",
     );
-  }
-  if (charts.agreement) {
-    barChart(charts.agreement, agreementItems(data.agreement), "The report holds no figures to chart.");
   }
 }
