@@ -104,7 +104,6 @@ def claim_next_task(
     return None
 
 
-<<<<<<< HEAD
 def progress(session: Session, project_id: int, user_id: int) -> tuple[int, int]:
     """Returns (tasks the annotator has annotated or skipped, tasks in the project).
 
@@ -126,9 +125,6 @@ def progress(session: Session, project_id: int, user_id: int) -> tuple[int, int]
     return int(done or 0), int(total or 0)
 
 
-def _annotated_by(user_id: int) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
-=======
 def _annotated_by(user_id: int, *, except_rejected: bool = False) -> sa.ColumnElement[bool]:
     """Returns whether the user has an annotation on the task.
 
@@ -136,7 +132,6 @@ def _annotated_by(user_id: int, *, except_rejected: bool = False) -> sa.ColumnEl
     the task to fix it.
     """
     condition = sa.exists().where(
->>>>>>> wt/data
         AnnotationRow.task_id == TaskRow.id, AnnotationRow.completed_by_id == user_id
     )
     if except_rejected:

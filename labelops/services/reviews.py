@@ -21,12 +21,9 @@ from labelops.domain.task_state import TaskEvent
 from labelops.services.annotations import add_revision, checked_result, count_finished
 from labelops.services.errors import ConflictError
 from labelops.services.locking import lock_task
-<<<<<<< HEAD
+from labelops.services.next_task import DEFAULT_LOCK_TTL, reserve_for
 from labelops.services.policies import Action, authorize
 from labelops.services.webhook_events import review_event
-=======
-from labelops.services.next_task import DEFAULT_LOCK_TTL, reserve_for
->>>>>>> wt/data
 from labelops.services.workflow import transition, workflow_for
 
 REVIEW_STATES = ("accepted", "rejected")
