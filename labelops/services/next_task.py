@@ -14,6 +14,7 @@ check and the lock.
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -182,13 +183,17 @@ def slots_taken(session: Session, task: TaskRow, user_id: int, now: datetime) ->
 
 
 def _lock(session: Session, task: TaskRow, user_id: int, expire_at: datetime) -> None:
-    lock = session.scalar(
-        sa.select(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
+    """Takes or renews the annotator's lock on the task in one upsert (no ORM object)."""
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    values = {"task_id": task.id, "user_id": user_id, "expire_at": expire_at}
+    session.execute(
+        insert(TaskLockRow)
+        .values(values)
+        .on_conflict_do_update(
+            index_elements=[TaskLockRow.task_id, TaskLockRow.user_id],
+            set_={"expire_at": expire_at},
+        )
     )
-    if lock is None:
-        session.add(TaskLockRow(task_id=task.id, user_id=user_id, expire_at=expire_at))
-    else:
-        lock.expire_at = expire_at
     transition(session, task, TaskEvent.LOCK)
     session.flush()
 
