@@ -181,11 +181,27 @@ def project_for_user(
         NotFoundError: No such project, or one of another organization, or one the user is not
             a member of (all get the same answer: a project's existence is not leaked).
     """
-    project = session.get(ProjectRow, project_id)
+    # The project and the user's membership in one query (every API request asks this).
+    found = (
+        session.execute(
+            sa.select(ProjectRow, ProjectMemberRow.role)
+            .outerjoin(
+                ProjectMemberRow,
+                sa.and_(
+                    ProjectMemberRow.project_id == ProjectRow.id,
+                    ProjectMemberRow.user_id == user.id,
+                ),
+            )
+            .where(ProjectRow.id == project_id)
+        ).one_or_none()
+        if is_stored_id(project_id)
+        else None
+    )
     active = organization_service.active_organization_id(session, user)
-    if project is None or active is None or project.organization_id != active:
+    if found is None or active is None or found[0].organization_id != active:
         raise NotFoundError(f"project {project_id} not found")
-    role = role_of(session, user, project.id)
+    project, value = found
+    role = Role(value) if value else None
     if role is None and not user.is_admin:
         raise NotFoundError(f"project {project_id} not found")
     return project, role
