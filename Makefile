@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install browser azurite biome up web dev test screenshots lint lint-js fmt typecheck bench
+.PHONY: install browser azurite biome up web dev test screenshots lint lint-js fmt typecheck bench bench-http
 
 install: $(VENV)/.installed
 
@@ -66,3 +66,6 @@ typecheck: install
 
 bench: install
 	$(BIN)/python -m bench --tasks 100000 --db sqlite --db postgres
+
+bench-http: install
+	$(BIN)/python -m bench.http --tasks 100000

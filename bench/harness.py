@@ -55,18 +55,22 @@ def write_tasks(path: Path, n: int, rng: random.Random) -> None:
 
 
 @contextmanager
-def database(kind: str, folder: Path) -> Iterator[str]:
-    """Yields the URL of a fresh, migrated database of this kind, dropped afterwards."""
+def database(kind: str, folder: Path, pg_admin_url: str | None = None) -> Iterator[str]:
+    """Yields the URL of a fresh, migrated database of this kind, dropped afterwards.
+
+    PostgreSQL databases are made through ``pg_admin_url`` (default: LABELOPS_BENCH_PG_URL).
+    """
     if kind == "sqlite":
         url = f"sqlite:///{folder / 'bench.db'}"
         upgrade(url)
         yield url
         return
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    admin_url = pg_admin_url or PG_ADMIN
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"labelops_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
         upgrade(url)
         yield url

@@ -90,13 +90,16 @@ def create_annotation(
     )
     session.add(annotation)
     session.flush()
+    _release(session, task, user_id)
+    action = "skipped" if was_cancelled else "created"
+    _append_revision(session, annotation, action, user_id, now, revision=1)
     if was_cancelled:
         task.cancelled_annotations += 1
         transition(session, task, TaskEvent.SKIP)
     else:
+        # Last: every annotator of the project updates its counters row, whose lock is then
+        # held only until the caller commits.
         count_finished(session, project, task, +1)
-    _release(session, task, user_id)
-    add_revision(session, annotation, "skipped" if was_cancelled else "created", user_id, now)
     discard_drafts(session, task.id, user_id)
     session.flush()
     annotation_event(session, annotation, "ANNOTATION_CREATED")
@@ -305,19 +308,19 @@ def count_finished(
     before = task.is_labeled
     task.total_annotations += delta
     task.is_labeled = task.total_annotations >= project.maximum_annotations
+    if not keep_review_state:
+        if delta > 0:
+            event = TaskEvent.ANNOTATE_FULL if task.is_labeled else TaskEvent.ANNOTATE_PARTIAL
+        else:
+            event = TaskEvent.ANNOTATE_FULL if task.is_labeled else TaskEvent.UNANNOTATE
+        transition(session, task, event)
+    # After the task's changes, so that they go out in one UPDATE with the flush before it.
     bump_project(
         session,
         project,
         num_annotations=delta,
         num_labeled_tasks=int(task.is_labeled) - int(before),
     )
-    if keep_review_state:
-        return
-    if delta > 0:
-        event = TaskEvent.ANNOTATE_FULL if task.is_labeled else TaskEvent.ANNOTATE_PARTIAL
-    else:
-        event = TaskEvent.ANNOTATE_FULL if task.is_labeled else TaskEvent.UNANNOTATE
-    transition(session, task, event)
 
 
 def checked_result(
@@ -350,11 +353,24 @@ def add_revision(
             AnnotationRevisionRow.annotation_id == annotation.id
         )
     )
+    _append_revision(session, annotation, action, user_id, now, comment, revision=(last or 0) + 1)
+
+
+def _append_revision(
+    session: Session,
+    annotation: AnnotationRow,
+    action: str,
+    user_id: int | None,
+    now: datetime,
+    comment: str = "",
+    *,
+    revision: int,
+) -> None:
     session.add(
         AnnotationRevisionRow(
             annotation_id=annotation.id,
             task_id=annotation.task_id,
-            revision=(last or 0) + 1,
+            revision=revision,
             action=action,
             result=list(annotation.result),
             changed_by_id=user_id,

@@ -17,14 +17,19 @@ from labelops.db.models import ProjectRow, TaskRow
 def lock_task(session: Session, task: TaskRow) -> TaskRow:
     """Returns the task re-read under a write lock held until the transaction ends."""
     if is_postgres(session):
-        session.execute(sa.select(TaskRow.id).where(TaskRow.id == task.id).with_for_update())
-    else:
-        session.execute(
-            sa.update(TaskRow)
+        # One statement takes the lock and re-reads the row into the object.
+        return session.scalars(
+            sa.select(TaskRow)
             .where(TaskRow.id == task.id)
-            .values(updated_at=TaskRow.updated_at)
-            .execution_options(synchronize_session=False)
-        )
+            .with_for_update(of=TaskRow)
+            .execution_options(populate_existing=True)
+        ).one()
+    session.execute(
+        sa.update(TaskRow)
+        .where(TaskRow.id == task.id)
+        .values(updated_at=TaskRow.updated_at)
+        .execution_options(synchronize_session=False)
+    )
     session.refresh(task)
     return task
 

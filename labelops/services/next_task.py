@@ -16,6 +16,7 @@ the lock.
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -149,16 +150,21 @@ def reserve_for(session: Session, task: TaskRow, user_id: int, expire_at: dateti
     """Holds the task for the user until at least ``expire_at``, leaving its state as it is.
 
     A hand-out locks through it; a rejection keeps the author's slot with it while they come
-    back to fix their work.
+    back to fix their work. One upsert, no ORM object: a held lock only ever gets longer.
     """
-    lock = session.scalar(
-        sa.select(TaskLockRow).where(TaskLockRow.task_id == task.id, TaskLockRow.user_id == user_id)
+    postgres = is_postgres(session)
+    insert = (postgresql.insert if postgres else sqlite.insert)(TaskLockRow).values(
+        task_id=task.id, user_id=user_id, expire_at=expire_at
     )
-    if lock is None:
-        session.add(TaskLockRow(task_id=task.id, user_id=user_id, expire_at=expire_at))
-    else:
-        lock.expire_at = max(lock.expire_at, expire_at)
-    session.flush()
+    longer = (sa.func.greatest if postgres else sa.func.max)(
+        TaskLockRow.expire_at, insert.excluded.expire_at
+    )
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[TaskLockRow.task_id, TaskLockRow.user_id],
+            set_={"expire_at": longer},
+        )
+    )
 
 
 def _candidate(

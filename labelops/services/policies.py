@@ -19,7 +19,7 @@ from labelops.domain import permissions
 from labelops.domain.permissions import Role
 from labelops.services import organizations as organization_service
 from labelops.services.errors import NotFoundError, PermissionDeniedError
-from labelops.services.projects import role_of
+from labelops.services.projects import project_for_user, role_of
 
 
 class Action(StrEnum):
@@ -109,17 +109,9 @@ def authorize(session: Session, user: UserRow, action: Action, obj: Subject) -> 
     role = role_of(session, user, project.id)
     if project.organization_id != active or (role is None and not user.is_admin):
         raise NotFoundError(f"project {project.id} not found")
-    access = ProjectAccess(project=project, role=role, is_admin=user.is_admin)
-    if not access.allows(action):
-        raise PermissionDeniedError(
-            f"your role ({role.value if role else 'none'}) in project {project.id} does not "
-            f"allow you to {_DOING[action]}: {_ALLOWED[action]}"
-        )
-    if action is Action.REVIEW:
-        _check_not_own_work(user, obj)
-    if action is Action.CHANGE:
-        _check_own_or_managed(access, user, obj)
-    return access
+    return _checked(
+        user, action, obj, ProjectAccess(project=project, role=role, is_admin=user.is_admin)
+    )
 
 
 def authorize_project(
@@ -127,14 +119,30 @@ def authorize_project(
 ) -> ProjectAccess:
     """Returns the user's access to the project with this id when they may do ``action`` there.
 
+    The project and the user's role come in one query (every API request asks this).
+
     Raises:
         NotFoundError: No such project, or one the user may not see (see :func:`authorize`).
         PermissionDeniedError: The user's role does not allow the action.
     """
-    project = session.get(ProjectRow, project_id)
-    if project is None:
-        raise NotFoundError(f"project {project_id} not found")
-    return authorize(session, user, action, project)
+    project, role = project_for_user(session, user, project_id)
+    return _checked(
+        user, action, project, ProjectAccess(project=project, role=role, is_admin=user.is_admin)
+    )
+
+
+def _checked(user: UserRow, action: Action, obj: Subject, access: ProjectAccess) -> ProjectAccess:
+    role = access.role
+    if not access.allows(action):
+        raise PermissionDeniedError(
+            f"your role ({role.value if role else 'none'}) in project {access.project.id} does "
+            f"not allow you to {_DOING[action]}: {_ALLOWED[action]}"
+        )
+    if action is Action.REVIEW:
+        _check_not_own_work(user, obj)
+    if action is Action.CHANGE:
+        _check_own_or_managed(access, user, obj)
+    return access
 
 
 def _check_not_own_work(user: UserRow, obj: Subject) -> None:

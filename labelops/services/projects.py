@@ -217,6 +217,45 @@ def delete_project(session: Session, project: ProjectRow, *, by: UserRow | None)
     session.flush()
 
 
+def project_for_user(
+    session: Session, user: UserRow, project_id: int
+) -> tuple[ProjectRow, Role | None]:
+    """Returns the project and the user's role in it, if the user may see it at all.
+
+    The one lookup every entry point (pages, API) makes before its role check: the project must
+    belong to the user's active organization, and the user must be a member of the project or an
+    administrator.
+
+    Raises:
+        NotFoundError: No such project, or one of another organization, or one the user is not
+            a member of (all get the same answer: a project's existence is not leaked).
+    """
+    # The project and the user's membership in one query (every API request asks this).
+    found = (
+        session.execute(
+            sa.select(ProjectRow, ProjectMemberRow.role)
+            .outerjoin(
+                ProjectMemberRow,
+                sa.and_(
+                    ProjectMemberRow.project_id == ProjectRow.id,
+                    ProjectMemberRow.user_id == user.id,
+                ),
+            )
+            .where(ProjectRow.id == project_id)
+        ).one_or_none()
+        if is_stored_id(project_id)
+        else None
+    )
+    active = organization_service.active_organization_id(session, user)
+    if found is None or active is None or found[0].organization_id != active:
+        raise NotFoundError(f"project {project_id} not found")
+    project, value = found
+    role = Role(value) if value else None
+    if role is None and not user.is_admin:
+        raise NotFoundError(f"project {project_id} not found")
+    return project, role
+
+
 def visible_projects(session: Session, user: UserRow) -> list[ProjectRow]:
     """Returns the projects of the user's active organization the user may see, newest first.
 

@@ -3,12 +3,12 @@
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from labelops.clock import utcnow
 from labelops.db.models import ApiTokenRow, ProjectMemberRow, UserRow
@@ -21,6 +21,9 @@ _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
 MAX_EMAIL_LENGTH = 254
 MAX_EMAIL_LOCAL_LENGTH = 64
+# A token's last use is stored to the minute: rewriting the row on every request would add a
+# write and a commit to each API call.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 _EMAIL_ATOM = r"[^\W_]|[!#$%&'*+/=?^_`{|}~-]"
 _EMAIL_LOCAL = re.compile(rf"(?:{_EMAIL_ATOM})+(?:\.(?:{_EMAIL_ATOM})+)*")
 _EMAIL_LABEL = re.compile(r"[^\W_](?:[^\W_]|-){0,62}(?<!-)")
@@ -175,13 +178,23 @@ def issue_token(
 
 
 def user_for_token(session: Session, key: str) -> UserRow | None:
-    """Returns the active user an API token belongs to, else None."""
+    """Returns the active user an API token belongs to, else None.
+
+    The token's ``last_used_at`` is moved on when it is more than ``TOKEN_USE_RESOLUTION`` old
+    (the session then has a change for the caller to commit).
+    """
     if not key:
         return None
-    token = session.scalar(sa.select(ApiTokenRow).where(ApiTokenRow.key_digest == _digest(key)))
+    token = session.scalar(
+        sa.select(ApiTokenRow)
+        .options(joinedload(ApiTokenRow.user))
+        .where(ApiTokenRow.key_digest == _digest(key))
+    )
     if token is None or not token.user.is_active:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        token.last_used_at = now
     return token.user
 
 

@@ -74,9 +74,10 @@ def _user_from_request() -> UserRow:
         if user is None:
             _count_bad_token()
             raise UnauthorizedError("invalid or revoked API token")
-        # Store last_used_at now: left pending, the write (and on SQLite the database's write
-        # lock) would last as long as the request, e.g. through a pipeline launch.
-        db.session.commit()
+        # Store a moved last_used_at now: left pending, the write (and on SQLite the database's
+        # write lock) would last as long as the request, e.g. through a pipeline launch.
+        if db.session.dirty:
+            db.session.commit()
         return user
     if current_user.is_authenticated:
         if request.method not in _SAFE_METHODS:

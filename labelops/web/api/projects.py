@@ -333,7 +333,12 @@ def next_task(project_id: int) -> Any:
     task = queue.claim_next_task(db.session, project.id, g.user.id, now=utcnow(), lock_ttl=ttl)
     if task is None:
         return error_response(404, f"no more tasks to label in project {project.id}")
-    predictions = prediction_service.current_predictions(db.session, project, task.id)
+    # The task's prediction counter spares most hand-outs the predictions query.
+    predictions = (
+        prediction_service.current_predictions(db.session, project, task.id)
+        if task.total_predictions
+        else []
+    )
     return jsonify(task_json(task, annotations=[], predictions=predictions))
 
 

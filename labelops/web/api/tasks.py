@@ -203,8 +203,10 @@ def create_annotation(task_id: int) -> Any:
         lead_time=body.lead_time,
         now=utcnow(),
     )
+    # Serialized before the commit, which would expire the row and cost a re-read.
+    created = annotation_json(annotation)
     db.session.commit()
-    return jsonify(annotation_json(annotation)), 201
+    return jsonify(created), 201
 
 
 def _annotation_and_project(annotation_id: int, action: Action) -> tuple[AnnotationRow, ProjectRow]:

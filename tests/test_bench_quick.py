@@ -1,0 +1,55 @@
+"""The HTTP benchmark, end to end at a tiny size: every workload runs and the invariants hold.
+
+This checks the benchmark and the server's correctness under concurrent annotators, never
+timings: ``labelops serve`` on a fresh PostgreSQL database (a uniquely named one, dropped at
+the end), five annotators through the REST API with and without think time, at overlap 1 and 2.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from bench.http import EXPORTS, Plan, markdown, measure
+from tests.conftest import pg_admin_engine, pg_admin_url
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+TINY = Plan(
+    tasks=500,
+    annotators=5,
+    open_seconds=3,
+    closed_seconds=3,
+    think_seconds=0.2,
+    page_repeats=5,
+    workers=2,
+    threads=4,
+)
+
+
+def test_quick_http_bench_produces_every_figure_with_no_overlap_or_loss(tmp_path: Path) -> None:
+    pg_admin_engine()  # fails with a message naming the server when PostgreSQL is absent
+    result = measure(TINY, pg_admin_url())
+    figures = result["figures"]
+
+    for fmt in ("json", "jsonl", "parquet", "json_annotated", "json_annotated_images"):
+        assert figures[f"import_{fmt}"]["tasks_per_s"] > 0
+        assert figures[f"import_{fmt}"]["server_peak_rss_mb"] > 0
+    for overlap in (1, 2):
+        for loop in ("open", "closed"):
+            run = figures[f"annotators_overlap{overlap}_{loop}"]
+            assert run["errors"] == 0, run["first_errors"]
+            assert run["cycles"] > 0
+            assert 0 < run["next_p50_ms"] <= run["next_p99_ms"]
+            assert 0 < run["submit_p50_ms"] <= run["submit_p99_ms"]
+        assert figures[f"annotators_overlap{overlap}_invariants"] == {
+            "over_overlap_tasks": 0,
+            "lost_annotations": 0,
+            "counter_mismatches": 0,
+        }
+    assert figures["data_manager"]["page_p95_ms"] > 0
+    assert figures["data_manager"]["sorted_p95_ms"] > 0
+    for fmt in EXPORTS:
+        export = figures[f"export_{fmt.lower()}"]
+        assert export["mb"] > 0
+        assert 0 < export["first_byte_s"] <= export["seconds"]
+    assert "| export COCO |" in markdown(result)
