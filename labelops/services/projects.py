@@ -16,6 +16,7 @@ from labelops.db.models import (
 )
 from labelops.domain.config_compat import check_results_fit
 from labelops.domain.errors import InvalidInputError
+from labelops.domain.json_limits import is_stored_id
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
 from labelops.domain.sampling import SAMPLING_STRATEGIES
