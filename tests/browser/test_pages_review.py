@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from labelops.services.pipeline import controls_of, save_agreement_report
+from labelops.services.agreement import controls_of, save_agreement_report
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from labelops.services.pipeline import controls_of, save_agreement_report
+from labelops.services.agreement import controls_of, save_agreement_report
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AgreementReportRow, ProjectRow
