@@ -277,6 +277,11 @@ def get_user(session: Session, user_id: int) -> UserRow:
     return get_row(session, UserRow, user_id, "user")
 
 
+def find_user(session: Session, user_id: int | None) -> UserRow | None:
+    """Returns the user with this id, or None when there is no id or no such user."""
+    return session.get(UserRow, user_id) if user_id is not None else None
+
+
 def visible_user(session: Session, user_id: int, *, by: UserRow) -> UserRow:
     """Returns the user if ``by`` may look them up (themselves, or any for an administrator).
 

@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from labelops.services.agreement import controls_of, save_agreement_report
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from labelops.domain.agreement_report import agreement_report
 from labelops.domain.label_config import parse_label_config
+from labelops.services.agreement import controls_of, save_agreement_report
 from labelops.services.projects import get_project
 from labelops.services.tasks import iter_task_records
 from labelops.templates_gallery import get_template

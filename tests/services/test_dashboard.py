@@ -2,19 +2,19 @@
 
 from datetime import datetime
 
-from labelops.services.agreement import controls_of, save_agreement_report
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AgreementReportRow, ProjectRow
 from labelops.domain.agreement_report import agreement_report
 from labelops.domain.label_config import parse_label_config
+from labelops.services.agreement import controls_of, save_agreement_report
 from labelops.services.annotations import create_annotation
 from labelops.services.dashboard import project_dashboard
 from labelops.services.imports import import_rows
 from labelops.services.reviews import review_annotation
 from labelops.services.tasks import iter_task_records
 from labelops.services.users import get_user_by_email
-from tests.factories import choice_result, make_project, make_tasks, make_user
+from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
 
@@ -29,6 +29,7 @@ def _seed(session: Session) -> tuple[ProjectRow, list[int]]:
     bob = make_user(session, "bob@x.io")
     carol, rita = make_user(session, "carol@x.io"), make_user(session, "rita@x.io")
     project = make_project(session, maximum_annotations=2)
+    add_member(session, project, rita, "reviewer")
     tasks = make_tasks(session, project, 3)
     create_annotation(session, tasks[2], user_id=carol.id, result=[], was_cancelled=True, now=NOW)
     pairs = (("Positive", "Positive"), ("Positive", "Negative"), ("Neutral", "Negative"))

@@ -8,7 +8,7 @@ from labelops.db.models import TaskLockRow, TaskRow
 from labelops.services.annotations import create_annotation, update_annotation
 from labelops.services.next_task import next_task, progress
 from labelops.services.reviews import review_annotation
-from tests.factories import choice_result, make_project, make_tasks, make_user
+from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
 
@@ -163,6 +163,7 @@ def _rejected_for_author(session: Session) -> tuple[Any, ...]:
     """Overlap 1: Ann annotates task 1, a reviewer rejects it with a comment."""
     ann, bob, rev = (make_user(session, f"{n}@x.io") for n in ("ann", "bob", "rev"))
     project = make_project(session)
+    add_member(session, project, rev, "reviewer")
     t1, t2 = make_tasks(session, project, 2)
     assert next_task(session, project, ann.id, now=NOW).id == t1.id
     annotation = create_annotation(

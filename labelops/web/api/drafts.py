@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
-from labelops.db.models import DraftRow, UserRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import DraftRow, UserRow
 from labelops.services import drafts as draft_service
 from labelops.services import tasks as task_service
 from labelops.services.policies import Action, authorize_project

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from labelops.db.models import utcnow
+from labelops.clock import utcnow
 from labelops.services import exports as export_service
 from labelops.services import jobs
 from labelops.services import snapshots as snapshot_service

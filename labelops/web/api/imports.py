@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from labelops.db.models import ProjectRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import ProjectRow
 from labelops.services import background_imports, jobs
 from labelops.services.policies import Action, authorize_project
 from labelops.settings import current_limits

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.orm import Session
 
 from labelops.clock import utcnow
-from labelops.db.models import ProjectRow, UserRow
+from labelops.db.models import ProjectRow
 from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.bucket_media import export_media_reader
@@ -21,6 +21,7 @@ from labelops.services import predictions as prediction_service
 from labelops.services import project_settings, visibility
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
+from labelops.services import users as user_service
 from labelops.services.policies import Action, authorize_project
 from labelops.services.projects import project_config
 from labelops.web.api import imports as background_import
@@ -81,7 +82,7 @@ def _projects_json(projects: list[ProjectRow], *, with_config: bool = True) -> l
         project_json(
             p,
             parse_label_config(p.label_config) if with_config else None,
-            creator=db.session.get(UserRow, p.created_by_id) if p.created_by_id else None,
+            creator=user_service.find_user(db.session, p.created_by_id),
             counts=counts[p.id],
         )
         for p in projects

@@ -22,7 +22,8 @@ from typing import Any
 from flask import Blueprint, g, jsonify
 from pydantic import BaseModel
 
-from labelops.db.models import PipelineRunRow, StorageConnectionRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import PipelineRunRow, StorageConnectionRow
 from labelops.domain.permissions import can_manage
 from labelops.resources import target_storage
 from labelops.services import projects as project_service
