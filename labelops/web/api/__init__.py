@@ -1,6 +1,7 @@
 """The REST API, following Label Studio's paths and JSON so its SDK and scripts work unchanged."""
 
 from labelops.web.api.feature_flags import bp as feature_flags_bp
+from labelops.web.api.ml import bp as ml_bp
 from labelops.web.api.openapi import bp as openapi_bp
 from labelops.web.api.organizations import bp as organizations_bp
 from labelops.web.api.params import check_query_args
@@ -19,6 +20,7 @@ BLUEPRINTS = (
     feature_flags_bp,
     workflow_bp,
     organizations_bp,
+    ml_bp,
 )
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(check_query_args)
