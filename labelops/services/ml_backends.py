@@ -350,7 +350,7 @@ def train_ml_backend(
     project = session.get_one(ProjectRow, row.project_id)
     try:
         answer = _client(row, allowed_hosts).train(
-            project_json(project), _annotated_tasks(session, project.id)
+            project_json(project), lambda: _annotated_tasks(session, project.id)
         )
     except MLBackendCallError as exc:
         row.state, row.error_message = "ERROR", str(exc)

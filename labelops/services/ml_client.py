@@ -7,7 +7,7 @@ host in ``allowed_hosts``. Redirects are not followed. Failures raise :class:`ML
 whose message names the URL and what went wrong.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,28 +179,30 @@ class MLBackendClient:
         """Sends a Label Studio webhook event (``{"action": event, ...}``) to ``/webhook``."""
         return self.post("/webhook", {"action": event, **payload})
 
-    def train(self, project: dict[str, Any], annotated_tasks: list[dict[str, Any]]) -> Any:
+    def train(
+        self, project: dict[str, Any], annotated_tasks: Callable[[], list[dict[str, Any]]]
+    ) -> Any:
         """Starts training as Label Studio's "Start training" does.
 
-        The legacy ``/train`` (``{annotations: [tasks], project, label_config}``) first, which
-        backends of label-studio-ml 1.x fit on; a backend without it (404/405) gets a
-        ``START_TRAINING`` event on ``/webhook``.
+        A ``START_TRAINING`` event on ``/webhook`` (``{"action", "project": {...}}``); a backend
+        without ``/webhook`` (404/405: one written for Label Studio before 1.4.1) gets the
+        legacy ``/train`` with the annotated tasks (``{annotations: [tasks], project,
+        label_config}``).
         """
-        response = self.request(
-            "post",
-            "/train",
-            {
-                "annotations": annotated_tasks,
+        path = "/webhook"
+        response = self.request("post", path, {"action": "START_TRAINING", "project": project})
+        if response.status_code in (404, 405):
+            path = "/train"
+            body = {
+                "annotations": annotated_tasks(),
                 "project": project_ref(project["id"]),
                 "label_config": project["label_config"],
                 "params": {},
-            },
-        )
-        if response.status_code in (404, 405):
-            return self.webhook("START_TRAINING", {"project": project})
+            }
+            response = self.request("post", path, body)
         if response.status_code >= 400:
             raise MLBackendCallError(
-                f"ML backend {self.url}/train answered {response.status_code}: "
+                f"ML backend {self.url}{path} answered {response.status_code}: "
                 f"{response.text[:500]}"
             )
         try:

@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("error_message", sa.Text(), nullable=False),
         sa.Column("model_version", sa.String(length=255), nullable=False),
-        sa.Column("timeout", sa.Float(), nullable=False),
+        sa.Column("timeout", sa.Double(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
