@@ -134,15 +134,6 @@ def _clean(spec: MLBackendSpec, row: MLBackendRow, allowed_hosts: list[str]) -> 
         value = getattr(spec, name)
         if value is not None and len(value) > limit:
             raise MLBackendError(name, f"must have at most {limit} characters")
-    if spec.url is not None:
-        url = spec.url.strip()
-        if not url:
-            raise MLBackendError("url", "the backend's URL is required")
-        try:
-            check_outbound_url(url, allowed_hosts, what="ML backend URL")
-        except OutboundURLError as exc:
-            raise MLBackendError("url", str(exc)) from None
-        row.url = url.rstrip("/")
     if spec.timeout is not None:
         if not 0 < spec.timeout <= MAX_TIMEOUT:
             raise MLBackendError("timeout", f"must be more than 0 and at most {MAX_TIMEOUT:g} s")
@@ -153,6 +144,15 @@ def _clean(spec: MLBackendSpec, row: MLBackendRow, allowed_hosts: list[str]) -> 
                 "auth_method", f"must be one of {', '.join(AUTH_METHODS)}, not {spec.auth_method!r}"
             )
         row.auth_method = spec.auth_method
+    if spec.url is not None:
+        url = spec.url.strip()
+        if not url:
+            raise MLBackendError("url", "the backend's URL is required")
+        try:
+            check_outbound_url(url, allowed_hosts, what="ML backend URL")
+        except OutboundURLError as exc:
+            raise MLBackendError("url", str(exc)) from None
+        row.url = url.rstrip("/")
     for name in ("title", "description", "basic_auth_user"):
         if getattr(spec, name) is not None:
             setattr(row, name, getattr(spec, name).strip())

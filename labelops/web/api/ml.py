@@ -61,7 +61,10 @@ class MLBackendFields(Schema):
 
     def spec(self) -> MLBackendSpec:
         """Returns the given fields as the service takes them (absent or null: unchanged)."""
-        return MLBackendSpec(**{k: v for k, v in self.fields_set().items() if v is not None})
+        given = self.fields_set()
+        return MLBackendSpec(
+            **{k: given[k] for k in MLBackendFields.model_fields if given.get(k) is not None}
+        )
 
 
 class MLBackendIn(MLBackendFields):
