@@ -25,6 +25,7 @@ from labelops.web.extensions import db
 from tests.factories import add_member, choice_result, make_project, make_tasks
 from tests.ml_backend_process import MLBackendProcess, free_port, start_ml_backend
 from tests.web.helpers import user_with_token
+from tests.web.test_pages_projects import csrf
 
 LOOPBACK = ("127.0.0.1",)
 
@@ -264,3 +265,58 @@ def test_a_basic_auth_password_is_encrypted_and_never_returned(
     assert stored.startswith("fernet:") and "s3cret" not in stored
     no_user = _connect(client, setup, created.json["url"], auth_method="BASIC_AUTH")
     assert "basic_auth_user" in no_user.json["validation_errors"]
+
+
+def test_the_settings_page_connects_checks_and_trains_a_backend(
+    app: Flask,
+    client: FlaskClient,
+    auth: Any,
+    setup: Setup,
+    ml_backend: MLBackendProcess,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _allow_loopback(app, monkeypatch)
+    settings = f"/projects/{setup.project_id}/settings"
+    auth.login("annotator@example.com", "password123")
+    token = csrf(client)
+    refused = client.post(
+        f"{settings}/model", data={"model-url": ml_backend.url, "csrf_token": token}
+    )
+    assert refused.status_code == 403
+    client.post("/auth/logout", data={"csrf_token": token})
+
+    auth.login("manager@example.com", "password123")
+    form = {
+        "model-url": ml_backend.url,
+        "model-title": "Choices bot",
+        "model-auth_method": "NONE",
+        "model-timeout": "30",
+        "model-csrf_token": csrf(client, settings),
+    }
+    page = client.post(f"{settings}/model", data=form, follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Choices bot is connected (model version" in html
+    assert 'class="badge badge-ml-connected"' in html
+    with app.app_context():
+        (row,) = db.session.scalars(sa.select(MLBackendRow)).all()
+
+    token = {"csrf_token": csrf(client, settings)}
+    trained = client.post(f"{settings}/model/{row.id}/train", data=token, follow_redirects=True)
+    assert "Training started on Choices bot." in trained.get_data(as_text=True)
+    ml_backend.wait_for_fit(
+        lambda f: f["event"] == "START_TRAINING" and f["data"]["project"]["id"] == setup.project_id
+    )
+    down = client.post(
+        f"{settings}/model",
+        data={
+            **form,
+            "model-url": "http://10.255.255.1:9090",
+            "model-csrf_token": token["csrf_token"],
+        },
+        follow_redirects=True,
+    )
+    assert "The ML backend was not connected: url: ML backend URL" in down.get_data(as_text=True)
+    gone = client.post(f"{settings}/model/{row.id}/delete", data=token, follow_redirects=True)
+    assert "Choices bot was disconnected." in gone.get_data(as_text=True)
+    assert client.post(f"{settings}/model/{row.id}/check", data=token).status_code == 404
