@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install browser azurite up web dev test screenshots lint fmt typecheck bench
+.PHONY: install browser azurite ml-backend up web dev test screenshots lint fmt typecheck bench
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,11 @@ azurite: $(AZURITE)
 $(AZURITE):
 	npm install --silent --no-audit --no-fund --prefix build/azurite azurite
 
+# A Label Studio ML backend's own virtualenv (label-studio-ml 1.0.9 pins Flask 1.x), made with the
+# standard library's venv and pip into the ignored build/ folder; the ML backend tests run it.
+ml-backend: install
+	$(BIN)/python -c "from tests.ml_backend_process import backend_venv; backend_venv()"
+
 up: install
 	$(BIN)/labelops up
 
@@ -33,7 +38,7 @@ web: install
 dev: install
 	$(BIN)/dagster dev -m labelops.definitions
 
-test: install browser azurite
+test: install browser azurite ml-backend
 	$(BIN)/pytest -n 2
 
 # Refresh the README's pictures: the browser tests write them into docs/screenshots/.
