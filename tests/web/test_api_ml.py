@@ -20,7 +20,7 @@ from labelops.db.models import AnnotationRow, MLBackendRow, PredictionRow, UserR
 from labelops.resources.database import DatabaseResource
 from labelops.resources.model_registry import StaticModelRegistry
 from labelops.resources.predictor import RegistryPredictor
-from labelops.services.ml_backends import notify_ml_backends
+from labelops.services.ml_backend_events import notify_ml_backends
 from labelops.web.extensions import db
 from tests.factories import add_member, choice_result, make_project, make_tasks
 from tests.ml_backend_process import MLBackendProcess, free_port, start_ml_backend

@@ -27,6 +27,7 @@ from flask import Blueprint, current_app, g, jsonify
 from pydantic import Field
 
 from labelops.db.models import MLBackendRow
+from labelops.services import ml_backend_events as ml_events
 from labelops.services import ml_backends as ml_service
 from labelops.services.ml_backends import MLBackendError, MLBackendSpec
 from labelops.services.ml_client import MLBackendCallError
@@ -191,7 +192,7 @@ def train_ml_backend(backend_id: int) -> Any:
     """Asks the backend to train on the project's annotations (Label Studio's "Start training")."""
     read_body()
     try:
-        answer = ml_service.train_ml_backend(db.session, g.user, backend_id, allowed_hosts=_hosts())
+        answer = ml_events.train_ml_backend(db.session, g.user, backend_id, allowed_hosts=_hosts())
     except MLBackendCallError as exc:
         db.session.commit()  # the backend's ERROR state
         return error_response(502, str(exc), ml_backend=backend_id)
@@ -205,7 +206,7 @@ def interactive_annotating(backend_id: int) -> Any:
     """Returns the backend's suggestion for a task given the annotator's context."""
     body: InteractiveIn = read_body()
     try:
-        result = ml_service.interactive_prediction(
+        result = ml_events.interactive_prediction(
             db.session, g.user, backend_id, body.task, body.context, allowed_hosts=_hosts()
         )
     except MLBackendError as exc:

@@ -28,6 +28,7 @@ from labelops.domain.label_config import (
     sample_task_data,
 )
 from labelops.services import media as media_service
+from labelops.services import ml_backend_events as ml_events
 from labelops.services import ml_backends as ml_service
 from labelops.services import projects as project_service
 from labelops.services import workflow as workflow_service
@@ -262,7 +263,7 @@ def model_action(project_id: int, backend_id: int, action: str) -> Any:
         _flash_state(row, "Checked:")
     elif action == "train":
         try:
-            ml_service.train_ml_backend(
+            ml_events.train_ml_backend(
                 db.session, current_user, row.id, allowed_hosts=_outbound_hosts()
             )
         except MLBackendCallError as exc:
