@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install browser azurite biome up web dev test screenshots lint lint-js fmt typecheck bench bench-http
+.PHONY: install browser azurite biome ml-backend up web dev test screenshots lint lint-js fmt typecheck bench bench-http
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,10 @@ biome: $(BIOME)
 
 $(BIOME):
 	npm install --silent --no-audit --no-fund --prefix build/biome @biomejs/biome@2.6.8
+# A Label Studio ML backend's own virtualenv (label-studio-ml 1.0.9 pins Flask 1.x), made with the
+# standard library's venv and pip into the ignored build/ folder; the ML backend tests run it.
+ml-backend: install
+	$(BIN)/python -c "from tests.ml_backend_process import backend_venv; backend_venv()"
 
 up: install
 	$(BIN)/labelops up
@@ -42,7 +46,7 @@ web: install
 dev: install
 	$(BIN)/dagster dev -m labelops.definitions
 
-test: install browser azurite biome
+test: install browser azurite biome ml-backend
 	$(BIN)/pytest -n 2
 
 # Refresh the README's pictures: the browser tests write them into docs/screenshots/.

@@ -2,7 +2,8 @@
 
 ``LABELOPS_ENV`` picks the resources: "local" (default: SQLite labeling DB, a folder as object
 store, MLflow on SQLite, all under LABELOPS_HOME) or "production" (URLs and credentials from the
-environment, S3 as object store, a Label Studio ML backend when LABELOPS_ML_BACKEND_URL is set).
+environment, S3 as object store). In both, LABELOPS_ML_BACKEND_URL names a Label Studio ML
+backend that predicts for projects without their own (connected through ``/api/ml``).
 
 Running it:
 
@@ -32,7 +33,7 @@ from labelops.jobs import JOBS
 from labelops.resources.database import DatabaseResource
 from labelops.resources.model_registry import MlflowModelRegistry
 from labelops.resources.object_store import LocalObjectStore, S3ObjectStore
-from labelops.resources.predictor import LabelStudioMLBackend, RegistryPredictor
+from labelops.resources.predictor import LabelStudioMLBackend, Predictor, RegistryPredictor
 from labelops.schedules import annotations_observation_schedule, nightly_dataset_schedule
 from labelops.sensors import (
     annotation_progress_sensor,
@@ -53,6 +54,17 @@ ASSETS = (
 )
 
 
+def default_predictor(registry: MlflowModelRegistry) -> Predictor:
+    """Returns the deployment's predictor for projects without their own ML backend.
+
+    The ML backend at LABELOPS_ML_BACKEND_URL when it is set, else the registry's champion.
+    """
+    backend_url = os.environ.get("LABELOPS_ML_BACKEND_URL", "")
+    if backend_url:
+        return LabelStudioMLBackend(url=backend_url)
+    return RegistryPredictor(model_registry=registry)
+
+
 def local_resources(settings: Settings) -> dict[str, Any]:
     """Returns the embedded resources: everything under the settings' home folder."""
     registry = MlflowModelRegistry(
@@ -63,7 +75,7 @@ def local_resources(settings: Settings) -> dict[str, Any]:
         "database": DatabaseResource(url=settings.database_url),
         "object_store": LocalObjectStore(root=str(settings.object_store_root)),
         "model_registry": registry,
-        "predictor": RegistryPredictor(model_registry=registry),
+        "predictor": default_predictor(registry),
     }
 
 
@@ -73,7 +85,6 @@ def production_resources(settings: Settings) -> dict[str, Any]:
         tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"),
         registry_uri=os.environ.get("MLFLOW_REGISTRY_URI") or None,
     )
-    backend_url = os.environ.get("LABELOPS_ML_BACKEND_URL", "")
     return {
         "database": DatabaseResource(url=dg.EnvVar("LABELOPS_DATABASE_URL")),
         "object_store": S3ObjectStore(
@@ -85,11 +96,7 @@ def production_resources(settings: Settings) -> dict[str, Any]:
             secret_access_key=dg.EnvVar("AWS_SECRET_ACCESS_KEY"),
         ),
         "model_registry": registry,
-        "predictor": (
-            LabelStudioMLBackend(url=backend_url)
-            if backend_url
-            else RegistryPredictor(model_registry=registry)
-        ),
+        "predictor": default_predictor(registry),
     }
 
 

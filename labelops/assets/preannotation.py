@@ -9,6 +9,7 @@ from labelops.clock import utcnow
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.database import DatabaseResource
 from labelops.resources.predictor import Predictor
+from labelops.services.ml_backends import project_ml_backend
 from labelops.services.predictions import create_predictions
 from labelops.services.projects import get_project
 from labelops.services.queue import set_model_version, tasks_without_prediction
@@ -38,7 +39,11 @@ def task_predictions(
     database: DatabaseResource,
     predictor: Predictor,
 ) -> dg.MaterializeResult:
-    """Predictions of the current model (the registry's champion) for tasks it has not seen yet.
+    """Predictions of the current model for tasks it has not seen yet.
+
+    The model is the project's ML backend when one is connected (``/api/ml``), else the
+    deployment's predictor (the registry's champion, or the default ML backend). A backend that
+    fails fails the step with its URL and the reason.
 
     Downstream of ``trained_model``: in a run that trains, predictions come from the champion
     that training leaves.
@@ -54,7 +59,8 @@ def task_predictions(
     with database.session() as session:
         project = get_project(session, project_id)
         label_config = parse_label_config(project.label_config)
-        version = predictor.model_version(project_id, label_config)
+        model = predictor.for_project(project_ml_backend(session, project_id))
+        version = model.model_version(project_id, label_config)
         if version is None:
             outcome = NO_MODEL.format(project_id=project_id)
             context.log.warning(outcome)
@@ -63,7 +69,7 @@ def task_predictions(
             )
         set_model_version(session, project, version)
         for batch in tasks_without_prediction(session, project_id, version, config.batch_size):
-            results = predictor.predict(project_id, label_config, batch)
+            results = model.predict(project_id, label_config, batch)
             items = [{**p, "task": t.id} for t, p in zip(batch, results, strict=True) if p]
             create_predictions(session, project, items, now=utcnow())
             session.commit()

@@ -347,6 +347,33 @@ class StorageConnectionRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class MLBackendRow(Base):
+    """A Label Studio ML backend connected to a project (its URL, auth and last known state)."""
+
+    __tablename__ = "ml_backends"
+    __table_args__ = SQLITE_AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(sa.String(2048))
+    title: Mapped[str] = mapped_column(sa.String(500), default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    is_interactive: Mapped[bool] = mapped_column(default=False)
+    # "NONE" or "BASIC_AUTH"; the password is stored as ``fernet:<token>``, never returned.
+    auth_method: Mapped[str] = mapped_column(sa.String(20), default="NONE")
+    basic_auth_user: Mapped[str] = mapped_column(sa.String(255), default="")
+    basic_auth_pass_encrypted: Mapped[str] = mapped_column(sa.Text, default="")
+    # CONNECTED, DISCONNECTED or ERROR, as of the last check; ``error_message`` says why.
+    state: Mapped[str] = mapped_column(sa.String(20), default="DISCONNECTED")
+    error_message: Mapped[str] = mapped_column(sa.Text, default="")
+    model_version: Mapped[str] = mapped_column(sa.String(255), default="")
+    timeout: Mapped[float] = mapped_column(default=100.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class ImportedObjectRow(Base):
     """A storage object already imported (key + ETag), so no object is imported twice."""
 

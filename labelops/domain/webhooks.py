@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from labelops.domain.errors import InvalidInputError
+
 
 @dataclass(frozen=True)
 class Action:
@@ -51,12 +53,16 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
 _RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
 
-class WebhookError(ValueError):
+class WebhookError(InvalidInputError):
     """A webhook setting is not valid; the message names the field and the value."""
 
     def __init__(self, message: str, *, field: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+    def details(self) -> dict[str, object]:
+        """Returns the bad field."""
+        return {"field": self.field}
 
 
 def check_actions(actions: Iterable[Any], *, project_scoped: bool) -> list[str]:

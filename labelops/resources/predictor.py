@@ -1,5 +1,8 @@
 """Predictors: the registry's champion model, or a Label Studio ML backend over HTTP.
 
+A project with its own ML backend connection is served by it (``Predictor.for_project``); the
+others by the resource the deployment configures.
+
 Both return Label Studio prediction JSON per task (``{"result", "score", "model_version"}``,
 plus ``"probabilities"`` when the model gives class probabilities).
 """
@@ -16,13 +19,28 @@ from labelops.domain.label_config import LabelConfig
 from labelops.domain.preannotation import prediction_from_probabilities, text_classification_target
 from labelops.domain.records import Task
 from labelops.resources.model_registry import ModelRegistry, ModelVersion, model_name
-from labelops.services.outbound import OutboundURLError, check_outbound_url
+from labelops.services.ml_client import (
+    MLBackendClient,
+    MLBackendConnection,
+    http_session,
+    project_ref,
+)
 from labelops.services.training import class_probabilities
 from labelops.settings import Settings
 
 
 class Predictor(dg.ConfigurableResource, ABC):
     """Turns tasks into predictions for one project."""
+
+    def for_project(self, backend: MLBackendConnection | None) -> "Predictor":
+        """Returns the predictor of a project: its own ML backend when it has one, else this one.
+
+        ``backend`` is the project's connection (``labelops.services.ml_backends``); this
+        resource (the MLflow champion, or the deployment's default backend) serves the rest.
+        """
+        if backend is None:
+            return self
+        return LabelStudioMLBackend.of(backend)
 
     @abstractmethod
     def model_version(self, project_id: int, config: LabelConfig) -> str | None:
@@ -81,78 +99,58 @@ class LabelStudioMLBackend(Predictor):
 
     url: str
     access_token: str | None = None
+    basic_auth_user: str = ""
+    basic_auth_pass: str | None = None
     connect_timeout: float = 1.0
     read_timeout: float = 100.0
     allowed_hosts: list[str] | None = None
 
     _http: requests.Session | None = PrivateAttr(default=None)
 
+    @classmethod
+    def of(
+        cls, connection: MLBackendConnection, allowed_hosts: list[str] | None = None
+    ) -> "LabelStudioMLBackend":
+        """Returns the predictor of a project's stored backend connection."""
+        return cls(
+            url=connection.url,
+            basic_auth_user=connection.basic_auth_user,
+            basic_auth_pass=connection.basic_auth_pass,
+            read_timeout=connection.timeout,
+            allowed_hosts=allowed_hosts,
+        )
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Opens the HTTP session once per run."""
-        self._session()
+        self._http = http_session()
 
-    def _session(self) -> requests.Session:
-        if self._http is None:
-            self._http = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(max_retries=2)
-            self._http.mount("http://", adapter)
-            self._http.mount("https://", adapter)
-        return self._http
-
-    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def _client(self) -> MLBackendClient:
         hosts = self.allowed_hosts
         if hosts is None:
             hosts = list(Settings.from_env().outbound_host_allowlist)
-        try:
-            check_outbound_url(url, hosts, what="ML backend URL")
-        except OutboundURLError as exc:
-            raise RuntimeError(f"ML backend refused: {exc}") from exc
-        try:
-            return self._session().request(
-                method,
-                url,
-                timeout=(self.connect_timeout, self.read_timeout),
-                allow_redirects=False,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
-            raise RuntimeError(f"ML backend {url} is unreachable: {exc}") from exc
-
-    def _post(self, path: str, body: dict[str, Any]) -> Any:
-        url = self.url.rstrip("/") + path
-        response = self._request("post", url, json=body)
-        if response.status_code >= 400:
-            raise RuntimeError(
-                f"ML backend {url} answered {response.status_code}: {response.text[:500]}"
-            )
-        return response.json()
+        connection = MLBackendConnection(
+            url=self.url,
+            basic_auth_user=self.basic_auth_user,
+            basic_auth_pass=self.basic_auth_pass or "",
+            timeout=self.read_timeout,
+        )
+        if self._http is None:
+            self._http = http_session()
+        return MLBackendClient(
+            connection, hosts, connect_timeout=self.connect_timeout, http=self._http
+        )
 
     def health(self) -> dict[str, Any]:
         """Returns the backend's ``/health`` answer (``{"status": "UP", "model_class": ...}``).
 
         Raises:
-            RuntimeError: The backend is down or not healthy.
+            MLBackendCallError: The backend is down or not healthy.
         """
-        url = self.url.rstrip("/") + "/health"
-        response = self._request("get", url)
-        body = response.json() if response.ok else {}
-        if body.get("status") != "UP":
-            raise RuntimeError(f"ML backend {url} is not healthy: {response.status_code} {body}")
-        return body
+        return self._client().health()
 
     def model_version(self, project_id: int, config: LabelConfig) -> str | None:
         """Returns the model version the backend reports from ``/setup``."""
-        body = self._post(
-            "/setup",
-            {
-                "project": f"{project_id}.0",
-                "schema": config.text,
-                "hostname": "",
-                "access_token": self.access_token or "",
-                "extra_params": {},
-            },
-        )
-        return str(body.get("model_version") or "") or None
+        return self._client().setup(project_ref(project_id), config.text, self.access_token or "")
 
     def predict(
         self, project_id: int, config: LabelConfig, tasks: Sequence[Task]
@@ -160,28 +158,10 @@ class LabelStudioMLBackend(Predictor):
         """Returns the backend's ``/predict`` results, one per task.
 
         Raises:
-            RuntimeError: The backend failed or returned a different number of results.
+            MLBackendCallError: The backend failed or returned a different number of results.
         """
-        version = self.model_version(project_id, config)
-        body = self._post(
-            "/predict",
-            {
-                "tasks": [{"id": t.id, "data": dict(t.data)} for t in tasks],
-                "model_version": version,
-                "project": f"{project_id}.0",
-                "label_config": config.text,
-                "params": {"login": None, "password": None, "context": None},
-            },
-        )
-        results = body.get("results", []) if isinstance(body, dict) else body
-        if len(results) != len(tasks):
-            raise RuntimeError(
-                f"ML backend {self.url} returned {len(results)} results for {len(tasks)} tasks"
-            )
-        out: list[dict[str, Any] | None] = []
-        for item in results:
-            if not item or not item.get("result"):
-                out.append(None)
-                continue
-            out.append({**item, "model_version": item.get("model_version") or version or ""})
-        return out
+        client = self._client()
+        ref = project_ref(project_id)
+        version = client.setup(ref, config.text, self.access_token or "")
+        body = [{"id": t.id, "data": dict(t.data)} for t in tasks]
+        return client.predict(ref, config.text, body, version)

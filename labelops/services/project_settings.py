@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, ProjectRow, TaskRow
+from labelops.domain.errors import InvalidInputError
 
 SKIP_QUEUE_MODES = ("REQUEUE_FOR_ME", "REQUEUE_FOR_OTHERS", "IGNORE_SKIPPED")
 
@@ -77,18 +78,22 @@ def _check(name: str, value: Any) -> None:
             if isinstance(kind, type)
             else "an ISO 8601 date-time or null"
         )
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
+        raise InvalidInputError(f"{name} must be {expected}, got {value!r}")
     if name == "overlap_cohort_percentage" and not 0 <= value <= 100:
-        raise ValueError(f"overlap_cohort_percentage must be from 0 to 100, got {value}")
+        raise InvalidInputError(f"overlap_cohort_percentage must be from 0 to 100, got {value}")
     if name == "min_annotations_to_start_training" and not 0 <= value <= 1_000_000_000:
-        raise ValueError(f"min_annotations_to_start_training must be 0 or more, got {value}")
+        raise InvalidInputError(f"min_annotations_to_start_training must be 0 or more, got {value}")
     if name == "skip_queue" and value not in SKIP_QUEUE_MODES:
-        raise ValueError(f"skip_queue must be one of {', '.join(SKIP_QUEUE_MODES)}, got {value!r}")
+        raise InvalidInputError(
+            f"skip_queue must be one of {', '.join(SKIP_QUEUE_MODES)}, got {value!r}"
+        )
     if name == "pinned_at" and value is not None:
         try:
             datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"pinned_at must be an ISO 8601 date-time, got {value!r}") from None
+            raise InvalidInputError(
+                f"pinned_at must be an ISO 8601 date-time, got {value!r}"
+            ) from None
 
 
 def label_studio_counts(

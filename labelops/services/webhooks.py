@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import UserRow, WebhookRow, utcnow
+from labelops.domain.errors import InvalidInputError
 from labelops.domain.json_limits import is_stored_id
 from labelops.domain.permissions import can_manage, can_view
 from labelops.domain.webhooks import check_actions, check_headers
@@ -160,7 +161,7 @@ def delete_webhook(session: Session, user: UserRow, webhook_id: int) -> None:
 def _apply(webhook: WebhookRow, fields: Mapping[str, Any]) -> None:
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
-        raise ValueError(f"unknown webhook field(s): {', '.join(unknown)}")
+        raise InvalidInputError(f"unknown webhook field(s): {', '.join(unknown)}")
     if "url" in fields:
         check_outbound_url(fields["url"], allowed_hosts(), what="url")
     if "actions" in fields:

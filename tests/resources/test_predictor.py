@@ -21,6 +21,8 @@ def _backend_app(calls: list[tuple[str, Any]]) -> Flask:
 
     @app.get("/health")
     def health() -> Any:
+        auth = request.authorization
+        calls.append(("health", (auth.username, auth.password) if auth else None))
         return jsonify({"status": "UP", "model_class": "KeywordModel"})
 
     @app.post("/setup")
@@ -82,6 +84,15 @@ def test_ml_backend_predictions_follow_the_label_studio_protocol(
         {"id": 2, "data": {"text": "dull"}},
     ]
     assert sent["label_config"] == TEXT_CONFIG
+
+
+def test_ml_backend_basic_auth_is_sent(backend: tuple[str, list[tuple[str, Any]]]) -> None:
+    url, calls = backend
+    LabelStudioMLBackend(url=url, allowed_hosts=["127.0.0.1"]).health()
+    LabelStudioMLBackend(
+        url=url, basic_auth_user="ml", basic_auth_pass="pw", allowed_hosts=["127.0.0.1"]
+    ).health()
+    assert [auth for name, auth in calls if name == "health"] == [None, ("ml", "pw")]
 
 
 def test_ml_backend_that_is_down_fails_with_its_url() -> None:

@@ -4,6 +4,7 @@ from labelops.web.api.drafts import bp as drafts_bp
 from labelops.web.api.exports import bp as exports_bp
 from labelops.web.api.feature_flags import bp as feature_flags_bp
 from labelops.web.api.imports import bp as imports_bp
+from labelops.web.api.ml import bp as ml_bp
 from labelops.web.api.openapi import bp as openapi_bp
 from labelops.web.api.organizations import bp as organizations_bp
 from labelops.web.api.params import check_query_args
@@ -31,6 +32,7 @@ BLUEPRINTS = (
     version_bp,
     drafts_bp,
     storages_bp,
+    ml_bp,
 )
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(check_query_args)

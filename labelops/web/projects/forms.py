@@ -8,8 +8,10 @@ from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     EmailField,
+    FloatField,
     HiddenField,
     IntegerField,
+    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,6 +22,7 @@ from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.permissions import Role
 from labelops.domain.workflow import Workflow, WorkflowError
+from labelops.services.ml_backends import MLBackendSpec
 from labelops.services.projects import SAMPLING_MODES
 from labelops.web.auth.validators import EmailAddress
 
@@ -99,6 +102,32 @@ class WorkflowForm(FlaskForm):
         """Returns the definition the form holds, or None for the built-in workflow."""
         text = (self.definition.data or "").strip()
         return json.loads(text) if text else None
+
+
+class MLBackendForm(FlaskForm):
+    """Connects a Label Studio ML backend to the project (the "Model" settings)."""
+
+    url = StringField("Backend URL", validators=[DataRequired(), Length(max=2048)])
+    title = StringField("Title", validators=[Length(max=500)])
+    is_interactive = BooleanField("Interactive pre-annotation")
+    auth_method = SelectField(
+        "Authentication", choices=[("NONE", "None"), ("BASIC_AUTH", "Basic auth")]
+    )
+    basic_auth_user = StringField("Basic auth user", validators=[Length(max=255)])
+    basic_auth_pass = PasswordField("Basic auth password", validators=[Length(max=1024)])
+    timeout = FloatField("Timeout (seconds)", default=100.0, validators=[NumberRange(0.1, 3600)])
+
+    def spec(self) -> MLBackendSpec:
+        """Returns the form's fields as the ML backend service takes them."""
+        return MLBackendSpec(
+            url=self.url.data,
+            title=self.title.data or None,
+            is_interactive=bool(self.is_interactive.data),
+            auth_method=self.auth_method.data,
+            basic_auth_user=self.basic_auth_user.data or None,
+            basic_auth_pass=self.basic_auth_pass.data or None,
+            timeout=self.timeout.data,
+        )
 
 
 class DeleteProjectForm(FlaskForm):

@@ -1,4 +1,4 @@
-"""Project pages: list, create (from the gallery or a clone), settings, delete, members, import."""
+"""Project pages: list, create (from the gallery or a clone), settings, model, delete, members."""
 
 import json
 from dataclasses import asdict
@@ -18,7 +18,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
+from labelops.db.models import MLBackendRow
 from labelops.domain.errors import (
     InvalidInputError,
     LabelConfigError,
@@ -32,9 +34,13 @@ from labelops.domain.label_config import (
 )
 from labelops.domain.label_interface import MEDIA_OBJECT_TAGS
 from labelops.services import media as media_service
+from labelops.services import ml_backend_events as ml_events
+from labelops.services import ml_backends as ml_service
 from labelops.services import projects as project_service
 from labelops.services import workflow as workflow_service
 from labelops.services.errors import ConflictError, NotFoundError
+from labelops.services.ml_backends import MLBackendError
+from labelops.services.ml_client import MLBackendCallError
 from labelops.services.policies import Action, authorize_project
 from labelops.templates_gallery import gallery, get_template
 from labelops.web.extensions import db
@@ -42,6 +48,7 @@ from labelops.web.projects.forms import (
     DeleteProjectForm,
     ImportForm,
     MemberForm,
+    MLBackendForm,
     ProjectForm,
     RoleForm,
     WorkflowForm,
@@ -164,6 +171,7 @@ def settings(project_id: int) -> Any:
         tab="settings",
         can_create=project_service.can_create_projects(current_user),
         workflow_form=_workflow_form(project),
+        **_model_section(project.id),
     )
 
 
@@ -199,7 +207,79 @@ def settings_workflow(project_id: int) -> Any:
         project=project,
         tab="settings",
         workflow_form=workflow_form,
+        **_model_section(project.id),
     )
+
+
+def _model_section(project_id: int) -> dict[str, Any]:
+    """Returns what the settings page's "Model" section shows: the backends and the connect form."""
+    return {
+        "ml_backends": ml_service.list_ml_backends(db.session, current_user, project_id),
+        "model_form": MLBackendForm(prefix="model", formdata=None),
+        "action_form": FlaskForm(),
+    }
+
+
+def _outbound_hosts() -> list[str]:
+    return list(current_app.config["LABELOPS_SETTINGS"].outbound_host_allowlist)
+
+
+def _flash_state(row: MLBackendRow, done: str) -> None:
+    if row.state == "CONNECTED":
+        flash(f"{done} {row.title} is connected (model version {row.model_version}).", "success")
+    else:
+        flash(f"{done} {row.title} could not be reached: {row.error_message}", "error")
+
+
+@bp.post("/<int:project_id>/settings/model")
+def connect_model(project_id: int) -> Any:
+    """Connects a Label Studio ML backend and checks it (managers)."""
+    project = authorize_project(db.session, current_user, Action.MANAGE, project_id).project
+    back = redirect(url_for("projects.settings", project_id=project.id) + "#model")
+    form = MLBackendForm(prefix="model")
+    if not form.validate_on_submit():
+        problems = [f"{form[name].label.text}: {' '.join(e)}" for name, e in form.errors.items()]
+        flash("The ML backend was not connected. " + "; ".join(problems), "error")
+        return back
+    try:
+        row = ml_service.create_ml_backend(
+            db.session, current_user, project.id, form.spec(), allowed_hosts=_outbound_hosts()
+        )
+    except MLBackendError as exc:
+        db.session.rollback()
+        flash(f"The ML backend was not connected: {exc}", "error")
+        return back
+    db.session.commit()
+    _flash_state(row, "Saved:")
+    return back
+
+
+@bp.post("/<int:project_id>/settings/model/<int:backend_id>/<any(check, train, delete):action>")
+def model_action(project_id: int, backend_id: int, action: str) -> Any:
+    """Checks, trains or disconnects one of the project's ML backends (managers)."""
+    project = authorize_project(db.session, current_user, Action.MANAGE, project_id).project
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    row = ml_service.get_ml_backend(db.session, current_user, backend_id)
+    if row.project_id != project.id:
+        abort(404)
+    if action == "check":
+        ml_service.check_ml_backend(db.session, row, allowed_hosts=_outbound_hosts())
+        _flash_state(row, "Checked:")
+    elif action == "train":
+        try:
+            ml_events.train_ml_backend(
+                db.session, current_user, row.id, allowed_hosts=_outbound_hosts()
+            )
+        except MLBackendCallError as exc:
+            flash(f"Training did not start: {exc}", "error")
+        else:
+            flash(f"Training started on {row.title}.", "success")
+    else:
+        ml_service.delete_ml_backend(db.session, current_user, row.id)
+        flash(f"{row.title} was disconnected.", "success")
+    db.session.commit()
+    return redirect(url_for("projects.settings", project_id=project.id) + "#model")
 
 
 @bp.route("/<int:project_id>/delete", methods=["GET", "POST"])

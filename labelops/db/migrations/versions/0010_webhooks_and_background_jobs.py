@@ -4,7 +4,7 @@ Three new tables, created and dropped whole: ``background_jobs``, ``webhooks`` a
 ``webhook_deliveries``.
 
 Revision ID: 0010_webhooks_jobs
-Revises: 0008_storage_direction
+Revises: 0009_ls_fields_and_drafts
 Create Date: 2026-11-29
 """
 
