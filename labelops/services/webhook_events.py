@@ -21,6 +21,7 @@ from labelops.db.models import (
     utcnow,
 )
 from labelops.domain.webhooks import wants
+from labelops.services.ml_backend_jobs import queue_annotation_event
 from labelops.services.webhook_payloads import (
     annotation_payload,
     project_payload,
@@ -126,6 +127,7 @@ def annotation_event(session: Session, annotation: AnnotationRow, action: str) -
         ]
 
     emit(session, project.organization_id, project, action, payloads)
+    queue_annotation_event(session, annotation, action, now=utcnow())
 
 
 def annotations_deleted_event(session: Session, project: ProjectRow, ids: Sequence[int]) -> None:

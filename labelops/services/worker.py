@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelops.db.models import BackgroundJobRow, utcnow
+from labelops.domain.errors import LabelopsError
 from labelops.domain.webhooks import RetryPolicy
-from labelops.services import background_imports, jobs, snapshots
+from labelops.services import background_imports, jobs, ml_backend_jobs, snapshots
 from labelops.services.webhook_delivery import deliver_due, retry_policy
 from labelops.services.webhooks import allowed_hosts
 
@@ -28,9 +29,10 @@ Handler = Callable[[SessionFactory, BackgroundJobRow, Path, Clock], tuple[dict[s
 HANDLERS: dict[str, Handler] = {
     snapshots.KIND: snapshots.build_snapshot,
     background_imports.KIND: background_imports.run_import,
+    ml_backend_jobs.KIND: ml_backend_jobs.send_annotation_event,
 }
 # Errors whose message is meant for the user (they name the file, row, field or format).
-_USER_ERRORS = (ValueError, LookupError, PermissionError)
+_USER_ERRORS = (LabelopsError,)
 
 
 def jobs_folder(home: Path) -> Path:

@@ -16,16 +16,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from labelops.assets.preannotation import task_predictions
-from labelops.db.models import AnnotationRow, MLBackendRow, PredictionRow, UserRow
+from labelops.db.models import MLBackendRow, PredictionRow, UserRow
 from labelops.resources.database import DatabaseResource
 from labelops.resources.model_registry import StaticModelRegistry
 from labelops.resources.predictor import RegistryPredictor
-from labelops.services.ml_backend_events import notify_ml_backends
 from labelops.web.extensions import db
 from tests.factories import add_member, choice_result, make_project, make_tasks
 from tests.ml_backend_process import MLBackendProcess, free_port, start_ml_backend
 from tests.web.helpers import user_with_token
 from tests.web.test_pages_projects import csrf
+from tests.worker_helpers import drain
 
 LOOPBACK = ("127.0.0.1",)
 
@@ -130,22 +130,17 @@ def test_a_connected_backend_predicts_trains_and_suggests(
     fit = ml_backend.wait_for_fit(lambda f: f["event"] == "START_TRAINING")
     assert fit["data"]["project"]["id"] == setup.project_id
 
-    # An annotation event (what the webhook outbox delivers) reaches /webhook: fit() again.
-    with app.app_context():
-        annotation = AnnotationRow(
-            task_id=setup.task_ids[0],
-            project_id=setup.project_id,
-            result=choice_result("Negative"),
-        )
-        db.session.add(annotation)
-        db.session.flush()
-        payload = {"annotation": {"id": annotation.id, "result": annotation.result}}
-        problems = notify_ml_backends(
-            db.session, setup.project_id, "ANNOTATION_CREATED", payload, allowed_hosts=LOOPBACK
-        )
-        db.session.commit()
-    assert problems == []
+    # The annotator submits: the worker, not the request, sends ANNOTATION_CREATED to the
+    # backend's /webhook, and fit() runs again with the annotation.
+    submitted = client.post(
+        f"/api/tasks/{setup.task_ids[0]}/annotations",
+        json={"result": choice_result("Negative")},
+        headers=setup.annotator,
+    )
+    assert submitted.status_code == 201, submitted.json
+    drain(app)
     fit = ml_backend.wait_for_fit(lambda f: f["event"] == "ANNOTATION_CREATED")
+    assert fit["data"]["annotation"]["id"] == submitted.json["id"]
     assert fit["data"]["annotation"]["result"][0]["value"] == {"choices": ["Negative"]}
 
     # Interactive pre-annotation: the annotator's context reaches predict().
