@@ -303,7 +303,7 @@ def build_dataset(
                 uri=uri,
                 num_tasks=tally.num_rows,
                 details={
-                    "label_distribution": manifest["counts"]["label_distribution"],
+                    "label_distribution": dict(sorted(tally.labels.items())),
                     "num_ties": tally.num_ties,
                     "exports": exports,
                     "manifest": store.uri(manifest_key),
