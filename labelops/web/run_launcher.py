@@ -53,7 +53,7 @@ _STATUS_NAMES = {
     "CANCELED": "failed",
 }
 _STATUS = {status: _STATUS_NAMES[status.value] for status in dg.DagsterRunStatus}
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+IN_PROCESS: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
 OUTCOME_KEY = "outcome"  # text metadata an asset writes to say what its materialization did
 
 
