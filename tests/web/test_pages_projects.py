@@ -11,13 +11,14 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from labelops.db.models import ProjectRow
+from labelops.db.models import ProjectRow, utcnow
 from labelops.domain.label_config import parse_label_config
+from labelops.services.annotations import create_annotation
 from labelops.services.projects import get_project, members, role_of
 from labelops.services.users import get_user_by_email, grant_project_creation
 from labelops.templates_gallery import gallery, get_template
 from labelops.web.extensions import db
-from tests.factories import make_project, make_tasks, make_user
+from tests.factories import choice_result, make_project, make_tasks, make_user
 
 REQUIRED_TEMPLATES = {
     "text_classification",
@@ -214,6 +215,30 @@ def test_settings_save_overlap_sampling_and_instructions(
             3,
             "Uncertainty sampling",
         )
+
+
+def test_settings_refuse_a_config_that_drops_a_label_in_use(
+    app: Flask, client: FlaskClient, manager: int
+) -> None:
+    created = client.post("/projects/new", data={**project_form(), "csrf_token": csrf(client)})
+    project_id = int(created.location.split("/")[2])
+    with app.app_context():
+        task = make_tasks(db.session, get_project(db.session, project_id), n=1)[0]
+        create_annotation(
+            db.session, task, user_id=manager, result=choice_result("Neutral"), now=utcnow()
+        )
+        db.session.commit()
+    without_neutral = project_form()["label_config"].replace('<Choice value="Neutral"/>', "")
+
+    response = client.post(
+        f"/projects/{project_id}/settings",
+        data={**project_form(label_config=without_neutral), "csrf_token": csrf(client)},
+    )
+
+    assert response.status_code == 400
+    assert "choices=&#39;Neutral&#39;" in response.get_data(as_text=True)
+    with app.app_context():
+        assert "Neutral" in get_project(db.session, project_id).label_config
 
 
 def test_clone_prefills_the_settings_of_another_project(client: FlaskClient, manager: int) -> None:

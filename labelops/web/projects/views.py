@@ -159,10 +159,15 @@ def settings(project_id: int) -> Any:
     project = access.project
     form = ProjectForm(obj=project)
     if form.validate_on_submit():
-        project_service.update_project(db.session, project, form.settings(), by=current_user)
-        db.session.commit()
-        flash("Settings saved.", "success")
-        return redirect(url_for("projects.settings", project_id=project.id))
+        try:
+            project_service.update_project(db.session, project, form.settings(), by=current_user)
+        except LabelConfigError as exc:  # e.g. it drops labels the annotations use
+            db.session.rollback()
+            form.label_config.errors = [*form.label_config.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash("Settings saved.", "success")
+            return redirect(url_for("projects.settings", project_id=project.id))
     return _editor(
         "projects/settings.html",
         form,
@@ -388,7 +393,6 @@ def import_page(project_id: int) -> Any:
     form = ImportForm()
     report: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
-    status = 200
     if form.validate_on_submit():
         uploads = [(f.filename or "upload", f.stream) for f in form.files.data if f]
         try:
