@@ -46,7 +46,7 @@ def _project(database: DatabaseResource, texts: list[str] = TEXTS) -> ProjectRow
     with database.session() as session:
         project = make_project(session)
         rows = [(i + 1, {"text": t}) for i, t in enumerate(texts)]
-        import_rows(session, project, rows, source="t", fmt="json", created_by_id=None)
+        import_rows(session, project, rows, source="t")
     return project
 
 

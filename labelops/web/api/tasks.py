@@ -93,9 +93,9 @@ def create_task() -> Any:
         project,
         [(1, item)],
         source="request body",
-        fmt="json",
-        created_by_id=g.user.id,
-        return_task_ids=True,
+        options=import_service.ImportOptions(
+            created_by_id=g.user.id, return_task_ids=True, strict=True
+        ),
     )
     db.session.commit()
     return jsonify(task_json(task_service.get_task(db.session, report.task_ids[0]))), 201

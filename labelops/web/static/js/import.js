@@ -108,7 +108,24 @@ function success(report) {
       ),
       el("tbody", {}, rows),
     ),
+    problems(report),
     el("p", { style: "margin-top:0.8rem" }, el("a", { class: "btn", href: document.querySelector("[data-import-form]").dataset.managerUrl }, "Open the data manager")),
+  );
+}
+
+// Results kept although they do not fit the labeling config, as Label Studio keeps them.
+function problems(report) {
+  if (!report.problem_count) return null;
+  const n = report.problem_count;
+  return el(
+    "div",
+    { class: "report-problems" },
+    el("h3", {}, `${n} result${n === 1 ? "" : "s"} kept that do not fit the labeling config`),
+    el(
+      "ul",
+      { class: "small" },
+      report.problems.map((p) => el("li", {}, `${p.source}, row ${p.row}, `, el("code", {}, p.field), `: ${p.message}`)),
+    ),
   );
 }
 
