@@ -89,10 +89,11 @@ def raw_tasks(
     at the object. Results that do not fit the labeling config are kept and logged. Each object
     version (key + ETag) is imported once, whole or not at all: a file with a bad row is rejected
     (a WARN log names file, row and field, and the ``raw_tasks_has_no_rejected_files`` check
-    fails with ERROR severity) and stays pending until a fixed version is imported. A changed file updates its rows' tasks in place (see
-    ``import_object``). Objects are looked up and committed in batches of 200. When a
-    connection breaks a storage rule (a variable or endpoint an administrator did not allow, a
-    prefix outside the project's place), the run fails naming it and nothing is contacted.
+    fails with ERROR severity) and stays pending until a fixed version is imported. A changed
+    file updates its rows' tasks in place (see ``import_object``). Objects are looked up and
+    committed in batches of 200. When a connection breaks a storage rule (a variable or endpoint
+    an administrator did not allow, a prefix outside the project's place), the run fails naming
+    it and nothing is contacted.
     """
     project_id = project_id_of(context)
     files: list[ObjectImport] = []
