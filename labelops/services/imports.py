@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, cast
 
 from sqlalchemy.orm import Session
 
@@ -211,7 +211,7 @@ def _tasks(
     if plan.reads == "annotated":
         assert plan.importer is not None
         tasks = plan.importer.read(
-            stream,
+            cast(BinaryIO, stream),
             config,
             source_name=source.name,
             as_=options.as_,
