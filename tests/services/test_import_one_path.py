@@ -33,7 +33,7 @@ from labelops.services.pipeline_storage import create_storage
 from labelops.services.users import issue_token
 from labelops.templates_gallery import get_template
 from labelops.web.extensions import db
-from tests.factories import TEXT_CONFIG, make_project, make_user
+from tests.factories import TEXT_CONFIG, add_member, make_project, make_user
 from tests.resources.conftest import S3_KEYS, s3_endpoint  # noqa: F401
 
 IMAGE_CONFIG = """<View>
@@ -385,3 +385,51 @@ def test_a_csv_listing_time_series_urls_stays_a_task_list(world: World) -> None:
     outcome = via_api(world, Case(config, "listing.csv", listing))
 
     assert (outcome.refused, outcome.tasks) == ("", 2)
+
+
+def test_only_managers_upload_files_and_nothing_is_stored_for_anyone_else(world: World) -> None:
+    pid = _project(world, IMAGE_CONFIG)
+    with world.app.app_context():
+        project = db.session.get_one(ProjectRow, pid)
+        annotator = make_user(db.session, "annotator@example.com")
+        add_member(db.session, project, annotator, "annotator")
+        outsider = make_user(db.session, "outsider@example.com")
+        headers = {
+            "annotator": {"Authorization": f"Token {issue_token(db.session, annotator)}"},
+            "outsider": {"Authorization": f"Token {issue_token(db.session, outsider)}"},
+        }
+        db.session.commit()
+
+    answers = {
+        who: world.client.post(
+            f"/api/projects/{pid}/import",
+            data={"file": (io.BytesIO(SVG), "../../evil.svg")},
+            headers=header,
+            content_type="multipart/form-data",
+        ).status_code
+        for who, header in headers.items()
+    }
+
+    assert answers == {"annotator": 403, "outsider": 404}
+    assert not (world.home / "objects" / "uploads" / str(pid)).exists()
+    with world.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(TaskRow.id))) == 0
+
+
+def test_an_uploaded_svg_is_stored_under_a_safe_name_and_served_sandboxed(world: World) -> None:
+    pid = _project(world, IMAGE_CONFIG)
+
+    response = world.client.post(
+        f"/api/projects/{pid}/import",
+        data={"file": (io.BytesIO(SVG), "../../evil name.svg")},
+        headers=world.token,
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 201
+    with world.app.app_context():
+        (data,) = db.session.scalars(sa.select(TaskRow.data).where(TaskRow.project_id == pid))
+    assert re.fullmatch(rf"/projects/{pid}/media/[0-9a-f]{{12}}-evil_name\.svg", data["image"])
+    served = world.client.get(data["image"])
+    assert served.headers["Content-Security-Policy"].startswith("sandbox")
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
