@@ -207,3 +207,17 @@ def test_large_import_spans_several_chunks_with_consecutive_ids(session: Session
     assert _count(session, TaskRow) == 12_345
     row = session.get_one(TaskRow, report.task_ids[-1])
     assert row.data == {"text": "t12344"}
+
+
+def test_an_edited_task_is_hashed_as_an_import_hashes_it(session: Session) -> None:
+    from labelops.services.tasks import update_task
+
+    project = make_project(session)
+    report = _import(session, project, b'[{"text": "old"}]', "json", return_task_ids=True)
+    task = session.get_one(TaskRow, report.task_ids[0])
+    update_task(task, {"data": {"text": "new"}}, required_fields=("text",))
+    session.flush()
+
+    again = _import(session, project, b'[{"text": "new"}]', "json", dedupe=True)
+
+    assert (again.num_tasks, again.num_duplicates) == (0, 1)
