@@ -8,11 +8,10 @@ box under a single-label control, a label the config lost) are kept as Label Stu
 and listed on the report; ``ImportOptions.strict`` refuses them instead.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from itertools import islice
-from typing import IO, Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -27,118 +26,17 @@ from labelops.db.models import (
     UserRow,
     utcnow,
 )
-from labelops.domain.errors import AnnotationError, TaskImportError
-from labelops.domain.formats.base import ImportTarget
-from labelops.domain.label_config import LabelConfig, check_result_shape, validate_result
+from labelops.domain.label_config import LabelConfig
 from labelops.domain.permissions import can_manage
 from labelops.domain.records import Annotation, Task
 from labelops.services.errors import PermissionDeniedError
+from labelops.services.import_checks import TaskChecker
+from labelops.services.import_options import ImportOptions, ImportReport
 from labelops.services.locking import bump_project
 from labelops.services.projects import role_of
-from labelops.services.tasks import check_task_record
 from labelops.services.users import imported_annotator
-from labelops.settings import current_limits, limit_variable
 
 CHUNK_SIZE = 5_000
-PROBLEMS_LISTED = 100
-
-
-class FileStore(Protocol):
-    """Keeps uploaded data files (images, audio, CSV readings...) that tasks point at."""
-
-    def save(self, project_id: int, file_name: str, stream: IO[bytes]) -> str:
-        """Returns the URL a task holds for the file, once stored."""
-        ...
-
-    def discard(self) -> None:
-        """Removes the files stored so far (the import that needed them failed)."""
-        ...
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """How an import reads its source and what it does with the rows.
-
-    Attributes:
-        created_by_id: Who imports (None: the CLI or the pipeline).
-        format_name: A format named by the caller; otherwise the catalog decides by file name.
-        as_: What results in an annotated file become: annotations or predictions.
-        image_sizes: YOLO: ``{"name.jpg": (width, height)}``.
-        as_tasks_list: Whether a CSV/TSV/text file that the config can also read by URL is a
-            task list (True), one data file (False) or decided by the catalog (None).
-        dedupe: Skip tasks whose data equals an existing task's or an earlier row's.
-        strict: Refuse results that contradict the labeling config instead of listing them.
-        return_task_ids: Keep the new task ids on the report.
-        map_annotators_by_email: Attribute an imported annotation whose email belongs to a
-            member of the project to that member's account. Off by default: the file's
-            annotators become import users, so a file cannot forge anyone's authorship. Only a
-            manager of the project (or an administrator, or the CLI, ``created_by_id=None``)
-            may turn it on.
-        track_rows: Remember each row under the source's name, so that importing a changed
-            version of the same source updates its tasks in place (bucket sync).
-        store: Where uploaded data files are kept; a source that already has a URI needs none.
-        progress: Called with the number of rows handled after each chunk.
-    """
-
-    created_by_id: int | None = None
-    format_name: str | None = None
-    as_: ImportTarget = "annotations"
-    image_sizes: Mapping[str, tuple[int, int]] | None = None
-    as_tasks_list: bool | None = None
-    dedupe: bool = False
-    strict: bool = False
-    return_task_ids: bool = False
-    map_annotators_by_email: bool = False
-    track_rows: bool = False
-    store: FileStore | None = None
-    progress: Callable[[int], None] | None = None
-
-
-@dataclass
-class ImportReport:
-    """What one import added to (or, for a tracked source, changed in) a project.
-
-    ``problems`` lists results kept although they contradict the labeling config (the first
-    100; ``num_problems`` counts them all). For a tracked source, ``num_updated`` counts tasks
-    whose data changed in place, ``kept`` the changed rows whose task has annotations and so was
-    left as it was, and ``num_deleted`` rows whose task was deleted (not imported again).
-    """
-
-    source: str
-    format: str
-    reads: str = "rows"
-    batch_id: int | None = None
-    num_tasks: int = 0
-    num_annotations: int = 0
-    num_predictions: int = 0
-    num_duplicates: int = 0
-    task_ids: list[int] = field(default_factory=list)
-    problems: list[dict[str, Any]] = field(default_factory=list)
-    num_problems: int = 0
-    num_updated: int = 0
-    num_deleted: int = 0
-    kept: list[dict[str, Any]] = field(default_factory=list)
-
-    def add_problem(self, row: int, where: str, message: str) -> None:
-        """Lists a result kept although it contradicts the labeling config."""
-        self.num_problems += 1
-        if len(self.problems) < PROBLEMS_LISTED:
-            self.problems.append(
-                {"source": self.source, "row": row, "field": where, "message": message}
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Returns the report in Label Studio's import-response shape (plus our extra counts)."""
-        return {
-            "import": self.batch_id,
-            "task_count": self.num_tasks,
-            "annotation_count": self.num_annotations,
-            "prediction_count": self.num_predictions,
-            "duplicate_count": self.num_duplicates,
-            "task_ids": self.task_ids,
-            "problems": self.problems,
-            "problem_count": self.num_problems,
-        }
 
 
 def write_tasks(
@@ -200,84 +98,6 @@ def write_tasks(
     )
     session.flush()
     return report
-
-
-class TaskChecker:
-    """Checks each imported task as every import path must, listing kept result problems."""
-
-    def __init__(self, config: LabelConfig, report: ImportReport, *, strict: bool) -> None:
-        self.config = config
-        self.report = report
-        self.strict = strict
-        self.required = tuple(dict.fromkeys(config.data_fields))
-        self.max_task_bytes = current_limits().max_task_bytes
-
-    def check(self, task: Task, row: int) -> Task:
-        """Returns the task once it passed the checks.
-
-        Raises:
-            TaskImportError: The task cannot be stored (names source, row and field).
-        """
-        source = self.report.source
-        check_task_record(task, source=source, row=row)
-        for name in self.required:
-            if name not in task.data:
-                have = ", ".join(sorted(map(str, task.data))) or "none"
-                raise TaskImportError(
-                    f"data field {name!r} required by the labeling config is missing "
-                    f"(fields: {have})",
-                    source=source,
-                    row=row,
-                    field=name,
-                )
-        self._check_size(task, row)
-        for index, annotation in enumerate(task.annotations):
-            self._check_result(annotation.result, task, row, f"annotations[{index}]")
-        for index, prediction in enumerate(task.predictions):
-            self._check_result(prediction.result, task, row, f"predictions[{index}]")
-        return task
-
-    def _check_size(self, task: Task, row: int) -> None:
-        """Refuses a task whose JSON (data, meta, results) is past the per-task limit.
-
-        One huge task would be loaded whole by every page, API answer and export that shows it.
-        """
-        limit = self.max_task_bytes
-        size = len(to_json(task.data)) + (len(to_json(task.meta)) if task.meta else 2)
-        if size <= limit:
-            results = [a.result for a in task.annotations] + [p.result for p in task.predictions]
-            if results:
-                size += len(to_json(results))
-        if size > limit:
-            raise TaskImportError(
-                f"task is {size} bytes of JSON (data, meta and results); the limit is {limit} "
-                f"bytes per task ({limit_variable('max_task_bytes')})",
-                source=self.report.source,
-                row=row,
-                field="data",
-            )
-
-    def _check_result(self, result: list[Any], task: Task, row: int, where: str) -> None:
-        try:
-            check_result_shape(result)
-        except AnnotationError as exc:
-            raise TaskImportError(
-                exc.message, source=self.report.source, row=row, field=_field(where, exc)
-            ) from exc
-        try:
-            validate_result(self.config, result, task.data, require_required=False)
-        except AnnotationError as exc:
-            if self.strict:
-                raise TaskImportError(
-                    exc.message, source=self.report.source, row=row, field=_field(where, exc)
-                ) from exc
-            self.report.add_problem(row, _field(where, exc), exc.message)
-
-
-def _field(where: str, exc: AnnotationError) -> str:
-    if exc.index is not None:
-        return f"{where}.result[{exc.index}]" + (f".{exc.field}" if exc.field else "")
-    return f"{where}.{exc.field}" if exc.field else where
 
 
 def _check_may_map_annotators(session: Session, project: ProjectRow, user_id: int | None) -> None:

@@ -26,12 +26,8 @@ from labelops.domain.formats.readers import normalize_task
 from labelops.domain.formats.registry import ROW_READERS, ImportPlan, plan_import
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.records import Task
-from labelops.services.import_writer import (
-    FileStore,
-    ImportOptions,
-    ImportReport,
-    write_tasks,
-)
+from labelops.services.import_options import FileStore, ImportOptions, ImportReport
+from labelops.services.import_writer import write_tasks
 
 __all__ = [
     "FileStore",

@@ -23,7 +23,8 @@ from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.formats.registry import plan_import
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.records import Task
-from labelops.services.import_writer import ImportOptions, ImportReport, write_tasks
+from labelops.services.import_options import ImportOptions, ImportReport
+from labelops.services.import_writer import write_tasks
 from labelops.services.imports import ImportSource, import_source
 from labelops.services.storages import (
     SECRET_KEY_ENV,
