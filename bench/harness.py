@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 
 from labelops.db.engine import make_engine
 from labelops.db.migrate import upgrade
-from labelops.domain.formats.readers import read_jsonl
 from labelops.services.annotations import create_annotation
-from labelops.services.imports import import_rows
+from labelops.services.imports import ImportOptions, ImportSource, import_source
 from labelops.services.next_task import next_task
 from labelops.services.projects import create_project
 from labelops.services.users import create_user
@@ -100,15 +99,12 @@ def run_suite(kind: str, n: int, *, next_calls: int, formats: list[str]) -> dict
             session.commit()
             project_id = project.id
             started = time.perf_counter()
-            with data.open("rb") as source:
-                import_rows(
-                    session,
-                    project,
-                    read_jsonl(source, data.name),
-                    source=data.name,
-                    fmt="jsonl",
-                    created_by_id=owner.id,
-                )
+            import_source(
+                session,
+                project,
+                ImportSource(name=data.name, opener=lambda: data.open("rb")),
+                ImportOptions(created_by_id=owner.id),
+            )
             session.commit()
             elapsed = time.perf_counter() - started
         figures["import_seconds"] = elapsed

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelops.db.models import OrganizationRow, ProjectRow, TaskRow, UserRow
-from labelops.services.imports import import_rows
+from labelops.services.imports import ImportOptions, import_rows
 from labelops.services.organizations import create_organization
 from labelops.services.projects import create_project, set_member
 from labelops.services.users import create_user, grant_project_creation, issue_token
@@ -78,13 +78,7 @@ def make_tasks(
 ) -> list[TaskRow]:
     rows = [(i + 1, {"text": f"task number {i}", **item_overrides}) for i in range(n)]
     report = import_rows(
-        session,
-        project,
-        rows,
-        source="factory",
-        fmt="json",
-        created_by_id=None,
-        return_task_ids=True,
+        session, project, rows, source="factory", options=ImportOptions(return_task_ids=True)
     )
     return [session.get_one(TaskRow, task_id) for task_id in report.task_ids]
 

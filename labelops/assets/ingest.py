@@ -83,14 +83,17 @@ def raw_tasks(
 ) -> dg.MaterializeResult:
     """Tasks imported from the project's storage: one per row of a task file, one per media file.
 
-    Task files are JSON, JSONL, CSV, TSV or Parquet; images, audio and video become tasks whose
-    data field points at the object. Each object version (key + ETag) is imported once, whole
-    or not at all: a file with a bad row is rejected (a WARN log names file, row and field, and
-    the ``raw_tasks_has_no_rejected_files`` check fails with ERROR severity) and stays pending
-    until a fixed version is imported. A changed file updates its rows' tasks in place (see
-    ``import_object``). Objects are looked up and committed in batches of 200. When a
-    connection breaks a storage rule (a variable or endpoint an administrator did not allow, a
-    prefix outside the project's place), the run fails naming it and nothing is contacted.
+    Files are read as every import reads them (one format catalog): task files (JSON, JSONL,
+    CSV, TSV, text, Parquet) and Label Studio exports give their rows; images, audio, video and
+    the other files an object of the config reads by URL become tasks whose data field points
+    at the object. Results that do not fit the labeling config are kept and logged. Each object
+    version (key + ETag) is imported once, whole or not at all: a file with a bad row is rejected
+    (a WARN log names file, row and field, and the ``raw_tasks_has_no_rejected_files`` check
+    fails with ERROR severity) and stays pending until a fixed version is imported. A changed
+    file updates its rows' tasks in place (see ``import_object``). Objects are looked up and
+    committed in batches of 200. When a connection breaks a storage rule (a variable or endpoint
+    an administrator did not allow, a prefix outside the project's place), the run fails naming
+    it and nothing is contacted.
     """
     project_id = project_id_of(context)
     files: list[ObjectImport] = []
@@ -120,6 +123,11 @@ def raw_tasks(
             "imported and it stays pending until fixed"
         )
     for f in files:
+        for problem in f.problems:
+            context.log.warning(
+                f"{f.key} row {problem['row']}, {problem['field']}: kept although "
+                f"{problem['message']}"
+            )
         for kept in f.kept:
             context.log.warning(
                 f"{f.key} row {kept['row']} changed but task {kept['task_id']} has annotations: "
@@ -139,6 +147,7 @@ def raw_tasks(
             "num_tasks_updated": sum(f.num_updated for f in files),
             "num_tasks_kept": sum(len(f.kept) for f in files),
             "num_rejected_files": len(rejected),
+            "num_results_not_fitting_config": sum(len(f.problems) for f in files),
             "files_by_kind": dg.MetadataValue.json(_count_by_kind(files)),
             "files": dg.MetadataValue.json(
                 [

@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 from labelops.cli.context import _Context, _engine, home_option
 from labelops.domain.errors import LabelopsError
-from labelops.services.imports import import_file
+from labelops.services.imports import ImportOptions, ImportSource, import_source
+from labelops.services.media import UploadStore
 from labelops.services.projects import get_project
 
 
@@ -22,8 +23,9 @@ from labelops.services.projects import get_project
     "--format",
     "fmt",
     default=None,
-    help="json, jsonl, csv, tsv, parquet, JSON_MIN, COCO, VOC, YOLO, CONLL2003 or ZIP "
-    "(default: from the file name).",
+    help="json, jsonl, csv, tsv, txt, parquet, JSON_MIN, COCO, VOC, YOLO, CONLL2003 or ZIP "
+    "(default: from the file name; images, audio, video and other data files become one "
+    "task each).",
 )
 @click.option(
     "--as",
@@ -39,6 +41,12 @@ from labelops.services.projects import get_project
     help="Attribute imported annotations whose email belongs to a project member to that "
     "member (default: each annotator in the file becomes a separate import user).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse annotations and predictions that do not fit the labeling config (default: "
+    "keep them, as Label Studio does, and list them).",
+)
 @home_option
 @click.pass_obj
 def import_command(
@@ -49,9 +57,11 @@ def import_command(
     fmt: str | None,
     as_: str,
     map_annotators_by_email: bool,
+    strict: bool,
 ) -> None:
     """Import task files into a project: all rows of all files, or nothing."""
     settings = obj.settings
+    store = UploadStore.for_settings(settings)
     with Session(_engine(settings)) as session:
         try:
             target = get_project(session, project_id)
@@ -68,17 +78,17 @@ def import_command(
                         disable=not sys.stderr.isatty(),
                     ) as bar,
                 ):
-                    report = import_file(
-                        session,
-                        target,
-                        source,
-                        source_name=name,
+                    options = ImportOptions(
                         format_name=fmt,
                         as_=as_,  # type: ignore[arg-type]
-                        created_by_id=None,
                         dedupe=dedupe,
+                        strict=strict,
                         map_annotators_by_email=map_annotators_by_email,
+                        store=store,
                         progress=lambda _rows, f=source, b=bar: b.update(f.tell() - b.n),
+                    )
+                    report = import_source(
+                        session, target, ImportSource.of_stream(name, source), options
                     )
                 total += report.num_tasks
                 click.echo(
@@ -86,8 +96,15 @@ def import_command(
                     f"{report.num_predictions} predictions, "
                     f"{report.num_duplicates} duplicates skipped"
                 )
+                for problem in report.problems:
+                    click.echo(
+                        f"{path}: row {problem['row']}, {problem['field']}: kept although "
+                        f"{problem['message']}",
+                        err=True,
+                    )
             session.commit()
         except LabelopsError as exc:
             session.rollback()
+            store.discard()
             raise click.ClickException(f"nothing imported: {exc}") from exc
     click.echo(f"imported {total} tasks into project {project_id}")

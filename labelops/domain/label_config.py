@@ -15,7 +15,7 @@ from typing import NoReturn
 from lxml import etree
 
 from labelops.domain.errors import LabelConfigError
-from labelops.domain.label_config_validation import validate_result
+from labelops.domain.label_config_validation import check_result_shape, validate_result
 from labelops.domain.label_interface import (
     CHOICES_CONTROL_TAGS,
     ITEM_TAG_PARENTS,
@@ -45,6 +45,7 @@ __all__ = [
     "LabelItem",
     "LayoutNode",
     "ObjectTag",
+    "check_result_shape",
     "interface_description",
     "is_css_colour",
     "parse_label_config",

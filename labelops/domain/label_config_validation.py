@@ -54,14 +54,41 @@ def validate_result(
     }
     usages: dict[tuple[str, str], set[object]] = {}
     for index, item in enumerate(result):
-        if not isinstance(item, Mapping):
-            _fail(index, None, f"result item must be an object, not {type(item).__name__}")
+        _check_item_shape(item, index)
         if item.get("type") == "relation":
             _check_relation(config, item, index, region_ids)
         else:
             _check_item(config, item, index, data, usages)
     if require_required:
         _check_required(config, result)
+
+
+def check_result_shape(result: Any) -> None:
+    """Returns None when ``result`` is a list of result objects, whatever their config.
+
+    Each item is an object; every item but a relation has ``from_name``, ``to_name``, ``type``
+    and an object ``value``. An import keeps results that contradict the config (Label Studio
+    writes such), but not what is no result at all.
+
+    Raises:
+        AnnotationError: The first item that is not a result object (``index`` and ``field``).
+    """
+    if isinstance(result, str | bytes) or not isinstance(result, Sequence):
+        raise AnnotationError(f"result must be a list of items, not {type(result).__name__}")
+    for index, item in enumerate(result):
+        _check_item_shape(item, index)
+
+
+def _check_item_shape(item: Any, index: int) -> None:
+    if not isinstance(item, Mapping):
+        _fail(index, None, f"result item must be an object, not {type(item).__name__}")
+    if item.get("type") == "relation":
+        return
+    for key in _REQUIRED_KEYS:
+        if key not in item:
+            _fail(index, key, f"result item has no {key!r}")
+    if not isinstance(item["value"], Mapping):
+        _fail(index, "value", f"value must be an object, not {type(item['value']).__name__}")
 
 
 def _fail(index: int | None, field: str | None, message: str) -> NoReturn:
@@ -75,12 +102,7 @@ def _check_item(
     data: Mapping[str, Any] | None,
     usages: dict[tuple[str, str], set[object]],
 ) -> None:
-    for key in _REQUIRED_KEYS:
-        if key not in item:
-            _fail(index, key, f"result item has no {key!r}")
     value, item_type = item["value"], item["type"]
-    if not isinstance(value, Mapping):
-        _fail(index, "value", f"value must be an object, not {type(value).__name__}")
     control = config.controls.get(item["from_name"])
     if control is None:
         _fail(index, "from_name", f"from_name {item['from_name']!r} is not a control tag")

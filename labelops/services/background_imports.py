@@ -8,9 +8,10 @@ and records the counts, or the first bad file/row, on the job.
 import re
 import shutil
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,21 +19,32 @@ from labelops.db.models import BackgroundJobRow, ProjectRow
 from labelops.domain.errors import TaskImportError
 from labelops.services import imports as import_service
 from labelops.services import jobs
+from labelops.services.media import UploadStore
 from labelops.services.projects import get_project
+from labelops.settings import Settings
 
 KIND = "import"
 COUNTS = ("task_count", "annotation_count", "prediction_count", "duplicate_count")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-Source = tuple[str, BinaryIO, str | None]
+# The options a queued import keeps (the upload store and progress callback are the worker's).
+_KEPT_OPTIONS = (
+    "format_name",
+    "as_",
+    "image_sizes",
+    "as_tasks_list",
+    "dedupe",
+    "strict",
+    "return_task_ids",
+    "map_annotators_by_email",
+)
 
 
 def enqueue_import(
     session: Session,
     project: ProjectRow,
-    sources: Iterable[Source],
+    sources: Iterable[import_service.ImportSource],
     *,
-    options: dict[str, Any],
-    created_by_id: int | None,
+    options: import_service.ImportOptions,
     root: Path,
     now: datetime,
 ) -> BackgroundJobRow:
@@ -41,53 +53,32 @@ def enqueue_import(
     Args:
         session: The database session.
         project: The project the tasks go into.
-        sources: ``(file name, stream, implied format)`` of each upload.
-        options: The import's options, as :func:`import_one` takes them.
-        created_by_id: Who imports.
+        sources: The uploads.
+        options: The import's options (who imports among them).
         root: The jobs folder (shared by the web app and the worker).
         now: The current time.
     """
     job = jobs.enqueue(
-        session, KIND, project_id=project.id, created_by_id=created_by_id, params={}, now=now
+        session,
+        KIND,
+        project_id=project.id,
+        created_by_id=options.created_by_id,
+        params={},
+        now=now,
     )
     folder = root / "imports" / str(job.id)
     folder.mkdir(parents=True, exist_ok=True)
     files = []
-    for index, (name, stream, implied_format) in enumerate(sources):
-        path = folder / f"{index}-{_UNSAFE.sub('_', Path(name).name)[:100]}"
+    for index, source in enumerate(sources):
+        path = folder / f"{index}-{_UNSAFE.sub('_', Path(source.name).name)[:100]}"
         with path.open("wb") as out:
-            shutil.copyfileobj(stream, out)
-        files.append({"name": name, "path": str(path), "format": implied_format})
-    job.params = {"files": files, "options": options}
+            shutil.copyfileobj(source.opener(), out)
+        files.append({"name": source.name, "path": str(path), "content_type": source.content_type})
+    kept = {name: getattr(options, name) for name in _KEPT_OPTIONS}
+    job.params = {"files": files, "options": kept}
     job.title = ", ".join(f["name"] for f in files)[:2048]
     session.flush()
     return job
-
-
-def import_one(
-    session: Session,
-    project: ProjectRow,
-    stream: BinaryIO,
-    *,
-    source_name: str,
-    implied_format: str | None,
-    options: dict[str, Any],
-    created_by_id: int | None,
-) -> import_service.ImportReport:
-    """Returns the report of importing one saved file: the one call into the import service."""
-    return import_service.import_file(
-        session,
-        project,
-        stream,
-        source_name=source_name,
-        format_name=options.get("format") or implied_format,
-        as_=options.get("as", "annotations"),
-        image_sizes=options.get("image_sizes"),
-        created_by_id=created_by_id,
-        dedupe=bool(options.get("dedupe")),
-        return_task_ids=bool(options.get("return_task_ids")),
-        map_annotators_by_email=bool(options.get("map_annotators_by_email")),
-    )
 
 
 def run_import(
@@ -101,32 +92,35 @@ def run_import(
     Raises:
         TaskImportError: A row is bad (nothing is written; the error names file, row, field).
     """
-    totals: dict[str, Any] = {key: 0 for key in COUNTS} | {"task_ids": [], "batches": []}
-    options = job.params.get("options", {})
+    kept = dict(job.params.get("options", {}))
+    if kept.get("image_sizes"):
+        kept["image_sizes"] = {name: tuple(size) for name, size in kept["image_sizes"].items()}
+    options = import_service.ImportOptions(
+        created_by_id=job.created_by_id,
+        store=UploadStore.for_settings(Settings.from_env()),
+        **kept,
+    )
     try:
         with session_factory() as session:
             project = get_project(session, job.project_id or 0)
-            for item in job.params.get("files", []):
-                with Path(item["path"]).open("rb") as stream:
-                    report = import_one(
-                        session,
-                        project,
-                        stream,
-                        source_name=item["name"],
-                        implied_format=item["format"],
-                        options=options,
-                        created_by_id=job.created_by_id,
+            with ExitStack() as streams:
+                sources = [
+                    import_service.ImportSource.of_stream(
+                        item["name"],
+                        streams.enter_context(Path(item["path"]).open("rb")),
+                        item.get("content_type"),
                     )
-                counts = report.to_dict()
-                for key in COUNTS:
-                    totals[key] += counts[key]
-                totals["task_ids"] += counts["task_ids"]
-                totals["batches"].append(report.batch_id)
+                    for item in job.params.get("files", [])
+                ]
+                summary = import_service.import_sources(session, project, sources, options)
             session.commit()
     finally:
         shutil.rmtree(root / "imports" / str(job.id), ignore_errors=True)
-    if not options.get("return_task_ids"):
-        totals.pop("task_ids")
+    body = summary.to_dict(task_ids=options.return_task_ids)
+    totals: dict[str, Any] = {key: body[key] for key in COUNTS}
+    totals["batches"] = body["import"]
+    if options.return_task_ids:
+        totals["task_ids"] = body["task_ids"]
     return totals, ""
 
 

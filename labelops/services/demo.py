@@ -6,8 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import ProjectRow, UserRow
-from labelops.domain.formats.readers import read_json
-from labelops.services.imports import import_rows
+from labelops.services.imports import ImportOptions, ImportSource, import_source
 from labelops.services.projects import create_project
 
 DEMO_TITLE = "Demo: product review sentiment"
@@ -28,13 +27,10 @@ def ensure_demo_project(session: Session, owner: UserRow) -> ProjectRow:
         expert_instruction="Choose Positive, Negative or Neutral for the review as a whole.",
         show_instruction=True,
     )
-    with demo.joinpath("reviews.json").open("rb") as source:
-        import_rows(
-            session,
-            project,
-            read_json(source, "reviews.json"),
-            source="reviews.json",
-            fmt="json",
-            created_by_id=owner.id,
-        )
+    import_source(
+        session,
+        project,
+        ImportSource(name="reviews.json", opener=lambda: demo.joinpath("reviews.json").open("rb")),
+        ImportOptions(created_by_id=owner.id),
+    )
     return project

@@ -6,7 +6,7 @@ their functions are re-exported here for the callers that import them from this 
 
 import fnmatch
 import posixpath
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -14,19 +14,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import (
-    AnnotationRow,
     ImportedObjectRow,
     ImportedRowRow,
     ProjectRow,
     StorageConnectionRow,
-    TaskRow,
-    utcnow,
 )
-from labelops.domain.errors import AnnotationError, TaskImportError, UnknownFormatError
-from labelops.domain.formats.readers import detect_format, normalize_task, read_rows
-from labelops.domain.label_config import LabelConfig, parse_label_config, validate_result
+from labelops.domain.errors import TaskImportError, UnknownFormatError
+from labelops.domain.formats.registry import plan_import
+from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.records import Task
-from labelops.services.imports import content_hash, import_tasks, to_json
+from labelops.services.import_options import ImportOptions, ImportReport
+from labelops.services.import_writer import write_tasks
+from labelops.services.imports import ImportSource, import_source
 from labelops.services.storages import (
     SECRET_KEY_ENV,
     STORAGE_KINDS,
@@ -36,7 +35,6 @@ from labelops.services.storages import (
     list_storages,
     storage_credentials,
 )
-from labelops.settings import current_limits, limit_variable
 
 __all__ = [
     "SECRET_KEY_ENV",
@@ -52,15 +50,8 @@ __all__ = [
     "is_imported",
     "list_storages",
     "matches_pattern",
-    "media_field",
     "storage_credentials",
 ]
-MEDIA_EXTENSIONS: Mapping[str, str] = {
-    **dict.fromkeys((".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"), "Image"),
-    **dict.fromkeys((".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac"), "Audio"),
-    **dict.fromkeys((".mp4", ".webm", ".mov", ".avi", ".mkv"), "Video"),
-}
-_DEFAULT_FIELDS = {"Image": "image", "Audio": "audio", "Video": "video"}
 LOOKUP_CHUNK = 500
 
 
@@ -112,8 +103,9 @@ class ObjectImport:
 
     ``num_tasks`` counts new tasks, ``num_updated`` tasks whose data changed in place,
     ``kept`` the rows whose task carries annotations and so was left as it was (row, task id),
-    ``num_deleted`` rows whose task was deleted (not imported again). ``error`` says why the
-    file was rejected (nothing of it written; it stays pending).
+    ``num_deleted`` rows whose task was deleted (not imported again), ``problems`` results
+    kept although they contradict the labeling config. ``error`` says why the file was rejected
+    (nothing of it written; it stays pending).
     """
 
     key: str
@@ -122,6 +114,7 @@ class ObjectImport:
     num_updated: int = 0
     num_deleted: int = 0
     kept: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
     row: int | None = None
     field: str | None = None
@@ -132,16 +125,7 @@ class ObjectImport:
         return bool(self.error)
 
 
-def media_field(project: ProjectRow, key: str) -> str | None:
-    """Returns the data field a media object fills (the config's object tag of its kind)."""
-    kind = MEDIA_EXTENSIONS.get(posixpath.splitext(key.lower())[1])
-    if kind is None:
-        return None
-    config = parse_label_config(project.label_config)
-    for obj in config.objects.values():
-        if obj.tag == kind and obj.data_field:
-            return obj.data_field
-    return _DEFAULT_FIELDS[kind]
+BUCKET_IMPORT = ImportOptions(track_rows=True)
 
 
 def import_object(
@@ -152,50 +136,48 @@ def import_object(
     etag: str,
     uri: str,
     opener: Callable[[], IO[bytes]],
+    config: LabelConfig | None = None,
 ) -> ObjectImport:
     """Returns the outcome of importing one storage object (all of it, or none of it).
 
-    A task file (JSON, JSONL, CSV, TSV, Parquet) goes through the same all-or-nothing import as
-    the API and the CLI: one bad row rejects the whole file. A media file is one task whose data
-    field points at ``uri`` (it is never downloaded). ``opener`` returns the object's bytes as a
-    stream; it is closed here.
+    The object goes through :func:`labelops.services.imports.import_source`, as an upload to
+    the API or the import page does: a task file gives one task per row and one bad row rejects
+    the whole file; a data file (image, audio, video, time series CSV...) is one task whose data
+    field points at ``uri`` (it is never downloaded); a data file that the config cannot show
+    (an ``.mp3`` in a text project) is rejected with the API's message. ``opener`` returns the
+    object's bytes as a stream; it is closed here.
 
-    Each row of a file is a task identified by (project, object key, row number). When a changed
-    version of a file comes in, a row seen before updates its task's data and meta in place if
-    the task has no annotations; a task with annotations is left untouched and listed under
-    ``kept``; a row whose task was deleted is not imported again; new rows add tasks; rows gone
-    from the file leave their tasks. Annotations and predictions in a file are imported with new
-    rows only (rows seen before are still checked against the config).
+    Rows are tracked under the key (see ``ImportOptions.track_rows``): a changed version of a
+    file updates the unannotated tasks of rows seen before, keeps annotated ones (``kept``),
+    does not bring deleted ones back, and adds new rows.
 
-    A rejected file (unreadable, or a row that does not make a task) writes nothing and is not
-    marked as imported, so it is tried again until a fixed version is imported; ``error``,
-    ``row`` and ``field`` say why. Other files (unknown formats) are skipped. Imported and
-    skipped versions are marked, so they are never tried twice.
+    A rejected file writes nothing and is not marked as imported, so it is tried again until a
+    fixed version is imported; ``error``, ``row`` and ``field`` say why. Other files (types the
+    import does not take) are skipped. Imported and skipped versions are marked, so they are
+    never tried twice.
     """
     outcome = ObjectImport(key=key, kind="task_file")
     batch_id: int | None = None
-    data_field = media_field(project, key)
     try:
         with session.begin_nested():
-            config = parse_label_config(project.label_config)
-            if data_field is not None:
-                outcome.kind = "media"
-                tasks = [(1, Task(data={data_field: uri}))]
-                fmt = "media"
-            else:
-                fmt = detect_format(key)
-                required = config.data_fields
-                with opener() as stream:
-                    tasks = [
-                        (row, normalize_task(item, source=key, row=row, required_fields=required))
-                        for row, item in read_rows(stream, fmt, key)
-                    ]
-            batch_id = _sync_rows(session, project, config, key, fmt, tasks, outcome)
+            report = import_source(
+                session,
+                project,
+                ImportSource(name=key, opener=opener, uri=uri),
+                BUCKET_IMPORT,
+                config=config,
+            )
     except UnknownFormatError:
         outcome.kind = "skipped"
     except TaskImportError as exc:
         outcome.error, outcome.row, outcome.field = str(exc), exc.row, exc.field
         return outcome
+    else:
+        batch_id = report.batch_id
+        outcome.kind = "media" if report.reads == "data" else "task_file"
+        outcome.num_tasks, outcome.num_updated = report.num_tasks, report.num_updated
+        outcome.num_deleted, outcome.kept = report.num_deleted, report.kept
+        outcome.problems = report.problems
     session.add(
         ImportedObjectRow(project_id=project.id, key=key, etag=etag, import_batch_id=batch_id)
     )
@@ -215,28 +197,45 @@ class PendingObject:
 def import_objects(
     session: Session, project: ProjectRow, objects: Sequence[PendingObject]
 ) -> list[ObjectImport]:
-    """Returns the outcome of importing each object, media files new to the project together.
+    """Returns the outcome of importing each object, data files new to the project together.
 
-    Media files whose key was never imported become tasks in one import batch (one write for
-    the lot); every other object goes through :func:`import_object`. The caller commits.
+    Data files (by the format catalog, as for every import) whose key was never imported become
+    tasks in one import batch (one write for the lot, through the same checks and writer);
+    every other object goes through :func:`import_object`. The caller commits.
     """
+    config = parse_label_config(project.label_config)
     media: list[tuple[PendingObject, str]] = []
     others: list[PendingObject] = []
     seen_keys = _keys_with_rows(session, project.id, [o.key for o in objects])
     for obj in objects:
-        data_field = media_field(project, obj.key)
-        if data_field is not None and obj.key not in seen_keys:
-            media.append((obj, data_field))
+        field = _new_data_file_field(obj.key, config) if obj.key not in seen_keys else None
+        if field is not None:
+            media.append((obj, field))
         else:
             others.append(obj)
     outcomes: dict[str, ObjectImport] = {}
     if media:
-        outcomes.update(_import_new_media(session, project, media))
+        outcomes.update(_import_new_media(session, project, config, media))
     for obj in others:
         outcomes[obj.key] = import_object(
-            session, project, key=obj.key, etag=obj.etag, uri=obj.key, opener=obj.opener
+            session,
+            project,
+            key=obj.key,
+            etag=obj.etag,
+            uri=obj.key,
+            opener=obj.opener,
+            config=config,
         )
     return [outcomes[obj.key] for obj in objects]
+
+
+def _new_data_file_field(key: str, config: LabelConfig) -> str | None:
+    """Returns the data field a data file fills; None for anything else (or a refused file)."""
+    try:  # a CSV or text file is left to import_object, which reads its header
+        plan = plan_import(key, config, as_tasks_list=True)
+    except (UnknownFormatError, TaskImportError):
+        return None  # import_object reports it as every object is reported
+    return plan.data_field if plan.reads == "data" else None
 
 
 def _keys_with_rows(session: Session, project_id: int, keys: list[str]) -> set[str]:
@@ -256,21 +255,21 @@ def _keys_with_rows(session: Session, project_id: int, keys: list[str]) -> set[s
 
 
 def _import_new_media(
-    session: Session, project: ProjectRow, media: list[tuple[PendingObject, str]]
+    session: Session,
+    project: ProjectRow,
+    config: LabelConfig,
+    media: list[tuple[PendingObject, str]],
 ) -> dict[str, ObjectImport]:
-    config = parse_label_config(project.label_config)
-    rows = [(1, Task(data={data_field: obj.key})) for obj, data_field in media]
     source = f"{len(media)} media file(s) from {posixpath.dirname(media[0][0].key)}/"
+    tasks = [(1, Task(data={field: obj.key})) for obj, field in media]
     with session.begin_nested():
-        report = import_tasks(
+        report = write_tasks(
             session,
             project,
-            list(enumerate((task for _, task in rows), start=1)),
-            source=source,
-            fmt="media",
-            created_by_id=None,
+            tasks,
             config=config,
-            return_task_ids=True,
+            report=ImportReport(source=source, format="media", reads="data"),
+            options=ImportOptions(return_task_ids=True),
         )
         session.execute(
             sa.insert(ImportedRowRow),
@@ -292,108 +291,3 @@ def _import_new_media(
             ],
         )
     return {obj.key: ObjectImport(key=obj.key, kind="media", num_tasks=1) for obj, _ in media}
-
-
-def _sync_rows(
-    session: Session,
-    project: ProjectRow,
-    config: LabelConfig,
-    key: str,
-    fmt: str,
-    tasks: list[tuple[int, Task]],
-    outcome: ObjectImport,
-) -> int | None:
-    """Returns the new import batch's id (None: no new row), after updating the rows seen before."""
-    has_annotations = sa.exists().where(AnnotationRow.task_id == TaskRow.id)
-    known = {
-        seen.row: seen
-        for seen in session.execute(
-            sa.select(
-                ImportedRowRow.row,
-                TaskRow.id,
-                TaskRow.content_hash,
-                sa.or_(
-                    TaskRow.total_annotations > 0,
-                    TaskRow.cancelled_annotations > 0,
-                    has_annotations,
-                ).label("annotated"),
-            )
-            .outerjoin(TaskRow, TaskRow.id == ImportedRowRow.task_id)
-            .where(ImportedRowRow.project_id == project.id, ImportedRowRow.key == key)
-        )
-    }
-    new_rows: list[tuple[int, Task]] = []
-    updates: list[dict[str, Any]] = []
-    for row, task in tasks:
-        if row not in known:
-            new_rows.append((row, task))
-            continue
-        _check_task(config, task, row, key)
-        current = known[row]
-        if current.id is None:
-            outcome.num_deleted += 1
-            continue
-        digest = content_hash(task.data)
-        if digest == current.content_hash:
-            continue
-        if current.annotated:
-            outcome.kept.append({"row": row, "task_id": current.id})
-            continue
-        updates.append(
-            {
-                "id": current.id,
-                "data": dict(task.data),
-                "meta": dict(task.meta),
-                "content_hash": digest,
-                "updated_at": utcnow(),
-            }
-        )
-    if updates:
-        session.execute(sa.update(TaskRow), updates)
-        outcome.num_updated = len(updates)
-    if not new_rows:
-        return None
-    report = import_tasks(
-        session,
-        project,
-        new_rows,
-        source=key,
-        fmt=fmt,
-        created_by_id=None,
-        config=config,
-        return_task_ids=True,
-    )
-    session.execute(
-        sa.insert(ImportedRowRow),
-        [
-            {"project_id": project.id, "key": key, "row": row, "task_id": task_id}
-            for (row, _), task_id in zip(new_rows, report.task_ids, strict=True)
-        ],
-    )
-    outcome.num_tasks = report.num_tasks
-    return report.batch_id
-
-
-def _check_task(config: LabelConfig, task: Task, row: int, source: str) -> None:
-    """Checks a row seen before as the import checks a new one (size, annotations, predictions).
-
-    Raises:
-        TaskImportError: The row would be refused as a new row.
-    """
-    limit = current_limits().max_task_bytes
-    size = len(to_json(task.data)) + len(to_json(task.meta))
-    if size > limit:
-        raise TaskImportError(
-            f"task is {size} bytes of JSON; the limit is {limit} bytes per task "
-            f"({limit_variable('max_task_bytes')})",
-            source=source,
-            row=row,
-            field="data",
-        )
-    results = [(f"annotations[{i}]", a.result) for i, a in enumerate(task.annotations)]
-    results += [(f"predictions[{i}]", p.result) for i, p in enumerate(task.predictions)]
-    for where, result in results:
-        try:
-            validate_result(config, result, task.data, require_required=False)
-        except AnnotationError as exc:
-            raise TaskImportError(exc.message, source=source, row=row, field=where) from exc

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from labelops.db.bulk import content_hash
 from labelops.db.models import AnnotationRow, PredictionRow, ProjectRow, TaskRow, UserRow
 from labelops.domain.errors import InvalidInputError, LabelopsError, TaskImportError
 from labelops.domain.json_limits import (
@@ -145,8 +146,6 @@ def update_task(
             raise TaskImportError(exc.message, field="priority") from None
         task.priority = float(priority)
     if "data" in changes:
-        from labelops.services.imports import content_hash  # imports builds on this module
-
         task.data = dict(data)
         task.content_hash = content_hash(task.data)
     if "meta" in changes:

@@ -30,7 +30,7 @@ def _with_tasks(database: DatabaseResource) -> Any:
     with database.session() as session:
         project = make_project(session)
         rows = [(1, {"text": "good"}), (2, {"text": "bad"})]
-        import_rows(session, project, rows, source="t", fmt="json", created_by_id=None)
+        import_rows(session, project, rows, source="t")
     return project
 
 

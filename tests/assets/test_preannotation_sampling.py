@@ -48,7 +48,7 @@ def _project(
     with database.session() as session:
         project = make_project(session, sampling=sampling)
         rows = [(i + 1, {"text": t}) for i, t in enumerate(texts)]
-        import_rows(session, project, rows, source="t", fmt="json", created_by_id=None)
+        import_rows(session, project, rows, source="t")
     return project
 
 

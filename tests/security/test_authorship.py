@@ -23,7 +23,7 @@ from labelops.cli import main
 from labelops.db.engine import make_engine
 from labelops.db.models import AnnotationRow, TaskRow, UserRow
 from labelops.services.errors import PermissionDeniedError
-from labelops.services.imports import import_file
+from labelops.services.imports import ImportOptions, ImportSource, import_source
 from labelops.services.users import get_user_by_email, issue_token
 from labelops.web.extensions import db
 from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
@@ -305,14 +305,15 @@ def test_the_mapping_option_is_refused_to_non_managers_in_the_service(database_u
             session.commit()
             source = io.BytesIO(_export_naming(MANAGER))
             with pytest.raises(PermissionDeniedError, match="map_annotators_by_email"):
-                import_file(
+                import_source(
                     session,
                     project,
-                    source,
-                    source_name="forged.json",
-                    format_name="JSON",
-                    created_by_id=annotator.id,
-                    map_annotators_by_email=True,
+                    ImportSource.of_stream("forged.json", source),
+                    ImportOptions(
+                        format_name="JSON",
+                        created_by_id=annotator.id,
+                        map_annotators_by_email=True,
+                    ),
                 )
             session.rollback()
             assert session.scalar(sa.select(sa.func.count()).select_from(AnnotationRow)) == 0

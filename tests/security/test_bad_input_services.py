@@ -1,6 +1,6 @@
 """The service boundary refuses what the API refuses, so the CLI and bucket sync do too (both DBs).
 
-The CLI's ``labelops import`` and bucket sync call ``import_file``/``import_rows``; task edits go
+The CLI's ``labelops import`` and bucket sync call ``import_source``; task edits go
 through ``tasks.update_task``. A ``meta`` that is not an object used to be stored and then broke the
 project's export; NUL characters broke PostgreSQL; deep data broke the JSON writer.
 """
@@ -18,7 +18,7 @@ from labelops.domain.errors import TaskImportError
 from labelops.domain.json_limits import MAX_JSON_DEPTH, JsonLimitError, check_json
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
-from labelops.services.imports import import_file
+from labelops.services.imports import ImportOptions, ImportSource, import_source
 from tests.factories import TEXT_CONFIG
 
 
@@ -67,7 +67,9 @@ def test_the_import_service_refuses_bad_task_json_and_writes_nothing(
     session.commit()
     source = io.BytesIO(json.dumps(items).encode())
     with pytest.raises(TaskImportError) as caught:
-        import_file(session, project, source, source_name="tasks.json", created_by_id=None)
+        import_source(
+            session, project, ImportSource.of_stream("tasks.json", source), ImportOptions()
+        )
     session.rollback()
     assert caught.value.field is not None and caught.value.field.startswith(field)
     assert session.scalar(sa.select(sa.func.count(TaskRow.id))) == 0
@@ -76,13 +78,11 @@ def test_the_import_service_refuses_bad_task_json_and_writes_nothing(
 def test_update_task_refuses_non_object_meta_and_deep_data(session: Session) -> None:
     project = project_service.create_project(session, created_by=None, label_config=TEXT_CONFIG)
     session.flush()
-    report = import_file(
+    report = import_source(
         session,
         project,
-        io.BytesIO(b'[{"text": "x"}]'),
-        source_name="t.json",
-        created_by_id=None,
-        return_task_ids=True,
+        ImportSource.of_stream("t.json", io.BytesIO(b'[{"text": "x"}]')),
+        ImportOptions(return_task_ids=True),
     )
     task = task_service.get_task(session, report.task_ids[0])
     session.commit()

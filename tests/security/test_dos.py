@@ -33,7 +33,8 @@ from labelops.domain.errors import LabelConfigError, TaskImportError
 from labelops.domain.label_config import parse_label_config
 from labelops.services import exports as export_service
 from labelops.services import runs as run_service
-from labelops.services.media import import_uploads
+from labelops.services.imports import ImportOptions, ImportSource, import_sources
+from labelops.services.media import UploadStore
 from labelops.services.pipeline_storage import import_object
 from labelops.settings import Limits, Settings
 from labelops.web.extensions import db
@@ -275,13 +276,11 @@ def test_huge_task_is_refused_by_the_import_page_service(app: Flask, tmp_path: P
     with app.app_context():
         project = make_project(db.session)
         with pytest.raises(TaskImportError) as caught:
-            import_uploads(
+            import_sources(
                 db.session,
                 project,
-                [("page.json", io.BytesIO(_tasks_with_one_huge(2 * MiB)))],
-                media_root=tmp_path / "media",
-                media_url=lambda name: f"/media/{name}",
-                created_by_id=None,
+                [ImportSource.of_stream("page.json", io.BytesIO(_tasks_with_one_huge(2 * MiB)))],
+                ImportOptions(store=UploadStore(tmp_path / "media")),
             )
         db.session.rollback()
         assert caught.value.source == "page.json" and caught.value.row == 2

@@ -44,8 +44,6 @@ def _seed(session: Session) -> tuple[ProjectRow, list[int]]:
         project,
         [(1, {"data": {"text": "x"}, "annotations": [{"result": choice_result("Positive")}]})],
         source="test",
-        fmt="json",
-        created_by_id=None,
     )
     session.flush()
     return project, [t.id for t in tasks]

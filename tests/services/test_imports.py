@@ -7,21 +7,13 @@ from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, ImportBatchRow, PredictionRow, TaskRow, UserRow
 from labelops.domain.errors import TaskImportError
-from labelops.domain.formats.readers import read_rows
-from labelops.services.imports import import_rows
+from labelops.services.imports import ImportOptions, ImportSource, import_source
 from tests.factories import make_project, make_user
 
 
-def _import(session: Session, project, payload: bytes, fmt: str, **kw):
-    return import_rows(
-        session,
-        project,
-        read_rows(io.BytesIO(payload), fmt, f"upload.{fmt}"),
-        source=f"upload.{fmt}",
-        fmt=fmt,
-        created_by_id=None,
-        **kw,
-    )
+def _import(session: Session, project, payload: bytes, fmt: str, **options):
+    source = ImportSource.of_stream(f"upload.{fmt}", io.BytesIO(payload))
+    return import_source(session, project, source, ImportOptions(**options))
 
 
 def _count(session: Session, model) -> int:
@@ -81,26 +73,43 @@ def test_a_bad_row_rejects_the_whole_batch_naming_file_and_row(session: Session)
     assert _count(session, ImportBatchRow) == 0
 
 
-def test_rejects_imported_annotation_with_unknown_label(session: Session) -> None:
+_UNKNOWN_LABEL_TASK = {
+    "data": {"text": "hello"},
+    "annotations": [
+        {
+            "result": [
+                {
+                    "from_name": "sentiment",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": ["Furious"]},
+                }
+            ]
+        }
+    ],
+}
+
+
+def test_keeps_an_imported_annotation_with_an_unknown_label_and_reports_it(
+    session: Session,
+) -> None:
+    project = make_project(session)
+    report = _import(session, project, json.dumps([_UNKNOWN_LABEL_TASK]).encode(), "json")
+    session.commit()
+    assert (report.num_tasks, report.num_annotations) == (1, 1)
+    (problem,) = report.problems
+    assert problem["row"] == 1 and problem["source"] == "upload.json"
+    assert problem["field"] == "annotations[0].result[0].value.choices"
+    assert "Furious" in problem["message"]
+    stored = session.scalars(sa.select(AnnotationRow.result)).one()
+    assert stored[0]["value"] == {"choices": ["Furious"]}
+
+
+def test_strict_import_rejects_an_annotation_with_an_unknown_label(session: Session) -> None:
     project = make_project(session)
     session.commit()
-    task = {
-        "data": {"text": "hello"},
-        "annotations": [
-            {
-                "result": [
-                    {
-                        "from_name": "sentiment",
-                        "to_name": "text",
-                        "type": "choices",
-                        "value": {"choices": ["Furious"]},
-                    }
-                ]
-            }
-        ],
-    }
     with pytest.raises(TaskImportError) as err:
-        _import(session, project, json.dumps([task]).encode(), "json")
+        _import(session, project, json.dumps([_UNKNOWN_LABEL_TASK]).encode(), "json", strict=True)
     session.rollback()
     assert err.value.row == 1
     assert err.value.field.startswith("annotations[0].result[0]")
@@ -198,3 +207,17 @@ def test_large_import_spans_several_chunks_with_consecutive_ids(session: Session
     assert _count(session, TaskRow) == 12_345
     row = session.get_one(TaskRow, report.task_ids[-1])
     assert row.data == {"text": "t12344"}
+
+
+def test_an_edited_task_is_hashed_as_an_import_hashes_it(session: Session) -> None:
+    from labelops.services.tasks import update_task
+
+    project = make_project(session)
+    report = _import(session, project, b'[{"text": "old"}]', "json", return_task_ids=True)
+    task = session.get_one(TaskRow, report.task_ids[0])
+    update_task(task, {"data": {"text": "new"}}, required_fields=("text",))
+    session.flush()
+
+    again = _import(session, project, b'[{"text": "new"}]', "json", dedupe=True)
+
+    assert (again.num_tasks, again.num_duplicates) == (0, 1)

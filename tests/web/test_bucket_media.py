@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from labelops.resources.object_store import S3ObjectStore
-from labelops.services.imports import import_rows
+from labelops.services.imports import ImportOptions, import_rows
 from labelops.services.pipeline_storage import create_storage
 from labelops.services.projects import get_project
 from labelops.settings import Settings
@@ -67,9 +67,7 @@ def setup(app: Flask, bucket: emulators.Bucket, tmp_path: Path, auth: Any) -> Se
             get_project(db.session, project.id),
             [(1, {"photo": uri}), (2, {"photo": outside_uri})],
             source="test",
-            fmt="json",
-            created_by_id=None,
-            return_task_ids=True,
+            options=ImportOptions(return_task_ids=True),
         )
         db.session.commit()
         return Setup(project.id, report.task_ids[0], uri)
@@ -153,8 +151,8 @@ def test_a_local_folder_image_is_served_from_the_connections_folder_only(
         create_storage(db.session, project, kind="local", prefix="photos")
         data = {"photo": photo.as_uri(), "more": [elsewhere.as_uri(), outside.as_uri()]}
         report = import_rows(
-            db.session, project, [(1, data)], source="test", fmt="json",
-            created_by_id=None, return_task_ids=True,
+            db.session, project, [(1, data)], source="test",
+            options=ImportOptions(return_task_ids=True),
         )  # fmt: skip
         db.session.commit()
         setup = Setup(project.id, report.task_ids[0], photo.as_uri())
@@ -176,8 +174,8 @@ def _local_connection_task(app: Flask, values: dict[str, Any]) -> Setup:
         project = make_project(db.session, manager, label_config=IMAGE_CONFIG)
         create_storage(db.session, project, kind="local", prefix="photos")
         report = import_rows(
-            db.session, project, [(1, values)], source="test", fmt="json",
-            created_by_id=None, return_task_ids=True,
+            db.session, project, [(1, values)], source="test",
+            options=ImportOptions(return_task_ids=True),
         )  # fmt: skip
         db.session.commit()
         return Setup(project.id, report.task_ids[0], values["photo"])

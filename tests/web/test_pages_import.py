@@ -141,7 +141,9 @@ def test_image_in_a_text_project_is_rejected(
 ) -> None:
     response = upload(client, projects["text"], (PNG, "cat.png"))
     assert response.status_code == 400
-    assert "has no &lt;Image&gt; tag" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "the labeling config has no object tag reading image files" in body
+    assert "<dt>File</dt><dd>cat.png</dd>" in body
     folder = tmp_path / "home" / "objects" / "uploads" / str(projects["text"])
     assert not folder.exists() or not list(folder.iterdir())
 

@@ -57,13 +57,14 @@ class ExportFormat(ABC):
 class ImportFormat(ABC):
     """One import format: a name and a reader from a binary file to tasks.
 
+    Which file is read by which format is the format catalog's decision
+    (:func:`labelops.domain.formats.registry.plan_import`).
+
     Attributes:
         name: The format name (``"JSON"``, ``"COCO"``, ``"ZIP"``...).
-        extensions: File name extensions the format is usually stored with.
     """
 
     name: str = ""
-    extensions: tuple[str, ...] = ()
 
     @abstractmethod
     def read(

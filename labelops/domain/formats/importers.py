@@ -74,7 +74,6 @@ class LabelStudioJsonImport(ImportFormat):
     """Label Studio's JSON export: full tasks with annotations and predictions."""
 
     name = "JSON"
-    extensions = (".json",)
 
     def read(
         self,
@@ -157,7 +156,6 @@ class JsonMinImport(ImportFormat):
     """Label Studio's JSON_MIN: flat records, one per annotation (grouped by task ``id``)."""
 
     name = "JSON_MIN"
-    extensions = (".json",)
 
     def rows(self, source: BinaryIO, source_name: str) -> Iterator[tuple[int, Any]]:
         """Yields ``(row, record)`` pairs of the file."""
@@ -215,7 +213,6 @@ class CsvImport(JsonMinImport):
     """Label Studio's CSV export: JSON_MIN records as rows, nested values JSON-encoded."""
 
     name = "CSV"
-    extensions = (".csv",)
     reader = staticmethod(read_csv)
 
     def rows(self, source: BinaryIO, source_name: str) -> Iterator[tuple[int, Any]]:
@@ -228,7 +225,6 @@ class TsvImport(CsvImport):
     """Label Studio's TSV export."""
 
     name = "TSV"
-    extensions = (".tsv",)
     reader = staticmethod(read_tsv)
 
 
@@ -247,7 +243,6 @@ class ConllImport(ImportFormat):
     """CONLL2003: documents of ``token ... TAG`` lines; tokens joined with single spaces."""
 
     name = "CONLL2003"
-    extensions = (".conll", ".txt")
 
     def read(
         self,

@@ -192,7 +192,6 @@ class CocoImport(ImportFormat):
     """COCO JSON: one task per image with its boxes, polygons and keypoints."""
 
     name = "COCO"
-    extensions = (".json",)
 
     def read(
         self,
@@ -304,7 +303,6 @@ class VocImport(ImportFormat):
     """One Pascal VOC XML file: one task with its boxes."""
 
     name = "VOC"
-    extensions = (".xml",)
 
     def read(
         self,
@@ -350,7 +348,6 @@ class YoloImport(ImportFormat):
     """A YOLO zip: ``labels/*.txt``, ``classes.txt`` or ``data.yaml``, optional ``images.txt``."""
 
     name = "YOLO"
-    extensions = (".zip",)
 
     def read(
         self,
@@ -466,7 +463,6 @@ class ZipImport(ImportFormat):
     """A ZIP archive of any importable format, detected from its contents."""
 
     name = "ZIP"
-    extensions = (".zip",)
 
     def read(
         self,

@@ -1,4 +1,4 @@
-"""Readers for plain task files (JSON list, JSONL, CSV, TSV, Parquet, Label Studio JSON export).
+"""Readers for plain task files (JSON list, JSONL, CSV, TSV, plain text, Parquet).
 
 Each reader streams ``(row_number, item)`` pairs from a binary file so that a million-row
 import never holds the whole file; :func:`normalize_task` then turns one item into a
@@ -9,42 +9,17 @@ dict is the task's data).
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import IO, Any
 
 import ijson
 import pyarrow.parquet as pq
 
-from labelops.domain.errors import TaskImportError, UnknownFormatError
+from labelops.domain.errors import TaskImportError
 from labelops.domain.records import Annotation, Prediction, Task
 
 RawRows = Iterator[tuple[int, Any]]
-
-_EXTENSIONS = {
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".txt": "tsv",
-    ".parquet": "parquet",
-}
-
-
-def detect_format(filename: str) -> str:
-    """Returns the task-file format ("json", "jsonl", "csv", "tsv", "parquet") for a file name.
-
-    Raises:
-        UnknownFormatError: The extension is not one of the task-file formats.
-    """
-    lower = filename.lower()
-    for ext, fmt in _EXTENSIONS.items():
-        if lower.endswith(ext):
-            return fmt
-    raise UnknownFormatError(
-        f"cannot import {filename!r}: expected one of {', '.join(sorted(_EXTENSIONS))}"
-    )
 
 
 def read_json(source: IO[bytes], source_name: str) -> RawRows:
@@ -128,6 +103,24 @@ def read_tsv(source: IO[bytes], source_name: str) -> RawRows:
     return _read_delimited(source, source_name, "\t")
 
 
+def read_lines(source: IO[bytes], source_name: str) -> RawRows:
+    """Yields each non-blank line of a UTF-8 text file, without its line break.
+
+    A plain-text import makes one task per line, as Label Studio does (no header).
+    """
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline=None)
+    row = 0
+    try:
+        for row, line in enumerate(text, start=1):
+            value = line.rstrip("\n")
+            if value.strip():
+                yield row, value
+    except UnicodeDecodeError as exc:
+        raise TaskImportError("file is not UTF-8 text", source=source_name, row=row + 1) from exc
+    finally:
+        text.detach()  # leave the caller's stream open
+
+
 def read_parquet(source: IO[bytes], source_name: str, batch_size: int = 10_000) -> RawRows:
     """Yields one dict per Parquet row, reading a row group batch at a time."""
     try:
@@ -139,30 +132,6 @@ def read_parquet(source: IO[bytes], source_name: str, batch_size: int = 10_000) 
         for item in batch.to_pylist():
             row += 1
             yield row, item
-
-
-READERS: dict[str, Callable[[IO[bytes], str], RawRows]] = {
-    "json": read_json,
-    "jsonl": read_jsonl,
-    "csv": read_csv,
-    "tsv": read_tsv,
-    "parquet": read_parquet,
-}
-
-
-def read_rows(source: IO[bytes], fmt: str, source_name: str) -> RawRows:
-    """Returns a stream of ``(row_number, item)`` from a task file in the given format.
-
-    Raises:
-        UnknownFormatError: ``fmt`` is not a task-file format.
-    """
-    try:
-        reader = READERS[fmt.lower()]
-    except KeyError:
-        raise UnknownFormatError(
-            f"unknown task file format {fmt!r}; expected one of {', '.join(READERS)}"
-        ) from None
-    return reader(source, source_name)
 
 
 def normalize_task(

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from labelops.clock import utcnow
 from labelops.db.models import ProjectRow
 from labelops.services import background_imports, jobs
+from labelops.services import imports as import_service
 from labelops.services.policies import Action, authorize_project
 from labelops.settings import current_limits
 from labelops.web.api.auth import api_login_required
@@ -29,7 +30,9 @@ def runs_in_background() -> bool:
 
 
 def queue_import(
-    project: ProjectRow, sources: Iterable[background_imports.Source], options: dict[str, Any]
+    project: ProjectRow,
+    sources: Iterable[import_service.ImportSource],
+    options: import_service.ImportOptions,
 ) -> tuple[Response, int]:
     """Queues the upload as a background import; returns Label Studio's 201 answer."""
     job = background_imports.enqueue_import(
@@ -37,7 +40,6 @@ def queue_import(
         project,
         sources,
         options=options,
-        created_by_id=g.user.id,
         root=worker().root,
         now=utcnow(),
     )

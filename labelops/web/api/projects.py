@@ -22,6 +22,7 @@ from labelops.services import project_settings, visibility
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services import users as user_service
+from labelops.services.media import UploadStore
 from labelops.services.policies import Action, authorize_project
 from labelops.services.projects import project_config
 from labelops.web.api import imports as background_import
@@ -165,6 +166,19 @@ _IMPORT_QUERY = (
         "as", "string", "What imported results become.", choices=("annotations", "predictions")
     ),
     QueryParam("image_sizes", "string", 'YOLO: JSON {"name.jpg": [width, height]}.'),
+    QueryParam("strict", "boolean", "Refuse results that contradict the labeling config.", False),
+    QueryParam(
+        "files_as_tasks_list",
+        "boolean",
+        "A CSV/TSV/text file is a task list (true) or one data file the config reads by URL "
+        "(false); by default decided from the config and the CSV header.",
+    ),
+    QueryParam(
+        "map_annotators_by_email",
+        "boolean",
+        "Attribute imported annotations to the project members with those emails (managers).",
+        False,
+    ),
 )
 _IMPORT_BODY = {
     "application/json": {
@@ -192,59 +206,36 @@ _IMPORT_BODY = {
 def import_tasks(project_id: int) -> Any:
     """Imports tasks from uploaded files or a JSON body, all or nothing."""
     project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
-    dedupe = bool_arg("dedupe", False)
-    return_ids = bool_arg("return_task_ids", False)
-    map_by_email = bool_arg("map_annotators_by_email", False)
-    format_name = request.args.get("format") or request.form.get("format") or None
     as_ = request.args.get("as") or request.form.get("as") or "annotations"
     if as_ not in ("annotations", "predictions"):
         raise invalid("as", f"must be 'annotations' or 'predictions', got {as_!r}")
-    image_sizes = _image_sizes(request.form.get("image_sizes") or request.args.get("image_sizes"))
+    as_list = request.args.get("files_as_tasks_list")
+    options = import_service.ImportOptions(
+        created_by_id=g.user.id,
+        format_name=request.args.get("format") or request.form.get("format") or None,
+        as_=as_,  # type: ignore[arg-type]
+        image_sizes=_image_sizes(
+            request.form.get("image_sizes") or request.args.get("image_sizes")
+        ),
+        as_tasks_list=None if as_list is None else bool_arg("files_as_tasks_list", True),
+        dedupe=bool_arg("dedupe", False),
+        strict=bool_arg("strict", False),
+        return_task_ids=bool_arg("return_task_ids", False),
+        map_annotators_by_email=bool_arg("map_annotators_by_email", False),
+        store=UploadStore.for_settings(current_app.config["LABELOPS_SETTINGS"]),
+    )
     sources = list(_import_sources())
     if not sources:
         return error_response(400, "no tasks: send a JSON body or upload files as multipart 'file'")
     if background_import.runs_in_background():
-        options = {
-            "format": format_name,
-            "as": as_,
-            "image_sizes": image_sizes,
-            "dedupe": dedupe,
-            "return_task_ids": return_ids,
-            "map_annotators_by_email": map_by_email,
-        }
         return background_import.queue_import(project, sources, options)
-    totals: dict[str, Any] = {
-        "task_count": 0,
-        "annotation_count": 0,
-        "prediction_count": 0,
-        "duplicate_count": 0,
-        "task_ids": [],
-        "import": [],
-    }
     try:
-        for name, stream, implied_format in sources:
-            report = import_service.import_file(
-                db.session,
-                project,
-                stream,
-                source_name=name,
-                format_name=format_name or implied_format,
-                as_=as_,  # type: ignore[arg-type]
-                image_sizes=image_sizes,
-                created_by_id=g.user.id,
-                dedupe=dedupe,
-                return_task_ids=return_ids,
-                map_annotators_by_email=map_by_email,
-            )
-            for key, value in report.to_dict().items():
-                totals[key] = totals[key] + ([value] if key == "import" else value)
+        summary = import_service.import_sources(db.session, project, sources, options)
     except (TaskImportError, UnknownFormatError):
         db.session.rollback()
         raise
     db.session.commit()
-    if not return_ids:
-        totals.pop("task_ids")
-    return jsonify(totals), 201
+    return jsonify(summary.to_dict(task_ids=options.return_task_ids)), 201
 
 
 def _image_sizes(raw: str | None) -> dict[str, tuple[int, int]] | None:
@@ -275,16 +266,18 @@ def _pixels(value: Any) -> bool:
     )
 
 
-def _import_sources() -> Iterator[tuple[str, Any, str | None]]:
+def _import_sources() -> Iterator[import_service.ImportSource]:
     if request.files:
         for upload in request.files.getlist("file") or list(request.files.values()):
-            yield upload.filename or "upload", upload.stream, None
+            yield import_service.ImportSource.of_stream(
+                upload.filename or "upload", upload.stream, upload.mimetype or None
+            )
         return
     if request.content_length:
         body = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
         shutil.copyfileobj(request.stream, body)
         body.seek(0)
-        yield "request body", body, "json"
+        yield import_service.ImportSource.of_stream("request body", body, "application/json")
 
 
 @bp.get("/<int:project_id>/tasks")

@@ -119,9 +119,9 @@ def _create_tasks(project_id: int, items: list[Any], *, bulk: bool = False) -> A
         project,
         rows,
         source="request body",
-        fmt="json",
-        created_by_id=g.user.id,
-        return_task_ids=True,
+        options=import_service.ImportOptions(
+            created_by_id=g.user.id, return_task_ids=True, strict=True
+        ),
     )
     db.session.commit()
     if bulk:

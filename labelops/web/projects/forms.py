@@ -150,9 +150,10 @@ class RoleForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    """Uploads task files (JSON, JSONL, CSV, TSV, Parquet) or media files."""
+    """Uploads task files, Label Studio exports or data files (images, audio, CSV readings...)."""
 
     files = MultipleFileField(
         "Files", validators=[DataRequired(message="choose at least one file")]
     )
     dedupe = BooleanField("Skip tasks whose data is already in the project")
+    strict = BooleanField("Refuse annotations that do not fit the labeling config")

@@ -27,18 +27,20 @@ from labelops.domain.errors import (
     TaskImportError,
     UnknownFormatError,
 )
+from labelops.domain.formats.registry import accepted_extensions, data_file_types
 from labelops.domain.label_config import (
     interface_description,
     parse_label_config,
     sample_task_data,
 )
-from labelops.domain.label_interface import MEDIA_OBJECT_TAGS
+from labelops.services import imports as import_service
 from labelops.services import media as media_service
 from labelops.services import ml_backend_events as ml_events
 from labelops.services import ml_backends as ml_service
 from labelops.services import projects as project_service
 from labelops.services import workflow as workflow_service
 from labelops.services.errors import ConflictError, NotFoundError
+from labelops.services.media import UploadStore
 from labelops.services.ml_backends import MLBackendError
 from labelops.services.ml_client import MLBackendCallError
 from labelops.services.policies import Action, authorize_project
@@ -394,26 +396,26 @@ def import_page(project_id: int) -> Any:
     report: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     if form.validate_on_submit():
-        uploads = [(f.filename or "upload", f.stream) for f in form.files.data if f]
+        sources = [
+            import_service.ImportSource.of_stream(f.filename or "upload", f.stream, f.mimetype)
+            for f in form.files.data
+            if f
+        ]
+        options = import_service.ImportOptions(
+            created_by_id=current_user.id,
+            dedupe=bool(form.dedupe.data),
+            strict=bool(form.strict.data),
+            store=UploadStore.for_settings(current_app.config["LABELOPS_SETTINGS"]),
+        )
         try:
-            result = media_service.import_uploads(
-                db.session,
-                project,
-                uploads,
-                media_root=_media_root(),
-                media_url=lambda name: url_for(
-                    "projects.media", project_id=project.id, filename=name
-                ),
-                created_by_id=current_user.id,
-                dedupe=bool(form.dedupe.data),
-            )
+            summary = import_service.import_sources(db.session, project, sources, options)
         except (TaskImportError, UnknownFormatError) as exc:
             db.session.rollback()
             error = _import_error(exc)
             status = 400
         else:
             db.session.commit()
-            report = result.to_dict()
+            report = summary.to_dict()
     elif request.method == "POST":
         status = 400
         error = {"message": " ".join(e for errs in form.errors.values() for e in errs)}
@@ -428,7 +430,8 @@ def import_page(project_id: int) -> Any:
         report=report,
         error=error,
         data_fields=config.data_fields,
-        media_kinds=sorted({obj.tag for obj in config.objects.values()} & MEDIA_OBJECT_TAGS),
+        data_file_types=data_file_types(config),
+        accept=",".join(accepted_extensions(config)),
         tab="import",
     ), status
 

@@ -6,7 +6,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from labelops.domain.errors import TaskImportError, UnknownFormatError
-from labelops.domain.formats.readers import detect_format, normalize_task, read_rows
+from labelops.domain.formats.readers import normalize_task
+from labelops.domain.formats.registry import ROW_READERS, file_type
+
+
+def read_rows(stream: io.BytesIO, fmt: str, name: str):
+    return ROW_READERS[fmt](stream, name)
 
 
 def _rows(payload: bytes, fmt: str) -> list:
@@ -22,15 +27,26 @@ def _rows(payload: bytes, fmt: str) -> list:
         ("x.csv", "csv"),
         ("x.tsv", "tsv"),
         ("x.parquet", "parquet"),
+        ("notes.txt", "txt"),
+        ("photo.SVG", "image"),
+        ("voice.opus", "audio"),
     ],
 )
-def test_detects_format_from_extension(name: str, fmt: str) -> None:
-    assert detect_format(name) == fmt
+def test_detects_file_type_from_extension(name: str, fmt: str) -> None:
+    assert file_type(name).name == fmt
 
 
 def test_unknown_extension_names_the_file() -> None:
-    with pytest.raises(UnknownFormatError, match=r"report\.pdf"):
-        detect_format("report.pdf")
+    with pytest.raises(UnknownFormatError, match=r"report\.docx"):
+        file_type("report.docx")
+
+
+def test_plain_text_gives_one_row_per_non_blank_line() -> None:
+    assert _rows(b"first line\n\nsecond, with a comma\r\nthird", "txt") == [
+        (1, "first line"),
+        (3, "second, with a comma"),
+        (4, "third"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,7 @@ function success(report) {
       ),
       h("tbody", {}, rows),
     ),
+    problems(report),
     h(
       "p",
       { style: "margin-top:0.8rem" },
@@ -118,6 +119,22 @@ function success(report) {
         { class: "btn", href: document.querySelector("[data-import-form]").dataset.managerUrl },
         "Open the data manager",
       ),
+    ),
+  );
+}
+
+// Results kept although they do not fit the labeling config, as Label Studio keeps them.
+function problems(report) {
+  if (!report.problem_count) return null;
+  const n = report.problem_count;
+  return h(
+    "div",
+    { class: "report-problems" },
+    h("h3", {}, `${n} result${n === 1 ? "" : "s"} kept that do not fit the labeling config`),
+    h(
+      "ul",
+      { class: "small" },
+      report.problems.map((p) => h("li", {}, `${p.source}, row ${p.row}, `, h("code", {}, p.field), `: ${p.message}`)),
     ),
   );
 }
