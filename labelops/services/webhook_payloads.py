@@ -1,14 +1,9 @@
 """The objects a webhook event carries, in the keys of Label Studio's webhook serializers."""
 
-from datetime import datetime
 from typing import Any
 
+from labelops.clock import iso
 from labelops.db.models import AnnotationRow, ProjectRow, TaskRow
-
-
-def iso(value: datetime | None) -> str | None:
-    """Returns a naive-UTC time as ISO 8601 with a Z, or None."""
-    return value.isoformat() + "Z" if value is not None else None
 
 
 def project_payload(project: ProjectRow) -> dict[str, Any]:

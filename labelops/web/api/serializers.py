@@ -1,9 +1,9 @@
 """Rows to Label Studio's JSON shapes (what its SDK and scripts read)."""
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
+from labelops.clock import iso
 from labelops.db.models import (
     AnnotationRow,
     PredictionRow,
@@ -13,11 +13,6 @@ from labelops.db.models import (
 )
 from labelops.domain.label_config import LabelConfig
 from labelops.services.project_settings import settings_of
-
-
-def iso(value: datetime | None) -> str | None:
-    """Returns a naive-UTC time as ISO 8601 with a Z, or None."""
-    return value.isoformat() + "Z" if value is not None else None
 
 
 def user_json(user: UserRow) -> dict[str, Any]:

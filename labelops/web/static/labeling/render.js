@@ -13,21 +13,9 @@ import { mountPairwise } from "./pairwise.js";
 import { mountList, mountRanker } from "./ranker.js";
 import { shortcutHelp } from "./shortcuts.js";
 import { mountSidebar } from "./sidebar.js";
-import { Store } from "./store.js";
+import { LABEL_PICKERS, SHAPE_TOOLS, Store } from "./store.js";
 import { mountText } from "./text.js";
 
-const LABEL_PICKERS = new Set([
-  "Labels",
-  "HyperTextLabels",
-  "ParagraphLabels",
-  "RectangleLabels",
-  "PolygonLabels",
-  "KeyPointLabels",
-  "EllipseLabels",
-  "TimeSeriesLabels",
-  "TimelineLabels",
-]);
-const SHAPE_TOOLS = new Set(["Rectangle", "Polygon", "KeyPoint", "Ellipse", "VideoRectangle"]);
 const OBJECT_MODULES = {
   Text: async () => ({ mount: mountText }),
   HyperText: async () => ({ mount: (await import("./hypertext.js")).mountHyperText }),

@@ -1,9 +1,8 @@
 // The labeling state and its Label Studio result JSON: regions, classifications and relations.
 import { History } from "./history.js";
 
-// Controls whose result items are regions on an object (everything else classifies the task,
-// or a region when perRegion is set).
-export const REGION_TAGS = new Set([
+// Controls that pick a label for a region drawn on an object.
+export const LABEL_PICKERS = new Set([
   "Labels",
   "HyperTextLabels",
   "ParagraphLabels",
@@ -13,12 +12,12 @@ export const REGION_TAGS = new Set([
   "EllipseLabels",
   "TimeSeriesLabels",
   "TimelineLabels",
-  "Rectangle",
-  "Polygon",
-  "KeyPoint",
-  "Ellipse",
-  "VideoRectangle",
 ]);
+// Controls whose result items are regions on an object (everything else classifies the task,
+// or a region when perRegion is set).
+// Controls that draw a region on their own (no label picked).
+export const SHAPE_TOOLS = new Set(["Rectangle", "Polygon", "KeyPoint", "Ellipse", "VideoRectangle"]);
+export const REGION_TAGS = new Set([...LABEL_PICKERS, ...SHAPE_TOOLS]);
 const VALUE_KEYS = {
   choices: ["choices"],
   taxonomy: ["taxonomy"],
