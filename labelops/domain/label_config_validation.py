@@ -488,7 +488,7 @@ def result_fit_problems(config: LabelConfig, item: Mapping[str, Any]) -> list[st
     result type, and the labels or choices used. Relations and malformed items are skipped.
     """
     from_name, to_name, item_type = (item.get(k) for k in ("from_name", "to_name", "type"))
-    if not all(isinstance(v, str) for v in (from_name, to_name, item_type)):
+    if not (isinstance(from_name, str) and isinstance(to_name, str) and isinstance(item_type, str)):
         return []
     if item_type == "relation":
         return []

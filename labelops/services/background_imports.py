@@ -76,7 +76,7 @@ def enqueue_import(
         files.append({"name": source.name, "path": str(path), "content_type": source.content_type})
     kept = {name: getattr(options, name) for name in _KEPT_OPTIONS}
     job.params = {"files": files, "options": kept}
-    job.title = ", ".join(f["name"] for f in files)[:2048]
+    job.title = ", ".join(source.name for source in sources)[:2048]
     session.flush()
     return job
 

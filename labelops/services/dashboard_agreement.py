@@ -147,7 +147,8 @@ def _control(control: Mapping[str, Any], names: Mapping[Any, str]) -> ControlPan
     pairs = _dicts(control.get("pairs"))
     tasks = control.get("task_agreement")
     classification = control.get("kind") == "classification"
-    labels = control.get("per_label") if isinstance(control.get("per_label"), dict) else {}
+    per_label = control.get("per_label")
+    labels: dict[Any, Any] = per_label if isinstance(per_label, dict) else {}
     fleiss = _float(control.get("fleiss_kappa"))
     return ControlPanel(
         name=str(control.get("name", "")),

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from labelops.clock import utcnow
 from labelops.db.bulk import TaskBulkWriter, content_hash, to_json
 from labelops.db.models import (
     AnnotationRow,
@@ -24,7 +25,6 @@ from labelops.db.models import (
     ProjectRow,
     TaskRow,
     UserRow,
-    utcnow,
 )
 from labelops.domain.label_config import LabelConfig
 from labelops.domain.permissions import can_manage

@@ -251,7 +251,7 @@ class _Opened:
             shutil.copyfileobj(stream, spooled)
             stream.close()
             spooled.seek(0)
-            self._stream = stream = spooled  # type: ignore[assignment]
+            self._stream = stream = spooled
         start = stream.tell()
         first = stream.readline(64 * 1024)
         stream.seek(start)

@@ -1,5 +1,7 @@
 """Annotation events for a project's ML backends, sent by the background worker.
 
+``labelops.services.ml_backend_queue`` queues them; this module is the worker's handler.
+
 The annotation service writes the event with the change (one job row, same transaction); the
 worker posts it to each backend's ``/webhook`` afterwards, never inside the request, so a slow or
 absent backend never slows a submission. A backend that refuses it marks the job failed with
@@ -11,40 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import AnnotationRow, BackgroundJobRow, MLBackendRow, ProjectRow, TaskRow
+from labelops.db.models import AnnotationRow, BackgroundJobRow, ProjectRow, TaskRow
 from labelops.domain.errors import InvalidInputError
-from labelops.services import jobs
 from labelops.services.ml_backend_events import notify_ml_backends
 from labelops.services.webhook_payloads import annotation_payload, task_payload
 from labelops.services.webhooks import allowed_hosts
-
-KIND = "ml_backend_event"
-EVENTS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED")
-
-
-def queue_annotation_event(
-    session: Session, annotation: AnnotationRow, event: str, *, now: datetime
-) -> None:
-    """Queues the event for the project's ML backends; nothing when the project has none."""
-    if event not in EVENTS:
-        return
-    has_backend = session.scalar(
-        sa.select(MLBackendRow.id).where(MLBackendRow.project_id == annotation.project_id).limit(1)
-    )
-    if has_backend is None:
-        return
-    jobs.enqueue(
-        session,
-        KIND,
-        project_id=annotation.project_id,
-        created_by_id=annotation.completed_by_id,
-        params={"event": event, "annotation": annotation.id},
-        title=f"{event} {annotation.id} to the ML backends",
-        now=now,
-    )
 
 
 def send_annotation_event(

@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
 from sqlalchemy.orm import Session
 
-from labelops.db.models import MLBackendRow, ProjectRow, UserRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import MLBackendRow, ProjectRow, UserRow
 from labelops.domain.errors import InvalidInputError
 from labelops.domain.permissions import can_manage
 from labelops.services import projects as project_service

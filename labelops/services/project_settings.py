@@ -79,9 +79,13 @@ def _check(name: str, value: Any) -> None:
             else "an ISO 8601 date-time or null"
         )
         raise InvalidInputError(f"{name} must be {expected}, got {value!r}")
-    if name == "overlap_cohort_percentage" and not 0 <= value <= 100:
+    if name == "overlap_cohort_percentage" and isinstance(value, int) and not 0 <= value <= 100:
         raise InvalidInputError(f"overlap_cohort_percentage must be from 0 to 100, got {value}")
-    if name == "min_annotations_to_start_training" and not 0 <= value <= 1_000_000_000:
+    if (
+        name == "min_annotations_to_start_training"
+        and isinstance(value, int)
+        and not 0 <= value <= 1_000_000_000
+    ):
         raise InvalidInputError(f"min_annotations_to_start_training must be 0 or more, got {value}")
     if name == "skip_queue" and value not in SKIP_QUEUE_MODES:
         raise InvalidInputError(
@@ -89,7 +93,7 @@ def _check(name: str, value: Any) -> None:
         )
     if name == "pinned_at" and value is not None:
         try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             raise InvalidInputError(
                 f"pinned_at must be an ISO 8601 date-time, got {value!r}"

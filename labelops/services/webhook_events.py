@@ -12,16 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import (
-    AnnotationRow,
-    ProjectRow,
-    TaskRow,
-    WebhookDeliveryRow,
-    WebhookRow,
-    utcnow,
-)
+from labelops.clock import utcnow
+from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, WebhookDeliveryRow, WebhookRow
 from labelops.domain.webhooks import wants
-from labelops.services.ml_backend_jobs import queue_annotation_event
+from labelops.services.ml_backend_queue import queue_annotation_event
 from labelops.services.webhook_payloads import (
     annotation_payload,
     project_payload,
@@ -39,7 +33,7 @@ def _interested(
     query = sa.select(WebhookRow).where(
         WebhookRow.organization_id == organization_id, WebhookRow.is_active.is_(True)
     )
-    scope = WebhookRow.project_id.is_(None)
+    scope: sa.ColumnElement[bool] = WebhookRow.project_id.is_(None)
     if project_id is not None:
         scope = sa.or_(scope, WebhookRow.project_id == project_id)
     return [

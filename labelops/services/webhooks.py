@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import UserRow, WebhookRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import UserRow, WebhookRow
 from labelops.domain.errors import InvalidInputError
 from labelops.domain.json_limits import is_stored_id
 from labelops.domain.permissions import can_manage, can_view

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from labelops.db.models import BackgroundJobRow, utcnow
+from labelops.clock import utcnow
+from labelops.db.models import BackgroundJobRow
 from labelops.domain.errors import LabelopsError
 from labelops.domain.webhooks import RetryPolicy
-from labelops.services import background_imports, jobs, ml_backend_jobs, snapshots
+from labelops.services import background_imports, jobs, ml_backend_jobs, ml_backend_queue, snapshots
 from labelops.services.webhook_delivery import deliver_due, retry_policy
 from labelops.services.webhooks import allowed_hosts
 
@@ -29,7 +30,7 @@ Handler = Callable[[SessionFactory, BackgroundJobRow, Path, Clock], tuple[dict[s
 HANDLERS: dict[str, Handler] = {
     snapshots.KIND: snapshots.build_snapshot,
     background_imports.KIND: background_imports.run_import,
-    ml_backend_jobs.KIND: ml_backend_jobs.send_annotation_event,
+    ml_backend_queue.KIND: ml_backend_jobs.send_annotation_event,
 }
 # Errors whose message is meant for the user (they name the file, row, field or format).
 _USER_ERRORS = (LabelopsError,)

@@ -395,6 +395,7 @@ def import_page(project_id: int) -> Any:
     form = ImportForm()
     report: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    status = 200
     if form.validate_on_submit():
         sources = [
             import_service.ImportSource.of_stream(f.filename or "upload", f.stream, f.mimetype)
