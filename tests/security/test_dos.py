@@ -427,6 +427,8 @@ def test_stalled_export_downloads_do_not_starve_other_requests(
 ) -> None:
     monkeypatch.setenv("LABELOPS_MAX_CONCURRENT_EXPORTS", "4")
     monkeypatch.setenv("LABELOPS_EXPORT_BATCH_SIZE", "100")
+    # The ~12 MB import below stays synchronous (above the limit it would run in the background).
+    monkeypatch.setenv("LABELOPS_BACKGROUND_IMPORT_BYTES", str(64 * 1024**2))
     client = app.test_client()
     # ~12 MB of tasks: far more than the socket buffers between a stalled client and the server.
     body = [{"text": f"{i} " + "w" * 4_000} for i in range(3_000)]

@@ -56,7 +56,7 @@ def project(
         ]
         import_rows(
             db.session, row, [(i + 1, {"image": u}) for i, u in enumerate(images)],
-            source="test", fmt="json", created_by_id=None,
+            source="test",
         )  # fmt: skip
         db.session.commit()
         project_id = row.id
