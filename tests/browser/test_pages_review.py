@@ -207,11 +207,14 @@ def test_review_decisions_are_above_the_fold_with_hotkeys_and_a_count(
     # The task's text is shown once: in the annotation's render (the raw data is folded away).
     expect(page.get_by_text(f"0. {LONG_TEXT}", exact=True).locator("visible=true")).to_have_count(1)
 
+    hotkeys = page.locator("body")
+    expect(hotkeys).to_have_attribute("data-review-hotkeys", "on")
     page.keyboard.press("a")
     expect(page.locator(".flash.success")).to_contain_text("Accepted annotation")
     expect(page.locator("[data-review-left]")).to_have_text("2 left to review")
     expect(page.locator(".page-head h2")).to_contain_text(f"Task {tasks[1]}")
 
+    expect(hotkeys).to_have_attribute("data-review-hotkeys", "on")
     page.keyboard.press("r")
     expect(page.get_by_label("Comment for the annotator")).to_be_focused()
     page.keyboard.type("Mixed, not positive.")
@@ -219,5 +222,6 @@ def test_review_decisions_are_above_the_fold_with_hotkeys_and_a_count(
     expect(page.locator(".flash.success")).to_contain_text("back to its author first")
     expect(page.locator("[data-review-left]")).to_have_text("1 left to review")
 
+    expect(hotkeys).to_have_attribute("data-review-hotkeys", "on")
     page.keyboard.press("s")
     expect(page.locator("[data-review-empty]")).to_contain_text(f"after task {tasks[2]}")

@@ -35,3 +35,6 @@ document.addEventListener("keydown", (event) => {
     }
   }
 });
+
+// The keys work from here on (tests wait for this before pressing them).
+document.body.dataset.reviewHotkeys = "on";
