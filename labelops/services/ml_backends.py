@@ -39,8 +39,7 @@ from labelops.services.ml_client import (
     project_ref,
 )
 from labelops.services.outbound import OutboundURLError, check_outbound_url
-from labelops.services.storages import StorageError
-from labelops.services.storages import _cipher as storage_cipher
+from labelops.services.storages import StorageError, decrypt_secret, encrypt_secret
 from labelops.settings import Settings
 
 STATES = ("CONNECTED", "DISCONNECTED", "ERROR")
@@ -176,7 +175,7 @@ def _encrypt(password: str) -> str:
     if not password:
         return ""
     try:
-        return "fernet:" + storage_cipher().encrypt(password.encode()).decode()
+        return encrypt_secret(password)
     except StorageError as exc:
         raise MLBackendError("basic_auth_pass", exc.message) from None
 
@@ -191,7 +190,7 @@ def connection_of(row: MLBackendRow) -> MLBackendConnection:
     stored = row.basic_auth_pass_encrypted or ""
     if row.auth_method == "BASIC_AUTH" and stored.startswith("fernet:"):
         try:
-            password = storage_cipher().decrypt(stored[7:].encode()).decode()
+            password = decrypt_secret(stored)
         except (InvalidToken, StorageError) as exc:
             raise MLBackendError(
                 "basic_auth_pass", f"ML backend {row.id}: the password does not decrypt ({exc})"

@@ -173,6 +173,25 @@ def _cipher(env: Mapping[str, str] | None = None) -> Fernet:
         raise StorageError("secret", f"{SECRET_KEY_ENV} is not a valid Fernet key: {exc}") from exc
 
 
+def encrypt_secret(clear: str) -> str:
+    """Returns the text as stored encrypted (``fernet:<token>``) with the deployment's key.
+
+    Raises:
+        StorageError: No key, or not a valid Fernet key, in LABELOPS_SECRET_KEY.
+    """
+    return "fernet:" + _cipher().encrypt(clear.encode()).decode()
+
+
+def decrypt_secret(stored: str, env: Mapping[str, str] | None = None) -> str:
+    """Returns the clear text of a ``fernet:<token>`` written by :func:`encrypt_secret`.
+
+    Raises:
+        StorageError: No key, or not a valid Fernet key.
+        InvalidToken: The token does not decrypt with the key.
+    """
+    return _cipher(env).decrypt(stored.removeprefix("fernet:").encode()).decode()
+
+
 def _other_projects_folders(session: Session, project_id: int) -> list[str]:
     prefixes = session.scalars(
         sa.select(StorageConnectionRow.prefix).where(
@@ -485,7 +504,7 @@ def _stored_secret(spec: StorageSpec) -> str:
     """Returns the secret as stored: ``fernet:<token>``, ``env:<NAME>`` or "" (none)."""
     if spec.secret:
         pair = {"access_key_id": spec.access_key_id, "secret_access_key": spec.secret}
-        return "fernet:" + _cipher().encrypt(json.dumps(pair).encode()).decode()
+        return encrypt_secret(json.dumps(pair))
     if spec.secret_env:
         return f"env:{spec.secret_env}"
     return ""
@@ -712,7 +731,7 @@ def storage_credentials(
             raise StorageError("secret_env", f"{name} is not set", storage_id=row.id)
     elif stored.startswith("fernet:"):
         try:
-            clear = _cipher(env).decrypt(stored[7:].encode()).decode()
+            clear = decrypt_secret(stored, env)
         except InvalidToken as exc:
             raise StorageError(
                 "secret", f"the secret does not decrypt with {SECRET_KEY_ENV}", storage_id=row.id
