@@ -53,3 +53,17 @@ def test_quick_http_bench_produces_every_figure_with_no_overlap_or_loss(tmp_path
         assert export["mb"] > 0
         assert 0 < export["first_byte_s"] <= export["seconds"]
     assert "| export COCO |" in markdown(result)
+
+
+def test_browser_bench_times_first_load_and_submit_to_next_over_real_pages() -> None:
+    from bench.browser import markdown
+    from bench.browser import measure as measure_browser
+
+    pg_admin_engine()
+    result = measure_browser(3, workers=1, pg_admin_url=pg_admin_url())
+    figures = result["figures"]
+    assert figures["submit_to_next_n"] == 3  # three tasks submitted, each followed by the next
+    assert len(figures["first_load_runs_ms"]) == 3
+    assert 0 < figures["submit_to_next_p50_ms"] <= figures["submit_to_next_max_ms"]
+    assert figures["phase_document_p50_ms"] > 0 and figures["phase_render_p50_ms"] > 0
+    assert "submit_to_next_p95_ms" in markdown(result)

@@ -26,6 +26,7 @@ from labelops.web.pipeline.views import bp as pipeline_bp
 from labelops.web.projects.views import bp as projects_bp
 from labelops.web.review.views import bp as review_bp
 from labelops.web.security_headers import register_security_headers
+from labelops.web.static_assets import register_static_assets
 from labelops.web.tasks.views import bp as tasks_bp
 
 
@@ -42,6 +43,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_static_assets(app)
     register_security_headers(app)
     register_background_worker(app)
 
