@@ -54,7 +54,10 @@ class Client:
         body = None if payload is None else json.dumps(payload).encode()
         response = self._send(method, path, body, "application/json")
         data = response.read()
-        return response.status, json.loads(data) if data else None
+        try:
+            return response.status, json.loads(data) if data else None
+        except ValueError:  # an error page, say: the status tells, the start of it shows why
+            return response.status, data[:300].decode(errors="replace")
 
     def upload(self, path: str, filename: str, content: bytes) -> tuple[int, Any]:
         """Returns the status and JSON answer of a multipart upload of one file as ``file``."""

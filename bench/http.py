@@ -212,7 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, help="gunicorn worker processes")
     parser.add_argument("--pg-url", help="PostgreSQL admin URL (default LABELOPS_BENCH_PG_URL)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument(
+        "--against-label-studio",
+        action="store_true",
+        help="run the side-by-side rows against Label Studio too (python -m bench.side_by_side)",
+    )
     args = parser.parse_args(argv)
+    if args.against_label_studio:
+        from bench import side_by_side
+
+        forwarded = ["--quick"] if args.quick else ["--tasks", str(args.tasks or FULL.tasks)]
+        forwarded += ["--out", str(args.out)] + (["--pg-url", args.pg_url] if args.pg_url else [])
+        return side_by_side.main(forwarded)
     plan = plan_from(args)
     result = measure(plan, args.pg_url)
     args.out.mkdir(parents=True, exist_ok=True)
