@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from lxml import etree
 
+from labelops.domain.chat import CHAT_RESULT_TYPE, chat_settings
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config_validation import check_result_shape, validate_result
 from labelops.domain.label_interface import (
@@ -245,6 +246,8 @@ class _Builder:
             self.names[name] = line
         if tag in SUPPORTED_OBJECT_TAGS:
             self._object(tag, attrs, el)
+            if tag == "Chat":
+                self._chat(attrs)
         elif tag in SUPPORTED_CONTROL_TAGS:
             self._control(tag, attrs, el)
         elif tag == "Channel":
@@ -281,6 +284,33 @@ class _Builder:
             name=name,
             value=value,
             data_field=data_field,
+            attrs=MappingProxyType(attrs.raw),
+            line=attrs.line,
+        )
+
+    def _chat(self, attrs: "_Attrs") -> None:
+        """Registers a Chat as the control of its own messages (``chatmessage`` results)."""
+        name = attrs.required("name")
+        settings = chat_settings(attrs.raw, attrs.line)
+        self.data_fields.extend(settings.data_fields())
+        to_name = attrs.get("toName")
+        if to_name is not None and to_name.strip() != name:
+            attrs.fail("toName", to_name, f"a Chat's toName can only name itself ({name!r})")
+        self.controls[name] = ControlTag(
+            tag="Chat",
+            name=name,
+            to_names=(name,),
+            result_type=CHAT_RESULT_TYPE,
+            labels=(),
+            choice="single",
+            required=False,
+            per_region=False,
+            max_usages=None,
+            dynamic_options_field=None,
+            visible_when=None,
+            when_tag_name=None,
+            when_choice_value=None,
+            when_label_value=None,
             attrs=MappingProxyType(attrs.raw),
             line=attrs.line,
         )
