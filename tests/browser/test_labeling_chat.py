@@ -3,6 +3,7 @@
 import requests
 from playwright.sync_api import expect
 
+from labelops.templates_gallery import get_template
 from tests.browser.conftest import screenshot
 from tests.browser.labeling_helpers import (
     annotations,
@@ -146,3 +147,34 @@ def test_reopened_annotation_shows_its_messages_as_text(live_server, page):
     expect(added).to_have_count(1)
     expect(added.locator(".lo-chat-content")).to_have_text("<b>Hello</b> there")
     assert page.locator(".lo-chat b").count() == 0
+
+
+def test_gallery_chat_template_renders_and_saves(live_server, page):
+    template = get_template("llm_chat_evaluation")
+    assert template is not None
+    chat = [{"role": "user", "content": "Is the museum open on Mondays?"}]
+    project_id, (task_id,) = create_project(live_server, template.label_config, [{"chat": chat}])
+    open_labeling(page, live_server, project_id)
+    assert page.locator(".lo-unsupported").count() == 0
+    quality = page.locator("[data-control=reply_quality]")
+    expect(quality).to_be_hidden()
+    screenshot(page, "labeling-chat-gallery")
+
+    expect(page.locator(".lo-chat-role-select")).to_have_value("user")
+    page.select_option(".lo-chat-role-select", "assistant")
+    page.fill(".lo-chat-input", "Yes, from 10 to 18.")
+    page.click(".lo-chat-send")
+    expect(quality).to_be_visible()
+    quality.get_by_role("button", name="2 stars").click()
+    page.check("[data-control=reply_issues] input[value='Factually wrong']")
+    page.check("[data-control=goal_met] input[value='Partly met']")
+    submit(page)
+
+    (annotation,) = annotations(live_server, task_id)
+    by_control = {item["from_name"]: item for item in annotation["result"]}
+    assert set(by_control) == {"chat", "reply_quality", "reply_issues", "goal_met"}
+    message = by_control["chat"]["value"]["chatmessage"]
+    assert (message["role"], message["content"]) == ("assistant", "Yes, from 10 to 18.")
+    assert by_control["reply_quality"]["id"] == by_control["chat"]["id"]
+    assert by_control["reply_quality"]["value"]["rating"] == 2
+    assert by_control["reply_issues"]["value"]["choices"] == ["Factually wrong"]
