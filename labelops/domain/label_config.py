@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from lxml import etree
 
-from labelops.domain.chat import CHAT_RESULT_TYPE, chat_settings
+from labelops.domain.chat import CHAT_RESULT_TYPE, CHAT_ROLES, chat_settings
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config_validation import check_result_shape, validate_result
 from labelops.domain.label_interface import (
@@ -261,6 +261,11 @@ class _Builder:
         if visible_when is not None and visible_when not in VISIBLE_WHEN_VALUES:
             allowed = ", ".join(sorted(VISIBLE_WHEN_VALUES))
             attrs.fail("visibleWhen", visible_when, f"must be one of {allowed}")
+        when_role = attrs.get("whenRole")
+        if when_role is not None and not set(when_role.replace(" ", "").split(",")) <= set(
+            CHAT_ROLES
+        ):
+            attrs.fail("whenRole", when_role, f"roles must be among {', '.join(CHAT_ROLES)}")
         when_tag = attrs.get("whenTagName")
         if when_tag is not None:
             self.when_refs.append((attrs.tag, when_tag, attrs.line))

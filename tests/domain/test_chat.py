@@ -242,3 +242,47 @@ def test_min_messages_holds_on_submission_but_not_for_drafts() -> None:
 
 def test_message_counts_are_not_checked_without_task_data() -> None:
     validate_result(parse_label_config(CHAT_EVALUATION), [ANSWERED])
+
+
+def test_rejects_when_role_outside_label_studio_roles() -> None:
+    config = (
+        '<View><Chat name="chat" value="$chat"/><View visibleWhen="region-selected" '
+        'whenRole="customer"><Rating name="r" toName="chat" perRegion="true"/></View></View>'
+    )
+
+    with pytest.raises(LabelConfigError, match="roles must be among") as caught:
+        parse_label_config(config)
+    assert (caught.value.tag, caught.value.attribute) == ("View", "whenRole")
+
+
+@pytest.mark.parametrize(
+    "chat",
+    [
+        # a blank chat both sides of which the annotator writes, all messages editable
+        '<Chat name="chat" value="$chat" toName="chat" minMessages="4" '
+        'messageroles="user,assistant" editable="true"/>',
+        # replies meant to come from a model; nothing editable
+        '<Chat name="chat" value="$chat" llm="openai/gpt-4.1-nano" minMessages="2" '
+        'editable="false"/>',
+        # a production conversation under review, its size limit in the task data
+        '<Chat name="chat" value="$chat" minMessages="2" maxMessages="$max" editable="false"/>',
+        # only user messages may be added and edited
+        '<Chat name="chat" value="$chat" messageroles="user" editable="user"/>',
+    ],
+)
+def test_accepts_the_chat_setups_of_label_studio_templates(chat: str) -> None:
+    config = parse_label_config(
+        f'<View><Text name="instructions" value="$text"/>{chat}'
+        '<View visibleWhen="region-selected" whenRole="user, assistant">'
+        '<Choices name="risk" toName="chat" perRegion="true"><Choice value="Benign"/></Choices>'
+        '</View><Rating name="rating" toName="chat"/></View>'
+    )
+
+    assert config.objects["chat"].tag == "Chat"
+    data = sample_task_data(config)
+    validate_result(
+        config,
+        [message("user", mid="m1"), per_message("risk", "choices", {"choices": ["Benign"]})],
+        data,
+        require_required=False,
+    )
