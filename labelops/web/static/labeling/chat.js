@@ -95,6 +95,12 @@ export function mountChat(ctx, _node, obj) {
     li.addEventListener("click", (event) => {
       if (!event.target.closest("button, textarea")) store.select(region.id);
     });
+    li.addEventListener("keydown", (event) => {
+      if ((event.key === "Enter" || event.key === " ") && event.target === li) {
+        event.preventDefault();
+        store.select(region.id);
+      }
+    });
     if (ctx.readOnly) return li;
     const actions = h("div", { class: "lo-chat-actions" });
     if (editing === region.id) {
