@@ -199,3 +199,18 @@ def test_refuses_a_chat_config_naming_tag_and_attribute(
         "messageroles",
         "user,robot",
     )
+
+
+def test_someone_outside_the_project_can_neither_add_nor_read_messages(
+    app: Flask, client: FlaskClient, admin: dict[str, str], chat_task: tuple[int, int]
+) -> None:
+    project_id, task_id = chat_task
+    _, outsider = user_with_token(app, "outsider@example.com")
+
+    posted = client.post(
+        f"/api/tasks/{task_id}/annotations/", json={"result": RESULT}, headers=outsider
+    )
+    assert posted.status_code in (403, 404)
+    exported = client.get(f"/api/projects/{project_id}/export?exportType=JSON", headers=outsider)
+    assert exported.status_code in (403, 404)
+    assert client.get(f"/api/tasks/{task_id}", headers=admin).json["annotations"] == []
