@@ -17,7 +17,8 @@ Attributes (case-insensitive, as Label Studio reads them):
         replies; labelops calls no model, so the annotator can always write both sides.
     editable: ``true``/``false`` or the roles whose added messages may be edited (default none).
     minMessages / maxMessages: The fewest messages a submitted annotation has and the most a
-        conversation may hold, task data included; a number or a ``$field`` of the task data.
+        conversation may hold, task data included; a number or a ``$field`` of the task data
+        (optional there: a task without the field has no such limit).
     llm: ``<provider>/<model>``, accepted and kept; labelops requests no automatic replies.
 """
 
@@ -48,10 +49,6 @@ class ChatSettings:
     min_messages: int | str | None
     max_messages: int | str | None
     llm: str | None
-
-    def data_fields(self) -> tuple[str, ...]:
-        """Returns the task data fields the counts read (``maxMessages="$max"``)."""
-        return tuple(v for v in (self.min_messages, self.max_messages) if isinstance(v, str))
 
 
 def chat_settings(attrs: Mapping[str, str], line: int | None = None) -> ChatSettings:

@@ -296,8 +296,8 @@ class _Builder:
     def _chat(self, attrs: "_Attrs") -> None:
         """Registers a Chat as the control of its own messages (``chatmessage`` results)."""
         name = attrs.required("name")
-        settings = chat_settings(attrs.raw, attrs.line)
-        self.data_fields.extend(settings.data_fields())
+        # A $field count (maxMessages="$max") is optional task data: a task without it has no limit.
+        chat_settings(attrs.raw, attrs.line)
         to_name = attrs.get("toName")
         if to_name is not None and to_name.strip() != name:
             attrs.fail("toName", to_name, f"a Chat's toName can only name itself ({name!r})")

@@ -92,8 +92,8 @@ def test_accepts_chat_with_every_attribute_and_registers_its_messages_control() 
     own = config.controls["chat"]
     assert (own.tag, own.to_names, own.result_type) == ("Chat", ("chat",), "chatmessage")
     assert config.controls["accuracy"].per_region
-    # maxMessages="$max" reads the task data too
-    assert config.data_fields == ("instructions", "chat", "max")
+    # maxMessages="$max" reads the task data when it is there; tasks need not have it
+    assert config.data_fields == ("instructions", "chat")
 
 
 def test_accepts_chat_without_to_name_or_options() -> None:
@@ -242,6 +242,14 @@ def test_min_messages_holds_on_submission_but_not_for_drafts() -> None:
 
 def test_message_counts_are_not_checked_without_task_data() -> None:
     validate_result(parse_label_config(CHAT_EVALUATION), [ANSWERED])
+
+
+def test_a_task_without_the_max_messages_field_has_no_upper_limit() -> None:
+    config = parse_label_config(CHAT_EVALUATION)
+    data = {key: value for key, value in DATA.items() if key != "max"}
+    many = [message(mid=f"m{i}") for i in range(30)]
+
+    validate_result(config, [*many, ANSWERED], data)
 
 
 def test_rejects_when_role_outside_label_studio_roles() -> None:

@@ -175,7 +175,7 @@ def test_imports_predicted_messages_as_label_studio_documents_them(
 ) -> None:
     project_id, _ = chat_task
     task = {
-        "data": {"chat": [], "max": 4},
+        "data": {"chat": []},  # maxMessages="$max" is optional task data
         "predictions": [{"model_version": "demo", "result": RESULT[:1]}],
     }
     imported = client.post(f"/api/projects/{project_id}/import", json=[task], headers=admin)
