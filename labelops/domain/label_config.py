@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from lxml import etree
 
+from labelops.domain.chat import CHAT_RESULT_TYPE, CHAT_ROLES, chat_settings
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config_validation import check_result_shape, validate_result
 from labelops.domain.label_interface import (
@@ -245,6 +246,8 @@ class _Builder:
             self.names[name] = line
         if tag in SUPPORTED_OBJECT_TAGS:
             self._object(tag, attrs, el)
+            if tag == "Chat":
+                self._chat(attrs)
         elif tag in SUPPORTED_CONTROL_TAGS:
             self._control(tag, attrs, el)
         elif tag == "Channel":
@@ -258,6 +261,11 @@ class _Builder:
         if visible_when is not None and visible_when not in VISIBLE_WHEN_VALUES:
             allowed = ", ".join(sorted(VISIBLE_WHEN_VALUES))
             attrs.fail("visibleWhen", visible_when, f"must be one of {allowed}")
+        when_role = attrs.get("whenRole")
+        if when_role is not None and not set(when_role.replace(" ", "").split(",")) <= set(
+            CHAT_ROLES
+        ):
+            attrs.fail("whenRole", when_role, f"roles must be among {', '.join(CHAT_ROLES)}")
         when_tag = attrs.get("whenTagName")
         if when_tag is not None:
             self.when_refs.append((attrs.tag, when_tag, attrs.line))
@@ -281,6 +289,33 @@ class _Builder:
             name=name,
             value=value,
             data_field=data_field,
+            attrs=MappingProxyType(attrs.raw),
+            line=attrs.line,
+        )
+
+    def _chat(self, attrs: "_Attrs") -> None:
+        """Registers a Chat as the control of its own messages (``chatmessage`` results)."""
+        name = attrs.required("name")
+        # A $field count (maxMessages="$max") is optional task data: a task without it has no limit.
+        chat_settings(attrs.raw, attrs.line)
+        to_name = attrs.get("toName")
+        if to_name is not None and to_name.strip() != name:
+            attrs.fail("toName", to_name, f"a Chat's toName can only name itself ({name!r})")
+        self.controls[name] = ControlTag(
+            tag="Chat",
+            name=name,
+            to_names=(name,),
+            result_type=CHAT_RESULT_TYPE,
+            labels=(),
+            choice="single",
+            required=False,
+            per_region=False,
+            max_usages=None,
+            dynamic_options_field=None,
+            visible_when=None,
+            when_tag_name=None,
+            when_choice_value=None,
+            when_label_value=None,
             attrs=MappingProxyType(attrs.raw),
             line=attrs.line,
         )

@@ -4,6 +4,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
+from labelops.domain.chat import CHAT_RESULT_TYPE, check_chat_counts, check_chat_message
 from labelops.domain.errors import AnnotationError
 from labelops.domain.label_interface import (
     LABEL_VALUE_KEYS,
@@ -61,6 +62,9 @@ def validate_result(
             _check_item(config, item, index, data, usages)
     if require_required:
         _check_required(config, result)
+    chats = {n: obj.attrs for n, obj in config.objects.items() if obj.tag == "Chat"}
+    if chats:
+        check_chat_counts(chats, result, data, submitting=require_required)
 
 
 def check_result_shape(result: Any) -> None:
@@ -409,6 +413,10 @@ def _check_video(control: ControlTag, value: Mapping[str, Any], index: int) -> N
         _check_percent(frame, index, "value.sequence")
 
 
+def _check_chat_message(control: ControlTag, value: Mapping[str, Any], index: int) -> None:
+    check_chat_message(value, index)
+
+
 _VALUE_CHECKS = {
     **{shape: _check_shape for shape in _SHAPES},
     **{f"{shape}labels": _check_shape for shape in _SHAPES},
@@ -421,6 +429,7 @@ _VALUE_CHECKS = {
     "timeserieslabels": _check_timeseries,
     "timelinelabels": _check_timeline,
     "videorectangle": _check_video,
+    CHAT_RESULT_TYPE: _check_chat_message,
 }
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from labelops.domain.chat import SAMPLE_CONVERSATION, chat_sample_data
+
 OBJECT_TAG_ALIASES: Mapping[str, str] = {"AudioPlus": "Audio"}
 SUPPORTED_OBJECT_TAGS: frozenset[str] = frozenset(
     {
@@ -21,6 +23,7 @@ SUPPORTED_OBJECT_TAGS: frozenset[str] = frozenset(
         "TimeSeries",
         "Table",
         "List",
+        "Chat",
     }
 )
 # Objects whose data is a media URL (served, imported from buckets), and those holding text.
@@ -317,6 +320,8 @@ def sample_task_data(config: LabelConfig) -> dict[str, Any]:
             data[obj.data_field] = [_SAMPLE_URLS["Image"].format(n=n) for n in (1, 2)]
         else:
             data[obj.data_field] = _sample_value(obj, _channel_columns(config.layout, obj.name))
+        if obj.tag == "Chat":
+            data.update({k: v for k, v in chat_sample_data(obj.attrs).items() if k not in data})
     for control in config.controls.values():
         field = control.dynamic_options_field
         if field is not None and field not in data:
@@ -352,6 +357,8 @@ def _sample_value(obj: ObjectTag, channels: list[str]) -> Any:
             {author: "Alice", text: "Hi, how can I help you today?"},
             {author: "Bob", text: "I would like to change my delivery address."},
         ]
+    if obj.tag == "Chat":
+        return [dict(message) for message in SAMPLE_CONVERSATION]
     if obj.tag == "Table":
         return {"name": "Sample", "price": "9.99", "in_stock": "yes"}
     if obj.tag == "List":

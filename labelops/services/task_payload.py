@@ -51,6 +51,7 @@ RENDERED_TAGS = frozenset(
         "Text",
         "HyperText",
         "Paragraphs",
+        "Chat",
         "Image",
         "Audio",
         "Video",

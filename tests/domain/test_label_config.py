@@ -524,7 +524,7 @@ def test_rejects_config_over_the_size_limit() -> None:
 def test_supported_tag_sets_are_disjoint() -> None:
     assert not SUPPORTED_OBJECT_TAGS & SUPPORTED_CONTROL_TAGS
     assert not VISUAL_TAGS & (SUPPORTED_OBJECT_TAGS | SUPPORTED_CONTROL_TAGS)
-    assert {"Pdf", "Chat", "MagicWand", "ReactCode"}.isdisjoint(
+    assert {"Pdf", "MagicWand", "ReactCode"}.isdisjoint(
         SUPPORTED_OBJECT_TAGS | SUPPORTED_CONTROL_TAGS | VISUAL_TAGS
     )
 

@@ -26,6 +26,7 @@ const OBJECT_MODULES = {
   TimeSeries: async () => ({ mount: (await import("./timeseries.js")).mountTimeSeries }),
   Table: async () => ({ mount: mountTable }),
   List: async () => ({ mount: mountList }),
+  Chat: async () => ({ mount: (await import("./chat.js")).mountChat }),
 };
 // Controls that lay out their objects themselves (the two sides, the ranked list).
 const COMPARE_MOUNTS = { Pairwise: mountPairwise, Ranker: mountRanker };
@@ -226,9 +227,12 @@ export function isVisible(store, attrs) {
   const tagName = attr(attrs, "whenTagName");
   const choiceValue = attr(attrs, "whenChoiceValue");
   const labelValue = attr(attrs, "whenLabelValue");
+  const role = attr(attrs, "whenRole");
   if (when === "region-selected" || when === "no-region-selected") {
     const region = store.selected();
     let ok = Boolean(region);
+    // A Chat message's role (whenRole="assistant").
+    if (ok && role) ok = role.split(",").some((r) => r.trim() === region.value?.chatmessage?.role);
     if (ok && tagName) ok = region.control === tagName || region.to === tagName;
     if (ok && labelValue)
       ok = labelValue

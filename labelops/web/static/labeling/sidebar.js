@@ -5,6 +5,10 @@ import { REGION_TAGS } from "./store.js";
 
 function describe(region) {
   const v = region.value;
+  if (region.type === "chatmessage") {
+    const text = String(v.chatmessage?.content ?? "");
+    return `${v.chatmessage?.role}: “${text.length > 40 ? `${text.slice(0, 40)}…` : text}”`;
+  }
   if (typeof v.text === "string") return `“${v.text.length > 40 ? `${v.text.slice(0, 40)}…` : v.text}”`;
   if (region.type.startsWith("rectangle")) return `box ${v.width.toFixed(1)}×${v.height.toFixed(1)}%`;
   if (region.type.startsWith("polygon")) return `polygon, ${v.points.length} points`;

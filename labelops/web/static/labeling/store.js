@@ -17,7 +17,8 @@ export const LABEL_PICKERS = new Set([
 // or a region when perRegion is set).
 // Controls that draw a region on their own (no label picked).
 export const SHAPE_TOOLS = new Set(["Rectangle", "Polygon", "KeyPoint", "Ellipse", "VideoRectangle"]);
-export const REGION_TAGS = new Set([...LABEL_PICKERS, ...SHAPE_TOOLS]);
+// A Chat is the control of the messages the annotator adds to it (chatmessage regions).
+export const REGION_TAGS = new Set([...LABEL_PICKERS, ...SHAPE_TOOLS, "Chat"]);
 const VALUE_KEYS = {
   choices: ["choices"],
   taxonomy: ["taxonomy"],
