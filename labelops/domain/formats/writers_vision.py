@@ -1,5 +1,10 @@
 """Computer-vision exports: COCO, Pascal VOC and the YOLO family (detection, OBB, seg, pose).
 
+YOLO under Label Studio's names writes what Label Studio's converter writes for the config: pose
+lines for keypoints, point lists for polygons, else boxes (:class:`YoloFormat`), in its layout
+(``images/``, ``labels/``, ``classes.txt``, ``notes.json``); ``*_WITH_IMAGES`` names always hold
+the images.
+
 All are zip archives written member by member. Each image is one task, labeled by the task's first
 selected annotation (the newest one, or the consensus under ``annotations="consensus"``).
 
@@ -15,6 +20,14 @@ Where we differ from Label Studio's converter:
     * One image entry per task: Label Studio writes one COCO image per annotation and lets later
       annotations overwrite earlier YOLO/VOC files.
     * VOC coordinates are rounded, and a box is at least 1 pixel wide and high.
+    * YOLO of a config with boxes and polygons writes boxes as their 4 corners (Label Studio
+      mixes 5-number box lines with point lines, which Ultralytics misreads); YOLO_OBB writes
+      boxes that have no ``rotation`` key (Label Studio drops them) and, for a keypoint config,
+      oriented boxes (Label Studio writes pose lines).
+    * Pose keypoints without ``parentID`` go to the smallest box holding them; their columns
+      follow ``model_index`` where set, else config order (Label Studio drops keypoints without
+      a ``model_index``), and ``notes.json`` lists that same order.
+    * Numbers have 6 decimals; ``notes.json`` has no year, so the same tasks give the same bytes.
     * COCO keypoints keep their float pixel coordinates.
     * A region whose image size is unknown (no ``original_width``/``original_height``) is left
       out, since its pixels cannot be computed.
