@@ -239,6 +239,26 @@ def test_tokens_are_cut_at_span_edges(
     assert iob_tags(text, spans) == expected
 
 
+def test_conll_file_keeps_each_span_to_its_own_text() -> None:
+    # "Saldaña's goal in 北京." : Saldaña 0-7, 's 7-9, goal 10-14, in 15-17, 北 18, 京 19, . 20
+    text = "Saldaña's goal in 北京."
+    t = task(
+        {"text": text},
+        ann([span(0, 7, "Saldaña", "PER"), span(18, 20, "北京", "LOC")], id=1),
+    )
+    assert export("CONLL2003", [t]).decode() == (
+        "-DOCSTART- -X- O\n"
+        "Saldaña -X- _ B-PER\n"
+        "'s -X- _ O\n"
+        "goal -X- _ O\n"
+        "in -X- _ O\n"
+        "北 -X- _ B-LOC\n"
+        "京 -X- _ I-LOC\n"
+        ". -X- _ O\n"
+        "\n"
+    )
+
+
 def test_adjacent_spans_of_same_label_each_start_with_b() -> None:
     assert iob_tags("a b", [(0, 1, "X"), (2, 3, "X")]) == [("a", "B-X"), ("b", "B-X")]
 

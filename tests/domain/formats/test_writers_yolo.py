@@ -282,3 +282,24 @@ def test_yolo_pose_lines_import_back_with_keypoints_on_their_box() -> None:
     ]
     coords = [c for p in points for c in (p["value"]["x"], p["value"]["y"])]
     assert coords == pytest.approx([25, 35, 20, 30])
+
+
+def test_yolo_obb_of_a_keypoint_config_writes_oriented_boxes() -> None:
+    t = task(
+        {"image": "k.png"},
+        ann([rect(10, 20, 30, 40, "person", rid="b1", name="box"), keypoint(20, 30, "nose", "b1")]),
+    )
+    assert label_lines(export_zip("YOLO_OBB", [t], POSE), "k") == [f"0 {BOX_CORNERS}"]
+
+
+def test_keypoint_columns_without_a_whole_model_index_follow_the_config() -> None:
+    cfg = config(
+        """<View><Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image"><Label value="person"/></RectangleLabels>
+  <KeyPointLabels name="kp" toName="image">
+    <Label value="nose" model_index="x"/><Label value="eye"/><Label value="ear" model_index="0"/>
+  </KeyPointLabels></View>"""
+    )
+    notes = json.loads(export_zip("YOLO", [], cfg).read("notes.json"))
+    # ear has index 0; nose (not a whole number) and eye (none) follow in config order
+    assert notes["categories"][0]["keypoints"] == ["ear", "nose", "eye"]
