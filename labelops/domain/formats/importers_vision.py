@@ -5,7 +5,10 @@ Pixel coordinates become Label Studio's percent coordinates with the image's wid
 keyed by image URL, exported file name or file stem). A box becomes a rectangle of the first
 RectangleLabels control that has its label (else the first one); a COCO segmentation becomes a
 polygon when a PolygonLabels control has the label; COCO keypoints become KeyPointLabels points
-whose ``parentID`` is their box.
+whose ``parentID`` is their box. A YOLO line is read by its length: ``class cx cy w h`` a box,
+plus ``x y v`` per keypoint a pose line (keypoint names from ``notes.json``, else the config),
+``class x1 y1 x2 y2 ...`` points: a turned box when they are the 4 corners of a rectangle whose
+label a RectangleLabels control has, else a polygon (or the box around them).
 
 Archives are checked before anything is inflated: the uncompressed size of each member and of the
 whole archive and each large member's compression ratio must stay within :class:`Limits`, so a

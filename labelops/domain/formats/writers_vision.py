@@ -333,7 +333,7 @@ class YoloFormat(_VisionFormat):
 
     def layout(self, config: LabelConfig) -> YoloLayout:
         """Returns what a line holds for this config (see the class docstring)."""
-        if has_control_on(config, {"keypointlabels", "keypoint"}, "image"):
+        if has_control_on(config, {"keypointlabels"}, "image"):
             return "pose"
         if has_control_on(config, {"polygonlabels", "polygon"}, "image"):
             return "points"
