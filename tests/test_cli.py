@@ -306,5 +306,10 @@ def test_export_includes_uploaded_images_in_a_yolo_zip(cli: CliRunner, tmp_path:
     with zipfile.ZipFile(out) as z:
         assert z.read("images.txt").decode().splitlines() == ["./images/cat.png"]
         assert z.read("images/cat.png") == b"\x89PNG cat"
+    # Label Studio's YOLO_WITH_IMAGES name holds the images without the flag
+    with_images = ["export", project_id, "--format", "YOLO_WITH_IMAGES", "--all-tasks"]
+    _ok(cli.invoke(main, [*with_images, "--out", str(out)]))
+    with zipfile.ZipFile(out) as z:
+        assert z.read("images/cat.png") == b"\x89PNG cat"
     refused = cli.invoke(main, ["export", project_id, "--out", str(out), "--include-images"])
     assert refused.exit_code != 0 and "include_images applies to COCO" in refused.output

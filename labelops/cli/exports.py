@@ -10,7 +10,7 @@ from tqdm import tqdm
 from labelops.cli.context import _Context, _engine, home_option
 from labelops.domain.errors import LabelopsError
 from labelops.domain.formats.options import ExportOptions
-from labelops.services.exports import export_project
+from labelops.services.exports import export_project, reads_images
 from labelops.services.projects import get_project
 
 
@@ -32,7 +32,7 @@ def export_command(
         try:
             target = get_project(session, project_id)
             media = None
-            if include_images:
+            if reads_images(fmt, include_images):
                 # Imported here: the object stores load Dagster, which other commands never need.
                 from labelops.resources.bucket_media import export_media_reader
 

@@ -485,7 +485,16 @@ def _label_item(el: etree._Element) -> LabelItem:
         max_usages=attrs.positive_int("maxUsages"),
         children=tuple(_label_item(c) for c in el if isinstance(c.tag, str)),
         line=line,
+        model_index=_model_index(attrs.get("model_index")),
     )
+
+
+def _model_index(value: str | None) -> int | None:
+    # Label Studio skips a model_index that is not a whole number; so do we.
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _choice(tag: str, attrs: _Attrs) -> str:

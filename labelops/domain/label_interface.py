@@ -116,6 +116,7 @@ class LabelItem:
     max_usages: int | None
     children: tuple["LabelItem", ...]
     line: int
+    model_index: int | None = None  # a keypoint's column in pose exports (Label Studio's)
 
     def walk(self) -> Iterator["LabelItem"]:
         """Yields this item, then its nested items depth first, in config order."""

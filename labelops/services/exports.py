@@ -86,6 +86,19 @@ def export_options(
     )
 
 
+def reads_images(format_name: str, include_images: bool) -> bool:
+    """Returns whether an export reads the tasks' images.
+
+    It does when they are asked for (``include_images``) or when its format always holds them
+    (Label Studio's ``YOLO_WITH_IMAGES``, ``YOLO_OBB_WITH_IMAGES``, ``COCO_WITH_IMAGES``). An
+    unknown format name reads none (the export then refuses the name).
+    """
+    if include_images:
+        return True
+    fmt = EXPORT_FORMATS.get(format_name.upper())
+    return fmt is not None and fmt.includes_images
+
+
 def export_file_name(project_id: int, fmt: ExportFormat, now: datetime) -> str:
     """Returns an export's file name, which says the format: ``project-3-COCO-20261129-021500.zip``.
 

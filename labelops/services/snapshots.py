@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelops.db.models import BackgroundJobRow, ProjectRow
-from labelops.domain.formats.options import ExportOptions
+from labelops.domain.formats.options import ExportOptions, MediaReader
 from labelops.domain.label_config import parse_label_config
 from labelops.domain.snapshot import task_from_line, task_line
 from labelops.services import jobs
@@ -109,8 +109,12 @@ def convert(job: BackgroundJobRow, format_name: str) -> int:
     return converted.index(fmt.name) + 1
 
 
-def open_download(job: BackgroundJobRow, format_name: str) -> tuple[Any, ExportStream]:
+def open_download(
+    job: BackgroundJobRow, format_name: str, media: MediaReader | None = None
+) -> tuple[Any, ExportStream]:
     """Returns the format and the stream of the snapshot written in that format.
+
+    ``media`` reads the tasks' images for a format that holds them (``YOLO_WITH_IMAGES``...).
 
     Raises:
         ConflictError: The snapshot is not completed (yet).
@@ -124,7 +128,10 @@ def open_download(job: BackgroundJobRow, format_name: str) -> tuple[Any, ExportS
         )
     config = parse_label_config(job.params["label_config"])
     return open_task_stream(
-        _read(Path(job.result_path)), config, format_name, ExportOptions(download_all_tasks=True)
+        _read(Path(job.result_path)),
+        config,
+        format_name,
+        ExportOptions(download_all_tasks=True, media=media),
     )
 
 

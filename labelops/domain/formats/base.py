@@ -34,6 +34,8 @@ class ExportFormat(ABC):
         media_type: The HTTP content type of the download.
         extension: File name extension of the download, with the dot.
         carries_images: Whether the export can include the images (``ExportOptions.media``).
+        includes_images: Whether the export always includes them (Label Studio's
+            ``*_WITH_IMAGES`` names): the caller gives it ``ExportOptions.media``.
     """
 
     name: str = ""
@@ -42,6 +44,7 @@ class ExportFormat(ABC):
     media_type: str = "application/octet-stream"
     extension: str = ""
     carries_images: bool = False
+    includes_images: bool = False
 
     @abstractmethod
     def is_supported(self, config: LabelConfig) -> bool:
@@ -138,6 +141,14 @@ class ZipStream:
             else:
                 for chunk in data:
                     member.write(chunk)
+        return self._buffer.drain()
+
+    def add_folder(self, name: str) -> bytes:
+        """Returns the bytes of a folder entry (``images/``), so an unpacked zip has the folder."""
+        info = zipfile.ZipInfo(name.rstrip("/") + "/", date_time=_ZIP_DATE)
+        info.CRC = info.compress_size = info.file_size = 0
+        info.external_attr = (0o40755 << 16) | 0x10  # a directory, rwxr-xr-x
+        self._zip.mkdir(info)
         return self._buffer.drain()
 
     def add_stream(self, name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -5,7 +5,10 @@ Pixel coordinates become Label Studio's percent coordinates with the image's wid
 keyed by image URL, exported file name or file stem). A box becomes a rectangle of the first
 RectangleLabels control that has its label (else the first one); a COCO segmentation becomes a
 polygon when a PolygonLabels control has the label; COCO keypoints become KeyPointLabels points
-whose ``parentID`` is their box.
+whose ``parentID`` is their box. A YOLO line is read by its length: ``class cx cy w h`` a box,
+plus ``x y v`` per keypoint a pose line (keypoint names from ``notes.json``, else the config),
+``class x1 y1 x2 y2 ...`` points: a turned box when they are the 4 corners of a rectangle whose
+label a RectangleLabels control has, else a polygon (or the box around them).
 
 Archives are checked before anything is inflated: the uncompressed size of each member and of the
 whole archive and each large member's compression ratio must stay within :class:`Limits`, so a
@@ -14,12 +17,13 @@ small "zip bomb" is refused at once; members are then read as streams capped at 
 
 import io
 import json
+import math
 import posixpath
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from labelops.domain.errors import TaskImportError
 from labelops.domain.formats.base import ImportFormat, ImportTarget, LabelConfig, first_data_field
@@ -31,7 +35,7 @@ from labelops.domain.formats.importers import (
     TsvImport,
     one_result_task,
 )
-from labelops.domain.formats.regions import FileNames
+from labelops.domain.formats.regions import FileNames, categories
 from labelops.domain.formats.writers_vision import IMAGES, SOURCES
 from labelops.domain.records import ResultItem, Task
 from labelops.settings import Limits, current_limits, limit_variable
@@ -366,6 +370,7 @@ class YoloImport(ImportFormat):
         archive = open_archive(source, source_name)
         members = set(archive.namelist())
         classes = _yolo_classes(archive, members, source_name)
+        keypoints = _yolo_keypoints(archive, members, config, source_name)
         urls: dict[str, tuple[str, str]] = {}
         sources = _image_sources(archive, members, source_name)
         if "images.txt" in members:
@@ -394,19 +399,164 @@ class YoloImport(ImportFormat):
                 parts = line.split()
                 try:
                     label = classes[int(parts[0])]
-                    cx, cy, w, h = (float(v) for v in parts[1:5])
+                    numbers = [float(v) for v in parts[1:]]
                 except (ValueError, KeyError, IndexError):
+                    numbers = []
+                shape = _yolo_shape(len(numbers), len(keypoints))
+                if shape is None:
                     raise TaskImportError(
-                        f"expected 'class cx cy w h' with a known class, got {line.rstrip()!r}",
+                        "expected 'class cx cy w h' (plus 'x y v' per keypoint) or "
+                        f"'class x1 y1 x2 y2 x3 y3 ...' with a known class, got {line.rstrip()!r}",
                         source=f"{source_name}:{member}",
                         row=row,
-                    ) from None
-                width, height = size
-                box = ((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height)
-                item = rect_item(config, label, box, size)
-                if item is not None:
-                    result.append(item)
+                    )
+                region_id = f"{stem}-{row}"
+                result.extend(
+                    _yolo_items(config, label, numbers, shape, size, keypoints, region_id)
+                )
             yield _image_task(config, url, result, as_)
+
+
+YoloShape = Literal["box", "pose", "points"]
+
+
+def _yolo_shape(count: int, keypoints: int) -> YoloShape | None:
+    """Returns what a line of ``count`` numbers after its class is, or None when nothing."""
+    if count == 4:
+        return "box"
+    if keypoints and count == 4 + 3 * keypoints:
+        return "pose"
+    if count >= 6 and count % 2 == 0:
+        return "points"
+    return None
+
+
+def _yolo_items(
+    config: LabelConfig,
+    label: str,
+    numbers: list[float],
+    shape: YoloShape,
+    size: tuple[int, int],
+    keypoints: tuple[str, ...],
+    region_id: str,
+) -> list[ResultItem]:
+    """Returns the result items of one YOLO line (numbers normalized to 0..1)."""
+    width, height = size
+    if shape == "points":
+        points = [(numbers[i] * width, numbers[i + 1] * height) for i in range(0, len(numbers), 2)]
+        item = _points_item(config, label, points, size)
+        if item is not None:
+            item["id"] = region_id
+        return [item] if item is not None else []
+    cx, cy, w, h = numbers[:4]
+    box = rect_item(
+        config, label, ((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height), size
+    )
+    if box is None:
+        return []
+    box["id"] = region_id
+    items = [box]
+    if shape == "pose":
+        for index, name in enumerate(keypoints):
+            x, y, visible = numbers[4 + 3 * index : 7 + 3 * index]
+            items.extend(
+                _keypoint_items(
+                    config, name, (x * width, y * height), visible, size, region_id, index
+                )
+            )
+    return items
+
+
+def _points_item(
+    config: LabelConfig, label: str, points: list[tuple[float, float]], size: tuple[int, int]
+) -> ResultItem | None:
+    """Returns a rectangle for the 4 corners of a (turned) box, else a polygon.
+
+    Points whose label only a RectangleLabels control offers give the box around them.
+    """
+    rect = _control(config, "rectanglelabels", label)
+    polygon = _control(config, "polygonlabels", label)
+    offers_rect = rect is not None and label in _labels(config, rect[0])
+    offers_polygon = polygon is not None and label in _labels(config, polygon[0])
+    corners = len(points) == 4 and _is_rectangle(points)
+    if offers_rect and (corners or not offers_polygon):
+        if corners:
+            return _turned_rect_item(config, label, points, size)
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        return rect_item(
+            config, label, (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)), size
+        )
+    if polygon is None:
+        return None
+    width, height = size
+    return {
+        "from_name": polygon[0],
+        "to_name": polygon[1],
+        "type": "polygonlabels",
+        "original_width": width,
+        "original_height": height,
+        "value": {
+            "points": [[x * 100 / width, y * 100 / height] for x, y in points],
+            "polygonlabels": [label],
+        },
+    }
+
+
+def _is_rectangle(points: list[tuple[float, float]]) -> bool:
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
+    side = math.hypot(x1 - x0, y1 - y0)
+    other = math.hypot(x3 - x0, y3 - y0)
+    if side == 0 or other == 0:
+        return False
+    parallelogram = math.hypot(x0 + x2 - x1 - x3, y0 + y2 - y1 - y3) <= 1e-3 * max(side, other)
+    cos = ((x1 - x0) * (x3 - x0) + (y1 - y0) * (y3 - y0)) / (side * other)
+    clockwise = (x1 - x0) * (y3 - y0) - (y1 - y0) * (x3 - x0) > 0  # on screen, y grows down
+    return parallelogram and abs(cos) <= 1e-3 and clockwise
+
+
+def _turned_rect_item(
+    config: LabelConfig, label: str, corners: list[tuple[float, float]], size: tuple[int, int]
+) -> ResultItem | None:
+    """Returns the rectangle whose corners, clockwise from its top-left, these are."""
+    (x0, y0), (x1, y1), _, (x3, y3) = corners
+    item = rect_item(
+        config, label, (x0, y0, math.hypot(x1 - x0, y1 - y0), math.hypot(x3 - x0, y3 - y0)), size
+    )
+    if item is not None:
+        rotation = math.degrees(math.atan2(y1 - y0, x1 - x0)) % 360
+        item["value"]["rotation"] = 0 if min(rotation, 360 - rotation) < 1e-6 else rotation
+    return item
+
+
+def _keypoint_items(
+    config: LabelConfig,
+    name: str,
+    point: tuple[float, float],
+    visible: float,
+    size: tuple[int, int],
+    parent: str,
+    index: int,
+) -> list[ResultItem]:
+    target = _control(config, "keypointlabels", name)
+    if not visible or target is None:
+        return []
+    width, height = size
+    return [
+        {
+            "id": f"{parent}-kp{index}",
+            "from_name": target[0],
+            "to_name": target[1],
+            "type": "keypointlabels",
+            "original_width": width,
+            "original_height": height,
+            "parentID": parent,
+            "value": {
+                "x": point[0] * 100 / width,
+                "y": point[1] * 100 / height,
+                "keypointlabels": [name],
+            },
+        }
+    ]
 
 
 def _image_sources(archive: Any, members: set[str], source_name: str) -> dict[str, str]:
@@ -431,6 +581,21 @@ def _with_sources(task: Task, sources: Mapping[str, str]) -> Task:
         return sources.get(value) or sources.get(f"{IMAGES}/{value}") or value
 
     return replace(task, data={k: source(v) for k, v in task.data.items()})
+
+
+def _yolo_keypoints(
+    archive: zipfile.ZipFile, members: set[str], config: LabelConfig, source: str
+) -> tuple[str, ...]:
+    """Returns the keypoint names of pose lines in column order (notes.json's, else config's)."""
+    if "notes.json" in members:
+        try:
+            notes = json.loads("".join(_member_lines(archive, "notes.json", source)))
+            for category in notes.get("categories") or []:
+                if category.get("keypoints"):
+                    return tuple(str(name) for name in category["keypoints"])
+        except (json.JSONDecodeError, AttributeError, TypeError):
+            raise TaskImportError("notes.json is not a JSON object", source=source) from None
+    return categories(config).keypoints
 
 
 def _yolo_classes(archive: zipfile.ZipFile, members: set[str], source: str) -> dict[int, str]:

@@ -3,7 +3,9 @@
 Categories are the labels of the config's box/polygon controls (RectangleLabels, PolygonLabels,
 and Labels on an Image) in labeling-config order, numbered from 0, or the ``category=`` attribute
 of a ``<Label>`` when it is set. COCO and YOLO share the numbering, so a model trained on one reads
-the other. Keypoint labels are not categories: they are the ``keypoints`` of the box categories.
+the other. Keypoint labels are not categories: they are the ``keypoints`` of the box categories,
+ordered by their ``model_index`` where the ``<Label>`` sets one (as Label Studio orders the pose
+columns), else in config order after those.
 
 A file name per image comes from the URL's last path segment; a second, different image with the
 same name gets its parent folder's name prepended (then a counter), so nothing is overwritten.
@@ -44,14 +46,15 @@ def categories(config: LabelConfig) -> Categories:
     """Returns the categories of a labeling config (see the module docstring)."""
     objects = object_tags(config)
     ids: dict[str, int] = {}
-    keypoints: list[str] = []
+    keypoints: dict[str, int | None] = {}
     for ctl in config.controls.values():
         tag = str(ctl.tag).lower()
         on_image = any(objects.get(t) == "image" for t in ctl.to_names)
         if not on_image:
             continue
         if tag == "keypointlabels":
-            keypoints.extend(v for v in ctl.label_values() if v not in keypoints)
+            for item in ctl.labels:
+                keypoints.setdefault(item.value, getattr(item, "model_index", None))
             continue
         if tag not in BOX_CONTROLS:
             continue
@@ -60,7 +63,11 @@ def categories(config: LabelConfig) -> Categories:
                 continue
             category = getattr(item, "category", None)
             ids[item.value] = int(category) if category not in (None, "") else len(ids)
-    return Categories(ids, tuple(keypoints))
+    order = sorted(
+        enumerate(keypoints.items()),
+        key=lambda e: (e[1][1] is None, e[1][1] if e[1][1] is not None else 0, e[0]),
+    )
+    return Categories(ids, tuple(name for _, (name, _) in order))
 
 
 @dataclass

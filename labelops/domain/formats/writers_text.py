@@ -3,14 +3,18 @@
 Each writer pulls one task at a time and yields bytes in chunks of about 64 KiB, so an export of a
 million tasks never holds more than one chunk and one task.
 
-CONLL2003 tokenizer: a regular expression in the spirit of the Penn Treebank tokenizer, without
-nltk: a number with inner ``.``/``,`` (``3.14``, ``1,000``), else a run of word characters with
-inner apostrophes or hyphens (``don't``, ``state-of-the-art``; CJK runs with no spaces stay one
-token), else any single other non-space character (each punctuation mark and each emoji code point
-is its own token). Tokens keep their character offsets, so a span maps to tokens exactly: every
-token that overlaps a span (even partly) gets the span's tag, ``B-`` on its first token and ``I-``
-after. Each line is ``token -X- _ TAG``; the file starts with ``-DOCSTART- -X- O``; a blank line
-ends each document.
+CONLL2003 tokens follow the Penn Treebank conventions that CoNLL 2003 used, in a small scanner
+(no nltk): a word is a run of letters, digits and combining marks, with inner hyphens or
+apostrophes (``state-of-the-art``, ``O'Neil``); a possessive or contraction ending is its own
+token (``Saldaña's`` is ``Saldaña`` + ``'s``, ``don't`` is ``do`` + ``n't``, with a straight or a
+curly U+2019 apostrophe); a number keeps inner ``.``/``,`` (``3.50``, ``1,000``) and an
+abbreviation its dots (``U.S.``); each Chinese or Japanese character is a token (text without
+spaces, as Chinese NER corpora are tokenized);
+``...`` is one token and any other mark is a token by itself. Then every token that a span edge
+falls inside is cut there, so a span's tokens hold exactly its text and never text outside it.
+A token takes the tag of the span covering it (the one that starts first when spans overlap),
+``B-`` on the span's first token and ``I-`` after; the others are ``O``. Each line is
+``token -X- _ TAG``; the file starts with ``-DOCSTART- -X- O``; a blank line ends each document.
 
 Where we differ from Label Studio's converter:
     * CSV/TSV columns cannot be discovered in a first pass over a stream, so they are fixed up
@@ -18,8 +22,11 @@ Where we differ from Label Studio's converter:
       collides with a control name becomes ``_data_<key>``, as in Label Studio), one column per
       control and the annotation metadata columns, sorted by name. Data keys that only later
       tasks have are left out of CSV/TSV (JSON and JSON_MIN keep them).
-    * CONLL2003 tags spans of every Labels control (Label Studio uses only the first one) and
-      tags a token that a span covers only partly (Label Studio's off-by-one can skip it).
+    * CONLL2003 tags spans of every Labels control (Label Studio uses only the first one).
+      Label Studio keeps a token whole when a span covers part of it and tags all of it, so its
+      span covers text outside it: a whole CJK sentence for a two-character name, ``York-based``
+      for ``York``, ``Saldaña's`` with a curly apostrophe for ``Saldaña``; a second span inside the
+      same token is lost. Here the token is cut at the span's edges.
     * spaCy output is JSONL of ``{"text", "entities": [[start, end, label], ...]}`` written
       directly; Label Studio has no spaCy export and sends users through ``spacy convert``.
 """
@@ -29,6 +36,7 @@ import io
 import itertools
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -47,7 +55,10 @@ from labelops.domain.formats.options import ExportOptions, select_annotations
 from labelops.domain.records import ResultItem, Task
 
 CHUNK_SIZE = 1 << 16
-TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:['\u2019-]\w+)*|[^\w\s]")
+APOSTROPHES = "'\u2019"
+JOINERS = APOSTROPHES + "-\u2010"
+ABBREVIATION_RE = re.compile(r"(?:[^\W\d_]\.){2,}")
+CLITIC_RE = re.compile(r"(?i)(?:n['\u2019]t|['\u2019](?:s|m|d|ll|re|ve))$")
 
 
 def chunked(parts: Iterable[str | bytes], size: int = CHUNK_SIZE) -> Iterator[bytes]:
@@ -193,18 +204,96 @@ def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     """Returns ``(token, start, end)`` triples of the CONLL tokenizer (end exclusive)."""
-    return [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
+    return [(text[start:end], start, end) for start, end in _token_offsets(text)]
+
+
+def _is_word(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNM" and not _is_cjk(char)
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3040 <= code <= 0x30FF  # hiragana, katakana
+        or 0x3400 <= code <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
+        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
+        or 0x20000 <= code <= 0x2FA1F  # CJK extensions B..F, compatibility supplement
+    )
+
+
+def _token_offsets(text: str) -> Iterator[tuple[int, int]]:
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            i += 1
+            continue
+        if _is_word(char):
+            abbreviation = ABBREVIATION_RE.match(text, i)
+            end = abbreviation.end() if abbreviation else _word_end(text, i)
+            yield from _split_clitic(text, i, end)
+            i = end
+            continue
+        end = i + 3 if text.startswith("...", i) else i + 1
+        yield i, end
+        i = end
+
+
+def _word_end(text: str, start: int) -> int:
+    """Returns where the word starting at ``start`` ends (inner joiners and number marks kept)."""
+    i, n = start + 1, len(text)
+    while i < n:
+        char = text[i]
+        if _is_word(char):
+            i += 1
+        elif (
+            i + 1 < n
+            and _is_word(text[i + 1])
+            and (
+                char in JOINERS
+                or (char in ".," and text[i - 1].isdigit() and text[i + 1].isdigit())
+            )
+        ):
+            i += 2
+        else:
+            break
+    return i
+
+
+def _split_clitic(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    clitic = CLITIC_RE.search(text, start, end)
+    if clitic is None or clitic.start() == start:
+        yield start, end
+    else:
+        yield start, clitic.start()
+        yield clitic.start(), end
+
+
+def _cut_at_span_edges(
+    tokens: list[tuple[str, int, int]], spans: list[tuple[int, int, str]]
+) -> list[tuple[str, int, int]]:
+    """Returns the tokens cut at every span start or end that falls inside one."""
+    edges = sorted({edge for start, end, _ in spans for edge in (start, end)})
+    out: list[tuple[str, int, int]] = []
+    for token, start, end in tokens:
+        cuts = [e for e in edges if start < e < end]
+        for left, right in zip([start, *cuts], [*cuts, end], strict=True):
+            out.append((token[left - start : right - start], left, right))
+    return out
 
 
 def iob_tags(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
-    """Returns ``(token, tag)`` pairs: ``B-``/``I-`` for tokens overlapping a span, else ``O``.
+    """Returns ``(token, tag)`` pairs: ``B-``/``I-`` for tokens inside a span, else ``O``.
 
-    A token overlapping several spans takes the one that starts first.
+    Tokens are first cut at the span edges, so each lies wholly inside or outside each span; a
+    token inside several spans takes the one that starts first (the longest on a tie).
     """
     ordered = sorted(spans, key=lambda s: (s[0], -s[1]))
     pairs: list[tuple[str, str]] = []
     previous: tuple[int, int, str] | None = None
-    for token, start, end in tokenize(text):
+    for token, start, end in _cut_at_span_edges(tokenize(text), spans):
         span = next((s for s in ordered if s[0] < end and start < s[1]), None)
         if span is None:
             pairs.append((token, "O"))

@@ -1,5 +1,10 @@
 """Computer-vision exports: COCO, Pascal VOC and the YOLO family (detection, OBB, seg, pose).
 
+YOLO under Label Studio's names writes what Label Studio's converter writes for the config: pose
+lines for keypoints, point lists for polygons, else boxes (:class:`YoloFormat`), in its layout
+(``images/``, ``labels/``, ``classes.txt``, ``notes.json``); ``*_WITH_IMAGES`` names always hold
+the images.
+
 All are zip archives written member by member. Each image is one task, labeled by the task's first
 selected annotation (the newest one, or the consensus under ``annotations="consensus"``).
 
@@ -15,6 +20,14 @@ Where we differ from Label Studio's converter:
     * One image entry per task: Label Studio writes one COCO image per annotation and lets later
       annotations overwrite earlier YOLO/VOC files.
     * VOC coordinates are rounded, and a box is at least 1 pixel wide and high.
+    * YOLO of a config with boxes and polygons writes boxes as their 4 corners (Label Studio
+      mixes 5-number box lines with point lines, which Ultralytics misreads); YOLO_OBB writes
+      boxes that have no ``rotation`` key (Label Studio drops them) and, for a keypoint config,
+      oriented boxes (Label Studio writes pose lines).
+    * Pose keypoints without ``parentID`` go to the smallest box holding them; their columns
+      follow ``model_index`` where set, else config order (Label Studio drops keypoints without
+      a ``model_index``), and ``notes.json`` lists that same order.
+    * Numbers have 6 decimals; ``notes.json`` has no year, so the same tasks give the same bytes.
     * COCO keypoints keep their float pixel coordinates.
     * A region whose image size is unknown (no ``original_width``/``original_height``) is left
       out, since its pixels cannot be computed.
@@ -32,6 +45,7 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from labelops.domain.formats.base import (
     ExportFormat,
@@ -292,99 +306,180 @@ def voc_box(region: Region, width: int, height: int) -> tuple[int, int, int, int
     return x_min, y_min, x_max, y_max
 
 
+YoloLayout = Literal["boxes", "points", "pose"]
+
+
 class YoloFormat(_VisionFormat):
-    """YOLO detection: ``labels/<stem>.txt`` with ``class cx cy w h`` normalized, in a zip."""
+    """YOLO as Label Studio names it: boxes, polygons as point lists, or pose, by the config.
+
+    A config with keypoints writes the pose layout (``class cx cy w h`` then ``x y v`` per
+    keypoint); else one with polygons writes every region as points (``class x1 y1 x2 y2 ...``,
+    boxes as their 4 corners); else boxes (``class cx cy w h``). All normalized to 0..1.
+    """
 
     name = "YOLO"
     title = "YOLO"
-    description = "YOLO detection labels (class cx cy w h, normalized) with classes.txt, data.yaml."
+    description = (
+        "YOLO labels, normalized: boxes (class cx cy w h), polygons as point lists, "
+        "or boxes with keypoints (pose), by the labeling config; classes.txt, notes.json."
+    )
+
+    def is_supported(self, config: LabelConfig) -> bool:
+        """Returns whether boxes or polygons label one image (and keypoints have boxes)."""
+        if not super().is_supported(config):
+            return False
+        tags = set(control_tags(config).values())
+        return "keypointlabels" not in tags or "rectanglelabels" in tags
+
+    def layout(self, config: LabelConfig) -> YoloLayout:
+        """Returns what a line holds for this config (see the class docstring)."""
+        if has_control_on(config, {"keypointlabels"}, "image"):
+            return "pose"
+        if has_control_on(config, {"polygonlabels", "polygon"}, "image"):
+            return "points"
+        return "boxes"
 
     def stream(
         self, tasks: Iterable[Task], config: LabelConfig, options: ExportOptions
     ) -> Iterator[bytes]:
-        """Yields a zip: a label file per image, classes.txt, data.yaml, images.txt (and images)."""
+        """Yields the zip: ``images/``, ``labels/``, ``classes.txt``, ``notes.json`` and more.
+
+        The first four are Label Studio's layout; ``data.yaml``, ``images.txt`` and
+        ``image_sources.tsv`` are added (see the module docstring).
+        """
         cats = categories(config)
+        layout = self.layout(config)
         archive = ZipStream()
         files = ImageFiles(archive, options)
         paths: list[str] = []
+        yield archive.add_folder(IMAGES)
+        yield archive.add_folder("labels")
         for item in image_items(tasks, config, options):
             yield files.add(item)
-            data = "".join(line + "\n" for line in self.lines(item, cats)).encode()
+            data = "".join(line + "\n" for line in _LINES[layout](item, cats)).encode()
             paths.append(f"./{image_path(item)}")
             yield archive.add(f"labels/{_stem(item)}.txt", data)
         names = cats.names()
         classes = "".join(f"{names.get(i, '')}\n" for i in range(max(names, default=-1) + 1))
         yield archive.add("classes.txt", classes.encode())
-        yield archive.add("data.yaml", _data_yaml(names, cats.keypoints).encode())
+        yield archive.add("notes.json", _notes_json(cats, layout == "pose"))
+        yield archive.add("data.yaml", _data_yaml(names, cats.keypoints, layout).encode())
         yield archive.add("images.txt", "".join(p + "\n" for p in paths).encode())
         yield files.close()
         yield archive.close()
 
-    def lines(self, item: ImageItem, cats: Categories) -> list[str]:
-        """Returns the label lines of one image."""
-        if item.size is None:
-            return []
-        width, height = item.size
-        out = []
-        for category_id, _, region in iter_labeled(item.regions, cats.ids):
-            box = clip(region.box, width, height)
-            cx = (box.x_min + box.x_max) / 2 / width
-            cy = (box.y_min + box.y_max) / 2 / height
-            coords = (cx, cy, box.width / width, box.height / height)
-            out.append(" ".join([str(category_id), *map(_fmt, coords)]))
-        return out
+
+def _box_lines(item: ImageItem, cats: Categories) -> list[str]:
+    """Returns ``class cx cy w h`` lines: the axis-aligned box of each region, in the image."""
+    if item.size is None:
+        return []
+    width, height = item.size
+    out = []
+    for category_id, _, region in iter_labeled(item.regions, cats.ids):
+        out.append(" ".join([str(category_id), *map(_fmt, _yolo_box(region, width, height))]))
+    return out
 
 
-def _data_yaml(names: dict[int, str], keypoints: tuple[str, ...]) -> str:
+def _yolo_box(region: Region, width: int, height: int) -> tuple[float, float, float, float]:
+    box = clip(region.box, width, height)
+    cx = (box.x_min + box.x_max) / 2 / width
+    cy = (box.y_min + box.y_max) / 2 / height
+    return cx, cy, box.width / width, box.height / height
+
+
+def _point_lines(item: ImageItem, cats: Categories) -> list[str]:
+    """Returns ``class x1 y1 x2 y2 ...`` lines: polygon points, a box's 4 (rotated) corners."""
+    if item.size is None:
+        return []
+    width, height = item.size
+    out = []
+    for category_id, _, region in iter_labeled(item.regions, cats.ids):
+        coords = [c for x, y in region.points for c in (x / width, y / height)]
+        out.append(" ".join([str(category_id), *map(_fmt, coords)]))
+    return out
+
+
+def _pose_lines(item: ImageItem, cats: Categories) -> list[str]:
+    """Returns ``class cx cy w h`` plus ``x y v`` per keypoint (``0 0 0`` when missing) per box."""
+    if item.size is None:
+        return []
+    width, height = item.size
+    out = []
+    for category_id, _, region in iter_labeled(item.regions, cats.ids):
+        if region.kind != "rectangle":
+            continue
+        parts = [str(category_id), *map(_fmt, _yolo_box(region, width, height))]
+        for name in cats.keypoints:
+            point = region.keypoints.get(name)
+            if point is None:
+                parts.append(f"{_fmt(0.0)} {_fmt(0.0)} 0")
+            else:
+                parts.append(f"{_fmt(point[0] / width)} {_fmt(point[1] / height)} 2")
+        out.append(" ".join(parts))
+    return out
+
+
+_LINES = {"boxes": _box_lines, "points": _point_lines, "pose": _pose_lines}
+
+
+def _notes_json(cats: Categories, pose: bool) -> bytes:
+    """Returns Label Studio's ``notes.json``: the categories (with the keypoint names for pose)."""
+    notes: list[dict[str, object]] = []
+    for category_id, name in cats.names().items():
+        entry: dict[str, object] = {"id": category_id, "name": name}
+        if pose:
+            entry["keypoints"] = list(cats.keypoints)
+        notes.append(entry)
+    info = {"version": "1.0", "contributor": "labelops"}
+    return json.dumps({"categories": notes, "info": info}, ensure_ascii=False, indent=2).encode()
+
+
+def _data_yaml(names: dict[int, str], keypoints: tuple[str, ...], layout: YoloLayout) -> str:
     lines = ["path: .", "train: images.txt", "val: images.txt", f"nc: {len(names)}", "names:"]
     lines += [f"  {i}: {json.dumps(name, ensure_ascii=False)}" for i, name in names.items()]
-    if keypoints:
+    if layout == "pose":
         lines.append(f"kpt_shape: [{len(keypoints)}, 3]")
     return "\n".join(lines) + "\n"
 
 
 class YoloObbFormat(YoloFormat):
-    """YOLO oriented boxes: ``class x1 y1 x2 y2 x3 y3 x4 y4`` normalized (pixel-space rotation)."""
+    """YOLO oriented boxes: a box's 4 corners (rotated in pixels), a polygon's points."""
 
     name = "YOLO_OBB"
     title = "YOLOv8 OBB"
-    description = "YOLO oriented boxes: the 4 corners, normalized, rotated in pixel space."
-    needs = frozenset({"rectanglelabels"})
+    description = (
+        "YOLO oriented boxes: each box's 4 corners, rotated in pixel space, and each "
+        "polygon's points, normalized."
+    )
 
-    def lines(self, item: ImageItem, cats: Categories) -> list[str]:
-        """Returns one line of 4 normalized corners per labeled rectangle."""
-        return _point_lines(item, cats, kinds=frozenset({"rectangle"}))
+    def is_supported(self, config: LabelConfig) -> bool:
+        """Returns whether boxes or polygons label one image."""
+        return _VisionFormat.is_supported(self, config)
+
+    def layout(self, config: LabelConfig) -> YoloLayout:
+        """Returns ``points``: every region as its corners or points."""
+        return "points"
 
 
 class YoloSegFormat(YoloFormat):
-    """YOLO segmentation: ``class x1 y1 x2 y2 ...`` normalized polygons."""
+    """YOLO segmentation: ``class x1 y1 x2 y2 ...`` normalized polygons (boxes as corners)."""
 
     name = "YOLO_SEG"
     title = "YOLO segmentation"
     description = "YOLO segmentation labels: normalized polygon points per object."
     needs = frozenset({"polygonlabels"})
 
-    def lines(self, item: ImageItem, cats: Categories) -> list[str]:
-        """Returns one polygon line per labeled region (rectangles as their 4 corners)."""
-        return _point_lines(item, cats, kinds=None)
+    def is_supported(self, config: LabelConfig) -> bool:
+        """Returns whether polygons label one image."""
+        return _VisionFormat.is_supported(self, config)
 
-
-def _point_lines(item: ImageItem, cats: Categories, *, kinds: frozenset[str] | None) -> list[str]:
-    """Returns ``class x1 y1 x2 y2 ...`` lines of normalized points, for regions of ``kinds``."""
-    if item.size is None:
-        return []
-    width, height = item.size
-    out = []
-    for category_id, _, region in iter_labeled(item.regions, cats.ids):
-        if kinds is not None and region.kind not in kinds:
-            continue
-        coords = [c for x, y in region.points for c in (x / width, y / height)]
-        out.append(" ".join([str(category_id), *map(_fmt, coords)]))
-    return out
+    def layout(self, config: LabelConfig) -> YoloLayout:
+        """Returns ``points``."""
+        return "points"
 
 
 class YoloPoseFormat(YoloFormat):
-    """YOLO pose: ``class cx cy w h`` then ``x y v`` per keypoint label in config order."""
+    """YOLO pose: ``class cx cy w h`` then ``x y v`` per keypoint label."""
 
     name = "YOLO_POSE"
     title = "YOLO pose"
@@ -393,26 +488,41 @@ class YoloPoseFormat(YoloFormat):
 
     def is_supported(self, config: LabelConfig) -> bool:
         """Returns whether the config has keypoints and boxes to link them to on one image."""
-        return super().is_supported(config) and "rectanglelabels" in control_tags(config).values()
+        return (
+            _VisionFormat.is_supported(self, config)
+            and "rectanglelabels" in control_tags(config).values()
+        )
 
-    def lines(self, item: ImageItem, cats: Categories) -> list[str]:
-        """Returns one line per labeled box with its keypoints (0 0 0 for a missing one)."""
-        if item.size is None:
-            return []
-        width, height = item.size
-        out = []
-        for line, (_, _, region) in zip(
-            super().lines(item, cats), iter_labeled(item.regions, cats.ids), strict=True
-        ):
-            if region.kind != "rectangle":
-                continue
-            parts = [line]
-            for name in cats.keypoints:
-                point = region.keypoints.get(name)
-                coords = (point[0] / width, point[1] / height, 2) if point else (0.0, 0.0, 0)
-                parts.append(f"{_fmt(coords[0])} {_fmt(coords[1])} {coords[2]}")
-            out.append(" ".join(parts))
-        return out
+    def layout(self, config: LabelConfig) -> YoloLayout:
+        """Returns ``pose``."""
+        return "pose"
+
+
+class CocoWithImagesFormat(CocoFormat):
+    """Label Studio's ``COCO_WITH_IMAGES``: COCO with the images in ``images/``."""
+
+    name = "COCO_WITH_IMAGES"
+    title = "COCO with Images"
+    description = "COCO JSON with the images in the zip."
+    includes_images = True
+
+
+class YoloWithImagesFormat(YoloFormat):
+    """Label Studio's ``YOLO_WITH_IMAGES``: YOLO with the images in ``images/``."""
+
+    name = "YOLO_WITH_IMAGES"
+    title = "YOLO with Images"
+    description = "YOLO labels as the YOLO format writes them, with the images in the zip."
+    includes_images = True
+
+
+class YoloObbWithImagesFormat(YoloObbFormat):
+    """Label Studio's ``YOLO_OBB_WITH_IMAGES``: YOLO_OBB with the images in ``images/``."""
+
+    name = "YOLO_OBB_WITH_IMAGES"
+    title = "YOLOv8 OBB with Images"
+    description = "YOLO oriented boxes with the images in the zip."
+    includes_images = True
 
 
 VISION_FORMATS: tuple[ExportFormat, ...] = (
@@ -422,4 +532,7 @@ VISION_FORMATS: tuple[ExportFormat, ...] = (
     YoloObbFormat(),
     YoloSegFormat(),
     YoloPoseFormat(),
+    CocoWithImagesFormat(),
+    YoloWithImagesFormat(),
+    YoloObbWithImagesFormat(),
 )

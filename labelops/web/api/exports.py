@@ -7,9 +7,11 @@ config supports. Managers (and administrators) only, as the synchronous export.
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.orm import Session
 
 from labelops.clock import utcnow
+from labelops.resources.bucket_media import export_media_reader
 from labelops.services import exports as export_service
 from labelops.services import jobs
 from labelops.services import snapshots as snapshot_service
@@ -105,8 +107,13 @@ def download_export(project_id: int, export_id: int) -> Any:
     """Streams a completed snapshot in a format (``exportType``, default JSON)."""
     job = _snapshot(project_id, export_id)
     name = request.args.get("exportType") or request.args.get("export_type") or "JSON"
+    media = None
+    if export_service.reads_images(name, False):
+        engine = db.engine
+        settings = current_app.config["LABELOPS_SETTINGS"]
+        media = export_media_reader(settings, lambda: Session(engine), project_id)
     try:
-        fmt, stream = snapshot_service.open_download(job, name)
+        fmt, stream = snapshot_service.open_download(job, name, media)
     except export_service.ExportsBusyError as exc:
         response, status = error_response(503, str(exc), limit=exc.limit)
         response.headers["Retry-After"] = str(exc.retry_after)

@@ -372,7 +372,7 @@ def export(project_id: int) -> Any:
             export_media_reader(
                 current_app.config["LABELOPS_SETTINGS"], lambda: Session(engine), project.id
             )
-            if bool_arg("include_images", False)
+            if export_service.reads_images(fmt_name, bool_arg("include_images", False))
             else None
         ),
     )
@@ -414,6 +414,9 @@ _LS_FORMATS = frozenset(
         "ASR_MANIFEST",
         "YOLO",
         "YOLO_OBB",
+        "COCO_WITH_IMAGES",
+        "YOLO_WITH_IMAGES",
+        "YOLO_OBB_WITH_IMAGES",
     }
 )
 
@@ -430,7 +433,11 @@ def export_formats(project_id: int) -> Any:
                 "name": f.name,
                 "title": f.title,
                 "description": f.description,
-                "link": _LS_EXPORT_GUIDE.format(anchor=f.name) if f.name in _LS_FORMATS else None,
+                "link": (
+                    _LS_EXPORT_GUIDE.format(anchor=f.name.removesuffix("_WITH_IMAGES"))
+                    if f.name in _LS_FORMATS
+                    else None
+                ),
                 "tags": [],
                 "disabled": f.name not in offered,
             }

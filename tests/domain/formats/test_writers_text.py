@@ -166,10 +166,19 @@ def test_csv_renames_data_key_colliding_with_a_control() -> None:
     [
         # words, numbers with inner separators, punctuation each on its own
         ("It costs $1,000.50, ok?", ["It", "costs", "$", "1,000.50", ",", "ok", "?"]),
-        # apostrophes and hyphens inside words stay
-        ("don't state-of-the-art", ["don't", "state-of-the-art"]),
-        # CJK run is one token; emoji is one token
-        ("東京に🙂", ["東京に", "🙂"]),
+        # hyphens and inner apostrophes stay; a contraction's n't is a token (Penn Treebank)
+        ("don't state-of-the-art O'Neil", ["do", "n't", "state-of-the-art", "O'Neil"]),
+        # possessive 's (straight or curly apostrophe) and a plural possessive's bare '
+        (
+            "Saldaña's Saldaña\u2019s players'",
+            ["Saldaña", "'s", "Saldaña", "\u2019s", "players", "'"],
+        ),
+        # a combining tilde (decomposed ñ) stays inside its word
+        ("Saldan\u0303a", ["Saldan\u0303a"]),
+        # abbreviations keep their dots; an ellipsis is one token
+        ("U.S. troops... now.", ["U.S.", "troops", "...", "now", "."]),
+        # each Chinese/Japanese character is a token; an emoji is one token
+        ("東京に🙂", ["東", "京", "に", "🙂"]),
         ("", []),
     ],
 )
@@ -178,9 +187,76 @@ def test_tokenizer(text: str, tokens: list[str]) -> None:
     assert all(text[s:e] == t for t, s, e in tokenize(text))
 
 
-def test_token_partly_inside_a_span_gets_the_tag() -> None:
-    # "New Yorker" with a span on "New York" (0-8): "Yorker" overlaps, so it is I-LOC
-    assert iob_tags("New Yorker", [(0, 8, "LOC")]) == [("New", "B-LOC"), ("Yorker", "I-LOC")]
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        # a span ending inside a word cuts it: "Yorker" is "York" (in) + "er" (out)
+        ("New Yorker", [(0, 8, "LOC")], [("New", "B-LOC"), ("York", "I-LOC"), ("er", "O")]),
+        # hyphenated word: only "York" is in the span; "-based" stays outside
+        (
+            "York-based firm",
+            [(0, 4, "LOC")],
+            [("York", "B-LOC"), ("-based", "O"), ("firm", "O")],
+        ),
+        # possessive: the span is the name only, 's is O
+        ("Saldaña's goal", [(0, 7, "PER")], [("Saldaña", "B-PER"), ("'s", "O"), ("goal", "O")]),
+        # CJK without spaces: 北京 at 2-4 of 我爱北京天安门
+        (
+            "我爱北京天安门",
+            [(2, 4, "LOC")],
+            [
+                *[("我", "O"), ("爱", "O"), ("北", "B-LOC"), ("京", "I-LOC")],
+                *[("天", "O"), ("安", "O"), ("门", "O")],
+            ],
+        ),
+        # Thai has no spaces and no per-character rule: the run is cut at the span's edges
+        # (สวัสดี 0-6, กรุงเทพ 6-13)
+        ("สวัสดีกรุงเทพ", [(6, 13, "LOC")], [("สวัสดี", "O"), ("กรุงเทพ", "B-LOC")]),
+        # two spans inside one token are both kept (Label Studio loses the second)
+        ("AB", [(0, 1, "X"), (1, 2, "Y")], [("A", "B-X"), ("B", "B-Y")]),
+        # a span that starts inside a word
+        ("Hello", [(1, 3, "X")], [("H", "O"), ("el", "B-X"), ("lo", "O")]),
+        # punctuation inside the span is tagged, outside it is not
+        (
+            "Visit New York, now.",
+            [(6, 15, "LOC")],
+            [
+                *[("Visit", "O"), ("New", "B-LOC"), ("York", "I-LOC"), (",", "I-LOC")],
+                *[("now", "O"), (".", "O")],
+            ],
+        ),
+        # overlapping spans: a token takes the span that starts first
+        (
+            "ab cd ef",
+            [(3, 8, "A"), (0, 5, "B")],
+            [("ab", "B-B"), ("cd", "I-B"), ("ef", "B-A")],
+        ),
+    ],
+)
+def test_tokens_are_cut_at_span_edges(
+    text: str, spans: list[tuple[int, int, str]], expected: list[tuple[str, str]]
+) -> None:
+    assert iob_tags(text, spans) == expected
+
+
+def test_conll_file_keeps_each_span_to_its_own_text() -> None:
+    # "Saldaña's goal in 北京." : Saldaña 0-7, 's 7-9, goal 10-14, in 15-17, 北 18, 京 19, . 20
+    text = "Saldaña's goal in 北京."
+    t = task(
+        {"text": text},
+        ann([span(0, 7, "Saldaña", "PER"), span(18, 20, "北京", "LOC")], id=1),
+    )
+    assert export("CONLL2003", [t]).decode() == (
+        "-DOCSTART- -X- O\n"
+        "Saldaña -X- _ B-PER\n"
+        "'s -X- _ O\n"
+        "goal -X- _ O\n"
+        "in -X- _ O\n"
+        "北 -X- _ B-LOC\n"
+        "京 -X- _ I-LOC\n"
+        ". -X- _ O\n"
+        "\n"
+    )
 
 
 def test_adjacent_spans_of_same_label_each_start_with_b() -> None:

@@ -220,12 +220,16 @@ def test_voc_boxes_are_rounded_and_at_least_one_pixel(x: float, w: float, expect
 
 
 def test_yolo_zip_lists_labels_classes_yaml_and_images() -> None:
+    # IMAGE_BOXES has polygons: YOLO writes every region as points, boxes as their 4 corners
     z = export_zip("YOLO")
     assert z.namelist() == [
+        "images/",
+        "labels/",
         "labels/cat.txt",
         "labels/b_cat.txt",
         "labels/empty.txt",
         "classes.txt",
+        "notes.json",
         "data.yaml",
         "images.txt",
         "image_sources.tsv",
@@ -244,13 +248,15 @@ def test_yolo_zip_lists_labels_classes_yaml_and_images() -> None:
         "images/b_cat.jpg\ts3://b/b/cat.jpg\tno",
         "images/empty.jpg\ts3://b/c/empty.jpg\tno",
     ]
-    lines = z.read("labels/cat.txt").decode().splitlines()
-    assert len(lines) == 3  # two labels on one box + the rotated box
-    assert lines[0] == "0 0.250000 0.400000 0.300000 0.400000"
-    assert lines[1] == "1 0.250000 0.400000 0.300000 0.400000"
-    *_, w, h = lines[2].split()
-    assert (float(w) * 200, float(h) * 100) == pytest.approx(ROT_BBOX[2:], abs=1e-3)
-    assert z.read("labels/b_cat.txt").decode() == "3 0.250000 0.250000 0.500000 0.500000\n"
+    # box r1: x 20..80 px, y 20..60 px of 200 x 100 -> corners (0.1, 0.2) (0.4, 0.2) ...
+    assert z.read("labels/cat.txt").decode().splitlines() == [
+        "0 0.100000 0.200000 0.400000 0.200000 0.400000 0.600000 0.100000 0.600000",
+        "1 0.100000 0.200000 0.400000 0.200000 0.400000 0.600000 0.100000 0.600000",
+        "2 0.500000 0.100000 0.673205 0.300000 0.623205 0.473205 0.450000 0.273205",
+    ]
+    assert z.read("labels/b_cat.txt").decode() == (
+        "3 0.000000 0.000000 0.500000 0.000000 0.500000 0.500000\n"
+    )
     assert z.read("labels/empty.txt") == b""
 
 
