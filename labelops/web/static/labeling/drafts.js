@@ -1,7 +1,8 @@
 // Drafts: the annotator's unsubmitted work, kept on the server as Label Studio keeps it
 // (`/api/tasks/<id>/drafts`), so that nothing is lost to a closed tab or a jump to another task.
 //
-//   const drafts = await mountDrafts({ taskId, annotationId, controller, container, visitSeconds })
+//   const listed = listDrafts(taskId);  // started early, while the interface renders
+//   const drafts = await mountDrafts({ taskId, annotationId, controller, container, visitSeconds, listed })
 //
 // The work is saved every few seconds while it changes, and when the page is hidden or left (a
 // keepalive request, which outlives the page). When the annotator comes back, their draft is
@@ -14,7 +15,19 @@ import { h } from "./dom.js";
 
 export const SAVE_EVERY_MS = 5000;
 
-export async function mountDrafts({ taskId, annotationId = null, controller, container, visitSeconds }) {
+// The caller's drafts of the task ([] when they cannot be read: the page works without them).
+export function listDrafts(taskId) {
+  return fetchJSON("GET", `/api/tasks/${taskId}/drafts`).catch(() => []);
+}
+
+export async function mountDrafts({
+  taskId,
+  annotationId = null,
+  controller,
+  container,
+  visitSeconds,
+  listed = listDrafts(taskId),
+}) {
   const store = controller.store;
   const saveUrl = annotationId
     ? `/api/tasks/${taskId}/annotations/${annotationId}/drafts`
@@ -53,6 +66,9 @@ export async function mountDrafts({ taskId, annotationId = null, controller, con
   // Saves the current work when it differs from what the server has.
   const save = ({ leaving = false } = {}) => {
     if (closed) return pending;
+    // Only the annotator's own work makes a draft, not a tool settling the loaded result.
+    const acted = store.history.canUndo || store.history.canRedo || (leaving && typing());
+    if (!acted) return pending;
     const result = leaving ? controller.result() : store.result();
     const text = JSON.stringify(result);
     if (text === saved && !(leaving && typing())) return pending;
@@ -83,20 +99,15 @@ export async function mountDrafts({ taskId, annotationId = null, controller, con
   }
 
   // Restores the annotator's draft of this task (or of their annotation of it).
-  try {
-    const drafts = await fetchJSON("GET", `/api/tasks/${taskId}/drafts`);
-    const mine = drafts.filter((d) => (d.annotation ?? null) === (annotationId ?? null)).pop();
-    if (mine) {
-      draftId = mine.id;
-      earlier = mine.lead_time || 0;
-      if (JSON.stringify(mine.result) !== saved) {
-        store.change(() => store.load(mine.result));
-        saved = JSON.stringify(store.result());
-        showRestored(mine);
-      }
+  const mine = (await listed).filter((d) => (d.annotation ?? null) === (annotationId ?? null)).pop();
+  if (mine) {
+    draftId = mine.id;
+    earlier = mine.lead_time || 0;
+    if (JSON.stringify(mine.result) !== saved) {
+      store.change(() => store.load(mine.result));
+      saved = JSON.stringify(store.result());
+      showRestored(mine);
     }
-  } catch {
-    // No drafts to restore (the page still works; saving will say nothing either).
   }
 
   const timer = setInterval(() => save(), SAVE_EVERY_MS);

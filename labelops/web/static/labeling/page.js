@@ -1,7 +1,7 @@
 // The labeling page: renders the task, then submits, skips or updates through the REST API.
 import { fetchJSON } from "../js/http.js";
 import { mountComments } from "./comments.js";
-import { mountDrafts } from "./drafts.js";
+import { listDrafts, mountDrafts } from "./drafts.js";
 import { renderInterface } from "./render.js";
 import { visitTask } from "./task_history.js";
 
@@ -98,6 +98,8 @@ for (const [id, link, key, description] of [
   pageKeys.push([key, () => window.location.assign(taskUrl(link)), description]);
 }
 
+// Read while the interface renders: a draft to restore costs no extra wait.
+const listedDrafts = listDrafts(payload.task.id);
 let controller;
 try {
   controller = await renderInterface(container, payload.description, payload.task.data, {
@@ -118,6 +120,7 @@ drafts = await mountDrafts({
   controller,
   container,
   visitSeconds: () => leadTime(),
+  listed: listedDrafts,
 });
 // Remarks on the annotator's own annotation (a reviewer's, say), beside the interface.
 if (payload.annotation) mountComments(container, payload.annotation.id, { placement: "before" });
