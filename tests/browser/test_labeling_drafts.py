@@ -129,6 +129,12 @@ def test_a_reviewers_comment_shows_on_the_annotators_labeling_page(
         expect(remark.locator("strong")).to_have_text("rev")
         remark.get_by_role("button", name="Resolve").click()
         expect(remark.get_by_role("button", name="Reopen")).to_be_visible()
+        # a reply typed key by key: Ctrl+Enter sends the comment, not the annotation
+        box = theirs.locator(".lo-comments textarea")
+        box.press_sequentially("Soles aside, she likes them.")
+        box.press("Control+Enter")
+        expect(theirs.locator(".lo-comments .lo-comment")).to_have_count(2)
+        assert theirs.url.endswith(f"/label?task={task_id}")
         screenshot(theirs, "labeling-comments")
     finally:
         context.close()
@@ -137,4 +143,10 @@ def test_a_reviewers_comment_shows_on_the_annotators_labeling_page(
         headers={"Authorization": f"Token {ann}"},
         timeout=10,
     ).json()
-    assert [c["is_resolved"] for c in listed] == [True]
+    assert [(c["is_resolved"], c["created_by"] is not None) for c in listed] == [
+        (True, True),
+        (False, True),
+    ]
+    assert listed[1]["text"] == "Soles aside, she likes them."
+    (stored,) = annotations(live_server, task_id)
+    assert stored["lead_time"] == 12.5  # never updated by the comment's Ctrl+Enter
