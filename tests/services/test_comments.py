@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import AnnotationRow, ProjectRow, UserRow
+from labelops.db.models import AnnotationRow, CommentRow, ProjectRow, UserRow
 from labelops.domain.errors import InvalidInputError
 from labelops.services import comments
-from labelops.services.annotations import create_annotation
+from labelops.services.annotations import create_annotation, delete_annotation
 from labelops.services.errors import NotFoundError, PermissionDeniedError
+from labelops.services.projects import delete_project
 from tests.factories import add_member, choice_result, make_project, make_tasks, make_user
 
 NOW = datetime(2026, 11, 29, 5, 0)
@@ -144,3 +146,30 @@ def test_refuses_a_blank_or_overlong_comment(
 ) -> None:
     with pytest.raises(InvalidInputError, match=message):
         comments.add_comment(session, team.people["reviewer"], team.annotation.id, text, now=NOW)
+
+
+def test_comments_go_with_their_annotation_and_project_and_outlive_their_writer(
+    session: Session, team: Team
+) -> None:
+    p = team.people
+    kept = comments.add_comment(session, p["reviewer"], team.annotation.id, "Kept", now=NOW)
+    session.commit()
+    session.delete(p["reviewer"])
+    session.commit()
+    session.expire_all()
+    assert session.get_one(CommentRow, kept.id).created_by_id is None
+
+    delete_annotation(session, team.annotation, user_id=p["annotator"].id, now=LATER)
+    session.commit()
+    assert session.scalars(sa.select(CommentRow)).all() == []
+
+    project = make_project(session, p["manager"], title="Short-lived")
+    task = make_tasks(session, project, n=1)[0]
+    annotation = create_annotation(
+        session, task, user_id=p["manager"].id, result=choice_result("Negative"), now=NOW
+    )
+    comments.add_comment(session, p["manager"], annotation.id, "Gone soon", now=NOW)
+    session.commit()
+    delete_project(session, project, by=p["manager"])
+    session.commit()
+    assert session.scalars(sa.select(CommentRow)).all() == []
