@@ -114,11 +114,13 @@ def update_comment(
     if text is not None:
         authorize(session, user, Action.EDIT_COMMENT, comment)
         comment.text = _checked_text(text)
-    if is_resolved is not None and is_resolved != comment.is_resolved:
+        comment.updated_at = now
+    if is_resolved is not None:
         authorize(session, user, Action.RESOLVE_COMMENT, comment)
-        comment.is_resolved = is_resolved
-        comment.resolved_at = now if is_resolved else None
-    comment.updated_at = now
+        if is_resolved != comment.is_resolved:
+            comment.is_resolved = is_resolved
+            comment.resolved_at = now if is_resolved else None
+            comment.updated_at = now
     session.flush()
     return comment
 
