@@ -253,6 +253,33 @@ class DraftRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class CommentRow(Base):
+    """A remark on an annotation (Label Studio's comments): written by a member, resolved later."""
+
+    __tablename__ = "annotation_comments"
+    __table_args__ = SQLITE_AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    is_resolved: Mapped[bool] = mapped_column(default=False)
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    annotation: Mapped[AnnotationRow] = relationship()
+    created_by: Mapped[UserRow | None] = relationship()
+
+
 class AnnotationRevisionRow(Base):
     """One step of an annotation's history: who did what to it, when, and the result after."""
 

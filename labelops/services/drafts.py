@@ -14,16 +14,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import AnnotationRow, DraftRow, TaskRow
+from labelops.db.models import AnnotationRow, DraftRow, TaskRow, UserRow
 from labelops.domain.json_limits import is_stored_id
 from labelops.services.errors import NotFoundError
+from labelops.services.policies import Action, authorize
 
 
 def save_draft(
     session: Session,
     task: TaskRow,
     *,
-    user_id: int,
+    user: UserRow,
     result: Sequence[Any],
     lead_time: float | None,
     was_postponed: bool,
@@ -32,13 +33,20 @@ def save_draft(
 ) -> DraftRow:
     """Returns the user's draft of the task (or of one of its annotations), created or updated.
 
+    A draft of an annotation is work towards changing it: only those who may change it (its
+    author, a manager) keep one.
+
     Raises:
         NotFoundError: ``annotation_id`` names no annotation of this task.
+        PermissionDeniedError: The annotation is someone else's and the user does not manage
+            the project.
     """
+    user_id = user.id
     if annotation_id is not None:
         annotation = session.get(AnnotationRow, annotation_id)
         if annotation is None or annotation.task_id != task.id:
             raise NotFoundError(f"annotation {annotation_id} not found on task {task.id}")
+        authorize(session, user, Action.CHANGE, annotation)
     draft = session.scalar(
         sa.select(DraftRow).where(
             DraftRow.task_id == task.id,

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from labelops.db.models import AnnotationRow, ProjectRow, TaskRow, UserRow
+from labelops.db.models import AnnotationRow, CommentRow, ProjectRow, TaskRow, UserRow
 from labelops.domain import permissions
 from labelops.domain.permissions import Role
 from labelops.services import organizations as organization_service
@@ -31,6 +31,14 @@ class Action(StrEnum):
     MANAGE = "manage"
     CHANGE = "change"
     """Change or delete an annotation: its author, or a manager for anyone's."""
+    COMMENT = "comment"
+    """Comment on an annotation: any member (who may see it, ``services.comments`` checks)."""
+    RESOLVE_COMMENT = "resolve_comment"
+    """Resolve or reopen a comment: its writer, the annotation's author, or a manager."""
+    EDIT_COMMENT = "edit_comment"
+    """Change a comment's text: its writer only."""
+    DELETE_COMMENT = "delete_comment"
+    """Delete a comment: its writer, or a manager."""
 
 
 _RULES: dict[Action, Callable[..., bool]] = {
@@ -39,6 +47,10 @@ _RULES: dict[Action, Callable[..., bool]] = {
     Action.REVIEW: permissions.can_review,
     Action.MANAGE: permissions.can_manage,
     Action.CHANGE: permissions.can_annotate,
+    Action.COMMENT: permissions.can_view,
+    Action.RESOLVE_COMMENT: permissions.can_view,
+    Action.EDIT_COMMENT: permissions.can_view,
+    Action.DELETE_COMMENT: permissions.can_view,
 }
 _DOING = {
     Action.VIEW: "see it",
@@ -46,6 +58,10 @@ _DOING = {
     Action.REVIEW: "review its annotations",
     Action.MANAGE: "manage it",
     Action.CHANGE: "change its annotations",
+    Action.COMMENT: "comment on its annotations",
+    Action.RESOLVE_COMMENT: "resolve comments",
+    Action.EDIT_COMMENT: "change comments",
+    Action.DELETE_COMMENT: "delete comments",
 }
 _ALLOWED = {
     Action.VIEW: "members may",
@@ -53,10 +69,14 @@ _ALLOWED = {
     Action.REVIEW: "reviewers and managers may",
     Action.MANAGE: "managers may",
     Action.CHANGE: "annotators, reviewers and managers may",
+    Action.COMMENT: "members may",
+    Action.RESOLVE_COMMENT: "members may",
+    Action.EDIT_COMMENT: "members may",
+    Action.DELETE_COMMENT: "members may",
 }
 
-Subject = ProjectRow | TaskRow | AnnotationRow
-"""What an action is asked about: a project, or a task or annotation of one."""
+Subject = ProjectRow | TaskRow | AnnotationRow | CommentRow
+"""What an action is asked about: a project, or a task, annotation or comment of one."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +162,8 @@ def _checked(user: UserRow, action: Action, obj: Subject, access: ProjectAccess)
         _check_not_own_work(user, obj)
     if action is Action.CHANGE:
         _check_own_or_managed(access, user, obj)
+    if isinstance(obj, CommentRow):
+        _check_comment(access, user, action, obj)
     return access
 
 
@@ -163,4 +185,24 @@ def _check_own_or_managed(access: ProjectAccess, user: UserRow, obj: Subject) ->
         raise PermissionDeniedError(
             f"annotation {obj.id} is not yours; only managers of project {access.project.id} "
             "may change other people's annotations"
+        )
+
+
+def _check_comment(
+    access: ProjectAccess, user: UserRow, action: Action, comment: CommentRow
+) -> None:
+    """Refuses resolving, editing or deleting a comment to everyone the action is not for."""
+    writer = comment.created_by_id == user.id
+    if action is Action.RESOLVE_COMMENT:
+        allowed = writer or comment.annotation.completed_by_id == user.id or access.can_manage
+        who = "its writer, the annotation's author or a manager"
+    elif action is Action.EDIT_COMMENT:
+        allowed, who = writer, "its writer"
+    elif action is Action.DELETE_COMMENT:
+        allowed, who = writer or access.can_manage, "its writer or a manager"
+    else:
+        return
+    if not allowed:
+        raise PermissionDeniedError(
+            f"comment {comment.id} is not yours to {_DOING[action].split()[0]}: only {who} may"
         )

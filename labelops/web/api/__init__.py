@@ -1,5 +1,6 @@
 """The REST API, following Label Studio's paths and JSON so its SDK and scripts work unchanged."""
 
+from labelops.web.api.comments import bp as comments_bp
 from labelops.web.api.drafts import bp as drafts_bp
 from labelops.web.api.exports import bp as exports_bp
 from labelops.web.api.feature_flags import bp as feature_flags_bp
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     drafts_bp,
     storages_bp,
     ml_bp,
+    comments_bp,
 )
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(check_query_args)

@@ -84,7 +84,7 @@ def _save(task_id: int, annotation_id: int | None) -> Any:
     draft = draft_service.save_draft(
         db.session,
         task,
-        user_id=g.user.id,
+        user=g.user,
         result=body.result,
         lead_time=body.lead_time,
         was_postponed=body.was_postponed,

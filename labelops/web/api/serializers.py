@@ -162,7 +162,8 @@ def task_json(
         "total_predictions": task.total_predictions,
         "prediction_score": task.prediction_score,
         "inner_id": task.id,
-        # labelops has no task comments and no file-upload records: Label Studio's empty values.
+        # Comments are counted per annotation (/api/comments), not yet on tasks; labelops keeps no
+        # file-upload records: Label Studio's empty values.
         "comment_count": 0,
         "unresolved_comment_count": 0,
         "last_comment_updated_at": None,

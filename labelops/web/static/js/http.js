@@ -6,8 +6,8 @@ export function csrfToken() {
 }
 
 // Sends a JSON request (no body for a GET) and returns {ok, status, data}: the answer's JSON, or
-// null when it has none.
-export async function request(method, url, body, { signal } = {}) {
+// null when it has none. `keepalive` lets the request outlive the page (a save while it closes).
+export async function request(method, url, body, { signal, keepalive } = {}) {
   const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
@@ -16,6 +16,7 @@ export async function request(method, url, body, { signal } = {}) {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     signal,
+    keepalive: Boolean(keepalive),
   });
   let data = null;
   try {

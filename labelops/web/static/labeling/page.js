@@ -1,5 +1,7 @@
 // The labeling page: renders the task, then submits, skips or updates through the REST API.
 import { fetchJSON } from "../js/http.js";
+import { mountComments } from "./comments.js";
+import { listDrafts, mountDrafts } from "./drafts.js";
 import { renderInterface } from "./render.js";
 import { visitTask } from "./task_history.js";
 
@@ -9,6 +11,8 @@ const errorBox = document.getElementById("lo-error");
 const shownAt = performance.now();
 let visitStart = shownAt;
 let busy = false;
+// Set once the interface is up; a submit before that has nothing to send.
+let drafts = null;
 
 function leadTime(from = visitStart) {
   return Math.round((performance.now() - from) / 10) / 100;
@@ -38,13 +42,16 @@ function nextTask() {
 }
 
 async function save(wasCancelled) {
-  if (busy) return;
+  if (busy || !drafts) return;
   busy = true;
   showError("");
   document.body.classList.add("lo-saving");
   const result = wasCancelled ? [] : controller.result();
-  // An update adds this visit's time to the time already spent on the annotation.
-  const spent = payload.annotation ? (payload.annotation.lead_time || 0) + leadTime() : leadTime();
+  // An update adds this visit's time (and a restored draft's) to the time already spent on it.
+  const visit = leadTime() + drafts.earlierSeconds();
+  const spent = payload.annotation ? (payload.annotation.lead_time || 0) + visit : visit;
+  // The submit deletes the draft on the server: no draft save may land after it.
+  await drafts.close();
   const body = { result, lead_time: Math.round(spent * 100) / 100, was_cancelled: wasCancelled };
   try {
     if (payload.annotation) {
@@ -52,6 +59,7 @@ async function save(wasCancelled) {
       payload.annotation = updated;
       visitStart = performance.now();
       document.getElementById("lo-submit").textContent = "Update";
+      drafts.submitted();
       flash("Saved.");
     } else {
       await send("POST", `/api/tasks/${payload.task.id}/annotations`, body);
@@ -59,6 +67,7 @@ async function save(wasCancelled) {
       return;
     }
   } catch (error) {
+    drafts.reopen();
     showError(`Not saved: ${error.message}`);
   } finally {
     busy = false;
@@ -89,6 +98,8 @@ for (const [id, link, key, description] of [
   pageKeys.push([key, () => window.location.assign(taskUrl(link)), description]);
 }
 
+// Read while the interface renders: a draft to restore costs no extra wait.
+const listedDrafts = listDrafts(payload.task.id);
 let controller;
 try {
   controller = await renderInterface(container, payload.description, payload.task.data, {
@@ -102,6 +113,17 @@ try {
   showError(`The labeling interface could not be shown: ${error.message}`);
   throw error;
 }
+// Unsubmitted work is a draft: restored first, then saved as it changes and when the page is left.
+drafts = await mountDrafts({
+  taskId: payload.task.id,
+  annotationId: payload.annotation ? payload.annotation.id : null,
+  controller,
+  container,
+  visitSeconds: () => leadTime(),
+  listed: listedDrafts,
+});
+// Remarks on the annotator's own annotation (a reviewer's, say), beside the interface.
+if (payload.annotation) mountComments(container, payload.annotation.id, { placement: "before" });
 container.removeAttribute("aria-busy");
 document.body.dataset.labelingReady = "true";
 window.labeling = controller;
