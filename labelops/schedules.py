@@ -10,7 +10,7 @@ import os
 
 import dagster as dg
 
-from labelops.assets.partitions import project_partitions
+from labelops.domain.pipeline_jobs import PROJECT_PARTITIONS
 from labelops.jobs import annotations_observation_job, dataset_job
 from labelops.resources.database import DatabaseResource
 from labelops.services.projects import project_ids
@@ -35,7 +35,7 @@ def live_partitions(context: dg.ScheduleEvaluationContext, database: DatabaseRes
     """Returns the project partitions whose project still exists (a deleted one is skipped)."""
     with database.session() as session:
         existing = {str(project_id) for project_id in project_ids(session)}
-    keys = context.instance.get_dynamic_partitions(project_partitions.name)
+    keys = context.instance.get_dynamic_partitions(PROJECT_PARTITIONS)
     return [key for key in keys if key in existing]
 
 

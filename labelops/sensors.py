@@ -9,7 +9,7 @@ import dagster as dg
 
 from labelops.assets.ingest import project_objects
 from labelops.assets.partitions import project_partitions
-from labelops.domain.pipeline_jobs import CHAMPION_TAG
+from labelops.domain.pipeline_jobs import CHAMPION_TAG, PROJECT_PARTITIONS
 from labelops.jobs import ingest_job, model_refresh_job, preannotation_job
 from labelops.resources.database import DatabaseResource
 from labelops.resources.object_store import ObjectStore
@@ -68,7 +68,7 @@ def new_object_sensor(
     """
     cursor = json.loads(context.cursor) if context.cursor else {}
     requests, new_keys = [], []
-    known = set(context.instance.get_dynamic_partitions(project_partitions.name))
+    known = set(context.instance.get_dynamic_partitions(PROJECT_PARTITIONS))
     with database.session() as session:
         for project_id in project_ids(session):
             key = str(project_id)
@@ -122,7 +122,7 @@ def annotation_progress_sensor(
     The cursor keeps the annotation count of each project at its last refresh.
     """
     cursor = json.loads(context.cursor) if context.cursor else {}
-    known = set(context.instance.get_dynamic_partitions(project_partitions.name))
+    known = set(context.instance.get_dynamic_partitions(PROJECT_PARTITIONS))
     requests = []
     with database.session() as session:
         prints = annotation_fingerprints(session)
@@ -168,7 +168,7 @@ def deleted_projects_sensor(
     """
     with database.session() as session:
         existing = {str(project_id) for project_id in project_ids(session)}
-    known = context.instance.get_dynamic_partitions(project_partitions.name)
+    known = context.instance.get_dynamic_partitions(PROJECT_PARTITIONS)
     gone = sorted((key for key in known if key not in existing), key=lambda k: (len(k), k))
     if gone:
         context.log.info(f"deleting the partitions of deleted projects: {', '.join(gone)}")

@@ -179,7 +179,7 @@ def _metadata(report: AgreementReport, project_id: int) -> dict[str, Any]:
 )
 def annotator_agreement(
     context: dg.AssetExecutionContext, config: AgreementConfig, database: DatabaseResource
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult:  # type: ignore[type-arg]  # Dagster refuses a subscript with checks
     """Inter-annotator agreement of the project, stored for the web dashboard.
 
     Per control: Cohen's kappa per annotator pair, Fleiss' kappa, Krippendorff's alpha (nominal,

@@ -143,7 +143,7 @@ def labeled_dataset(
     config: LabeledDatasetConfig,
     database: DatabaseResource,
     object_store: ObjectStore,
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult:  # type: ignore[type-arg]  # Dagster refuses a subscript with checks
     """Consensus labels of the project as Parquet plus consensus exports and a manifest.
 
     One row per task: ground truth wins, then reviewer-accepted annotations, then the majority

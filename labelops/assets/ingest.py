@@ -80,7 +80,7 @@ FILES_SHOWN = 50
 )
 def raw_tasks(
     context: dg.AssetExecutionContext, database: DatabaseResource, object_store: ObjectStore
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult:  # type: ignore[type-arg]  # Dagster refuses a subscript with checks
     """Tasks imported from the project's storage: one per row of a task file, one per media file.
 
     Files are read as every import reads them (one format catalog): task files (JSON, JSONL,

@@ -38,7 +38,7 @@ def task_predictions(
     config: PredictionConfig,
     database: DatabaseResource,
     predictor: Predictor,
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[None]:
     """Predictions of the current model for tasks it has not seen yet.
 
     The model is the project's ML backend when one is connected (``/api/ml``), else the

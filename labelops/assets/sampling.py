@@ -35,7 +35,7 @@ class SamplingConfig(dg.Config):
 )
 def labeling_queue(
     context: dg.AssetExecutionContext, config: SamplingConfig, database: DatabaseResource
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[None]:
     """Priorities of the project's unlabeled tasks; the web app serves the highest first.
 
     The project's Task order picks the strategy unless the run's config names one.

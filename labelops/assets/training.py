@@ -63,7 +63,7 @@ def _label(version: ModelVersion | None) -> str:
     return version.label if version else ""
 
 
-def _skip(reason: str, **extra: Any) -> dg.MaterializeResult:
+def _skip(reason: str, **extra: Any) -> dg.MaterializeResult[None]:
     return dg.MaterializeResult(
         metadata={"trained": False, "promoted": False, "reason": reason, **extra}
     )
@@ -81,7 +81,7 @@ def trained_model(
     database: DatabaseResource,
     object_store: ObjectStore,
     model_registry: ModelRegistry,
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[None]:
     """The project's text classifier (TF-IDF + logistic regression) trained on its labeled dataset.
 
     The dataset is the version the upstream ``labeled_dataset`` materialization names. A dataset

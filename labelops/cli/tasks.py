@@ -85,7 +85,7 @@ def import_command(
                         strict=strict,
                         map_annotators_by_email=map_annotators_by_email,
                         store=store,
-                        progress=lambda _rows, f=source, b=bar: b.update(f.tell() - b.n),
+                        progress=lambda _rows: bar.update(source.tell() - bar.n),
                     )
                     report = import_source(
                         session, target, ImportSource.of_stream(name, source), options

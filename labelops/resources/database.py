@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from labelops.db.engine import make_engine, make_sessionmaker
 
 
-class DatabaseResource(dg.ConfigurableResource):
+# Bare, as Dagster documents it (the resource is its own value): a subscript would make pydantic
+# build a generic subclass at runtime.
+class DatabaseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The labeling database (SQLite file or PostgreSQL) named by a SQLAlchemy URL."""
 
     url: str

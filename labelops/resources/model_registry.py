@@ -105,7 +105,9 @@ class TrainingRecord:
         return {**self.version_tags, DATASET_VERSION_TAG: self.dataset_digest}
 
 
-class ModelRegistry(dg.ConfigurableResource, ABC):
+# Bare, as Dagster documents it (the resource is its own value): a subscript would make pydantic
+# build a generic subclass at runtime.
+class ModelRegistry(dg.ConfigurableResource, ABC):  # type: ignore[type-arg]
     """Registers trained models, names the champion and loads it."""
 
     @abstractmethod
@@ -235,12 +237,12 @@ class MlflowModelRegistry(ModelRegistry):
         when the record has an input example; the version is tagged with the dataset version.
         """
         import mlflow
-        import mlflow.data
         import mlflow.sklearn
+        from mlflow.data.pandas_dataset import from_pandas
         from mlflow.models import infer_signature
 
         self._mlflow()
-        dataset = mlflow.data.from_pandas(
+        dataset = from_pandas(
             record.dataset,
             source=record.dataset_uri,
             name=record.dataset_name,
@@ -257,7 +259,7 @@ class MlflowModelRegistry(ModelRegistry):
             mlflow.log_metrics(record.metrics)
             mlflow.log_input(dataset, context="training")
             if record.evaluation is not None:
-                held_out = mlflow.data.from_pandas(
+                held_out = from_pandas(
                     record.evaluation,
                     source=record.dataset_uri,
                     name=f"{record.dataset_name}-holdout",

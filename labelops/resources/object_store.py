@@ -69,7 +69,9 @@ class StorageLocation:
         return cls(**{name: getattr(target, name) for name in cls.__dataclass_fields__})
 
 
-class ObjectStore(dg.ConfigurableResource, ABC):
+# Bare, as Dagster documents it (the resource is its own value): a subscript would make pydantic
+# build a generic subclass at runtime.
+class ObjectStore(dg.ConfigurableResource, ABC):  # type: ignore[type-arg]
     """Reads and writes whole objects by key."""
 
     @abstractmethod

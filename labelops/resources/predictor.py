@@ -29,7 +29,9 @@ from labelops.services.training import class_probabilities
 from labelops.settings import Settings
 
 
-class Predictor(dg.ConfigurableResource, ABC):
+# Bare, as Dagster documents it (the resource is its own value): a subscript would make pydantic
+# build a generic subclass at runtime.
+class Predictor(dg.ConfigurableResource, ABC):  # type: ignore[type-arg]
     """Turns tasks into predictions for one project."""
 
     def for_project(self, backend: MLBackendConnection | None) -> "Predictor":

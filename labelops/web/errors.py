@@ -85,7 +85,7 @@ def register_error_handlers(app: Flask) -> None:
                 return response, status
             return error_response(status, exc.description or exc.name)
         custom = exc.description if exc.description != type(exc).description else ""
-        return error_page(status, "" if status >= 500 else custom)
+        return error_page(status, "" if status >= 500 else custom or "")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

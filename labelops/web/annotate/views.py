@@ -52,6 +52,7 @@ def label(project_id: int) -> Any:
             "annotate/label.html", project=project, config_error=str(exc), payload=None
         ), 200
     task_id = request.args.get("task", type=int)
+    task: TaskRow | None
     if task_id is not None:
         task = task_service.get_task(db.session, task_id)
         if task.project_id != project.id:

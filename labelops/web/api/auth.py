@@ -87,7 +87,8 @@ def _user_from_request() -> UserRow:
                 raise UnauthorizedError(f"CSRF check failed: {exc.description}") from exc
             except Exception as exc:  # flask-wtf raises ValidationError subclasses
                 raise UnauthorizedError(f"CSRF check failed: {exc}") from exc
-        return current_user._get_current_object()  # noqa: SLF001 - Flask-Login proxy unwrapping
+        signed_in: UserRow = current_user._get_current_object()  # noqa: SLF001 - Flask-Login proxy unwrapping
+        return signed_in
     raise UnauthorizedError("authentication credentials were not provided")
 
 

@@ -10,14 +10,13 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
-from labelops.clock import utcnow
+from labelops.clock import iso, utcnow
 from labelops.db.models import DraftRow, UserRow
 from labelops.services import drafts as draft_service
 from labelops.services import tasks as task_service
 from labelops.services.policies import Action, authorize_project
 from labelops.web.api.auth import api_login_required
 from labelops.web.api.schemas import DraftIn, DraftUpdateIn
-from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
 

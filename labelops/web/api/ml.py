@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from flask import Blueprint, current_app, g, jsonify
 from pydantic import Field
 
+from labelops.clock import iso
 from labelops.db.models import MLBackendRow
 from labelops.services import ml_backend_events as ml_events
 from labelops.services import ml_backends as ml_service
@@ -35,7 +36,6 @@ from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import QueryParam
 from labelops.web.api.schemas import Id, JsonObject, Schema
-from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.errors import error_response, invalid
 from labelops.web.extensions import db
@@ -72,7 +72,7 @@ class MLBackendIn(MLBackendFields):
     """An ML backend to connect to a project."""
 
     project: Id
-    url: str = Field(max_length=2048)  # type: ignore[assignment]
+    url: str = Field(max_length=2048)
 
 
 class TrainIn(Schema):

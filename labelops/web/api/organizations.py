@@ -4,12 +4,13 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
+from labelops.clock import iso
 from labelops.db.models import OrganizationMemberRow, OrganizationRow
 from labelops.services import organizations as organization_service
 from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import int_arg
 from labelops.web.api.schemas import MembershipIn, MembershipRoleIn, OrganizationIn
-from labelops.web.api.serializers import iso, user_json
+from labelops.web.api.serializers import user_json
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
 

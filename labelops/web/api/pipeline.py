@@ -41,6 +41,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify
 
+from labelops.clock import iso
 from labelops.db.models import DatasetVersionRow, PipelineRunRow, StorageConnectionRow
 from labelops.resources import target_storage
 from labelops.services import agreement as agreement_service
@@ -54,7 +55,6 @@ from labelops.services.visibility import check_agreement_visible
 from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required
 from labelops.web.api.schemas import StorageExportIn, StorageIn
-from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.errors import error_response
 from labelops.web.extensions import db
@@ -64,7 +64,8 @@ bp = Blueprint("api_pipeline", __name__, url_prefix="/api")
 
 
 def _settings() -> Settings:
-    return current_app.config["LABELOPS_SETTINGS"]
+    settings: Settings = current_app.config["LABELOPS_SETTINGS"]
+    return settings
 
 
 def _ui_url() -> str:

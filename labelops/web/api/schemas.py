@@ -120,7 +120,7 @@ class ProjectIn(Schema):
     start_training_on_annotation_update: bool = None  # type: ignore[assignment]
     min_annotations_to_start_training: int = Field(None, ge=0, le=1_000_000_000)  # type: ignore[assignment]
     overlap_cohort_percentage: int = Field(None, ge=0, le=100)  # type: ignore[assignment]
-    control_weights: JsonObject = Field(None, max_length=1000)  # type: ignore[assignment]
+    control_weights: JsonObject = Field(None, max_length=1000)  # type: ignore[arg-type]
     skip_queue: Literal["REQUEUE_FOR_ME", "REQUEUE_FOR_OTHERS", "IGNORE_SKIPPED"] = None  # type: ignore[assignment]
     pinned_at: str | None = Field(None, max_length=64, description="ISO 8601 date-time or null.")
 

@@ -22,7 +22,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify
 from pydantic import BaseModel
 
-from labelops.clock import utcnow
+from labelops.clock import iso, utcnow
 from labelops.db.models import PipelineRunRow, StorageConnectionRow
 from labelops.domain.permissions import can_manage
 from labelops.resources import target_storage
@@ -42,7 +42,6 @@ from labelops.web.api.schemas import (
     LsStorageIn,
     S3StorageIn,
 )
-from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.errors import error_response, invalid
 from labelops.web.extensions import db
@@ -119,7 +118,9 @@ _RUN_STATUS = {
 }
 
 
-def _split(storage_type: StorageType, given: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+def _split(
+    storage_type: StorageType, given: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Returns (the connection's fields, the kept Label Studio settings) of a request body."""
     mapping = {**_COMMON_FIELDS, **storage_type.fields}
     fields = {mapping[k]: v for k, v in given.items() if k in mapping}
@@ -133,7 +134,7 @@ def _latest_sync(project_id: int) -> PipelineRunRow | None:
     return next((r for r in runs if r.job_name == job), None)
 
 
-def ls_storage_json(row: StorageConnectionRow, run: PipelineRunRow | None = None) -> dict:
+def ls_storage_json(row: StorageConnectionRow, run: PipelineRunRow | None = None) -> dict[str, Any]:
     """Returns a connection as Label Studio's storage JSON (plus labelops' own fields)."""
     storage_type = _BY_KIND[row.kind]
     kept = {**_KEPT, **(row.ls_settings or {})}
@@ -179,12 +180,15 @@ def _storage(storage_id: int, storage_type: StorageType, direction: str) -> Stor
 
 
 def _project_of(body: BaseModel) -> Any:
-    if getattr(body, "project", None) is None:
+    project_id = getattr(body, "project", None)
+    if project_id is None:
         raise invalid("project", "the id of the project the storage belongs to is required")
-    return authorize_project(db.session, g.user, Action.MANAGE, body.project).project
+    return authorize_project(db.session, g.user, Action.MANAGE, project_id).project
 
 
-def _views(storage_type: StorageType, direction: str) -> list[tuple[str, Callable, list[str]]]:
+def _views(
+    storage_type: StorageType, direction: str
+) -> list[tuple[str, Callable[..., Any], list[str]]]:
     """Returns the (rule, view, methods) of one storage type in one direction."""
     what = f"{storage_type.title} {'target ' if direction == 'export' else ''}storage"
 
@@ -351,7 +355,7 @@ for _type in TYPES:
             bp.add_url_rule(_rule, endpoint=_name, view_func=_view, methods=_methods)
 
 
-def _all_views(direction: str) -> Callable:
+def _all_views(direction: str) -> Callable[..., Any]:
     @api_login_required
     @accepts(query=(PROJECT,))
     def all_storages() -> Any:

@@ -4,11 +4,12 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
+from labelops.clock import iso
 from labelops.services import organizations as organization_service
 from labelops.services import users as user_service
 from labelops.web.api.auth import api_login_required, require_admin
 from labelops.web.api.schemas import UserIn, UserPatchIn
-from labelops.web.api.serializers import initials, iso, user_json
+from labelops.web.api.serializers import initials, user_json
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
+from labelops.clock import iso
 from labelops.domain.webhooks import ACTIONS
 from labelops.services import webhooks as webhook_service
 from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import QueryParam, optional_bool_arg
 from labelops.web.api.schemas_integrations import WebhookIn, WebhookUpdateIn
-from labelops.web.api.serializers import iso
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.errors import invalid
 from labelops.web.extensions import db

@@ -5,7 +5,7 @@ prefixes, confinement, credentials) is checked by ``labelops.services.storages``
 field it refuses; the view shows that message next to the field.
 """
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
@@ -20,6 +20,27 @@ KIND_LABELS = {
 }
 DIRECTION_LABELS = {"import": "Import tasks from it", "export": "Export to it (target storage)"}
 _TEXT_FIELDS = ("kind", "direction", "bucket", "prefix", "file_pattern", "region", "endpoint_url")
+
+
+class StorageValues(TypedDict):
+    """The form's plain values, as keyword arguments of ``create_storage``."""
+
+    kind: str
+    direction: str
+    bucket: str
+    prefix: str
+    file_pattern: str
+    region: str
+    endpoint_url: str
+    access_key_id_env: str
+
+
+class StorageSecrets(TypedDict):
+    """The form's literal credentials or their variables, as keyword arguments."""
+
+    access_key_id: str | None
+    secret: str | None
+    secret_env: str | None
 
 
 class StorageForm(FlaskForm):
@@ -49,13 +70,13 @@ class StorageForm(FlaskForm):
         self.access_key_id_env.choices = variables
         self.secret_env.choices = list(variables)
 
-    def storage(self) -> dict[str, str]:
+    def storage(self) -> StorageValues:
         """Returns the form's values as keyword arguments of ``create_storage``."""
         values = {name: (self[name].data or "").strip() for name in _TEXT_FIELDS}
         values["access_key_id_env"] = (self.access_key_id_env.data or "").strip()
-        return values
+        return cast(StorageValues, values)  # mypy cannot follow the names of _TEXT_FIELDS
 
-    def secrets(self) -> dict[str, str | None]:
+    def secrets(self) -> StorageSecrets:
         """Returns the literal credentials or their variables (the secret is kept as typed)."""
         return {
             "access_key_id": (self.access_key_id.data or "").strip() or None,

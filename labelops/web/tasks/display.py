@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Flask
+from flask.sansio.app import App
 
 from labelops.domain.label_config import LabelConfig
 from labelops.domain.label_interface import LABEL_KEYS
@@ -68,7 +68,7 @@ def detail_payload(config: LabelConfig, detail: TaskDetail | None) -> dict[str, 
     )
 
 
-def register_filters(app: Flask) -> None:
+def register_filters(app: App) -> None:
     """Adds the display filters to the app's templates."""
     app.add_template_filter(short_value, "short_value")
     app.add_template_filter(result_summary, "result_summary")

@@ -104,7 +104,7 @@ def _rebuild(bind: sa.Connection, table: str, *, autoincrement: bool) -> None:
         "AND sql IS NOT NULL",
         (table,),
     ).fetchall()
-    primary_key = [] if autoincrement else [sa.PrimaryKeyConstraint("id", name=f"pk_{table}")]
+    primary_key = () if autoincrement else (sa.PrimaryKeyConstraint("id", name=f"pk_{table}"),)
     with op.batch_alter_table(
         table,
         recreate="always",
