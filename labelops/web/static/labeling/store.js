@@ -10,13 +10,14 @@ export const LABEL_PICKERS = new Set([
   "PolygonLabels",
   "KeyPointLabels",
   "EllipseLabels",
+  "BrushLabels",
   "TimeSeriesLabels",
   "TimelineLabels",
 ]);
 // Controls whose result items are regions on an object (everything else classifies the task,
 // or a region when perRegion is set).
 // Controls that draw a region on their own (no label picked).
-export const SHAPE_TOOLS = new Set(["Rectangle", "Polygon", "KeyPoint", "Ellipse", "VideoRectangle"]);
+export const SHAPE_TOOLS = new Set(["Rectangle", "Polygon", "KeyPoint", "Ellipse", "Brush", "VideoRectangle"]);
 export const REGION_TAGS = new Set([...LABEL_PICKERS, ...SHAPE_TOOLS]);
 const VALUE_KEYS = {
   choices: ["choices"],
