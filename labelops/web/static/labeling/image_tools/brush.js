@@ -1,6 +1,7 @@
 // BrushLabels / Brush: paint (or erase) strokes into a pixel mask of the image. Strokes with the
 // same label go into one region (the selected one, else the label's region on this image); the
-// eraser takes pixels out of the selected region, or the one under the pointer. Stored as
+// eraser takes pixels out of the selected region, else the label's region, else the one under
+// the pointer. Stored as
 // Label Studio stores it: {format: "rle", rle: [...]} with the image's original size.
 import { s } from "../dom.js";
 import { decodeMask, encodeMask } from "../rle.js";
@@ -96,18 +97,15 @@ export const brush = {
     const { store } = env;
     const mine = (r) => r.to === env.obj.name && r.type.startsWith("brush") && !store.locked.has(r.id);
     const selected = store.selected();
-    let target = null;
-    if (env.brush.erase) {
-      target = selected && mine(selected) ? selected : null;
-      if (!target)
-        target = [...store.regionsOf(env.obj.name)].reverse().find((r) => mine(r) && brush.hitTest(env, r, p));
+    const fits = (r) => mine(r) && r.control === draft.control.name && sameLabels(r.labels, draft.labels);
+    let target = selected && mine(selected) && (env.brush.erase || fits(selected)) ? selected : null;
+    if (!target) target = [...store.regionsOf(env.obj.name)].reverse().find(fits);
+    if (!target && env.brush.erase) {
+      target = [...store.regionsOf(env.obj.name)].reverse().find((r) => mine(r) && brush.hitTest(env, r, p));
       if (!target) {
         env.notify("Select a brush region to erase from.");
         return null;
       }
-    } else {
-      const fits = (r) => mine(r) && r.control === draft.control.name && sameLabels(r.labels, draft.labels);
-      target = selected && fits(selected) ? selected : [...store.regionsOf(env.obj.name)].reverse().find(fits);
     }
     return {
       ...draft,
