@@ -26,8 +26,10 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from labelops.domain.brush_rle import BrushRleError, Mask, decode_mask
 from labelops.domain.formats.base import (
@@ -70,7 +72,9 @@ def brush_regions(result: Iterable[ResultItem]) -> Iterator[BrushRegion]:
             mask = decode_mask(value["rle"], width, height)
         except BrushRleError:
             continue
-        labels = next((value[k] for k in _LABEL_KEYS if isinstance(value.get(k), list)), [])
+        labels: list[Any] = next(
+            (value[k] for k in _LABEL_KEYS if isinstance(value.get(k), list)), []
+        )
         yield BrushRegion(str(item.get("from_name", "")), tuple(str(v) for v in labels), mask)
 
 
@@ -88,7 +92,7 @@ def brush_categories(cats: Categories, config: LabelConfig) -> Categories:
     return Categories(ids, cats.keypoints)
 
 
-def coco_rle(mask: Mask) -> dict[str, list[int]]:
+def coco_rle(mask: npt.NDArray[np.generic]) -> dict[str, list[int]]:
     """Returns COCO's uncompressed RLE of a mask: column-major run lengths, 0s first."""
     flat = (np.asarray(mask) > 0).ravel(order="F").astype(np.int8)
     if flat.size == 0:
