@@ -60,6 +60,11 @@ def test_paints_erases_submits_and_shows_masks_again(live_server, page):
 
     page.click(".lo-label[data-value=Road]")
     set_brush_size(page, 20)
+    size = page.locator("input[aria-label='Brush size']")
+    page.keyboard.press("]")
+    expect(size).to_have_value("25")
+    page.keyboard.press("[")
+    expect(size).to_have_value("20")
     drag(page, at(page, 20, 50), at(page, 120, 50))  # a 100 px stroke, 20 px wide
     page.wait_for_selector("svg image.lo-brush")
     drag(page, at(page, 20, 80), at(page, 60, 80))  # the same label: the same region

@@ -2,6 +2,7 @@
 // (image_tools/: rectangles, polygons, ellipses, keypoints, brush masks). Geometry is stored in
 // percent of the image, brush masks as Label Studio's RLE, as Label Studio stores them.
 import { attr, clamp, h, resolveValue, s } from "./dom.js";
+import { isTyping } from "./hotkeys.js";
 import { IMAGE_LABEL_TAGS, TOOL_FOR_TAG, TOOL_FOR_TYPE } from "./image_tools/index.js";
 
 function loadImage(img) {
@@ -59,6 +60,16 @@ export async function mountImage(ctx, _node, obj) {
   );
   // The brush's size (image pixels) and mode, when a brush control draws on this image.
   const brushState = { size: 10, erase: false };
+  const sizeInput = h("input", {
+    type: "range",
+    min: "1",
+    max: "100",
+    value: String(brushState.size),
+    "aria-label": "Brush size",
+    oninput: (event) => {
+      brushState.size = Number(event.target.value) || 1;
+    },
+  });
   const hasBrush = Object.values(store.description.controls).some(
     (c) => c.to_names.includes(obj.name) && TOOL_FOR_TAG[c.tag]?.type === "brush",
   );
@@ -77,26 +88,7 @@ export async function mountImage(ctx, _node, obj) {
     "Eraser",
   );
   const brushTools = hasBrush
-    ? h(
-        "span",
-        { class: "lo-brush-tools" },
-        h(
-          "label",
-          {},
-          "Brush size ",
-          h("input", {
-            type: "range",
-            min: "1",
-            max: "100",
-            value: String(brushState.size),
-            "aria-label": "Brush size",
-            oninput: (event) => {
-              brushState.size = Number(event.target.value) || 1;
-            },
-          }),
-        ),
-        eraserButton,
-      )
+    ? h("span", { class: "lo-brush-tools" }, h("label", {}, "Brush size ", sizeInput), eraserButton)
     : null;
   const tools = h(
     "div",
@@ -392,9 +384,15 @@ export async function mountImage(ctx, _node, obj) {
   ctx.describeKey("space", "Hold to pan the image (or drag with the middle button)");
   ctx.describeKey("ctrl+wheel", "Zoom the image");
   ctx.describeKey("enter", "Close the polygon being drawn");
+  if (hasBrush) ctx.describeKey("[ / ]", "Make the brush smaller / larger");
   ctx.listen(document, "keydown", (event) => {
     if (!el.isConnected) return;
     if (event.key === "Enter" && draft?.tool.multiClick) finishDraft();
+    if (hasBrush && (event.key === "[" || event.key === "]") && !isTyping(event.target)) {
+      const size = clamp(brushState.size + (event.key === "]" ? 5 : -5), 1, 100);
+      brushState.size = size;
+      sizeInput.value = String(size);
+    }
     if (event.key === "Escape" && draft) {
       draft = null;
       redraw();
