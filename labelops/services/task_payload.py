@@ -69,6 +69,8 @@ RENDERED_TAGS = frozenset(
         "KeyPoint",
         "EllipseLabels",
         "Ellipse",
+        "BrushLabels",
+        "Brush",
         "TimeSeriesLabels",
         "TimelineLabels",
         "VideoRectangle",

@@ -8,6 +8,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from labelops.domain.brush_rle import decode_mask, encode_mask
+from labelops.domain.label_interface import LABELS_CONTROL_TAGS, SUPPORTED_CONTROL_TAGS
 from tests.browser.conftest import screenshot
 from tests.browser.labeling_helpers import (
     annotations,
@@ -136,3 +137,20 @@ def test_shows_a_mask_encoded_by_the_server_and_encodes_as_it_decodes(live_serve
     )
     assert counts["painted"] == 1800
     assert counts["again"] == item["value"]["rle"]
+
+
+def test_the_browsers_region_tags_are_the_servers(live_server, page):
+    project_id, _ = create_project(
+        live_server, BRUSH_CONFIG, [{"image": "media:scene.png"}], media={"scene.png": png()}
+    )
+    open_labeling(page, live_server, project_id)
+    tags = page.evaluate(
+        """async () => {
+          const store = await import('/static/labeling/store.js');
+          return { pickers: [...store.LABEL_PICKERS], shapes: [...store.SHAPE_TOOLS] };
+        }"""
+    )
+    # Every label control the server knows picks labels in the browser.
+    assert set(tags["pickers"]) == set(LABELS_CONTROL_TAGS)
+    shapes = {"Rectangle", "Polygon", "KeyPoint", "Ellipse", "Brush", "VideoRectangle"}
+    assert set(tags["shapes"]) == shapes and shapes <= SUPPORTED_CONTROL_TAGS

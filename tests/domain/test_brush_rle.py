@@ -180,3 +180,42 @@ def test_bad_brush_results_name_the_field(changes, where, message):
         validate_result(BRUSH, [_brush_item(**changes)])
     assert where in str(caught.value)
     assert message in str(caught.value)
+
+
+def test_packs_the_rle_pack_documented_example_to_its_documented_size():
+    # The rle-pack package that Label Studio's editor uses documents this input packing to 30 bytes.
+    words = np.zeros(1024, dtype=np.uint8)
+    words[512:541] = [
+        1,
+        1,
+        1,
+        1,
+        1,
+        2,
+        2,
+        2,
+        2,
+        3,
+        3,
+        3,
+        4,
+        4,
+        5,
+        4,
+        4,
+        3,
+        3,
+        3,
+        2,
+        2,
+        2,
+        2,
+        1,
+        1,
+        1,
+        1,
+        1,
+    ]
+    rle = encode_words(words)
+    assert len(rle) == 30
+    assert (decode_rgba(rle, 256, 1).ravel() == words).all()
