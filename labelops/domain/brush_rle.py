@@ -28,8 +28,9 @@ WORD_BITS = 8
 LENGTH_BITS = (3, 4, 8, 16)
 MAX_MASK_PIXELS = 25_000_000
 """Largest image (width * height) a brush mask may cover: 5000 x 5000 pixels."""
-MAX_RLE_BYTES = 8_000_000
-"""Longest ``rle`` list accepted; a painted mask of the largest image stays far below it."""
+MAX_RLE_BYTES = 1_000_000
+"""Longest ``rle`` list accepted: a painted mask, even of the largest image, needs far fewer
+(runs along each row cost a few bytes), and checking a list costs time in proportion to it."""
 _HEADER_BITS = 32 + 5 + 4 * 4
 
 Mask = npt.NDArray[np.uint8]
@@ -103,20 +104,52 @@ def read_header(rle: Sequence[int]) -> RleHeader:
 
 def _blocks(data: bytes, header: RleHeader) -> Iterator[tuple[int, int, int | list[int]]]:
     """Yields ``(start, end, value)`` for a run, or ``(start, end, [values])`` for literals."""
-    bits = _Bits(data)
-    bits.pos = _HEADER_BITS
+    size = len(data) * 8
     lengths, word_bits, words = header.length_bits, header.word_bits, header.words
+    word_mask = (1 << word_bits) - 1
+    pos = _HEADER_BITS
     done = 0
+
+    def read(width: int) -> int:
+        nonlocal pos
+        end = pos + width
+        if end > size:
+            raise BrushRleError(
+                f"rle ends after {len(data)} bytes, in the middle of a block", field="value.rle"
+            )
+        last = (end + 7) >> 3
+        chunk = int.from_bytes(data[pos >> 3 : last], "big")
+        pos = end
+        return (chunk >> (last * 8 - end)) & ((1 << width) - 1)
+
+    short = f"rle ends after {len(data)} bytes, in the middle of a block"
     while done < words:
-        repeat = bits.read(1)
-        count = bits.read(lengths[bits.read(2)]) + 1
+        # One 64-bit window holds a block's flag, class, count and repeated word (<= 51 bits).
+        first = pos >> 3
+        window = int.from_bytes(data[first : first + 8].ljust(8, b"\0"), "big")
+        top = 61 - (pos & 7)
+        tag = (window >> top) & 7  # the repeat flag, then the 2-bit length class
+        width = lengths[tag & 3]
+        top -= width
+        count = ((window >> top) & ((1 << width) - 1)) + 1
+        pos += 3 + width
         end = done + count
         if end > words:
             raise BrushRleError(f"rle describes more than its {words} values", field="value.rle")
-        if repeat:
-            yield done, end, bits.read(word_bits)
+        if tag & 4:
+            pos += word_bits
+            if pos > size:
+                raise BrushRleError(short, field="value.rle")
+            yield done, end, (window >> (top - word_bits)) & word_mask
+        elif pos > size:
+            raise BrushRleError(short, field="value.rle")
+        elif count * word_bits <= 4096:
+            # Literal words are read in one piece, then split.
+            bits = read(word_bits * count)
+            shifts = range((count - 1) * word_bits, -1, -word_bits)
+            yield done, end, [(bits >> shift) & word_mask for shift in shifts]
         else:
-            yield done, end, [bits.read(word_bits) for _ in range(count)]
+            yield done, end, [read(word_bits) for _ in range(count)]
         done = end
 
 
