@@ -87,9 +87,10 @@ export async function mountImage(ctx, _node, obj) {
     },
     "Eraser",
   );
-  const brushTools = hasBrush
-    ? h("span", { class: "lo-brush-tools" }, h("label", {}, "Brush size ", sizeInput), eraserButton)
-    : null;
+  const brushTools =
+    hasBrush && !ctx.readOnly
+      ? h("span", { class: "lo-brush-tools" }, h("label", {}, "Brush size ", sizeInput), eraserButton)
+      : null;
   const tools = h(
     "div",
     { class: "lo-image-tools" },
