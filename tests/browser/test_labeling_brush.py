@@ -138,6 +138,25 @@ def test_shows_a_mask_encoded_by_the_server_and_encodes_as_it_decodes(live_serve
     assert counts["painted"] == 1800
     assert counts["again"] == item["value"]["rle"]
 
+    # Lone words as one-word literal blocks, as Label Studio's converter writes them: 2 x 1 px.
+    header = "0" * 28 + "1000" + "00111" + "0010" + "0011" + "0111" + "1111"
+    bits = header + "0" + "00" + "000" + "00000111" + "1" + "00" + "010" + "11111111"
+    bits += "1" + "00" + "011" + "00000000"
+    bits += "0" * (-len(bits) % 8)
+    vector = [int(bits[i : i + 8], 2) for i in range(0, len(bits), 8)]
+    decoded = page.evaluate(
+        """async ([rle]) => {
+          const { decodeMask, decodeWords } = await import('/static/labeling/rle.js');
+          let refused = null;
+          try { decodeMask(rle, 3, 1); } catch (error) { refused = error.message; }
+          return { words: [...decodeWords(rle)], mask: [...decodeMask(rle, 2, 1)], refused };
+        }""",
+        [vector],
+    )
+    assert decoded["words"] == [7, 255, 255, 255, 0, 0, 0, 0]
+    assert decoded["mask"] == [1, 0]
+    assert "holds 8 values, not the image's 12" in decoded["refused"]
+
 
 def test_the_browsers_region_tags_are_the_servers(live_server, page):
     project_id, _ = create_project(

@@ -98,10 +98,13 @@ export function encodeWords(words) {
   return out.finish();
 }
 
-// The words of an RLE byte list (a Uint8Array of the count its header states).
-export function decodeWords(rle) {
+// The words of an RLE byte list (a Uint8Array of the count its header states); with `expected`,
+// a header that states another count is refused before anything is allocated.
+export function decodeWords(rle, expected = null) {
   const input = new BitReader(rle);
   const count = input.read(32);
+  if (expected !== null && count !== expected)
+    throw new Error(`the brush mask holds ${count} values, not the image's ${expected}`);
   const wordBits = input.read(5) + 1;
   const lengths = [0, 1, 2, 3].map(() => input.read(4) + 1);
   const out = new Uint8Array(count);
@@ -128,7 +131,7 @@ export function encodeMask(mask) {
 
 // The mask (1 = painted) of an RLE of a width x height image.
 export function decodeMask(rle, width, height) {
-  const words = decodeWords(rle);
+  const words = decodeWords(rle, width * height * 4);
   const mask = new Uint8Array(width * height);
   const n = Math.min(mask.length, words.length >> 2);
   for (let p = 0; p < n; p += 1) mask[p] = words[p * 4 + 3] ? 1 : 0;
