@@ -66,6 +66,8 @@ def test_paints_erases_submits_and_shows_masks_again(live_server, page):
     expect(size).to_have_value("25")
     page.keyboard.press("[")
     expect(size).to_have_value("20")
+    page.mouse.move(*at(page, 100, 50))  # the brush outline follows the pointer
+    expect(page.locator("circle.lo-tool-cursor")).to_have_attribute("r", "10")
     drag(page, at(page, 20, 50), at(page, 120, 50))  # a 100 px stroke, 20 px wide
     page.wait_for_selector("svg image.lo-brush")
     drag(page, at(page, 20, 80), at(page, 60, 80))  # the same label: the same region

@@ -222,6 +222,24 @@ export async function mountImage(ctx, _node, obj) {
     return g;
   }
 
+  // The tool's outline under the pointer (the brush), kept across redraws.
+  const cursor = s("circle", { class: "lo-tool-cursor", fill: "none", "pointer-events": "none" });
+  let cursorShown = false;
+  function placeCursor(p) {
+    const spec = p && !ctx.readOnly && !view.pan ? currentTool()?.tool.cursor?.(env, p) : null;
+    cursorShown = Boolean(spec);
+    if (!spec) {
+      cursor.remove();
+      return;
+    }
+    for (const [key, value] of Object.entries(spec)) {
+      if (value === null) cursor.removeAttribute(key);
+      else cursor.setAttribute(key, value);
+    }
+    cursor.setAttribute("stroke-width", scale());
+    svg.append(cursor);
+  }
+
   function redraw() {
     if (!W) return;
     svg.replaceChildren();
@@ -231,6 +249,7 @@ export async function mountImage(ctx, _node, obj) {
       const attrs = { class: "lo-shape", stroke: color, fill: color, "fill-opacity": 0.15, "pointer-events": "none" };
       svg.append(...draft.tool.drawDraft(env, draft, attrs));
     }
+    if (cursorShown) svg.append(cursor);
   }
   ctx.onRedraw(redraw);
 
@@ -340,6 +359,7 @@ export async function mountImage(ctx, _node, obj) {
       return;
     }
     const p = pct(event);
+    placeCursor(p);
     if (draft) {
       draft.tool.move(env, draft, p);
       redraw();
@@ -372,6 +392,7 @@ export async function mountImage(ctx, _node, obj) {
       svg.releasePointerCapture(event.pointerId);
   };
   svg.addEventListener("pointerup", end);
+  svg.addEventListener("pointerleave", () => placeCursor(null));
   svg.addEventListener("dblclick", () => finishDraft());
   stage.addEventListener(
     "wheel",

@@ -180,6 +180,12 @@ export const brush = {
     return Boolean(entry.mask[Math.min(y, env.H - 1) * env.W + Math.min(x, env.W - 1)]);
   },
 
+  // The outline that follows the pointer: the brush's size and place, in image pixels.
+  cursor(env, p) {
+    const [cx, cy] = env.pixel(p);
+    return { cx, cy, r: env.brush.size / 2, "stroke-dasharray": env.brush.erase ? "3 2" : null };
+  },
+
   // A mask is not dragged or reshaped: it is painted and erased.
   edit(_env, drag) {
     return drag.value;

@@ -9,6 +9,7 @@
 //   edit(env, drag, p, event) -> value     the value after dragging the body ("move") or a handle
 //   hitTest(env, region, p) -> bool        optional: whether a point is on a region drawn without
 //                                          pointer events (brush masks)
+//   cursor(env, p) -> circle attributes    optional: an outline that follows the pointer
 // and optional flags: instant (the region is made on pointer down), multiClick (the draft stays
 // open across clicks; click(env, draft, p) -> true closes it), paintsOver (drawing over a region
 // draws, it does not select). `env` is the image's viewport: W, H, px(), pixel(), scale(), store.
