@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from labelops.domain.brush_rle import MAX_RLE_BYTES, decode_mask, encode_mask
+from labelops.domain.brush_rle import MAX_RLE_BYTES, decode_mask
+from tests.domain.formats.helpers import brush
 from tests.web.helpers import user_with_token
 
 CONFIG = """<View>
@@ -44,16 +45,7 @@ def _mask() -> np.ndarray:
 
 
 def _item(**changes: object) -> dict:
-    item: dict = {
-        "id": "m1",
-        "from_name": "tag",
-        "to_name": "image",
-        "type": "brushlabels",
-        "original_width": W,
-        "original_height": H,
-        "image_rotation": 0,
-        "value": {"format": "rle", "rle": encode_mask(_mask()), "brushlabels": ["Road"]},
-    }
+    item = brush(_mask(), "Road", rid="m1")
     item.update(changes)
     return item
 

@@ -24,7 +24,7 @@ import re
 import struct
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,17 +194,24 @@ def mask_files(task: Task, annotation: Annotation) -> Iterator[tuple[str, Mask]]
         yield f"{prefix}-{name}-{index}", region.mask
 
 
-class _BrushFormat(ExportFormat):
+class BrushMaskFormat(ExportFormat):
+    """Brush masks in a zip, one file per region, each written by ``encode`` (PNG or NumPy)."""
+
     media_type = "application/zip"
     extension = ".zip"
-    suffix = ""
+
+    def __init__(
+        self, name: str, title: str, description: str, suffix: str, encode: Callable[[Mask], bytes]
+    ) -> None:
+        self.name = name
+        self.title = title
+        self.description = description
+        self.suffix = suffix
+        self.encode = encode
 
     def is_supported(self, config: LabelConfig) -> bool:
         """Returns whether brush masks are drawn on the config's one image."""
         return len(data_fields(config)) <= 1 and has_control_on(config, set(BRUSH_TYPES), "image")
-
-    def encode(self, mask: Mask) -> bytes:
-        raise NotImplementedError
 
     def stream(
         self, tasks: Iterable[Task], config: LabelConfig, options: ExportOptions
@@ -218,33 +225,22 @@ class _BrushFormat(ExportFormat):
         yield archive.close()
 
 
-class BrushToPngFormat(_BrushFormat):
-    """Brush masks as grayscale PNG images, one per region, in a zip."""
-
-    name = "BRUSH_TO_PNG"
-    title = "Brush labels to PNG"
-    description = "Brush masks as PNG images: one grayscale image per region and label."
-    suffix = ".png"
-
-    def encode(self, mask: Mask) -> bytes:
-        """Returns the PNG of a mask."""
-        return png_gray(mask)
-
-
-class BrushToNumpyFormat(_BrushFormat):
-    """Brush masks as NumPy ``.npy`` arrays, one per region, in a zip."""
-
-    name = "BRUSH_TO_NUMPY"
-    title = "Brush labels to NumPy"
-    description = "Brush masks as NumPy 2-D uint8 arrays: one .npy file per region and label."
-    suffix = ".npy"
-
-    def encode(self, mask: Mask) -> bytes:
-        """Returns the ``.npy`` bytes of a mask."""
-        return _npy(mask)
-
-
-BRUSH_FORMATS: tuple[ExportFormat, ...] = (BrushToNumpyFormat(), BrushToPngFormat())
+BRUSH_FORMATS: tuple[ExportFormat, ...] = (
+    BrushMaskFormat(
+        "BRUSH_TO_NUMPY",
+        "Brush labels to NumPy",
+        "Brush masks as NumPy 2-D uint8 arrays: one .npy file per region and label.",
+        ".npy",
+        _npy,
+    ),
+    BrushMaskFormat(
+        "BRUSH_TO_PNG",
+        "Brush labels to PNG",
+        "Brush masks as PNG images: one grayscale image per region and label.",
+        ".png",
+        png_gray,
+    ),
+)
 
 
 def first_result(task: Task, options: ExportOptions) -> list[ResultItem]:

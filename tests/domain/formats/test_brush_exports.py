@@ -7,12 +7,11 @@ import zipfile
 import numpy as np
 from PIL import Image
 
-from labelops.domain.brush_rle import encode_mask
 from labelops.domain.formats.brush import coco_rle, png_gray
 from labelops.domain.formats.options import ExportOptions
 from labelops.domain.formats.registry import get_export_format, supported_export_formats
 from labelops.domain.label_config import parse_label_config
-from tests.domain.formats.helpers import ann, task
+from tests.domain.formats.helpers import ann, brush, task
 
 CONFIG = parse_label_config(
     """<View>
@@ -30,19 +29,6 @@ def _mask(rows: slice, cols: slice) -> np.ndarray:
     return mask
 
 
-def _brush(mask: np.ndarray, *labels: str, rid: str = "b") -> dict:
-    return {
-        "id": rid,
-        "from_name": "tag",
-        "to_name": "image",
-        "type": "brushlabels",
-        "original_width": W,
-        "original_height": H,
-        "image_rotation": 0,
-        "value": {"format": "rle", "rle": encode_mask(mask), "brushlabels": list(labels)},
-    }
-
-
 ROAD = _mask(slice(1, 3), slice(2, 6))  # 2 rows x 4 columns = 8 px
 SLASH = _mask(slice(4, 5), slice(0, 1))
 TASKS = [
@@ -50,11 +36,11 @@ TASKS = [
         {"image": "s3://bucket/scene.jpg"},
         ann(
             [
-                _brush(ROAD, "Road", rid="b1"),
-                _brush(SLASH, "a/b", rid="b2"),
-                _brush(ROAD, "Road", rid="b3"),
+                brush(ROAD, "Road", rid="b1"),
+                brush(SLASH, "a/b", rid="b2"),
+                brush(ROAD, "Road", rid="b3"),
                 # not a mask at all: left out of every export
-                {**_brush(ROAD, "Road", rid="bad"), "original_width": W + 1},
+                {**brush(ROAD, "Road", rid="bad"), "original_width": W + 1},
             ],
             id=7,
             completed_by=3,

@@ -1,26 +1,18 @@
 // EllipseLabels / Ellipse: drag from the centre; move, or resize by the radius handle.
 // Stored as the centre x, y and radiusX, radiusY in percent, rotation in degrees.
 import { round, s } from "../dom.js";
-import { moveAnchor, rotate, squareHandle } from "./geometry.js";
+import { dragExtent, moveAnchor, oneDrag, rotate, squareHandle } from "./geometry.js";
 
 export const ellipse = {
   type: "ellipse",
   tags: ["EllipseLabels", "Ellipse"],
 
-  begin(_env, p, draft) {
-    return { ...draft, start: p, current: null };
-  },
-
-  move(_env, draft, p) {
-    draft.current = p;
-  },
+  ...oneDrag,
 
   toValue(_env, draft) {
-    const a = draft.start;
-    const b = draft.current || a;
-    const [w, hh] = [Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1])];
-    if (w < 0.5 || hh < 0.5) return null;
-    return { x: round(a[0]), y: round(a[1]), radiusX: round(w), radiusY: round(hh), rotation: 0 };
+    const drag = dragExtent(draft);
+    if (!drag) return null;
+    return { x: round(drag.a[0]), y: round(drag.a[1]), radiusX: round(drag.w), radiusY: round(drag.hh), rotation: 0 };
   },
 
   drawDraft(env, draft, attrs) {

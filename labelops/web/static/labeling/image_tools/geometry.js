@@ -27,3 +27,22 @@ export function squareHandle(s, name, [x, y], k, extra = {}) {
     ...extra,
   });
 }
+
+// Pointer handling of the tools drawn with one drag from a start point (boxes, ellipses).
+export const oneDrag = {
+  begin(_env, p, draft) {
+    return { ...draft, start: p, current: null };
+  },
+
+  move(_env, draft, p) {
+    draft.current = p;
+  },
+};
+
+// The drag's start, end and size in percent; null when it is under half a percent either way.
+export function dragExtent(draft) {
+  const a = draft.start;
+  const b = draft.current || a;
+  const [w, hh] = [Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1])];
+  return w < 0.5 || hh < 0.5 ? null : { a, b, w, hh };
+}

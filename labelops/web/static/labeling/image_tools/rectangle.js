@@ -1,25 +1,18 @@
 // RectangleLabels / Rectangle: drag a box; move, resize by its corners, rotate around its centre.
 // Stored as x, y, width, height in percent and rotation in degrees around the top-left corner.
 import { clamp, round, s } from "../dom.js";
-import { moveAnchor, rotate, squareHandle } from "./geometry.js";
+import { dragExtent, moveAnchor, oneDrag, rotate, squareHandle } from "./geometry.js";
 
 export const rectangle = {
   type: "rectangle",
   tags: ["RectangleLabels", "Rectangle"],
 
-  begin(_env, p, draft) {
-    return { ...draft, start: p, current: null };
-  },
-
-  move(_env, draft, p) {
-    draft.current = p;
-  },
+  ...oneDrag,
 
   toValue(_env, draft) {
-    const a = draft.start;
-    const b = draft.current || a;
-    const [w, hh] = [Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1])];
-    if (w < 0.5 || hh < 0.5) return null;
+    const drag = dragExtent(draft);
+    if (!drag) return null;
+    const { a, b, w, hh } = drag;
     return {
       x: round(Math.min(a[0], b[0])),
       y: round(Math.min(a[1], b[1])),
