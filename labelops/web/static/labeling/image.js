@@ -175,7 +175,7 @@ export async function mountImage(ctx, _node, obj) {
     readOnly: ctx.readOnly,
     brush: brushState,
     px,
-    pixel: ([x, y]) => [(x * W) / 100, (y * H) / 100],
+    pixel: (p) => px(...p),
     scale,
     notify: (message) => ctx.notify(message),
   };
