@@ -5,6 +5,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
 from labelops.domain.chat import CHAT_RESULT_TYPE, check_chat_counts, check_chat_message
+from labelops.domain.brush_rle import BrushRleError, check_rle
 from labelops.domain.errors import AnnotationError
 from labelops.domain.label_interface import (
     LABEL_VALUE_KEYS,
@@ -125,6 +126,8 @@ def _check_item(
         _check_span(obj, value, index, data)
     elif item_type in _VALUE_CHECKS:
         _VALUE_CHECKS[item_type](control, value, index)
+    if item_type in ("brush", "brushlabels"):
+        _check_brush(item, index)
 
 
 def _accepted_types(control: ControlTag) -> frozenset[str]:
@@ -308,6 +311,27 @@ def _check_shape(control: ControlTag, value: Mapping[str, Any], index: int) -> N
         not isinstance(value["rle"], list) or not all(isinstance(v, int) for v in value["rle"])
     ):
         _fail(index, "value.rle", "rle must be a list of integers")
+
+
+def _check_brush(item: Mapping[str, Any], index: int) -> None:
+    """A brush region holds Label Studio's RLE of an image whose size the item states."""
+    value = item["value"]
+    if value.get("format", "rle") != "rle":
+        _fail(index, "value.format", f"format {value.get('format')!r} is not 'rle'")
+    if "rle" not in value:
+        _fail(index, "value.rle", "a brush region needs its mask in 'rle'")
+    if not isinstance(value["rle"], list):
+        _fail(index, "value.rle", "rle must be a list of integers")
+    sizes = []
+    for key in ("original_width", "original_height"):
+        size = item.get(key)
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            _fail(index, key, f"a brush region needs {key} as a positive integer, got {size!r}")
+        sizes.append(size)
+    try:
+        check_rle(value["rle"], sizes[0], sizes[1])
+    except BrushRleError as error:
+        _fail(index, error.field, error.message)
 
 
 def _check_span(

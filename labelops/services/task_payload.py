@@ -70,6 +70,8 @@ RENDERED_TAGS = frozenset(
         "KeyPoint",
         "EllipseLabels",
         "Ellipse",
+        "BrushLabels",
+        "Brush",
         "TimeSeriesLabels",
         "TimelineLabels",
         "VideoRectangle",

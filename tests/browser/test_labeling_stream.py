@@ -94,7 +94,7 @@ def test_prefills_predictions_skips_updates_and_ends(live_server, page):
     assert updated["result"][-1]["value"] == {"choices": ["Sports"]}
 
 
-def test_shows_a_clear_message_for_an_unsupported_tag(live_server, page):
+def test_offers_brush_labels_next_to_other_controls(live_server, page):
     config = """
     <View>
       <Image name="image" value="$image"/>
@@ -104,6 +104,6 @@ def test_shows_a_clear_message_for_an_unsupported_tag(live_server, page):
     """
     project_id, _ = create_project(live_server, config, [{"image": "data:,"}])
     open_labeling(page, live_server, project_id)
-    alert = page.locator(".lo-unsupported").first
-    assert "<BrushLabels>" in alert.inner_text()
+    assert page.locator(".lo-label[data-value=Sky]").is_visible()
+    assert "<BrushLabels>" not in page.locator("body").inner_text()
     assert page.locator("[data-control=ok] input[value=Fine]").is_visible()

@@ -1,8 +1,10 @@
 import copy
 from typing import Any
 
+import numpy as np
 import pytest
 
+from labelops.domain.brush_rle import encode_mask
 from labelops.domain.errors import AnnotationError
 from labelops.domain.label_config import LabelConfig, parse_label_config, validate_result
 
@@ -157,7 +159,9 @@ IMAGE_RESULT = [
         "from_name": "brush",
         "to_name": "image",
         "type": "brushlabels",
-        "value": {"format": "rle", "rle": [0, 12, 255], "brushlabels": ["Sky"]},
+        "original_width": 2,
+        "original_height": 2,
+        "value": {"format": "rle", "rle": encode_mask(np.eye(2)), "brushlabels": ["Sky"]},
     },
     {"from_name": "quality", "to_name": "image", "type": "rating", "value": {"rating": 3}},
     {"from_name": "count", "to_name": "image", "type": "number", "value": {"number": 2.5}},

@@ -136,12 +136,13 @@ def test_names_tags_the_view_cannot_show(
 ) -> None:
     config = """<View>
       <Image name="image" value="$image"/>
+      <Filter name="find" toName="mask"/>
       <BrushLabels name="mask" toName="image"><Label value="Sky"/></BrushLabels>
     </View>"""
     ids = _seed(app, {"image": "https://example.com/a.png"}, label_config=config)
     auth.login("admin@example.com", "password123")
     response = client.get(f"/projects/{ids['project']}/label")
-    assert _payload(response.get_data(as_text=True))["unsupported"] == ["BrushLabels"]
-    assert "Not supported by the labeling view yet: &lt;BrushLabels&gt;" in response.get_data(
+    assert _payload(response.get_data(as_text=True))["unsupported"] == ["Filter"]
+    assert "Not supported by the labeling view yet: &lt;Filter&gt;" in response.get_data(
         as_text=True
     )

@@ -17,6 +17,7 @@ from typing import IO, Literal
 
 from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.formats.base import ExportFormat, ImportFormat, ImportTarget, LabelConfig
+from labelops.domain.formats.brush import BRUSH_FORMATS
 from labelops.domain.formats.importers import (
     ConllImport,
     CsvImport,
@@ -55,6 +56,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         ConllFormat(),
         SpacyFormat(),
         *VISION_FORMATS,
+        *BRUSH_FORMATS,
         *TABULAR_FORMATS,
     )
 }

@@ -56,6 +56,7 @@ from labelops.domain.formats.base import (
     first_data_field,
     has_control_on,
 )
+from labelops.domain.formats.brush import brush_categories, coco_brush_annotations, first_result
 from labelops.domain.formats.geometry import clip, shoelace_area
 from labelops.domain.formats.options import ExportOptions, select_annotations
 from labelops.domain.formats.regions import (
@@ -154,7 +155,8 @@ class CocoFormat(_VisionFormat):
 
     name = "COCO"
     title = "COCO"
-    description = "COCO JSON: boxes, polygons (segmentation) and keypoints, in pixels."
+    description = "COCO JSON: boxes, polygons and brush masks (segmentation), keypoints, in pixels."
+    needs = frozenset({"rectanglelabels", "polygonlabels", "brushlabels"})
 
     def stream(
         self, tasks: Iterable[Task], config: LabelConfig, options: ExportOptions
@@ -162,7 +164,7 @@ class CocoFormat(_VisionFormat):
         """Yields a zip holding ``result.json`` (and the images, when included)."""
         archive = ZipStream()
         files = ImageFiles(archive, options)
-        cats = categories(config)
+        cats = brush_categories(categories(config), config)
         images: list[bytes] = []
         annotations: list[bytes] = []
         for image_id, item in enumerate(image_items(tasks, config, options)):
@@ -177,6 +179,9 @@ class CocoFormat(_VisionFormat):
             images.append(json.dumps(image).encode())
             for category_id, _, region in iter_labeled(item.regions, cats.ids):
                 coco = _coco_annotation(region, category_id, image_id, len(annotations), cats)
+                annotations.append(json.dumps(coco).encode())
+            result = first_result(item.task, options)
+            for coco in coco_brush_annotations(result, cats, image_id, len(annotations)):
                 annotations.append(json.dumps(coco).encode())
         yield from archive.add_stream("result.json", _coco_json(cats, images, annotations))
         yield files.close()

@@ -51,6 +51,8 @@ def result_summary(item: dict[str, Any]) -> str:
         parts.append(geometry)
     if "points" in value:
         parts.append(f"{len(value['points'])} points")
+    if "rle" in value:
+        parts.append("brush mask")
     if item.get("type") == "relation":
         parts.append(f"{item.get('from_id')} → {item.get('to_id')}")
     return " · ".join(p for p in parts if p) or "(empty)"

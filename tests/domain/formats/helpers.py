@@ -7,6 +7,7 @@ from typing import Any
 
 from lxml import etree
 
+from labelops.domain.brush_rle import encode_mask
 from labelops.domain.records import Annotation, Task
 
 try:  # the real engine once it exists; a minimal stand-in of the same shape until then
@@ -176,3 +177,18 @@ def rect(
 def task(data: dict[str, Any], *annotations: Annotation, id: int = 1, **kw: Any) -> Task:
     """Returns a task."""
     return Task(data=data, id=id, annotations=annotations, **kw)
+
+
+def brush(mask: Any, *labels: str, rid: str = "b", name: str = "tag") -> dict[str, Any]:
+    """Returns a brushlabels result item holding a 2-D mask as Label Studio's RLE."""
+    height, width = mask.shape
+    return {
+        "id": rid,
+        "from_name": name,
+        "to_name": "image",
+        "type": "brushlabels",
+        "original_width": width,
+        "original_height": height,
+        "image_rotation": 0,
+        "value": {"format": "rle", "rle": encode_mask(mask), "brushlabels": list(labels)},
+    }

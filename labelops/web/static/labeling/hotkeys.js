@@ -1,6 +1,6 @@
 // Keyboard shortcuts: label/choice hotkeys from the config, plus undo/redo, delete and submit.
 
-function isTyping(target) {
+export function isTyping(target) {
   if (!target) return false;
   const tag = target.tagName;
   return (

@@ -1,26 +1,9 @@
-// Image: RectangleLabels (draw, move, resize, rotate), PolygonLabels, KeyPointLabels, EllipseLabels
-// drawn on an SVG over the image, with zoom and pan. Geometry is stored in percent of the image,
-// rotation in degrees around the rectangle's top-left corner, as Label Studio stores it.
-import { attr, clamp, h, resolveValue, round, s } from "./dom.js";
-
-const TOOLS = {
-  RectangleLabels: "rectangle",
-  Rectangle: "rectangle",
-  PolygonLabels: "polygon",
-  Polygon: "polygon",
-  KeyPointLabels: "keypoint",
-  KeyPoint: "keypoint",
-  EllipseLabels: "ellipse",
-  Ellipse: "ellipse",
-};
-const LABEL_TAGS = ["RectangleLabels", "PolygonLabels", "KeyPointLabels", "EllipseLabels"];
-const CLOSE_DISTANCE = 1.5; // percent
-
-const rad = (deg) => (deg * Math.PI) / 180;
-const rotate = ([x, y], deg) => {
-  const [c, n] = [Math.cos(rad(deg)), Math.sin(rad(deg))];
-  return [x * c - y * n, x * n + y * c];
-};
+// Image: the viewport (zoom, pan) and the dispatch of pointer events to the shape tools
+// (image_tools/: rectangles, polygons, ellipses, keypoints, brush masks). Geometry is stored in
+// percent of the image, brush masks as Label Studio's RLE, as Label Studio stores them.
+import { attr, clamp, h, resolveValue, s } from "./dom.js";
+import { isTyping } from "./hotkeys.js";
+import { IMAGE_LABEL_TAGS, TOOL_FOR_TAG, TOOL_FOR_TYPE } from "./image_tools/index.js";
 
 function loadImage(img) {
   return new Promise((resolve) => {
@@ -75,6 +58,39 @@ export async function mountImage(ctx, _node, obj) {
     },
     "Pan",
   );
+  // The brush's size (image pixels) and mode, when a brush control draws on this image.
+  const brushState = { size: 10, erase: false };
+  const sizeInput = h("input", {
+    type: "range",
+    min: "1",
+    max: "100",
+    value: String(brushState.size),
+    "aria-label": "Brush size",
+    oninput: (event) => {
+      brushState.size = Number(event.target.value) || 1;
+    },
+  });
+  const hasBrush = Object.values(store.description.controls).some(
+    (c) => c.to_names.includes(obj.name) && TOOL_FOR_TAG[c.tag]?.type === "brush",
+  );
+  const eraserButton = h(
+    "button",
+    {
+      type: "button",
+      class: "lo-small",
+      "aria-pressed": "false",
+      title: "Erase from a brush region instead of painting",
+      onclick: () => {
+        brushState.erase = !brushState.erase;
+        eraserButton.setAttribute("aria-pressed", String(brushState.erase));
+      },
+    },
+    "Eraser",
+  );
+  const brushTools =
+    hasBrush && !ctx.readOnly
+      ? h("span", { class: "lo-brush-tools" }, h("label", {}, "Brush size ", sizeInput), eraserButton)
+      : null;
   const tools = h(
     "div",
     { class: "lo-image-tools" },
@@ -105,10 +121,13 @@ export async function mountImage(ctx, _node, obj) {
     ),
     panButton,
     zoomLabel,
+    brushTools,
     h(
       "span",
       { class: "lo-image-hint" },
-      "Pick a label, then drag a box or ellipse, or click points; close a polygon on its first vertex. Ctrl+wheel zooms.",
+      hasBrush
+        ? "Pick a label, then paint on the image; the eraser takes pixels out. Ctrl+wheel zooms."
+        : "Pick a label, then drag a box or ellipse, or click points; close a polygon on its first vertex. Ctrl+wheel zooms.",
     ),
   );
   const el = h("div", { class: "lo-image" }, tools, stage);
@@ -147,22 +166,37 @@ export async function mountImage(ctx, _node, obj) {
     ];
   };
   const scale = () => W / svg.getBoundingClientRect().width || 1; // image px per screen px
+  // What the tools see of this image.
+  const env = {
+    W,
+    H,
+    obj,
+    store,
+    readOnly: ctx.readOnly,
+    brush: brushState,
+    px,
+    pixel: (p) => px(...p),
+    scale,
+    notify: (message) => ctx.notify(message),
+  };
 
-  let draft = null; // {tool, start, current} for boxes/ellipses, {tool, points} for polygons
+  let draft = null; // {tool, control, labels, type, ...the tool's own drawing state}
   let drag = null;
 
   function currentTool() {
-    const active = store.activeFor(obj.name, LABEL_TAGS);
-    if (active) return { tool: TOOLS[active.control.tag], control: active.control, labels: active.labels };
+    const active = store.activeFor(obj.name, IMAGE_LABEL_TAGS);
+    if (active) return { tool: TOOL_FOR_TAG[active.control.tag], control: active.control, labels: active.labels };
     const plain = Object.values(store.description.controls).find(
-      (c) => c.to_names.includes(obj.name) && TOOLS[c.tag] && !c.tag.endsWith("Labels"),
+      (c) => c.to_names.includes(obj.name) && TOOL_FOR_TAG[c.tag] && !c.tag.endsWith("Labels"),
     );
-    return plain ? { tool: TOOLS[plain.tag], control: plain, labels: [] } : null;
+    return plain ? { tool: TOOL_FOR_TAG[plain.tag], control: plain, labels: [] } : null;
   }
 
   function shapeFor(region, selected) {
+    const tool = TOOL_FOR_TYPE[region.type];
+    const g = s("g", {});
+    if (!tool) return g;
     const color = store.regionColor(region);
-    const v = region.value;
     const common = {
       class: `lo-shape${selected ? " selected" : ""}`,
       stroke: color,
@@ -170,88 +204,8 @@ export async function mountImage(ctx, _node, obj) {
       "fill-opacity": selected ? 0.35 : 0.2,
       "data-region": region.id,
     };
-    const type = region.type.replace("labels", "");
-    const g = s("g", {});
-    let labelAt = null;
-    if (type === "rectangle") {
-      const [x, y] = px(v.x, v.y);
-      const [w, hh] = px(v.width, v.height);
-      g.append(s("rect", { ...common, x, y, width: w, height: hh, transform: `rotate(${v.rotation || 0} ${x} ${y})` }));
-      labelAt = [x, y];
-      if (selected && !ctx.readOnly) {
-        const k = scale();
-        const corners = { nw: [0, 0], ne: [w, 0], sw: [0, hh], se: [w, hh] };
-        for (const [name, [lx, ly]] of Object.entries(corners)) {
-          const [rx, ry] = rotate([lx, ly], v.rotation || 0);
-          g.append(
-            s("rect", {
-              class: "lo-handle",
-              "data-handle": name,
-              x: x + rx - 5 * k,
-              y: y + ry - 5 * k,
-              width: 10 * k,
-              height: 10 * k,
-              cursor: `${name}-resize`,
-            }),
-          );
-        }
-        const [rx, ry] = rotate([w / 2, -24 * k], v.rotation || 0);
-        const [bx, by] = rotate([w / 2, 0], v.rotation || 0);
-        g.append(
-          s("line", {
-            x1: x + bx,
-            y1: y + by,
-            x2: x + rx,
-            y2: y + ry,
-            stroke: color,
-            "vector-effect": "non-scaling-stroke",
-          }),
-        );
-        g.append(
-          s("circle", {
-            class: "lo-handle",
-            "data-handle": "rotate",
-            cx: x + rx,
-            cy: y + ry,
-            r: 6 * k,
-            cursor: "grab",
-          }),
-        );
-      }
-    } else if (type === "polygon") {
-      const pts = v.points.map(([x, y]) => px(x, y));
-      g.append(s("polygon", { ...common, points: pts.map((p) => p.join(",")).join(" ") }));
-      labelAt = pts[0];
-      if (selected && !ctx.readOnly) {
-        const k = scale();
-        for (const [i, [x, y]] of pts.entries())
-          g.append(s("circle", { class: "lo-handle", "data-handle": `p${i}`, cx: x, cy: y, r: 5 * k }));
-      }
-    } else if (type === "ellipse") {
-      const [cx, cy] = px(v.x, v.y);
-      const [rx, ry] = px(v.radiusX, v.radiusY);
-      g.append(s("ellipse", { ...common, cx, cy, rx, ry, transform: `rotate(${v.rotation || 0} ${cx} ${cy})` }));
-      labelAt = [cx - rx, cy - ry];
-      if (selected && !ctx.readOnly) {
-        const k = scale();
-        const [hx, hy] = rotate([rx, ry], v.rotation || 0);
-        g.append(
-          s("rect", {
-            class: "lo-handle",
-            "data-handle": "radius",
-            x: cx + hx - 5 * k,
-            y: cy + hy - 5 * k,
-            width: 10 * k,
-            height: 10 * k,
-          }),
-        );
-      }
-    } else if (type === "keypoint") {
-      const [cx, cy] = px(v.x, v.y);
-      const k = scale();
-      g.append(s("circle", { ...common, cx, cy, r: (selected ? 7 : 5) * k, "fill-opacity": 0.9 }));
-      labelAt = [cx + 6 * k, cy];
-    }
+    const { elements, labelAt } = tool.draw(env, region, common, selected);
+    g.append(...elements);
     if (labelAt && region.labels.length) {
       const k = scale();
       const text = s("text", {
@@ -268,6 +222,24 @@ export async function mountImage(ctx, _node, obj) {
     return g;
   }
 
+  // The tool's outline under the pointer (the brush), kept across redraws.
+  const cursor = s("circle", { class: "lo-tool-cursor", fill: "none", "pointer-events": "none" });
+  let cursorShown = false;
+  function placeCursor(p) {
+    const spec = p && !ctx.readOnly && !view.pan ? currentTool()?.tool.cursor?.(env, p) : null;
+    cursorShown = Boolean(spec);
+    if (!spec) {
+      cursor.remove();
+      return;
+    }
+    for (const [key, value] of Object.entries(spec)) {
+      if (value === null) cursor.removeAttribute(key);
+      else cursor.setAttribute(key, value);
+    }
+    cursor.setAttribute("stroke-width", scale());
+    svg.append(cursor);
+  }
+
   function redraw() {
     if (!W) return;
     svg.replaceChildren();
@@ -275,48 +247,44 @@ export async function mountImage(ctx, _node, obj) {
     if (draft) {
       const color = draft.labels.length ? store.labelColor(draft.control.name, draft.labels[0]) : "#1677ff";
       const attrs = { class: "lo-shape", stroke: color, fill: color, "fill-opacity": 0.15, "pointer-events": "none" };
-      if (draft.tool === "polygon") {
-        const pts = [...draft.points, draft.hover].filter(Boolean).map(([x, y]) => px(x, y).join(","));
-        svg.append(s("polyline", { ...attrs, points: pts.join(" ") }));
-        const k = scale();
-        draft.points.forEach(([x, y], i) => {
-          const [cx, cy] = px(x, y);
-          svg.append(s("circle", { class: "lo-handle", cx, cy, r: (i === 0 ? 7 : 4) * k, "pointer-events": "none" }));
-        });
-      } else if (draft.current) {
-        const [a, b] = [draft.start, draft.current];
-        if (draft.tool === "rectangle") {
-          const [x, y] = px(Math.min(a[0], b[0]), Math.min(a[1], b[1]));
-          const [w, hh] = px(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]));
-          svg.append(s("rect", { ...attrs, x, y, width: w, height: hh }));
-        } else {
-          const [cx, cy] = px(...a);
-          const [rx, ry] = px(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]));
-          svg.append(s("ellipse", { ...attrs, cx, cy, rx, ry }));
-        }
-      }
+      svg.append(...draft.tool.drawDraft(env, draft, attrs));
     }
+    if (cursorShown) svg.append(cursor);
   }
   ctx.onRedraw(redraw);
 
-  function finishPolygon() {
-    if (draft?.tool !== "polygon") return;
-    if (draft.points.length >= 3) {
+  // Stores what the draft made: a new region, or the new value of the region it drew into.
+  function commit(d) {
+    const value = d.tool.toValue(env, d);
+    if (d.target) {
+      if (value) store.updateRegion(d.target, { value });
+      else store.removeRegion(d.target);
+    } else if (value) {
       store.addRegion({
         to: obj.name,
-        control: draft.control.name,
-        type: draft.type,
-        value: { points: draft.points.map(([x, y]) => [round(x), round(y)]) },
-        labels: draft.labels,
+        control: d.control.name,
+        type: d.type,
+        value,
+        labels: d.labels,
         extra: { ...extra },
       });
     }
+  }
+
+  function finishDraft() {
+    if (!draft?.tool.multiClick) return;
+    const d = draft;
     draft = null;
+    commit(d);
     redraw();
   }
 
   const typeFor = (tool) =>
-    tool.labels.length || tool.control.tag.endsWith("Labels") ? `${tool.tool}labels` : tool.tool;
+    tool.labels.length || tool.control.tag.endsWith("Labels") ? `${tool.tool.type}labels` : tool.tool.type;
+
+  // A region drawn without pointer events (a brush mask) under the point, topmost first.
+  const regionAt = (p) =>
+    [...store.regionsOf(obj.name)].reverse().find((r) => TOOL_FOR_TYPE[r.type]?.hitTest?.(env, r, p))?.id;
 
   svg.addEventListener("pointerdown", (event) => {
     if (event.button === 1 || view.pan || event.button !== 0) {
@@ -327,7 +295,9 @@ export async function mountImage(ctx, _node, obj) {
     if (ctx.readOnly) return;
     const p = pct(event);
     const handle = event.target.dataset.handle;
-    const regionId = event.target.dataset.region;
+    const tool = currentTool();
+    const paints = tool?.tool.paintsOver;
+    const regionId = event.target.dataset.region || (paints || draft ? null : regionAt(p));
     const selected = store.selected();
     if (handle && selected && !store.refuseLocked(selected.id)) {
       drag = {
@@ -340,7 +310,7 @@ export async function mountImage(ctx, _node, obj) {
       svg.setPointerCapture(event.pointerId);
       return;
     }
-    if (regionId && !(draft && draft.tool === "polygon")) {
+    if (regionId && !draft?.tool.multiClick && !paints) {
       store.select(regionId);
       const region = store.region(regionId);
       // A locked region is selected, not moved.
@@ -355,15 +325,9 @@ export async function mountImage(ctx, _node, obj) {
       svg.setPointerCapture(event.pointerId);
       return;
     }
-    const tool = currentTool();
-    if (draft && draft.tool === "polygon") {
-      const first = draft.points[0];
-      if (draft.points.length >= 3 && Math.hypot(first[0] - p[0], (first[1] - p[1]) * (H / W)) < CLOSE_DISTANCE)
-        finishPolygon();
-      else {
-        draft.points.push(p);
-        redraw();
-      }
+    if (draft?.tool.multiClick) {
+      if (draft.tool.click(env, draft, p)) finishDraft();
+      else redraw();
       return;
     }
     if (!tool) {
@@ -372,25 +336,18 @@ export async function mountImage(ctx, _node, obj) {
       return;
     }
     const base = { tool: tool.tool, control: tool.control, labels: tool.labels, type: typeFor(tool) };
-    if (tool.tool === "keypoint") {
-      const size = Number(attr(tool.control.attrs, "strokeWidth", "1")) || 1;
-      store.addRegion({
-        to: obj.name,
-        control: tool.control.name,
-        type: base.type,
-        value: { x: round(p[0]), y: round(p[1]), width: size },
-        labels: tool.labels,
-        extra: { ...extra },
-      });
+    const started = tool.tool.begin(env, p, base);
+    if (!started) return;
+    if (tool.tool.instant) {
+      commit(started);
       return;
     }
-    if (tool.tool === "polygon") {
-      draft = { ...base, points: [p] };
+    draft = started;
+    if (tool.tool.multiClick) {
       if (store.selectedId) store.select(null);
       redraw();
       return;
     }
-    draft = { ...base, start: p, current: null };
     svg.setPointerCapture(event.pointerId);
   });
 
@@ -402,24 +359,21 @@ export async function mountImage(ctx, _node, obj) {
       return;
     }
     const p = pct(event);
-    if (draft && draft.tool === "polygon") {
-      draft.hover = p;
-      redraw();
-      return;
-    }
+    placeCursor(p);
     if (draft) {
-      draft.current = p;
+      draft.tool.move(env, draft, p);
       redraw();
       return;
     }
     if (!drag) return;
     const region = store.region(drag.region);
-    if (!region) return;
+    const tool = region && TOOL_FOR_TYPE[region.type];
+    if (!tool) return;
     if (!drag.recorded) {
       store.checkpoint();
       drag.recorded = true;
     }
-    region.value = transform(region.type.replace("labels", ""), drag, p, event);
+    region.value = tool.edit(env, drag, p, event);
     store.emit();
   });
 
@@ -428,40 +382,18 @@ export async function mountImage(ctx, _node, obj) {
       drag = null;
       return;
     }
-    if (draft && draft.tool !== "polygon") {
-      const a = draft.start;
-      const b = draft.current || a;
-      const [w, hh] = [Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1])];
+    if (draft && !draft.tool.multiClick) {
       const d = draft;
       draft = null;
-      if (w < 0.5 || hh < 0.5) {
-        redraw();
-        return;
-      }
-      const value =
-        d.tool === "rectangle"
-          ? {
-              x: round(Math.min(a[0], b[0])),
-              y: round(Math.min(a[1], b[1])),
-              width: round(w),
-              height: round(hh),
-              rotation: 0,
-            }
-          : { x: round(a[0]), y: round(a[1]), radiusX: round(w), radiusY: round(hh), rotation: 0 };
-      store.addRegion({
-        to: obj.name,
-        control: d.control.name,
-        type: d.type,
-        value,
-        labels: d.labels,
-        extra: { ...extra },
-      });
+      commit(d);
+      redraw();
     }
     if (event && event.pointerId !== undefined && svg.hasPointerCapture(event.pointerId))
       svg.releasePointerCapture(event.pointerId);
   };
   svg.addEventListener("pointerup", end);
-  svg.addEventListener("dblclick", () => finishPolygon());
+  svg.addEventListener("pointerleave", () => placeCursor(null));
+  svg.addEventListener("dblclick", () => finishDraft());
   stage.addEventListener(
     "wheel",
     (event) => {
@@ -474,9 +406,15 @@ export async function mountImage(ctx, _node, obj) {
   ctx.describeKey("space", "Hold to pan the image (or drag with the middle button)");
   ctx.describeKey("ctrl+wheel", "Zoom the image");
   ctx.describeKey("enter", "Close the polygon being drawn");
+  if (hasBrush) ctx.describeKey("[ / ]", "Make the brush smaller / larger");
   ctx.listen(document, "keydown", (event) => {
     if (!el.isConnected) return;
-    if (event.key === "Enter" && draft && draft.tool === "polygon") finishPolygon();
+    if (event.key === "Enter" && draft?.tool.multiClick) finishDraft();
+    if (hasBrush && (event.key === "[" || event.key === "]") && !isTyping(event.target)) {
+      const size = clamp(brushState.size + (event.key === "]" ? 5 : -5), 1, 100);
+      brushState.size = size;
+      sizeInput.value = String(size);
+    }
     if (event.key === "Escape" && draft) {
       draft = null;
       redraw();
@@ -495,72 +433,6 @@ export async function mountImage(ctx, _node, obj) {
       applyView();
     }
   });
-
-  // Geometry after dragging a handle (or the body) from drag.start to p, in percent.
-  function transform(type, d, p, event) {
-    const v = { ...d.value };
-    const [dx, dy] = [p[0] - d.start[0], p[1] - d.start[1]];
-    if (d.mode === "move") {
-      if (type === "polygon") {
-        const xs = v.points.map((q) => q[0]);
-        const ys = v.points.map((q) => q[1]);
-        const mx = clamp(dx, -Math.min(...xs), 100 - Math.max(...xs));
-        const my = clamp(dy, -Math.min(...ys), 100 - Math.max(...ys));
-        v.points = v.points.map(([x, y]) => [round(x + mx), round(y + my)]);
-        return v;
-      }
-      const w = type === "rectangle" && !v.rotation ? v.width : 0;
-      const hh = type === "rectangle" && !v.rotation ? v.height : 0;
-      v.x = round(clamp(v.x + dx, 0, 100 - w));
-      v.y = round(clamp(v.y + dy, 0, 100 - hh));
-      return v;
-    }
-    if (type === "polygon" && d.mode.startsWith("p")) {
-      const i = Number(d.mode.slice(1));
-      v.points = v.points.map((q, j) => (j === i ? [round(p[0]), round(p[1])] : q));
-      return v;
-    }
-    const P = px(...p);
-    if (type === "ellipse") {
-      const C = px(v.x, v.y);
-      const [lx, ly] = rotate([P[0] - C[0], P[1] - C[1]], -(v.rotation || 0));
-      v.radiusX = round((Math.abs(lx) / W) * 100);
-      v.radiusY = round((Math.abs(ly) / H) * 100);
-      return v;
-    }
-    if (type !== "rectangle") return v;
-    const O = px(v.x, v.y);
-    const [w, hh] = px(v.width, v.height);
-    const theta = v.rotation || 0;
-    if (d.mode === "rotate") {
-      const [cx, cy] = rotate([w / 2, hh / 2], theta);
-      const C = [O[0] + cx, O[1] + cy];
-      let angle = (Math.atan2(P[1] - C[1], P[0] - C[0]) * 180) / Math.PI + 90;
-      angle = ((angle % 360) + 360) % 360;
-      if (event?.shiftKey) angle = Math.round(angle / 15) * 15;
-      const [ox, oy] = rotate([w / 2, hh / 2], angle);
-      v.x = round(((C[0] - ox) / W) * 100);
-      v.y = round(((C[1] - oy) / H) * 100);
-      v.rotation = round(angle, 2);
-      return v;
-    }
-    const local = rotate([P[0] - O[0], P[1] - O[1]], -theta);
-    const opposite = { nw: [w, hh], ne: [0, hh], sw: [w, 0], se: [0, 0] }[d.mode];
-    const [l, r] = [Math.min(local[0], opposite[0]), Math.max(local[0], opposite[0])];
-    const [t, b] = [Math.min(local[1], opposite[1]), Math.max(local[1], opposite[1])];
-    const [ox, oy] = rotate([l, t], theta);
-    v.x = round(((O[0] + ox) / W) * 100);
-    v.y = round(((O[1] + oy) / H) * 100);
-    v.width = round(((r - l) / W) * 100);
-    v.height = round(((b - t) / H) * 100);
-    if (!theta) {
-      v.x = clamp(v.x, 0, 100);
-      v.y = clamp(v.y, 0, 100);
-      v.width = Math.min(v.width, round(100 - v.x));
-      v.height = Math.min(v.height, round(100 - v.y));
-    }
-    return v;
-  }
 
   requestAnimationFrame(applyView);
   return el;

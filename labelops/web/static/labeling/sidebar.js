@@ -14,6 +14,7 @@ function describe(region) {
   if (region.type.startsWith("polygon")) return `polygon, ${v.points.length} points`;
   if (region.type.startsWith("keypoint")) return `point ${v.x.toFixed(1)}, ${v.y.toFixed(1)}%`;
   if (region.type.startsWith("ellipse")) return "ellipse";
+  if (region.type.startsWith("brush")) return "mask";
   if (region.type === "videorectangle")
     return `box, ${v.sequence.length} keyframe${v.sequence.length === 1 ? "" : "s"}`;
   if (region.type === "timelinelabels") return v.ranges.map((r) => `frames ${r.start}–${r.end}`).join(", ");

@@ -1,22 +1,23 @@
 // The labeling state and its Label Studio result JSON: regions, classifications and relations.
 import { History } from "./history.js";
+import { IMAGE_LABEL_TAGS, IMAGE_TOOLS } from "./image_tools/index.js";
 
-// Controls that pick a label for a region drawn on an object.
+// Controls that pick a label for a region drawn on an object (the image tools' label tags come
+// from the tools themselves, so a new image tool is known here at once).
 export const LABEL_PICKERS = new Set([
   "Labels",
   "HyperTextLabels",
   "ParagraphLabels",
-  "RectangleLabels",
-  "PolygonLabels",
-  "KeyPointLabels",
-  "EllipseLabels",
+  ...IMAGE_LABEL_TAGS,
   "TimeSeriesLabels",
   "TimelineLabels",
 ]);
+// Controls that draw a region on their own (no label picked).
+export const SHAPE_TOOLS = new Set(
+  [...IMAGE_TOOLS.flatMap((tool) => tool.tags), "VideoRectangle"].filter((tag) => !tag.endsWith("Labels")),
+);
 // Controls whose result items are regions on an object (everything else classifies the task,
 // or a region when perRegion is set).
-// Controls that draw a region on their own (no label picked).
-export const SHAPE_TOOLS = new Set(["Rectangle", "Polygon", "KeyPoint", "Ellipse", "VideoRectangle"]);
 // A Chat is the control of the messages the annotator adds to it (chatmessage regions).
 export const REGION_TAGS = new Set([...LABEL_PICKERS, ...SHAPE_TOOLS, "Chat"]);
 const VALUE_KEYS = {
