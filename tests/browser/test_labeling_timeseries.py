@@ -1,6 +1,9 @@
 """Time-series labeling in the browser: channels from a CSV URL, ranges marked by dragging."""
 
 import math
+import re
+
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.labeling_helpers import (
@@ -11,6 +14,7 @@ from tests.browser.labeling_helpers import (
     normalized,
     open_labeling,
     submit,
+    wait_ready,
 )
 
 TS_CONFIG = """
@@ -63,3 +67,77 @@ def test_marks_a_time_range_on_the_chart(live_server, page):
     ]
     (annotation,) = annotations(live_server, task_id)
     assert_matches(normalized(annotation["result"]), expected)
+
+
+def _plot(page):
+    """The temperature chart's plot area: a function from a time value to a screen point."""
+    chart = page.locator(".lo-chart svg[data-channel=temperature]")
+    chart.wait_for()
+    box = chart.bounding_box()
+    left, width = box["x"] + 48, box["width"] - 48 - 12
+
+    def at(t, start=0, end=100):
+        return left + width * (t - start) / (end - start), box["y"] + box["height"] / 2
+
+    return at
+
+
+def test_marks_instants_with_a_click_selects_deletes_and_undoes_them(live_server, page):
+    project_id, (task_id,) = create_project(
+        live_server, TS_CONFIG, [{"csv": "media:sensor.csv"}], media={"sensor.csv": csv_series()}
+    )
+    open_labeling(page, live_server, project_id)
+    at = _plot(page)
+
+    page.click(".lo-label[data-value=Drop]")
+    page.mouse.click(*at(30))
+    page.mouse.click(*at(75))
+    markers = page.locator(".lo-band.lo-instant[data-region]")
+    expect(markers).to_have_count(2)
+    page.click(".lo-label[data-value=Spike]")
+    drag(page, at(40), at(60))
+    expect(page.locator(".lo-band[data-region]")).to_have_count(3)
+
+    # The marker at 75 is selected by a click on it, deleted, then brought back by undo.
+    page.keyboard.press("Escape")
+    marker = page.locator(".lo-band.lo-instant[data-region]").nth(1)
+    marker.click()
+    expect(marker).to_have_class(re.compile(r"\bselected\b"))
+    page.keyboard.press("Delete")
+    expect(markers).to_have_count(1)
+    page.keyboard.press("Control+z")
+    expect(markers).to_have_count(2)
+    screenshot(page, "labeling-timeseries-instants")
+    submit(page)
+
+    instant = {"instant": True, "timeserieslabels": ["Drop"]}
+    expected = [
+        {
+            "id": "r1",
+            "from_name": "event",
+            "to_name": "ts",
+            "type": "timeserieslabels",
+            "value": {"start": 30, "end": 30, **instant},
+        },
+        {
+            "id": "r2",
+            "from_name": "event",
+            "to_name": "ts",
+            "type": "timeserieslabels",
+            "value": {"start": 75, "end": 75, **instant},
+        },
+        {
+            "id": "r3",
+            "from_name": "event",
+            "to_name": "ts",
+            "type": "timeserieslabels",
+            "value": {"start": 40, "end": 60, "instant": False, "timeserieslabels": ["Spike"]},
+        },
+    ]
+    (annotation,) = annotations(live_server, task_id)
+    assert_matches(normalized(annotation["result"]), expected)
+
+    # The stored instants show as markers when the task is opened again.
+    page.goto(f"{live_server.url}/projects/{project_id}/label?task={task_id}")
+    wait_ready(page)
+    expect(page.locator(".lo-band.lo-instant[data-region]")).to_have_count(2)

@@ -1,5 +1,7 @@
 // TimeSeries: a line chart per <Channel> from CSV/JSON (inline or valueType="url"), with
-// TimeSeriesLabels ranges marked by dragging: {start, end, instant: false, timeserieslabels}.
+// TimeSeriesLabels ranges marked by dragging: {start, end, instant: false, timeserieslabels}, and
+// instants marked by a click: {start: t, end: t, instant: true, timeserieslabels}, drawn as a
+// vertical marker.
 import { dragRange, rangeBand } from "./axis_range.js";
 import { attr, clamp, h, resolveValue, s } from "./dom.js";
 
@@ -153,7 +155,11 @@ export async function mountTimeSeries(ctx, node, obj) {
   };
   const pctOf = (t) => ((t - t0) / (t1 - t0 || 1)) * 100;
   const band = (start, end, color, region = null) => {
-    const b = rangeBand(store, { left: pctOf(start), width: Math.max(0.2, pctOf(end) - pctOf(start)), color, region });
+    const instant = Boolean(region?.value.instant);
+    const width = instant ? 0 : Math.max(0.2, pctOf(end) - pctOf(start));
+    const title = region && instant ? `${region.labels.join(", ")} at ${start}` : null;
+    const b = rangeBand(store, { left: pctOf(start), width, color, region, title });
+    if (instant) b.classList.add("lo-instant");
     if (region) b.style.pointerEvents = "auto";
     return b;
   };
@@ -170,8 +176,9 @@ export async function mountTimeSeries(ctx, node, obj) {
     labelTags: LABEL_TAGS,
     at: timeAt,
     redraw,
-    hint: "Choose a label first, then drag over the chart.",
+    hint: "Choose a label first, then drag over the chart (or click for an instant).",
     region: (start, end) => ({ type: "timeserieslabels", value: { start, end, instant: false } }),
+    point: (time) => ({ type: "timeserieslabels", value: { start: time, end: time, instant: true } }),
   });
   requestAnimationFrame(drawAll);
   ctx.listen(window, "resize", drawAll);
