@@ -141,3 +141,90 @@ def test_marks_instants_with_a_click_selects_deletes_and_undoes_them(live_server
     page.goto(f"{live_server.url}/projects/{project_id}/label?task={task_id}")
     wait_ready(page)
     expect(page.locator(".lo-band.lo-instant[data-region]")).to_have_count(2)
+
+
+def _view(page):
+    return [float(v) for v in page.get_attribute(".lo-timeseries", "data-view").split(",")]
+
+
+def _wait_view(page, start, end):
+    """Waits until the chart shows [start, end] (within a tenth of a time unit)."""
+    page.wait_for_function(
+        """([start, end]) => {
+          const view = document.querySelector('.lo-timeseries').dataset.view;
+          const [a, b] = view.split(',').map(Number);
+          return Math.abs(a - start) < 0.1 && Math.abs(b - end) < 0.1;
+        }""",
+        arg=[start, end],
+    )
+
+
+def test_zooms_with_an_overview_and_places_regions_at_their_timestamps(live_server, page):
+    project_id, (task_id,) = create_project(
+        live_server, TS_CONFIG, [{"csv": "media:sensor.csv"}], media={"sensor.csv": csv_series()}
+    )
+    open_labeling(page, live_server, project_id)
+    at = _plot(page)
+    expect(page.locator(".lo-timeseries")).to_have_attribute("data-view", "0,100")
+    overview = page.locator(".lo-ts-overview").bounding_box()
+
+    def on_overview(t):
+        plot = overview["width"] - 48 - 12
+        return overview["x"] + 48 + plot * t / 100, overview["y"] + overview["height"] / 2
+
+    # Dragging across the overview picks the window [20, 40].
+    drag(page, on_overview(20), on_overview(40))
+    _wait_view(page, 20, 40)
+    page.click(".lo-label[data-value=Spike]")
+    drag(page, at(25, 20, 40), at(35, 20, 40))
+    page.click(".lo-label[data-value=Drop]")
+    page.mouse.click(*at(22, 20, 40))
+    expect(page.locator(".lo-band[data-region]")).to_have_count(2)
+
+    # Dragging the window moves it to [40, 60]; the regions before 40 leave the plot.
+    drag(page, on_overview(30), on_overview(50))
+    _wait_view(page, 40, 60)
+    expect(page.locator(".lo-band[data-region]")).to_have_count(0)
+    page.mouse.click(*at(50, 40, 60))
+    expect(page.locator(".lo-band.lo-instant[data-region]")).to_have_count(1)
+
+    # ctrl+wheel zooms in around the pointer.
+    page.mouse.move(*at(50, 40, 60))
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -100)
+    page.keyboard.up("Control")
+    page.wait_for_function(
+        "() => { const [a, b] = document.querySelector('.lo-timeseries').dataset.view"
+        ".split(',').map(Number); return b - a < 20 && a < 50 && b > 50; }"
+    )
+    screenshot(page, "labeling-timeseries-zoom")
+    page.get_by_role("button", name="Show the whole series").click()
+    page.get_by_role("button", name="Zoom in").click()
+    assert_matches(_view(page), [50 - 100 / 3, 50 + 100 / 3])
+    page.get_by_role("button", name="Zoom out").click()
+
+    # The whole series again: each marker sits at its timestamp.
+    page.get_by_role("button", name="Show the whole series").click()
+    expect(page.locator(".lo-timeseries")).to_have_attribute("data-view", "0,100")
+    markers = page.locator(".lo-band.lo-instant[data-region]")
+    expect(markers).to_have_count(2)
+    for i, t in enumerate((22, 50)):
+        box = markers.nth(i).bounding_box()
+        assert abs(box["x"] - at(t)[0]) < 4, (t, box)
+    submit(page)
+
+    def item(start, end, label, instant):
+        value = {"start": start, "end": end, "instant": instant, "timeserieslabels": [label]}
+        return {
+            "id": f"r{len(expected) + 1}",
+            "from_name": "event",
+            "to_name": "ts",
+            "type": "timeserieslabels",
+            "value": value,
+        }
+
+    expected: list[dict] = []
+    for args in ((25, 35, "Spike", False), (22, 22, "Drop", True), (50, 50, "Drop", True)):
+        expected.append(item(*args))
+    (annotation,) = annotations(live_server, task_id)
+    assert_matches(normalized(annotation["result"]), expected)
