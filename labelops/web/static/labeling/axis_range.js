@@ -80,7 +80,7 @@ export function dragRange(ctx, axis, options) {
     const { start, end, active } = draft;
     draft = null;
     const [a, b] = [Math.min(start, end), Math.max(start, end)];
-    const made = tooShort(a, b) ? point && point(start) : region(a, b);
+    const made = tooShort(a, b) ? point?.(start) : region(a, b);
     if (!made) {
       redraw();
       return;
