@@ -97,6 +97,7 @@ def test_marks_instants_with_a_click_selects_deletes_and_undoes_them(live_server
     page.click(".lo-label[data-value=Spike]")
     drag(page, at(40), at(60))
     expect(page.locator(".lo-band[data-region]")).to_have_count(3)
+    expect(page.locator(".lo-region-desc").first).to_have_text("at 30")
 
     # The marker at 75 is selected by a click on it, deleted, then brought back by undo.
     page.keyboard.press("Escape")
