@@ -121,6 +121,8 @@ def _check_item(
     if item_type not in _accepted_types(control):
         _fail(index, "type", f"type {item_type!r} does not fit control <{control.tag}>")
     obj = config.objects[item["to_name"]]
+    if "item_index" in item:
+        _check_item_index(obj, item["item_index"], index, data)
     _check_labels(config, control, item, index, usages)
     if item_type in ("labels", "hypertextlabels", "paragraphlabels"):
         _check_span(obj, value, index, data)
@@ -128,6 +130,19 @@ def _check_item(
         _VALUE_CHECKS[item_type](control, value, index)
     if item_type in ("brush", "brushlabels"):
         _check_brush(item, index)
+
+
+def _check_item_index(
+    obj: ObjectTag, item_index: Any, index: int, data: Mapping[str, Any] | None
+) -> None:
+    """An ``item_index`` names one image of an ``<Image valueList>``, counted from 0."""
+    if "valueList" not in obj.attrs:
+        _fail(index, "item_index", f"item_index needs a valueList on <{obj.tag}> {obj.name!r}")
+    if isinstance(item_index, bool) or not isinstance(item_index, int) or item_index < 0:
+        _fail(index, "item_index", f"item_index must be an integer from 0, got {item_index!r}")
+    items = data.get(obj.data_field) if data is not None and obj.data_field else None
+    if isinstance(items, list) and item_index >= len(items):
+        _fail(index, "item_index", f"item_index {item_index} is past the task's {len(items)} items")
 
 
 def _accepted_types(control: ControlTag) -> frozenset[str]:

@@ -5,6 +5,8 @@ import math
 import struct
 import wave
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot
 from tests.browser.labeling_helpers import (
     annotations,
@@ -135,3 +137,62 @@ def test_keeps_each_regions_transcript_on_its_own_region(live_server, page):
     assert texts == {"r1": ["first words"], "r2": ["second words"]}
     starts = {item["id"]: item["value"]["start"] for item in result if item["type"] == "textarea"}
     assert starts["r1"] < starts["r2"]
+
+
+def test_zooms_the_waveform_and_draws_regions_at_the_right_seconds(live_server, page):
+    project_id, (task_id,) = create_project(
+        live_server, AUDIO_CONFIG, [{"audio": "media:tones.wav"}], media={"tones.wav": sine_wav()}
+    )
+    open_labeling(page, live_server, project_id)
+    page.wait_for_selector(".lo-wave[data-duration]")
+    scroller = page.locator(".lo-wave-scroll")
+    view = scroller.bounding_box()
+    wave = page.locator(".lo-wave")
+
+    zoom_in = page.get_by_role("button", name="Zoom in the waveform")
+    zoom_in.click()
+    zoom_in.click()
+    expect(wave).to_have_attribute("data-zoom", "4")
+    assert abs(wave.bounding_box()["width"] - 4 * view["width"]) < 2
+
+    # Scroll sideways to the end (a horizontal wheel, as a trackpad does): 1.5-2 s in view.
+    page.mouse.move(view["x"] + view["width"] / 2, view["y"] + view["height"] / 2)
+    page.mouse.wheel(view["width"] * 4, 0)
+    page.wait_for_function(
+        "() => { const s = document.querySelector('.lo-wave-scroll');"
+        " return s.scrollLeft >= s.scrollWidth - s.clientWidth - 1; }"
+    )
+    box = wave.bounding_box()
+
+    def at(seconds):
+        x = box["x"] + box["width"] * seconds / 2
+        assert view["x"] <= x <= view["x"] + view["width"], f"{seconds} s is out of view"
+        return x, box["y"] + box["height"] / 2
+
+    page.click(".lo-label[data-value=Speech]")
+    drag(page, at(1.6), at(1.8))
+    band = page.locator(".lo-band[data-region]")
+    expect(band).to_have_count(1)
+
+    # ctrl+wheel zooms in around the pointer: the time under it stays put.
+    pointer = at(1.7)
+    page.mouse.move(*pointer)
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -100)
+    page.keyboard.up("Control")
+    expect(wave).to_have_attribute("data-zoom", "8")
+    box = wave.bounding_box()
+    assert abs(box["x"] + box["width"] * 1.7 / 2 - pointer[0]) < 3
+    band_box = band.bounding_box()
+    assert abs(band_box["x"] - (box["x"] + box["width"] * 1.6 / 2)) < 3
+    screenshot(page, "labeling-audio-zoom")
+
+    page.get_by_role("button", name="Zoom out the waveform").click()
+    expect(wave).to_have_attribute("data-zoom", "4")
+    submit(page)
+
+    (annotation,) = annotations(live_server, task_id)
+    (region,) = annotation["result"]
+    assert region["type"] == "labels" and region["value"]["labels"] == ["Speech"]
+    assert abs(region["value"]["start"] - 1.6) < 0.005, region
+    assert abs(region["value"]["end"] - 1.8) < 0.005, region

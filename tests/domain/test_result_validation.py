@@ -517,3 +517,51 @@ def test_dynamic_options_accept_any_label() -> None:
 
 def test_unknown_value_keys_are_allowed() -> None:
     validate_result(NER, [*NER_RESULT[:4], broken([SENTIMENT], 0, "value.score", 0.7)[0]])
+
+
+MULTI_IMAGE = parse_label_config(
+    """<View>
+  <Image name="pages" valueList="$images"/>
+  <RectangleLabels name="box" toName="pages"><Label value="Stamp"/></RectangleLabels>
+</View>"""
+)
+PAGES = {"images": ["/a.png", "/b.png", "/c.png"]}
+
+
+def _stamp(item_index: Any) -> dict[str, Any]:
+    return {
+        "id": "s1",
+        "from_name": "box",
+        "to_name": "pages",
+        "type": "rectanglelabels",
+        "original_width": 100,
+        "original_height": 80,
+        "image_rotation": 0,
+        "item_index": item_index,
+        "value": {"x": 1, "y": 2, "width": 30, "height": 20, "rectanglelabels": ["Stamp"]},
+    }
+
+
+def test_accepts_item_index_on_a_value_list_image():
+    validate_result(MULTI_IMAGE, [_stamp(0), {**_stamp(2), "id": "s2"}], PAGES)
+    validate_result(MULTI_IMAGE, [_stamp(7)])  # without the task data the length is unknown
+
+
+@pytest.mark.parametrize(
+    ("config", "item_index", "message"),
+    [
+        (MULTI_IMAGE, 3, "past the task's 3 items"),
+        (MULTI_IMAGE, -1, "integer from 0"),
+        (MULTI_IMAGE, "1", "integer from 0"),
+        (MULTI_IMAGE, True, "integer from 0"),
+        (IMAGE, 0, "needs a valueList"),
+    ],
+)
+def test_refuses_an_item_index_that_names_no_item(config, item_index, message):
+    item = _stamp(item_index)
+    if config is IMAGE:
+        item = {**item, "to_name": "image", "value": {**item["value"], "rectanglelabels": ["Car"]}}
+    with pytest.raises(AnnotationError, match=message) as raised:
+        validate_result(config, [item], PAGES)
+    assert raised.value.field == "item_index"
+    assert raised.value.index == 0

@@ -1,9 +1,12 @@
 // Audio: the waveform decoded by the browser itself (AudioContext.decodeAudioData) drawn on a
-// canvas; Labels regions marked by dragging (start/end in seconds); play a region.
+// canvas; Labels regions marked by dragging (start/end in seconds); play a region. The waveform
+// zooms (buttons, ctrl+wheel around the pointer) and scrolls sideways; the canvas draws only the
+// visible part, while regions keep their place as percentages of the whole duration.
 import { dragRange, rangeBand } from "./axis_range.js";
 import { clamp, h, resolveValue, round } from "./dom.js";
 
 const LABEL_TAGS = ["Labels"];
+const ZOOM_LEVELS = [1, 2, 4, 8, 16, 32, 64];
 
 async function decode(url) {
   const response = await fetch(url);
@@ -14,15 +17,17 @@ async function decode(url) {
   return context.decodeAudioData(bytes);
 }
 
-// Min/max peaks of the first channel, one pair per pixel column.
-export function peaks(buffer, columns) {
+// Min/max peaks of the first channel over samples [from, to), one pair per pixel column.
+export function peaks(buffer, columns, from = 0, to = null) {
   const data = buffer.getChannelData(0);
-  const step = Math.max(1, Math.floor(data.length / columns));
+  const last = to === null ? data.length : Math.min(data.length, to);
+  const step = Math.max(1, (last - from) / columns);
   const out = [];
   for (let c = 0; c < columns; c += 1) {
     let [lo, hi] = [1, -1];
-    const end = Math.min(data.length, (c + 1) * step);
-    for (let i = c * step; i < end; i += 1) {
+    const begin = Math.floor(from + c * step);
+    const end = Math.min(last, Math.max(begin + 1, Math.floor(from + (c + 1) * step)));
+    for (let i = begin; i < end; i += 1) {
       const v = data[i];
       if (v < lo) lo = v;
       if (v > hi) hi = v;
@@ -39,9 +44,25 @@ export async function mountAudio(ctx, _node, obj) {
   const canvas = h("canvas", {});
   const bands = h("div", { class: "lo-bands" });
   const cursor = h("div", { class: "lo-cursor" });
-  const wave = h("div", { class: "lo-wave", "data-object": obj.name }, canvas, bands, cursor);
+  const wave = h("div", { class: "lo-wave", "data-object": obj.name, "data-zoom": "1" }, canvas, bands, cursor);
+  const scroller = h("div", { class: "lo-wave-scroll" }, wave);
   const status = h("span", { class: "lo-audio-status" }, "Decoding audio…");
-  const el = h("div", { class: "lo-audio" }, wave, h("div", { class: "lo-media-row" }, audio, status));
+  let zoom = 1;
+  const zoomButton = (label, title, step) =>
+    h("button", { type: "button", class: "lo-icon", title, "aria-label": title, onclick: () => zoomStep(step) }, label);
+  const el = h(
+    "div",
+    { class: "lo-audio" },
+    scroller,
+    h(
+      "div",
+      { class: "lo-media-row" },
+      audio,
+      zoomButton("−", "Zoom out the waveform", -1),
+      zoomButton("+", "Zoom in the waveform", 1),
+      status,
+    ),
+  );
   let duration = 0;
   let buffer = null;
   let stopAt = null;
@@ -72,9 +93,15 @@ export async function mountAudio(ctx, _node, obj) {
     if (duration) cursor.style.left = `${(audio.currentTime / duration) * 100}%`;
   });
 
+  // Draws the visible part of the waveform: the canvas spans the scroller's view, moved along
+  // the wide wave as it scrolls.
   const draw = () => {
-    const width = wave.clientWidth || 800;
+    const width = scroller.clientWidth || 800;
     const height = wave.clientHeight || 140;
+    const full = width * zoom;
+    const offset = Math.min(scroller.scrollLeft, full - width);
+    canvas.style.left = `${offset}px`;
+    canvas.style.width = `${width}px`;
     const ratio = window.devicePixelRatio || 1;
     canvas.width = width * ratio;
     canvas.height = height * ratio;
@@ -90,20 +117,54 @@ export async function mountAudio(ctx, _node, obj) {
     g.stroke();
     if (!buffer) return;
     g.fillStyle = "#1f6feb";
-    peaks(buffer, width).forEach(([lo, hi], x) => {
+    const samples = buffer.getChannelData(0).length;
+    const [from, to] = [(offset / full) * samples, ((offset + width) / full) * samples];
+    peaks(buffer, width, from, to).forEach(([lo, hi], x) => {
       const top = ((1 - hi) / 2) * height;
       const bottom = ((1 - lo) / 2) * height;
       g.fillRect(x, top, 1, Math.max(1, bottom - top));
     });
     g.fillStyle = "#667085";
     g.font = "11px system-ui, sans-serif";
-    const stepSeconds = duration > 20 ? 5 : duration > 5 ? 1 : 0.5;
-    for (let t = stepSeconds; t < duration; t += stepSeconds) {
-      const x = (t / duration) * width;
+    const [shownFrom, shown] = [(offset / full) * duration, (width / full) * duration];
+    const raw = shown / 6;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    const stepSeconds = [1, 2, 5, 10].map((m) => m * power).find((v) => v >= raw);
+    const digits = Math.max(0, -Math.floor(Math.log10(stepSeconds)));
+    for (let t = Math.ceil(shownFrom / stepSeconds) * stepSeconds; t < shownFrom + shown; t += stepSeconds) {
+      if (t <= 0) continue;
+      const x = ((t - shownFrom) / shown) * width;
       g.fillRect(x, height - 6, 1, 6);
-      g.fillText(`${round(t, 1)}s`, x + 2, height - 8);
+      g.fillText(`${t.toFixed(digits)}s`, x + 2, height - 8);
     }
   };
+
+  // Zooms to `level` keeping the time at `anchor` (pixels from the scroller's left) in place.
+  const zoomTo = (level, anchor = scroller.clientWidth / 2) => {
+    const next = clamp(level, ZOOM_LEVELS[0], ZOOM_LEVELS[ZOOM_LEVELS.length - 1]);
+    if (next === zoom) return;
+    const share = (scroller.scrollLeft + anchor) / (scroller.clientWidth * zoom);
+    zoom = next;
+    wave.style.width = `${zoom * 100}%`;
+    wave.dataset.zoom = String(zoom);
+    scroller.scrollLeft = share * scroller.clientWidth * zoom - anchor;
+    draw();
+  };
+  const zoomStep = (step, anchor) => {
+    const at = ZOOM_LEVELS.indexOf(zoom);
+    zoomTo(ZOOM_LEVELS[clamp(at + step, 0, ZOOM_LEVELS.length - 1)], anchor);
+  };
+  scroller.addEventListener(
+    "wheel",
+    (event) => {
+      if (!event.ctrlKey && !event.metaKey) return;
+      event.preventDefault();
+      zoomStep(event.deltaY < 0 ? 1 : -1, event.clientX - scroller.getBoundingClientRect().left);
+    },
+    { passive: false },
+  );
+  scroller.addEventListener("scroll", () => requestAnimationFrame(draw));
+  ctx.describeKey("ctrl+wheel", "Zoom the waveform");
 
   const pct = (seconds) => (seconds / duration) * 100;
   const redraw = () => {
@@ -139,7 +200,7 @@ export async function mountAudio(ctx, _node, obj) {
     onPress: (seconds) => {
       audio.currentTime = seconds;
     },
-    tooShort: (start, end) => end - start < duration / 500,
+    tooShort: (start, end) => end - start < duration / (500 * zoom),
     region: (start, end) => ({ type: "labels", value: { start: round(start), end: round(end), channel: 0 } }),
   });
 

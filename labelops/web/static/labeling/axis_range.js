@@ -32,6 +32,8 @@ export function rangeBand(store, { left, width, color, region = null, title = nu
 //   ready()                false while the axis has no scale yet (media still loading)
 //   onPress(position)      a press off the bands (the media tools seek there)
 //   tooShort(start, end)   a drag too short to be a region (treated as a press)
+//   point(position)        the {type, value} of a region made by a press without a drag (an
+//                          instant); without it such a press makes no region
 //   hint                   shown when there is no label to draw with and nothing to deselect
 export function dragRange(ctx, axis, options) {
   const { store } = ctx;
@@ -44,6 +46,7 @@ export function dragRange(ctx, axis, options) {
     ready = () => true,
     onPress = () => {},
     tooShort = (start, end) => start === end,
+    point = null,
     hint = null,
   } = options;
   let draft = null;
@@ -77,11 +80,12 @@ export function dragRange(ctx, axis, options) {
     const { start, end, active } = draft;
     draft = null;
     const [a, b] = [Math.min(start, end), Math.max(start, end)];
-    if (tooShort(a, b)) {
+    const made = tooShort(a, b) ? point?.(start) : region(a, b);
+    if (!made) {
       redraw();
       return;
     }
-    store.addRegion({ to: objectName, control: active.control.name, labels: active.labels, ...region(a, b) });
+    store.addRegion({ to: objectName, control: active.control.name, labels: active.labels, ...made });
   });
 
   return {

@@ -18,6 +18,7 @@ function describe(region) {
   if (region.type === "videorectangle")
     return `box, ${v.sequence.length} keyframe${v.sequence.length === 1 ? "" : "s"}`;
   if (region.type === "timelinelabels") return v.ranges.map((r) => `frames ${r.start}–${r.end}`).join(", ");
+  if (v.instant) return `at ${v.start}`;
   if (typeof v.start === "number") return `${v.start.toFixed(2)}–${v.end.toFixed(2)}`;
   if (v.start !== undefined) return `${v.start}–${v.end}`;
   return region.type;

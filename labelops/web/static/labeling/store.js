@@ -28,7 +28,7 @@ const VALUE_KEYS = {
   number: ["number"],
   datetime: ["datetime"],
 };
-const EXTRA_KEYS = ["original_width", "original_height", "image_rotation"];
+const EXTRA_KEYS = ["original_width", "original_height", "image_rotation", "item_index"];
 
 export function regionId() {
   const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
