@@ -5,6 +5,7 @@
 re-exported here so callers import everything from this module.
 """
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from labelops.domain.label_interface import (
     OBJECT_TAG_ALIASES,
     SUPPORTED_CONTROL_TAGS,
     SUPPORTED_OBJECT_TAGS,
+    UNTARGETED_CONTROL_TAGS,
     VISUAL_TAGS,
     ControlTag,
     LabelConfig,
@@ -61,9 +63,11 @@ VISIBLE_WHEN_VALUES = frozenset(
     {"region-selected", "choice-selected", "no-region-selected", "choice-unselected"}
 )
 _CONTAINER_TAGS = frozenset({"View", "Collapse", "Panel"})
+# Layout Label Studio allows among a control's labels or choices (a heading above them).
+_LAYOUT_IN_CONTROLS = frozenset({"View", "Header"})
 _CHILD_TAGS: Mapping[str, frozenset[str]] = {
-    **{tag: frozenset({"Label"}) for tag in LABELS_CONTROL_TAGS},
-    **{tag: frozenset({"Choice"}) for tag in CHOICES_CONTROL_TAGS},
+    **{tag: frozenset({"Label"}) | _LAYOUT_IN_CONTROLS for tag in LABELS_CONTROL_TAGS},
+    **{tag: frozenset({"Choice"}) | _LAYOUT_IN_CONTROLS for tag in CHOICES_CONTROL_TAGS},
     "Choice": frozenset({"Choice"}),
     "Relations": frozenset({"Relation"}),
     "TimeSeries": frozenset({"Channel"}),
@@ -291,7 +295,7 @@ class _Builder:
             name = "relations"
         name = name or attrs.required("name")
         to_name = attrs.get("toName")
-        if to_name is None and tag != "Relations":
+        if to_name is None and tag != "Relations" and tag not in UNTARGETED_CONTROL_TAGS:
             attrs.required("toName")
         to_names = tuple(part.strip() for part in (to_name or "").split(",") if part.strip())
         dynamic = None
@@ -335,6 +339,19 @@ class _Builder:
         )
 
     def check_references(self) -> None:
+        first_object = next(iter(self.objects), None)
+        for name, control in self.controls.items():
+            if control.to_names or control.tag not in UNTARGETED_CONTROL_TAGS:
+                continue
+            if first_object is None:
+                raise LabelConfigError(
+                    f"<{control.tag} name={name!r}> has no toName and the config has no object "
+                    "tag to attach it to",
+                    tag=control.tag,
+                    attribute="toName",
+                    line=control.line,
+                )
+            self.controls[name] = dataclasses.replace(control, to_names=(first_object,))
         for control in self.controls.values():
             for to_name in control.to_names:
                 if to_name not in self.objects:

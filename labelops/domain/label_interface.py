@@ -21,10 +21,11 @@ SUPPORTED_OBJECT_TAGS: frozenset[str] = frozenset(
         "TimeSeries",
         "Table",
         "List",
+        "Pdf",
     }
 )
 # Objects whose data is a media URL (served, imported from buckets), and those holding text.
-MEDIA_OBJECT_TAGS: frozenset[str] = frozenset({"Image", "Audio", "AudioPlus", "Video"})
+MEDIA_OBJECT_TAGS: frozenset[str] = frozenset({"Image", "Audio", "AudioPlus", "Video", "Pdf"})
 TEXT_OBJECT_TAGS: frozenset[str] = frozenset({"Text", "HyperText", "Paragraphs"})
 LABELS_CONTROL_TAGS: frozenset[str] = frozenset(
     {
@@ -38,9 +39,15 @@ LABELS_CONTROL_TAGS: frozenset[str] = frozenset(
         "TimelineLabels",
         "HyperTextLabels",
         "ParagraphLabels",
+        "OcrLabels",
     }
 )
 CHOICES_CONTROL_TAGS: frozenset[str] = frozenset({"Choices", "Taxonomy"})
+# Controls that Label Studio accepts without a toName: their results go to the config's first
+# object tag, as Label Studio's own TextArea does.
+UNTARGETED_CONTROL_TAGS: frozenset[str] = frozenset(
+    {"Choices", "Taxonomy", "TextArea", "Rating", "Number", "DateTime"}
+)
 SUPPORTED_CONTROL_TAGS: frozenset[str] = (
     LABELS_CONTROL_TAGS
     | CHOICES_CONTROL_TAGS
@@ -329,6 +336,7 @@ _SAMPLE_URLS = {
     "Audio": "https://example.com/samples/sample-{n}.wav",
     "Video": "https://example.com/samples/sample-{n}.mp4",
     "TimeSeries": "https://example.com/samples/sample-{n}.csv",
+    "Pdf": "https://example.com/samples/sample-{n}.pdf",
 }
 
 
@@ -340,7 +348,7 @@ def _channel_columns(layout: LayoutNode, object_name: str) -> list[str]:
 
 
 def _sample_value(obj: ObjectTag, channels: list[str]) -> Any:
-    if obj.tag in ("Image", "Audio", "Video"):
+    if obj.tag in ("Image", "Audio", "Video", "Pdf"):
         return _SAMPLE_URLS[obj.tag].format(n=1)
     if obj.tag == "Text":
         return "The quick brown fox jumps over the lazy dog near the river bank in Berlin."
