@@ -1,6 +1,7 @@
 // Classification controls: Choices (single/multiple/nested), Taxonomy, TextArea, Rating, Number,
 // DateTime, and the label pickers of every *Labels tag. perRegion controls edit the selected region.
 import { attr, h, resolveValue, truthy } from "./dom.js";
+import { mountHeader, mountView } from "./layout.js";
 
 // The items of a control: from the config, or (value="$field") from the task data.
 export function controlItems(ctx, control) {
@@ -102,10 +103,21 @@ export function mountLabels(ctx, _node, control) {
   return el;
 }
 
-export function mountChoices(ctx, _node, control) {
+// Layout among a control's choices (a heading above them, as Label Studio allows).
+function layoutAmong(ctx, node) {
+  const out = [];
+  for (const child of node?.children || []) {
+    if (child.tag === "Header") out.push(mountHeader(ctx, child));
+    else if (child.tag === "View") out.push(mountView(ctx, child, (el) => el.append(...layoutAmong(ctx, child))));
+  }
+  return out;
+}
+
+export function mountChoices(ctx, node, control) {
   const multiple = control.choice === "multiple";
   const inline = truthy(attr(control.attrs, "showInline"));
   const el = h("fieldset", { class: `lo-choices${inline ? " inline" : ""}`, "data-control": control.name });
+  el.append(...layoutAmong(ctx, node));
   const inputs = [];
   const group = `${control.name}-${Math.random().toString(36).slice(2, 8)}`;
   const add = (item, parent, depth) => {

@@ -12,8 +12,11 @@ const TOOLS = {
   KeyPoint: "keypoint",
   EllipseLabels: "ellipse",
   Ellipse: "ellipse",
+  OcrLabels: "rectangle",
 };
-const LABEL_TAGS = ["RectangleLabels", "PolygonLabels", "KeyPointLabels", "EllipseLabels"];
+const LABEL_TAGS = ["RectangleLabels", "PolygonLabels", "KeyPointLabels", "EllipseLabels", "OcrLabels"];
+// The shape a result type draws: an OCR region is a box.
+const shapeOf = (type) => (type === "ocrlabels" ? "rectangle" : type.replace("labels", ""));
 const CLOSE_DISTANCE = 1.5; // percent
 
 const rad = (deg) => (deg * Math.PI) / 180;
@@ -170,7 +173,7 @@ export async function mountImage(ctx, _node, obj) {
       "fill-opacity": selected ? 0.35 : 0.2,
       "data-region": region.id,
     };
-    const type = region.type.replace("labels", "");
+    const type = shapeOf(region.type);
     const g = s("g", {});
     let labelAt = null;
     if (type === "rectangle") {
@@ -315,8 +318,10 @@ export async function mountImage(ctx, _node, obj) {
     redraw();
   }
 
-  const typeFor = (tool) =>
-    tool.labels.length || tool.control.tag.endsWith("Labels") ? `${tool.tool}labels` : tool.tool;
+  const typeFor = (tool) => {
+    if (tool.control.tag === "OcrLabels") return "ocrlabels";
+    return tool.labels.length || tool.control.tag.endsWith("Labels") ? `${tool.tool}labels` : tool.tool;
+  };
 
   svg.addEventListener("pointerdown", (event) => {
     if (event.button === 1 || view.pan || event.button !== 0) {
@@ -419,7 +424,7 @@ export async function mountImage(ctx, _node, obj) {
       store.checkpoint();
       drag.recorded = true;
     }
-    region.value = transform(region.type.replace("labels", ""), drag, p, event);
+    region.value = transform(shapeOf(region.type), drag, p, event);
     store.emit();
   });
 

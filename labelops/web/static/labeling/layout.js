@@ -48,7 +48,7 @@ export function mountCollapse(_ctx, node, renderChildren) {
 
 export function mountTable(ctx, _node, obj) {
   const value = resolveValue(obj.value, ctx.data);
-  const table = h("table", { class: "lo-table" });
+  const table = h("table", { class: "lo-table", "data-object": obj.name });
   const rows = value && typeof value === "object" ? Object.entries(value) : [];
   table.append(
     h(

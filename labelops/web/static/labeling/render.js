@@ -26,6 +26,7 @@ const OBJECT_MODULES = {
   TimeSeries: async () => ({ mount: (await import("./timeseries.js")).mountTimeSeries }),
   Table: async () => ({ mount: mountTable }),
   List: async () => ({ mount: mountList }),
+  Pdf: async () => ({ mount: (await import("./pdf.js")).mountPdf }),
 };
 // Controls that lay out their objects themselves (the two sides, the ranked list).
 const COMPARE_MOUNTS = { Pairwise: mountPairwise, Ranker: mountRanker };

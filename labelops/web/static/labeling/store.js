@@ -12,6 +12,7 @@ export const LABEL_PICKERS = new Set([
   "EllipseLabels",
   "TimeSeriesLabels",
   "TimelineLabels",
+  "OcrLabels",
 ]);
 // Controls whose result items are regions on an object (everything else classifies the task,
 // or a region when perRegion is set).
