@@ -11,10 +11,11 @@ import io
 import re
 import wave
 
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Page, Route, expect
 
 from labelops.domain.label_config import parse_label_config
 from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.labeling_helpers import annotations, create_project, open_labeling, submit
 from tests.ls_gallery import GalleryTemplate, checked_templates
 
 # A 1x1 transparent PNG.
@@ -113,3 +114,26 @@ def test_every_gallery_config_renders_in_the_preview(page: Page, live_server: Li
             problems[template.key] = bad or "nothing rendered"
     listed = "\n".join(f"{key}: {problem}" for key, problem in problems.items())
     assert not problems, f"{len(problems)} of {len(templates)} templates did not render:\n{listed}"
+
+
+def test_choices_with_a_heading_show_once_their_condition_holds(
+    page: Page, live_server: LiveServer
+) -> None:
+    key = "community-contributions/two-level-sentiment-analysis-of-x-twitter-posts"
+    template = next(t for t in checked_templates() if t.key == key)
+    tweet = "Just got accepted to my dream university!"
+    project_id, (task_id,) = create_project(live_server, template.config, [{"tweet": tweet}])
+    open_labeling(page, live_server, project_id)
+    details = page.locator("[data-control=other-props]")
+    expect(page.locator("[data-object=tweet]")).to_have_text(tweet)
+    expect(details).to_be_hidden()
+    page.get_by_label("Positive").check()
+    expect(details).to_be_visible()
+    expect(details.locator(".lo-header")).to_have_text("Other properties of the post")
+    details.get_by_label("Emotional").check()
+    submit(page)
+    result = annotations(live_server, task_id)[0]["result"]
+    assert sorted((item["from_name"], item["value"]["choices"]) for item in result) == [
+        ("other-props", ["Emotional"]),
+        ("sentiment", ["Positive"]),
+    ]
