@@ -467,6 +467,7 @@ def _label_item(el: etree._Element) -> LabelItem:
         max_usages=attrs.positive_int("maxUsages"),
         children=tuple(_label_item(c) for c in el if isinstance(c.tag, str)),
         line=line,
+        html=attrs.get("html"),
     )
 
 

@@ -120,6 +120,8 @@ class LabelItem:
     max_usages: int | None
     children: tuple["LabelItem", ...]
     line: int
+    # Markup shown instead of the value (a Choice's ``html``); the page cleans it before use.
+    html: str | None = None
 
     def walk(self) -> Iterator["LabelItem"]:
         """Yields this item, then its nested items depth first, in config order."""
@@ -287,6 +289,7 @@ def _label_json(
         "selected": item.selected,
         "hint": item.hint,
         "max_usages": item.max_usages,
+        "html": item.html,
         "children": [
             _label_json(child, None, palette, position + j + 1)
             for j, child in enumerate(item.children)

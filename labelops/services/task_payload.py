@@ -14,7 +14,8 @@ data comes from whoever imported it, so what reaches the page is decided here, f
 - Label colours are checked against the CSS colour rule again (the config parser refuses bad ones;
   this covers configs stored before the rule): a colour that fails is replaced by the palette.
 - Text, Paragraphs, headers, tables, label values, aliases and hints are rendered as text by the
-  browser (``textContent`` / ``title``), never as HTML, so they pass unchanged.
+  browser (``textContent`` / ``title``), never as HTML, so they pass unchanged. A Choice's
+  ``html`` (shown instead of its value) is cleaned like HyperText.
 - Bucket object URIs (``s3://``, ``gs://``, ``azure-blob://``) read by an Image, Audio or Video
   point at the task's media route instead (``labelops.services.bucket_media``), which streams
   the object to members of the project only.
@@ -196,6 +197,8 @@ def _safe_description(config: LabelConfig) -> dict[str, Any]:
                         position % len(DEFAULT_BACKGROUNDS)
                     ]
                     position += 1
+                if item.html is not None:
+                    json_item["html"] = sanitize_html(item.html)
                 paint(item.children, json_item["children"])
 
         paint(control.labels, description["controls"][name]["labels"])

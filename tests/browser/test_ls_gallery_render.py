@@ -137,3 +137,20 @@ def test_choices_with_a_heading_show_once_their_condition_holds(
         ("other-props", ["Emotional"]),
         ("sentiment", ["Positive"]),
     ]
+
+
+def test_choices_show_their_cleaned_markup(page: Page, live_server: LiveServer) -> None:
+    template = next(
+        t for t in checked_templates() if t.key == "audio-speech-processing/speech-transcription"
+    )
+    media = SampleMedia()
+    media.template = template
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), media)
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/projects/new")
+    page.wait_for_selector("[data-preview] .lo-root")
+    assert page.evaluate(RENDER, template.config)["missing"] == []
+    shown = page.locator("[data-preview] .lo-choice-html")
+    expect(shown).to_have_count(3)
+    expect(shown.first).to_contain_text("\U0001f600")
+    expect(page.locator("[data-preview]").get_by_label("Positive")).to_have_count(1)

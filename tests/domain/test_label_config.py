@@ -675,3 +675,13 @@ def test_layout_among_choices_is_kept_and_not_a_choice() -> None:
     assert config.control("c").label_values() == ("a", "b")
     choices = next(n for n in config.layout.walk() if n.tag == "Choices")
     assert [n.tag for n in choices.children] == ["View", "Choice", "Choice"]
+
+
+def test_a_choice_keeps_the_markup_it_shows_instead_of_its_value() -> None:
+    config = parse_label_config(
+        '<View><Text name="t" value="$t"/><Choices name="c" toName="t">'
+        '<Choice value="Positive" html="&lt;b&gt;+&lt;/b&gt;"/></Choices></View>'
+    )
+    (item,) = config.control("c").labels
+    assert (item.value, item.html) == ("Positive", "<b>+</b>")
+    assert interface_description(config)["controls"]["c"]["labels"][0]["html"] == "<b>+</b>"

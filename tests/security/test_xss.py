@@ -473,6 +473,17 @@ def test_payload_builder_cleans_every_html_field_and_refuses_unsafe_urls() -> No
     assert payload["task"]["data"]["text"] == "<b>shown as text</b>"  # the browser shows text
 
 
+def test_payload_builder_cleans_the_markup_a_choice_shows() -> None:
+    config = parse_label_config(
+        '<View><Text name="t" value="$t"/><Choices name="c" toName="t">'
+        '<Choice value="Up" html="&lt;img src=x onerror=alert(1)&gt;&lt;b&gt;up&lt;/b&gt;"/>'
+        '<Choice value="Down"/></Choices></View>'
+    )
+    labels = build_task_payload(config, None)["description"]["controls"]["c"]["labels"]
+    assert labels[0]["html"] == '<img src="x"><b>up</b>'
+    assert labels[1]["html"] is None
+
+
 def test_payload_builder_repaints_a_stored_colour_that_breaks_the_rule() -> None:
     from dataclasses import replace
     from types import MappingProxyType

@@ -1,6 +1,7 @@
 // Classification controls: Choices (single/multiple/nested), Taxonomy, TextArea, Rating, Number,
 // DateTime, and the label pickers of every *Labels tag. perRegion controls edit the selected region.
 import { attr, h, resolveValue, truthy } from "./dom.js";
+import { cleanHtml } from "./hypertext.js";
 import { mountHeader, mountView } from "./layout.js";
 
 // The items of a control: from the config, or (value="$field") from the task data.
@@ -126,6 +127,7 @@ export function mountChoices(ctx, node, control) {
       name: group,
       value: item.value,
       disabled: ctx.readOnly,
+      "aria-label": item.html ? item.alias || item.value : null,
       onchange: () => toggle(item.value),
     });
     inputs.push(input);
@@ -133,7 +135,9 @@ export function mountChoices(ctx, node, control) {
       "label",
       { class: "lo-choice", title: item.hint || null },
       input,
-      h("span", {}, item.alias || item.value),
+      item.html
+        ? h("span", { class: "lo-choice-html" }, cleanHtml(item.html))
+        : h("span", {}, item.alias || item.value),
       hotkeyHint(item.hotkey),
     );
     if (depth) label.style.marginLeft = `${depth * 1.2}em`;
