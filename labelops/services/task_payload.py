@@ -222,8 +222,16 @@ def _colour_checked(attrs: Mapping[str, str]) -> dict[str, str]:
 
 
 def _safe_data(config: LabelConfig, data: dict[str, Any]) -> dict[str, Any]:
-    """Returns the task data with every field a HyperText reads cleaned (or URL-checked)."""
+    """Returns the task data with every field a HyperText reads cleaned (or URL-checked).
+
+    Options that a Choices or Labels control reads from the task (``value="$field"``) may show
+    markup (their ``html``), which is cleaned the same way.
+    """
     out = dict(data)
+    for control in config.controls.values():
+        field = control.dynamic_options_field
+        if field is not None and isinstance(out.get(field), list):
+            out[field] = [_clean_option(option) for option in out[field]]
     for obj in config.objects.values():
         if obj.tag != "HyperText":
             continue
@@ -231,6 +239,17 @@ def _safe_data(config: LabelConfig, data: dict[str, Any]) -> dict[str, Any]:
         for key in _referenced_keys(obj.value, data):
             out[key] = _clean_tree(out[key], urls=is_url)
     return out
+
+
+def _clean_option(option: Any) -> Any:
+    if not isinstance(option, dict):
+        return option
+    cleaned = dict(option)
+    if isinstance(cleaned.get("html"), str):
+        cleaned["html"] = sanitize_html(cleaned["html"])
+    if isinstance(cleaned.get("children"), list):
+        cleaned["children"] = [_clean_option(child) for child in cleaned["children"]]
+    return cleaned
 
 
 def _clean_tree(value: Any, *, urls: bool) -> Any:

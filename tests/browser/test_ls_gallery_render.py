@@ -154,3 +154,27 @@ def test_choices_show_their_cleaned_markup(page: Page, live_server: LiveServer) 
     expect(shown).to_have_count(3)
     expect(shown.first).to_contain_text("\U0001f600")
     expect(page.locator("[data-preview]").get_by_label("Positive")).to_have_count(1)
+
+
+def test_options_from_the_task_show_their_cleaned_markup(
+    page: Page, live_server: LiveServer
+) -> None:
+    template = next(t for t in checked_templates() if t.key == "ranking-and-scoring/text-to-image")
+    picture = "https://images.example.com/astronaut.png"
+    options = [
+        {"value": "id1", "html": f"<img width='40' src='{picture}' onerror='alert(1)'/>"},
+        {"value": "id2", "html": "<b>second</b><script>alert(2)</script>"},
+    ]
+    task = {"prompt": "An astronaut riding a horse", "images": options}
+    project_id, (task_id,) = create_project(live_server, template.config, [task])
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), SampleMedia())
+    open_labeling(page, live_server, project_id)
+    shown = page.locator("[data-control=images] .lo-choice-html")
+    expect(shown).to_have_count(2)
+    expect(shown.first.locator("img")).to_have_attribute("src", picture)
+    assert shown.first.locator("img").get_attribute("onerror") is None
+    expect(shown.nth(1)).to_have_text("second")
+    page.get_by_label("id2").check()
+    submit(page)
+    (item,) = annotations(live_server, task_id)[0]["result"]
+    assert (item["from_name"], item["value"]) == ("images", {"choices": ["id2"]})

@@ -18,6 +18,7 @@ export function controlItems(ctx, control) {
       background: palette[i % palette.length],
       selected: false,
       hint: typeof o === "object" ? o.hint || null : null,
+      html: typeof o === "object" && typeof o.html === "string" ? o.html : null,
       children: typeof o === "object" && Array.isArray(o.children) ? o.children.map(item) : [],
     };
   };
