@@ -56,8 +56,8 @@ __all__ = [
 ]
 
 # The default limit; LABELOPS_MAX_CONFIG_BYTES sets another. Label Studio's configs are a few KiB
-# (the largest gallery template is under 2 KiB), while parsing and checking a 1 MB config costs
-# about a second of CPU, which any user could spend again and again.
+# (the largest template of its gallery is about 10 KiB, comments included), while parsing and
+# checking a 1 MB config costs about a second of CPU, which any user could spend again and again.
 MAX_CONFIG_BYTES = Limits.max_config_bytes
 VISIBLE_WHEN_VALUES = frozenset(
     {"region-selected", "choice-selected", "no-region-selected", "choice-unselected"}

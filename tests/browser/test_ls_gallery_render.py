@@ -178,3 +178,17 @@ def test_options_from_the_task_show_their_cleaned_markup(
     submit(page)
     (item,) = annotations(live_server, task_id)[0]["result"]
     assert (item["from_name"], item["value"]) == ("images", {"choices": ["id2"]})
+
+
+def test_a_config_style_reaches_the_elements_it_names(page: Page, live_server: LiveServer) -> None:
+    template = next(t for t in checked_templates() if t.key == "generative-ai/chatbot-assessment")
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/projects/new")
+    page.wait_for_selector("[data-preview] .lo-root")
+    assert page.evaluate(RENDER, template.config)["missing"] == []
+    container = page.locator("[data-preview] .cfg-container")
+    assert container.evaluate("el => getComputedStyle(el).display") == "flex"
+    heading = page.locator("[data-preview] h6.lo-header", has_text="Hallucination")
+    expect(heading).to_have_count(1)
+    title = page.locator("[data-preview] .lo-header", has_text="InstructGPT Assessment")
+    assert title.evaluate("el => el.style.width") == "50%"
