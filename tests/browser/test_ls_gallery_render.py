@@ -18,6 +18,8 @@ from tests.browser.conftest import LiveServer, sign_in
 from tests.browser.labeling_helpers import annotations, create_project, open_labeling, submit
 from tests.ls_gallery import GalleryTemplate, checked_templates
 
+# Requests to any host but the live server's.
+OTHER_HOSTS = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 # A 1x1 transparent PNG.
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
@@ -93,7 +95,7 @@ def test_every_gallery_config_renders_in_the_preview(page: Page, live_server: Li
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     media = SampleMedia()
-    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), media)
+    page.route(OTHER_HOSTS, media)
     sign_in(page, live_server)
     page.goto(f"{live_server.url}/projects/new")
     page.wait_for_selector("[data-preview] .lo-root")
@@ -145,7 +147,7 @@ def test_choices_show_their_cleaned_markup(page: Page, live_server: LiveServer) 
     )
     media = SampleMedia()
     media.template = template
-    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), media)
+    page.route(OTHER_HOSTS, media)
     sign_in(page, live_server)
     page.goto(f"{live_server.url}/projects/new")
     page.wait_for_selector("[data-preview] .lo-root")
@@ -167,7 +169,7 @@ def test_options_from_the_task_show_their_cleaned_markup(
     ]
     task = {"prompt": "An astronaut riding a horse", "images": options}
     project_id, (task_id,) = create_project(live_server, template.config, [task])
-    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), SampleMedia())
+    page.route(OTHER_HOSTS, SampleMedia())
     open_labeling(page, live_server, project_id)
     shown = page.locator("[data-control=images] .lo-choice-html")
     expect(shown).to_have_count(2)
@@ -192,3 +194,16 @@ def test_a_config_style_reaches_the_elements_it_names(page: Page, live_server: L
     expect(heading).to_have_count(1)
     title = page.locator("[data-preview] .lo-header", has_text="InstructGPT Assessment")
     assert title.evaluate("el => el.style.width") == "50%"
+
+
+def test_ocr_labels_on_a_pdf_say_that_regions_cannot_be_drawn(
+    page: Page, live_server: LiveServer
+) -> None:
+    template = next(t for t in checked_templates() if t.key == "computer-vision/pdf_ocr")
+    page.route(OTHER_HOSTS, SampleMedia())
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/projects/new")
+    page.wait_for_selector("[data-preview] .lo-root")
+    assert page.evaluate(RENDER, template.config)["missing"] == []
+    expect(page.locator("[data-preview] iframe.lo-pdf")).to_have_count(1)
+    expect(page.locator("[data-control=ocr] .lo-hint")).to_contain_text("cannot be drawn")

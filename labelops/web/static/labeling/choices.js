@@ -91,6 +91,16 @@ export function mountLabels(ctx, _node, control) {
     for (const child of item.children || []) add(child, depth + 1);
   };
   for (const item of controlItems(ctx, control)) add(item, 0);
+  const onPdf = control.to_names.some((name) => ctx.description.objects[name]?.tag === "Pdf");
+  if (control.tag === "OcrLabels" && onPdf) {
+    el.append(
+      h(
+        "p",
+        { class: "lo-hint", role: "note" },
+        "Regions on PDF pages cannot be drawn here yet; the document is shown to read.",
+      ),
+    );
+  }
   ctx.registerHotkeys(control, (value) => ctx.store.chooseLabel(control.name, value));
   ctx.onRedraw(() => {
     const active = ctx.store.activeLabels[control.name] || [];
