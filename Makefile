@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install browser azurite biome ml-backend up web dev test screenshots lint lint-js fmt typecheck bench bench-http
+.PHONY: install browser azurite biome ml-backend ls-templates up web dev test screenshots lint lint-js fmt typecheck bench bench-http
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,15 @@ $(BIOME):
 ml-backend: install
 	$(BIN)/python -c "from tests.ml_backend_process import backend_venv; backend_venv()"
 
+# Label Studio's released wheel, whose template gallery the gallery tests read in place (never
+# copied here): downloaded once by pip into the ignored build/ folder (about 74 MB).
+LS_WHEEL := build/ls-wheel/label_studio-1.23.2-py3-none-any.whl
+
+ls-templates: $(LS_WHEEL)
+
+$(LS_WHEEL): $(VENV)/.installed
+	$(BIN)/pip download -q --no-deps --only-binary=:all: -d build/ls-wheel label-studio==1.23.2
+
 up: install
 	$(BIN)/labelops up
 
@@ -46,7 +55,7 @@ web: install
 dev: install
 	$(BIN)/dagster dev -m labelops.definitions
 
-test: install browser azurite biome ml-backend
+test: install browser azurite biome ml-backend ls-templates
 	$(BIN)/pytest -n 2
 
 # Refresh the README's pictures: the browser tests write them into docs/screenshots/.

@@ -5,6 +5,7 @@
 re-exported here so callers import everything from this module.
 """
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from labelops.domain.label_interface import (
     OBJECT_TAG_ALIASES,
     SUPPORTED_CONTROL_TAGS,
     SUPPORTED_OBJECT_TAGS,
+    UNTARGETED_CONTROL_TAGS,
     VISUAL_TAGS,
     ControlTag,
     LabelConfig,
@@ -55,16 +57,18 @@ __all__ = [
 ]
 
 # The default limit; LABELOPS_MAX_CONFIG_BYTES sets another. Label Studio's configs are a few KiB
-# (the largest gallery template is under 2 KiB), while parsing and checking a 1 MB config costs
-# about a second of CPU, which any user could spend again and again.
+# (the largest template of its gallery is about 10 KiB, comments included), while parsing and
+# checking a 1 MB config costs about a second of CPU, which any user could spend again and again.
 MAX_CONFIG_BYTES = Limits.max_config_bytes
 VISIBLE_WHEN_VALUES = frozenset(
     {"region-selected", "choice-selected", "no-region-selected", "choice-unselected"}
 )
 _CONTAINER_TAGS = frozenset({"View", "Collapse", "Panel"})
+# Layout Label Studio allows among a control's labels or choices (a heading above them).
+_LAYOUT_IN_CONTROLS = frozenset({"View", "Header"})
 _CHILD_TAGS: Mapping[str, frozenset[str]] = {
-    **{tag: frozenset({"Label"}) for tag in LABELS_CONTROL_TAGS},
-    **{tag: frozenset({"Choice"}) for tag in CHOICES_CONTROL_TAGS},
+    **{tag: frozenset({"Label"}) | _LAYOUT_IN_CONTROLS for tag in LABELS_CONTROL_TAGS},
+    **{tag: frozenset({"Choice"}) | _LAYOUT_IN_CONTROLS for tag in CHOICES_CONTROL_TAGS},
     "Choice": frozenset({"Choice"}),
     "Relations": frozenset({"Relation"}),
     "TimeSeries": frozenset({"Channel"}),
@@ -326,7 +330,7 @@ class _Builder:
             name = "relations"
         name = name or attrs.required("name")
         to_name = attrs.get("toName")
-        if to_name is None and tag != "Relations":
+        if to_name is None and tag != "Relations" and tag not in UNTARGETED_CONTROL_TAGS:
             attrs.required("toName")
         to_names = tuple(part.strip() for part in (to_name or "").split(",") if part.strip())
         dynamic = None
@@ -370,6 +374,19 @@ class _Builder:
         )
 
     def check_references(self) -> None:
+        first_object = next(iter(self.objects), None)
+        for name, control in self.controls.items():
+            if control.to_names or control.tag not in UNTARGETED_CONTROL_TAGS:
+                continue
+            if first_object is None:
+                raise LabelConfigError(
+                    f"<{control.tag} name={name!r}> has no toName and the config has no object "
+                    "tag to attach it to",
+                    tag=control.tag,
+                    attribute="toName",
+                    line=control.line,
+                )
+            self.controls[name] = dataclasses.replace(control, to_names=(first_object,))
         for control in self.controls.values():
             for to_name in control.to_names:
                 if to_name not in self.objects:
@@ -486,6 +503,7 @@ def _label_item(el: etree._Element) -> LabelItem:
         children=tuple(_label_item(c) for c in el if isinstance(c.tag, str)),
         line=line,
         model_index=_model_index(attrs.get("model_index")),
+        html=attrs.get("html"),
     )
 
 

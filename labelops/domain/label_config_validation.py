@@ -382,6 +382,18 @@ def _check_span(
         _check_percent(value, index)
 
 
+def _check_ocr(control: ControlTag, value: Mapping[str, Any], index: int) -> None:
+    """An OCR region: a box in percent of the image or page, with its transcription."""
+    _check_percent(value, index)
+    text = value.get("text", "")
+    if not isinstance(text, str) and not (
+        isinstance(text, list) and all(isinstance(t, str) for t in text)
+    ):
+        _fail(index, "value.text", f"text must be a string or a list of strings, got {text!r}")
+    if "pageIndex" in value and _integer(value, "pageIndex", index) < 0:
+        _fail(index, "value.pageIndex", "pageIndex must not be negative")
+
+
 def _check_textarea(control: ControlTag, value: Mapping[str, Any], index: int) -> None:
     text = value.get("text")
     if not isinstance(text, list) or not all(isinstance(t, str) for t in text):
@@ -469,6 +481,7 @@ _VALUE_CHECKS = {
     "timelinelabels": _check_timeline,
     "videorectangle": _check_video,
     CHAT_RESULT_TYPE: _check_chat_message,
+    "ocrlabels": _check_ocr,
 }
 
 

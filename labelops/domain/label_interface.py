@@ -24,10 +24,11 @@ SUPPORTED_OBJECT_TAGS: frozenset[str] = frozenset(
         "Table",
         "List",
         "Chat",
+        "Pdf",
     }
 )
 # Objects whose data is a media URL (served, imported from buckets), and those holding text.
-MEDIA_OBJECT_TAGS: frozenset[str] = frozenset({"Image", "Audio", "AudioPlus", "Video"})
+MEDIA_OBJECT_TAGS: frozenset[str] = frozenset({"Image", "Audio", "AudioPlus", "Video", "Pdf"})
 TEXT_OBJECT_TAGS: frozenset[str] = frozenset({"Text", "HyperText", "Paragraphs"})
 LABELS_CONTROL_TAGS: frozenset[str] = frozenset(
     {
@@ -41,9 +42,15 @@ LABELS_CONTROL_TAGS: frozenset[str] = frozenset(
         "TimelineLabels",
         "HyperTextLabels",
         "ParagraphLabels",
+        "OcrLabels",
     }
 )
 CHOICES_CONTROL_TAGS: frozenset[str] = frozenset({"Choices", "Taxonomy"})
+# Controls that Label Studio accepts without a toName: their results go to the config's first
+# object tag, as Label Studio's own TextArea does.
+UNTARGETED_CONTROL_TAGS: frozenset[str] = frozenset(
+    {"Choices", "Taxonomy", "TextArea", "Rating", "Number", "DateTime"}
+)
 SUPPORTED_CONTROL_TAGS: frozenset[str] = (
     LABELS_CONTROL_TAGS
     | CHOICES_CONTROL_TAGS
@@ -117,6 +124,8 @@ class LabelItem:
     children: tuple["LabelItem", ...]
     line: int
     model_index: int | None = None  # a keypoint's column in pose exports (Label Studio's)
+    # Markup shown instead of the value (a Choice's ``html``); the page cleans it before use.
+    html: str | None = None
 
     def walk(self) -> Iterator["LabelItem"]:
         """Yields this item, then its nested items depth first, in config order."""
@@ -284,6 +293,7 @@ def _label_json(
         "selected": item.selected,
         "hint": item.hint,
         "max_usages": item.max_usages,
+        "html": item.html,
         "children": [
             _label_json(child, None, palette, position + j + 1)
             for j, child in enumerate(item.children)
@@ -335,6 +345,7 @@ _SAMPLE_URLS = {
     "Audio": "https://example.com/samples/sample-{n}.wav",
     "Video": "https://example.com/samples/sample-{n}.mp4",
     "TimeSeries": "https://example.com/samples/sample-{n}.csv",
+    "Pdf": "https://example.com/samples/sample-{n}.pdf",
 }
 
 
@@ -346,7 +357,7 @@ def _channel_columns(layout: LayoutNode, object_name: str) -> list[str]:
 
 
 def _sample_value(obj: ObjectTag, channels: list[str]) -> Any:
-    if obj.tag in ("Image", "Audio", "Video"):
+    if obj.tag in ("Image", "Audio", "Video", "Pdf"):
         return _SAMPLE_URLS[obj.tag].format(n=1)
     if obj.tag == "Text":
         return "The quick brown fox jumps over the lazy dog near the river bank in Berlin."

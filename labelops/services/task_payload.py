@@ -14,7 +14,8 @@ data comes from whoever imported it, so what reaches the page is decided here, f
 - Label colours are checked against the CSS colour rule again (the config parser refuses bad ones;
   this covers configs stored before the rule): a colour that fails is replaced by the palette.
 - Text, Paragraphs, headers, tables, label values, aliases and hints are rendered as text by the
-  browser (``textContent`` / ``title``), never as HTML, so they pass unchanged.
+  browser (``textContent`` / ``title``), never as HTML, so they pass unchanged. A Choice's
+  ``html`` (shown instead of its value) is cleaned like HyperText.
 - Bucket object URIs (``s3://``, ``gs://``, ``azure-blob://``) read by an Image, Audio or Video
   point at the task's media route instead (``labelops.services.bucket_media``), which streams
   the object to members of the project only.
@@ -199,6 +200,8 @@ def _safe_description(config: LabelConfig) -> dict[str, Any]:
                         position % len(DEFAULT_BACKGROUNDS)
                     ]
                     position += 1
+                if item.html is not None:
+                    json_item["html"] = sanitize_html(item.html)
                 paint(item.children, json_item["children"])
 
         paint(control.labels, description["controls"][name]["labels"])
@@ -222,8 +225,16 @@ def _colour_checked(attrs: Mapping[str, str]) -> dict[str, str]:
 
 
 def _safe_data(config: LabelConfig, data: dict[str, Any]) -> dict[str, Any]:
-    """Returns the task data with every field a HyperText reads cleaned (or URL-checked)."""
+    """Returns the task data with every field a HyperText reads cleaned (or URL-checked).
+
+    Options that a Choices or Labels control reads from the task (``value="$field"``) may show
+    markup (their ``html``), which is cleaned the same way.
+    """
     out = dict(data)
+    for control in config.controls.values():
+        field = control.dynamic_options_field
+        if field is not None and isinstance(out.get(field), list):
+            out[field] = [_clean_option(option) for option in out[field]]
     for obj in config.objects.values():
         if obj.tag != "HyperText":
             continue
@@ -231,6 +242,17 @@ def _safe_data(config: LabelConfig, data: dict[str, Any]) -> dict[str, Any]:
         for key in _referenced_keys(obj.value, data):
             out[key] = _clean_tree(out[key], urls=is_url)
     return out
+
+
+def _clean_option(option: Any) -> Any:
+    if not isinstance(option, dict):
+        return option
+    cleaned = dict(option)
+    if isinstance(cleaned.get("html"), str):
+        cleaned["html"] = sanitize_html(cleaned["html"])
+    if isinstance(cleaned.get("children"), list):
+        cleaned["children"] = [_clean_option(child) for child in cleaned["children"]]
+    return cleaned
 
 
 def _clean_tree(value: Any, *, urls: bool) -> Any:

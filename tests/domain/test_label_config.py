@@ -305,7 +305,7 @@ def test_control_lookup_names_the_missing_control() -> None:
         # the root must be <View>
         ('<Text name="t" value="$t"/>', "Text", None, 1, None),
         # an unsupported tag is named, never dropped
-        ('<View>\n\n<Pdf name="p" value="$pdf"/></View>', "Pdf", None, 3, None),
+        ('<View>\n\n<MagicPdf name="p" value="$pdf"/></View>', "MagicPdf", None, 3, None),
         # unknown tag inside a container
         (
             '<View><View>\n<MagicWand name="m" toName="i"/></View></View>',
@@ -330,8 +330,25 @@ def test_control_lookup_names_the_missing_control() -> None:
             2,
             None,
         ),
-        # control without toName
-        ('<View><Text name="t" value="$t"/><Rating name="r"/></View>', "Rating", "toName", 1, None),
+        # a region control without toName (classifications may omit it)
+        (
+            '<View><Image name="i" value="$i"/>\n<Rectangle name="r"/></View>',
+            "Rectangle",
+            "toName",
+            2,
+            None,
+        ),
+        # a classification without toName, but no object tag to attach it to
+        ('<View>\n<Rating name="r"/></View>', "Rating", "toName", 2, None),
+        # only layout may sit among choices
+        (
+            '<View><Text name="t" value="$t"/><Choices name="c" toName="t">'
+            '\n<Text name="u" value="$u"/><Choice value="a"/></Choices></View>',
+            "Text",
+            None,
+            2,
+            None,
+        ),
         # toName pointing to no object tag
         (
             '<View><Text name="t" value="$t"/>\n<Choices name="c" toName="t,img">'
@@ -524,7 +541,7 @@ def test_rejects_config_over_the_size_limit() -> None:
 def test_supported_tag_sets_are_disjoint() -> None:
     assert not SUPPORTED_OBJECT_TAGS & SUPPORTED_CONTROL_TAGS
     assert not VISUAL_TAGS & (SUPPORTED_OBJECT_TAGS | SUPPORTED_CONTROL_TAGS)
-    assert {"Pdf", "MagicWand", "ReactCode"}.isdisjoint(
+    assert {"MagicWand", "ReactCode"}.isdisjoint(
         SUPPORTED_OBJECT_TAGS | SUPPORTED_CONTROL_TAGS | VISUAL_TAGS
     )
 
@@ -620,3 +637,51 @@ def test_sample_dialogue_uses_name_key_and_json_time_series_uses_channels() -> N
         '<Channel column="v"/></TimeSeries></View>'
     )
     assert set(sample_task_data(config)["ts"]) == {"t", "v"}
+
+
+def test_pdf_is_an_object_with_a_sample_document() -> None:
+    config = parse_label_config(
+        '<View><Pdf name="pdf" value="$pdf"/><Rating name="r" toName="pdf"/></View>'
+    )
+    assert config.objects["pdf"].tag == "Pdf"
+    assert sample_task_data(config)["pdf"].endswith(".pdf")
+
+
+def test_ocr_labels_are_region_labels_with_their_own_result_key() -> None:
+    config = parse_label_config(
+        '<View><Image name="img" value="$img"/>'
+        '<OcrLabels name="ocr" toName="img"><Label value="Word"/></OcrLabels></View>'
+    )
+    control = config.control("ocr")
+    assert (control.result_type, control.label_values()) == ("ocrlabels", ("Word",))
+    assert interface_description(config)["label_value_keys"]["ocrlabels"] == "ocrlabels"
+
+
+def test_a_classification_without_to_name_goes_to_the_first_object() -> None:
+    config = parse_label_config(
+        '<View><Paragraphs name="dialogue" value="$d"/><Text name="t" value="$t"/>'
+        '<Rating name="score"/><TextArea name="note"/></View>'
+    )
+    assert config.control("score").to_names == ("dialogue",)
+    assert config.control("note").to_names == ("dialogue",)
+
+
+def test_layout_among_choices_is_kept_and_not_a_choice() -> None:
+    config = parse_label_config(
+        '<View><Text name="t" value="$t"/><Choices name="c" toName="t">'
+        '<View style="width:100%"><Header value="Other properties"/></View>'
+        '<Choice value="a"/><Choice value="b"/></Choices></View>'
+    )
+    assert config.control("c").label_values() == ("a", "b")
+    choices = next(n for n in config.layout.walk() if n.tag == "Choices")
+    assert [n.tag for n in choices.children] == ["View", "Choice", "Choice"]
+
+
+def test_a_choice_keeps_the_markup_it_shows_instead_of_its_value() -> None:
+    config = parse_label_config(
+        '<View><Text name="t" value="$t"/><Choices name="c" toName="t">'
+        '<Choice value="Positive" html="&lt;b&gt;+&lt;/b&gt;"/></Choices></View>'
+    )
+    (item,) = config.control("c").labels
+    assert (item.value, item.html) == ("Positive", "<b>+</b>")
+    assert interface_description(config)["controls"]["c"]["labels"][0]["html"] == "<b>+</b>"

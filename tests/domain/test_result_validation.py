@@ -565,3 +565,41 @@ def test_refuses_an_item_index_that_names_no_item(config, item_index, message):
         validate_result(config, [item], PAGES)
     assert raised.value.field == "item_index"
     assert raised.value.index == 0
+
+
+OCR = parse_label_config(
+    '<View><Header value="Select text to correct"/>'
+    '<OcrLabels name="ocr" toName="pdf"><Label value="Typo"/><Label value="Amount"/></OcrLabels>'
+    '<Pdf name="pdf" value="$pdf"/><Rating name="quality"/></View>'
+)
+
+
+def _ocr_item(**value: Any) -> dict[str, Any]:
+    base = {"x": 10.0, "y": 20.0, "width": 30.0, "height": 5.0, "rotation": 0, "pageIndex": 0}
+    base.update(value)
+    return {"id": "o1", "from_name": "ocr", "to_name": "pdf", "type": "ocrlabels", "value": base}
+
+
+def test_accepts_ocr_regions_and_a_rating_without_to_name() -> None:
+    validate_result(
+        OCR,
+        [
+            _ocr_item(ocrlabels=["Typo"], text="Invoice 42"),
+            {"from_name": "quality", "to_name": "pdf", "type": "rating", "value": {"rating": 4}},
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ({"ocrlabels": ["Nope"]}, "value.ocrlabels"),
+        ({"ocrlabels": ["Typo"], "text": 42}, "value.text"),
+        ({"ocrlabels": ["Typo"], "width": 95.0}, "value.width"),
+        ({"ocrlabels": ["Typo"], "pageIndex": -1}, "value.pageIndex"),
+    ],
+)
+def test_rejects_wrong_ocr_regions(value: dict[str, Any], field: str) -> None:
+    with pytest.raises(AnnotationError) as caught:
+        validate_result(OCR, [_ocr_item(**value)])
+    assert caught.value.field == field

@@ -473,6 +473,37 @@ def test_payload_builder_cleans_every_html_field_and_refuses_unsafe_urls() -> No
     assert payload["task"]["data"]["text"] == "<b>shown as text</b>"  # the browser shows text
 
 
+def test_payload_builder_cleans_the_markup_a_choice_shows() -> None:
+    config = parse_label_config(
+        '<View><Text name="t" value="$t"/><Choices name="c" toName="t">'
+        '<Choice value="Up" html="&lt;img src=x onerror=alert(1)&gt;&lt;b&gt;up&lt;/b&gt;"/>'
+        '<Choice value="Down"/></Choices></View>'
+    )
+    labels = build_task_payload(config, None)["description"]["controls"]["c"]["labels"]
+    assert labels[0]["html"] == '<img src="x"><b>up</b>'
+    assert labels[1]["html"] is None
+
+
+def test_payload_builder_cleans_the_markup_of_options_read_from_the_task() -> None:
+    config = parse_label_config(
+        '<View><Text name="t" value="$t"/><Choices name="c" toName="t" value="$options"/></View>'
+    )
+    hostile = "<img src=x onerror=alert(1)>"
+    task = TaskRow(
+        id=3,
+        data={
+            "t": "pick",
+            "options": [
+                {"value": "a", "html": hostile, "children": [{"value": "b", "html": hostile}]},
+                "plain",
+            ],
+        },
+    )
+    options = build_task_payload(config, task)["task"]["data"]["options"]
+    assert options[0]["html"] == options[0]["children"][0]["html"] == '<img src="x">'
+    assert options[1] == "plain"
+
+
 def test_payload_builder_repaints_a_stored_colour_that_breaks_the_rule() -> None:
     from dataclasses import replace
     from types import MappingProxyType

@@ -31,6 +31,7 @@ REQUIRED_TEMPLATES = {
     "keypoints",
     "audio_segmentation",
     "audio_transcription",
+    "transcription_segments",
     "html_classification",
     "time_series_events",
     "video_classification",
@@ -121,6 +122,26 @@ def test_new_project_page_offers_the_gallery(client: FlaskClient, manager: int) 
         assert f'data-template="{template.name}"' in body
     assert "RectangleLabels" in body
     assert 'data-template="object_detection" aria-pressed="true"' in body
+
+
+def test_every_gallery_template_shows_its_picture(client: FlaskClient, manager: int) -> None:
+    body = client.get("/projects/new").get_data(as_text=True)
+    for template in gallery():
+        src = f"/static/gallery/{template.name}.svg"
+        assert f'src="{src}"' in body
+        response = client.get(src)
+        assert response.status_code == 200, src
+        assert response.mimetype == "image/svg+xml"
+        assert b"<script" not in response.data
+
+
+def test_transcription_with_segments_transcribes_each_segment() -> None:
+    template = get_template("transcription_segments")
+    assert template is not None
+    config = parse_label_config(template.label_config)
+    transcription = config.control("transcription")
+    assert transcription.per_region and transcription.to_names == ("audio",)
+    assert config.control("segment").label_values() == ("Speech", "Noise")
 
 
 def test_creates_project_and_makes_creator_manager(

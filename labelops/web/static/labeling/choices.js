@@ -1,6 +1,8 @@
 // Classification controls: Choices (single/multiple/nested), Taxonomy, TextArea, Rating, Number,
 // DateTime, and the label pickers of every *Labels tag. perRegion controls edit the selected region.
 import { attr, h, resolveValue, truthy } from "./dom.js";
+import { cleanHtml } from "./hypertext.js";
+import { mountHeader, mountView } from "./layout.js";
 
 // The items of a control: from the config, or (value="$field") from the task data.
 export function controlItems(ctx, control) {
@@ -16,6 +18,7 @@ export function controlItems(ctx, control) {
       background: palette[i % palette.length],
       selected: false,
       hint: typeof o === "object" ? o.hint || null : null,
+      html: typeof o === "object" && typeof o.html === "string" ? o.html : null,
       children: typeof o === "object" && Array.isArray(o.children) ? o.children.map(item) : [],
     };
   };
@@ -88,6 +91,16 @@ export function mountLabels(ctx, _node, control) {
     for (const child of item.children || []) add(child, depth + 1);
   };
   for (const item of controlItems(ctx, control)) add(item, 0);
+  const onPdf = control.to_names.some((name) => ctx.description.objects[name]?.tag === "Pdf");
+  if (control.tag === "OcrLabels" && onPdf) {
+    el.append(
+      h(
+        "p",
+        { class: "lo-hint", role: "note" },
+        "Regions on PDF pages cannot be drawn here yet; the document is shown to read.",
+      ),
+    );
+  }
   ctx.registerHotkeys(control, (value) => ctx.store.chooseLabel(control.name, value));
   ctx.onRedraw(() => {
     const active = ctx.store.activeLabels[control.name] || [];
@@ -102,10 +115,21 @@ export function mountLabels(ctx, _node, control) {
   return el;
 }
 
-export function mountChoices(ctx, _node, control) {
+// Layout among a control's choices (a heading above them, as Label Studio allows).
+function layoutAmong(ctx, node) {
+  const out = [];
+  for (const child of node?.children || []) {
+    if (child.tag === "Header") out.push(mountHeader(ctx, child));
+    else if (child.tag === "View") out.push(mountView(ctx, child, (el) => el.append(...layoutAmong(ctx, child))));
+  }
+  return out;
+}
+
+export function mountChoices(ctx, node, control) {
   const multiple = control.choice === "multiple";
   const inline = truthy(attr(control.attrs, "showInline"));
   const el = h("fieldset", { class: `lo-choices${inline ? " inline" : ""}`, "data-control": control.name });
+  el.append(...layoutAmong(ctx, node));
   const inputs = [];
   const group = `${control.name}-${Math.random().toString(36).slice(2, 8)}`;
   const add = (item, parent, depth) => {
@@ -114,6 +138,7 @@ export function mountChoices(ctx, _node, control) {
       name: group,
       value: item.value,
       disabled: ctx.readOnly,
+      "aria-label": item.html ? item.alias || item.value : null,
       onchange: () => toggle(item.value),
     });
     inputs.push(input);
@@ -121,7 +146,9 @@ export function mountChoices(ctx, _node, control) {
       "label",
       { class: "lo-choice", title: item.hint || null },
       input,
-      h("span", {}, item.alias || item.value),
+      item.html
+        ? h("span", { class: "lo-choice-html" }, cleanHtml(item.html))
+        : h("span", {}, item.alias || item.value),
       hotkeyHint(item.hotkey),
     );
     if (depth) label.style.marginLeft = `${depth * 1.2}em`;

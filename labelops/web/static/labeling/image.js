@@ -279,8 +279,10 @@ export async function mountImage(ctx, _node, obj) {
     redraw();
   }
 
-  const typeFor = (tool) =>
-    tool.labels.length || tool.control.tag.endsWith("Labels") ? `${tool.tool.type}labels` : tool.tool.type;
+  const typeFor = (tool) => {
+    if (tool.control.tag === "OcrLabels") return "ocrlabels";
+    return tool.labels.length || tool.control.tag.endsWith("Labels") ? `${tool.tool.type}labels` : tool.tool.type;
+  };
 
   // A region drawn without pointer events (a brush mask) under the point, topmost first.
   const regionAt = (p) =>

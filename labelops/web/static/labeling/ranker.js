@@ -87,6 +87,7 @@ export function mountRanker(ctx, node, control) {
   const board = h("div", {
     class: `lo-ranker${columns.length > 1 ? " with-buckets" : ""}`,
     "data-control": control.name,
+    "data-object": listName,
   });
   let dragId = null;
   let refocus = null;

@@ -27,6 +27,7 @@ const OBJECT_MODULES = {
   Table: async () => ({ mount: mountTable }),
   List: async () => ({ mount: mountList }),
   Chat: async () => ({ mount: (await import("./chat.js")).mountChat }),
+  Pdf: async () => ({ mount: (await import("./pdf.js")).mountPdf }),
 };
 // Controls that lay out their objects themselves (the two sides, the ranked list).
 const COMPARE_MOUNTS = { Pairwise: mountPairwise, Ranker: mountRanker };

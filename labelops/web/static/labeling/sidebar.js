@@ -10,7 +10,8 @@ function describe(region) {
     return `${v.chatmessage?.role}: “${text.length > 40 ? `${text.slice(0, 40)}…` : text}”`;
   }
   if (typeof v.text === "string") return `“${v.text.length > 40 ? `${v.text.slice(0, 40)}…` : v.text}”`;
-  if (region.type.startsWith("rectangle")) return `box ${v.width.toFixed(1)}×${v.height.toFixed(1)}%`;
+  if (region.type.startsWith("rectangle") || region.type === "ocrlabels")
+    return `box ${v.width.toFixed(1)}×${v.height.toFixed(1)}%`;
   if (region.type.startsWith("polygon")) return `polygon, ${v.points.length} points`;
   if (region.type.startsWith("keypoint")) return `point ${v.x.toFixed(1)}, ${v.y.toFixed(1)}%`;
   if (region.type.startsWith("ellipse")) return "ellipse";

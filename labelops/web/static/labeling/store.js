@@ -11,6 +11,7 @@ export const LABEL_PICKERS = new Set([
   ...IMAGE_LABEL_TAGS,
   "TimeSeriesLabels",
   "TimelineLabels",
+  "OcrLabels",
 ]);
 // Controls that draw a region on their own (no label picked).
 export const SHAPE_TOOLS = new Set(

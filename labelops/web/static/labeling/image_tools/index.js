@@ -1,6 +1,7 @@
 // The shape tools of the image object. Each tool is an object with:
 //   type            result type without "labels" ("rectangle")
 //   tags            the control tags it serves (["RectangleLabels", "Rectangle"])
+//   aliases         optional: other result types it draws (["ocrlabels"])
 //   begin(env, p, draft) -> draft | null   pointer down on the image: start drawing (null: nothing)
 //   move(env, draft, p)                    pointer moves while drawing
 //   toValue(env, draft) -> value | null    the region value the draft makes (null: too small/empty)
@@ -27,7 +28,8 @@ export const TOOL_FOR_TYPE = Object.fromEntries(
   IMAGE_TOOLS.flatMap((tool) => [
     [tool.type, tool],
     [`${tool.type}labels`, tool],
+    ...(tool.aliases || []).map((type) => [type, tool]),
   ]),
 );
 // The label controls that pick the label of a new image region.
-export const IMAGE_LABEL_TAGS = IMAGE_TOOLS.map((tool) => tool.tags.find((tag) => tag.endsWith("Labels")));
+export const IMAGE_LABEL_TAGS = IMAGE_TOOLS.flatMap((tool) => tool.tags.filter((tag) => tag.endsWith("Labels")));

@@ -5,7 +5,9 @@ import { dragExtent, moveAnchor, oneDrag, rotate, squareHandle } from "./geometr
 
 export const rectangle = {
   type: "rectangle",
-  tags: ["RectangleLabels", "Rectangle"],
+  tags: ["RectangleLabels", "Rectangle", "OcrLabels"],
+  // Result types drawn as this tool besides its own: an OCR region is a box.
+  aliases: ["ocrlabels"],
 
   ...oneDrag,
 
