@@ -32,7 +32,7 @@ CONFIG = """
 <View>
   <Image name="image" value="$image"/>
   <RectangleLabels name="box" toName="image" smart="true"><Label value="Car"/></RectangleLabels>
-  <KeyPointLabels name="kp" toName="image" smart="true"><Label value="Point"/></KeyPointLabels>
+  <KeyPointLabels name="kp" toName="image"><Label value="Point" smart="true"/></KeyPointLabels>
 </View>
 """
 

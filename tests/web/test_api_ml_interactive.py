@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from labelops.db.models import UserRow
 from labelops.web.extensions import db
+from tests.conftest import AuthActions
 from tests.factories import add_member, make_project, make_tasks
 from tests.ml_backend_process import (
     SMART_BOX_SCRIPT,
@@ -23,6 +24,7 @@ from tests.ml_backend_process import (
     start_ml_backend,
 )
 from tests.web.helpers import user_with_token
+from tests.web.test_annotate_views import _payload
 
 SMART_CONFIG = """
 <View>
@@ -84,7 +86,7 @@ def setup(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Setup:
 
 
 def _connect(client: FlaskClient, setup: Setup, url: str, **fields: Any) -> int:
-    body = {"project": setup.project_id, "url": url, "is_interactive": True, **fields}
+    body = {"project": setup.project_id, "url": url, "is_interactive": True} | fields
     created = client.post("/api/ml", json=body, headers=setup.manager)
     assert created.status_code == 201, created.json
     return int(created.json["id"])
@@ -131,6 +133,24 @@ def test_only_members_who_may_annotate_ask_and_only_for_their_projects_tasks(
     for bad in [{"context": {}}, {"task": "x"}, {"task": setup.task_id, "context": []}]:
         refused = client.post(url, json=bad, headers=setup.annotator)
         assert refused.status_code == 400, (bad, refused.json)
+
+
+def test_the_labeling_page_names_the_projects_interactive_backend(
+    client: FlaskClient, setup: Setup, auth: AuthActions
+) -> None:
+    auth.login("annotator@example.com", "password123")
+    page = f"/projects/{setup.project_id}/label?task={setup.task_id}"
+
+    assert _payload(client.get(page).get_data(as_text=True))["ml_backend"] is None
+    down = f"http://127.0.0.1:{free_port()}"
+    backend_id = _connect(client, setup, down, timeout=1, is_interactive=False)
+    assert _payload(client.get(page).get_data(as_text=True))["ml_backend"] is None
+    patched = client.patch(
+        f"/api/ml/{backend_id}", json={"is_interactive": True}, headers=setup.manager
+    )
+    assert patched.status_code == 200, patched.json
+    payload = _payload(client.get(page).get_data(as_text=True))
+    assert payload["ml_backend"] == {"id": backend_id, "interactive": True}
 
 
 def test_a_backend_that_is_down_is_a_502_naming_it(client: FlaskClient, setup: Setup) -> None:

@@ -1,6 +1,6 @@
 // Interactive pre-annotation ("Auto-annotate"), as Label Studio offers it with an interactive
 // ML backend: while the toggle is on, a region drawn with a smart tool (a control with
-// smart="true" or smartOnly="true") is sent as context, {"result": [the region]}, to
+// smart="true" or smartOnly="true", or a label with it) is sent as context, {"result": [the region]}, to
 // POST /api/ml/<id>/interactive-annotating. The backend's regions replace that prompt and are
 // shown as a suggestion (dashed) until the annotator accepts (Enter) or rejects (Escape) them;
 // a suggestion not yet accepted is left out of the submitted result. A failing backend only
@@ -11,9 +11,19 @@ import { regionId, Store } from "./store.js";
 
 const STORAGE_KEY = "labelops.autoAnnotate";
 
-function isSmart(control) {
-  const attrs = control?.attrs || {};
-  return attrs.smart === "true" || attrs.smartOnly === "true";
+const isTrue = (attrs, key) => String(attrs?.[key] ?? "").toLowerCase() === "true";
+
+// The controls that are smart tools: smart="true" (or smartOnly) on the control, or on one of
+// its labels, as Label Studio's configs write it.
+function smartControls(description) {
+  const names = new Set();
+  const walk = (node, control) => {
+    const own = description.controls[node.name || ""] ? node.name : control;
+    if (own && (isTrue(node.attrs, "smart") || isTrue(node.attrs, "smartOnly"))) names.add(own);
+    for (const child of node.children || []) walk(child, own);
+  };
+  walk(description.layout, null);
+  return names;
 }
 
 // The backend's result items as store regions, with fresh ids (relations are dropped).
@@ -33,6 +43,7 @@ function suggestedRegions(description, items) {
 
 export function mountAutoAnnotate({ controller, backendId, taskId, bar }) {
   const store = controller.store;
+  const smart = smartControls(store.description);
   const known = new Set(store.regions.map((r) => r.id));
   const pending = new Set();
   const style = h("style", { id: "lo-auto-style" });
@@ -134,7 +145,7 @@ export function mountAutoAnnotate({ controller, backendId, taskId, bar }) {
     for (const r of fresh) known.add(r.id);
     refresh();
     if (!input.checked) return;
-    for (const r of fresh) if (isSmart(store.control(r.control))) ask(r);
+    for (const r of fresh) if (smart.has(r.control)) ask(r);
   });
 
   // A suggestion not accepted yet is not part of the annotation.
