@@ -18,6 +18,7 @@ from tests.browser.labeling_helpers import (
     drag,
     normalized,
     open_labeling,
+    select_text,
     submit,
 )
 from tests.browser.test_labeling_image import at, png
@@ -44,13 +45,24 @@ def smart_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MLBacken
     )
 
 
-def _project(server: LiveServer, backend_url: str) -> tuple[int, list[int]]:
+TEXT_CONFIG = """
+<View>
+  <Labels name="ner" toName="text" smart="true"><Label value="Place"/></Labels>
+  <Text name="text" value="$text"/>
+</View>
+"""
+TEXT = "We flew to Berlin today."
+
+
+def _project(
+    server: LiveServer, backend_url: str, config: str = CONFIG, tasks: list | None = None
+) -> tuple[int, list[int]]:
     app = server.app
     app.config["LABELOPS_SETTINGS"] = dataclasses.replace(
         app.config["LABELOPS_SETTINGS"], outbound_host_allowlist=("127.0.0.1",)
     )
-    tasks = [{"image": "media:a.png"}, {"image": "media:a.png"}]
-    project_id, task_ids = create_project(server, CONFIG, tasks, media={"a.png": png()})
+    tasks = tasks or [{"image": "media:a.png"}, {"image": "media:a.png"}]
+    project_id, task_ids = create_project(server, config, tasks, media={"a.png": png()})
     created = requests.post(
         f"{server.url}/api/ml",
         json={"project": project_id, "url": backend_url, "is_interactive": True, "timeout": 2},
@@ -121,3 +133,30 @@ def test_a_backend_that_is_down_shows_why_and_labeling_goes_on(live_server, page
         {k: box["value"][k] for k in ("x", "y", "width", "height")},
         {"x": 10.0, "y": 20.0, "width": 40.0, "height": 40.0},
     )
+
+
+def test_a_text_span_becomes_the_whole_word_the_model_suggests(live_server, page, smart_backend):
+    tasks = [{"text": TEXT}, {"text": TEXT}]
+    project_id, task_ids = _project(live_server, smart_backend.url, TEXT_CONFIG, tasks)
+    open_labeling(page, live_server, project_id, f"?task={task_ids[0]}")
+    page.check("#lo-auto-annotate")
+    page.click(".lo-label[data-value=Place]")
+    start = TEXT.index("erli")
+
+    select_text(page, ".lo-text", start, start + 4)
+
+    page.wait_for_selector("body[data-auto-suggestions='1']")
+    assert page.inner_text(".lo-span") == "Berlin"
+    page.click("#lo-auto-accept")
+    page.wait_for_selector("body[data-auto-suggestions='0']")
+    submit(page)
+    (annotation,) = annotations(live_server, task_ids[0])
+    (span,) = annotation["result"]
+    begin = TEXT.index("Berlin")
+    assert span["from_name"] == "ner" and span["type"] == "labels"
+    assert span["value"] == {
+        "start": begin,
+        "end": begin + 6,
+        "text": "Berlin",
+        "labels": ["Place"],
+    }
