@@ -93,6 +93,7 @@ export function mountAutoAnnotate({ controller, backendId, taskId, bar }) {
       say(`Auto-annotation failed: ${error.message}. Your region is kept; go on labeling.`, "error");
       return;
     }
+    if (!store.region(region.id)) return; // the annotator deleted the region meanwhile
     const regions = suggestedRegions(store.description, answer?.data?.result || []);
     if (!regions.length) {
       say("The model has no suggestion for this region.", "");
