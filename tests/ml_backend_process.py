@@ -127,15 +127,87 @@ class MLBackendProcess:
         return self.output.read_text(errors="replace") if self.output.exists() else ""
 
 
-def start_ml_backend(workdir: Path) -> Iterator[MLBackendProcess]:
-    """Generates the backend in ``workdir``, starts it, yields it once /health answers, stops it."""
+SMART_BOX_SCRIPT = '''
+"""Answers the annotator's context: a box around a keypoint or a box (snapped to whole
+percents), the whole words around a text span; logs the context it got."""
+import json
+import os
+
+from label_studio_ml.model import LabelStudioMLBase
+
+
+class SmartBox(LabelStudioMLBase):
+    def control(self, tag):
+        return next((n, i) for n, i in self.parsed_label_config.items() if i["type"] == tag)
+
+    def box(self, prompt):
+        name, info = self.control("RectangleLabels")
+        value = prompt["value"]
+        x, y = value["x"], value["y"]
+        width, height = value.get("width", 0), value.get("height", 0)
+        if prompt["type"] == "keypointlabels":
+            x, y, width, height = x - 5, y - 5, 10, 10
+        return {
+            "from_name": name,
+            "to_name": info["to_name"][0],
+            "type": "rectanglelabels",
+            "original_width": prompt.get("original_width"),
+            "original_height": prompt.get("original_height"),
+            "image_rotation": 0,
+            "value": {
+                "x": round(x), "y": round(y), "width": round(width), "height": round(height),
+                "rotation": 0, "rectanglelabels": [info["labels"][0]],
+            },
+        }
+
+    def words(self, prompt, task):
+        name, info = self.control("Labels")
+        text = task["data"][info["inputs"][0]["value"]]
+        start, end = prompt["value"]["start"], prompt["value"]["end"]
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        return {
+            "from_name": name,
+            "to_name": info["to_name"][0],
+            "type": "labels",
+            "value": {
+                "start": start, "end": end, "text": text[start:end],
+                "labels": prompt["value"]["labels"],
+            },
+        }
+
+    def predict(self, tasks, **kwargs):
+        context = kwargs.get("context") or {}
+        with open(os.environ["FIT_LOG"], "a") as log:
+            log.write(json.dumps({"event": "predict", "data": context}) + "\\n")
+        answers = []
+        for task in tasks:
+            items = []
+            for prompt in context.get("result") or []:
+                item = self.words(prompt, task) if prompt["type"] == "labels" else self.box(prompt)
+                items.append({"id": "suggested-" + str(len(items)), **item})
+            answers.append({"result": items, "score": 0.8})
+        return answers
+'''
+
+
+def start_ml_backend(
+    workdir: Path, script: str = MODEL_SCRIPT, script_name: str = "first_choice.py"
+) -> Iterator[MLBackendProcess]:
+    """Generates the backend in ``workdir``, starts it, yields it once /health answers, stops it.
+
+    ``script`` is the model module (``script_name`` its file): :data:`MODEL_SCRIPT` by default,
+    :data:`SMART_BOX_SCRIPT` for interactive pre-annotation.
+    """
     venv = backend_venv()
-    (workdir / "first_choice.py").write_text(MODEL_SCRIPT)
+    (workdir / script_name).write_text(script)
     bin_dir = venv / "bin"
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("PYTHONPATH", None)
     subprocess.run(
-        [str(bin_dir / "label-studio-ml"), "init", "backend", "--script", "first_choice.py"],
+        [str(bin_dir / "label-studio-ml"), "init", "backend", "--script", script_name],
         cwd=workdir,
         env=env,
         check=True,

@@ -297,3 +297,13 @@ def project_ml_backend(session: Session, project_id: int) -> MLBackendConnection
         .limit(1)
     ).first()
     return connection_of(row) if row is not None else None
+
+
+def interactive_ml_backend_id(session: Session, project_id: int) -> int | None:
+    """Returns the id of the project's first interactive backend (the labeling page asks it)."""
+    return session.scalar(
+        sa.select(MLBackendRow.id)
+        .where(MLBackendRow.project_id == project_id, MLBackendRow.is_interactive.is_(True))
+        .order_by(MLBackendRow.id)
+        .limit(1)
+    )

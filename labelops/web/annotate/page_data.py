@@ -20,8 +20,13 @@ def page_payload(
     *,
     annotation: AnnotationRow | None,
     predictions: list[PredictionRow],
+    interactive_backend: int | None = None,
 ) -> dict[str, Any]:
-    """Returns everything the labeling page's script needs, JSON-ready."""
+    """Returns everything the labeling page's script needs, JSON-ready.
+
+    ``ml_backend`` is ``{"id", "interactive": true}`` when the project has an interactive ML
+    backend (the page then offers Auto-annotate), else null.
+    """
     own = annotation_json(annotation) if annotation is not None else None
     payload = build_task_payload(
         config,
@@ -35,4 +40,7 @@ def page_payload(
         "show_skip_button": project.show_skip_button,
     }
     payload["annotation"] = own
+    payload["ml_backend"] = (
+        {"id": interactive_backend, "interactive": True} if interactive_backend else None
+    )
     return payload

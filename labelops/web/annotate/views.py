@@ -11,6 +11,7 @@ from labelops.db.models import AnnotationRow, ProjectRow, TaskRow
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config import parse_label_config
 from labelops.services import annotations as annotation_service
+from labelops.services import ml_backends as ml_backend_service
 from labelops.services import next_task as queue
 from labelops.services import predictions as prediction_service
 from labelops.services import tasks as task_service
@@ -66,7 +67,14 @@ def label(project_id: int) -> Any:
         if task is not None
         else []
     )
-    payload = page_payload(project, config, task, annotation=annotation, predictions=predictions)
+    payload = page_payload(
+        project,
+        config,
+        task,
+        annotation=annotation,
+        predictions=predictions,
+        interactive_backend=ml_backend_service.interactive_ml_backend_id(db.session, project.id),
+    )
     done, total = queue.progress(db.session, project.id, current_user.id)
     return render_template(
         "annotate/label.html",

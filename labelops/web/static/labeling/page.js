@@ -127,6 +127,11 @@ if (payload.annotation) mountComments(container, payload.annotation.id, { placem
 container.removeAttribute("aria-busy");
 document.body.dataset.labelingReady = "true";
 window.labeling = controller;
+if (payload.ml_backend?.interactive) {
+  const { mountAutoAnnotate } = await import("./interactive.js");
+  const bar = document.querySelector(".lo-actions");
+  mountAutoAnnotate({ controller, backendId: payload.ml_backend.id, taskId: payload.task.id, bar });
+}
 
 document.getElementById("lo-submit").addEventListener("click", () => save(false));
 document.getElementById("lo-skip")?.addEventListener("click", () => save(true));
