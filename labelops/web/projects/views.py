@@ -452,6 +452,8 @@ def import_pasted(project_id: int) -> Any:
             )
     else:
         error = {"message": " ".join(e for errs in form.errors.values() for e in errs)}
+    if report is not None:  # imported: the form starts empty again
+        form = PasteImportForm(formdata=None, prefix="paste")
     return _import_template(access, ImportForm(formdata=None), form, report, error, status)
 
 
