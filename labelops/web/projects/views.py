@@ -62,6 +62,7 @@ from labelops.web.projects.forms import (
 )
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
+PROJECTS_PER_PAGE = 24
 
 
 @bp.before_request
@@ -72,11 +73,25 @@ def _signed_in() -> None:
 
 @bp.get("")
 def index() -> Any:
-    """Lists the projects the user belongs to, with their progress."""
-    projects = project_service.visible_projects(db.session, current_user)
+    """Lists the projects the user belongs to with their progress: searched by title, paged."""
+    search = (request.args.get("q") or "").strip()[:200]
+    total = project_service.count_visible_projects(db.session, current_user, search=search)
+    pages = max(1, -(-total // PROJECTS_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    projects = project_service.visible_projects(
+        db.session,
+        current_user,
+        search=search,
+        offset=(page - 1) * PROJECTS_PER_PAGE,
+        limit=PROJECTS_PER_PAGE,
+    )
     return render_template(
         "projects/index.html",
         projects=projects,
+        total=total,
+        search=search,
+        page=page,
+        pages=pages,
         can_create=project_service.can_create_projects(current_user),
     )
 
