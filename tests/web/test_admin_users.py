@@ -14,6 +14,7 @@ from labelops.services import user_admin
 from labelops.services import users as user_service
 from labelops.web.extensions import db
 from tests.conftest import AuthActions
+from tests.factories import make_org
 from tests.web.helpers import user_with_token
 
 PASSWORD = "password123"
@@ -290,3 +291,28 @@ def test_cli_invites_deactivates_resets_and_grants(cli: CliRunner) -> None:
     assert "/auth/link/" in linked.output
     missing = cli.invoke(main, ["user", "deactivate", "--email", "nobody@example.com"])
     assert missing.exit_code == 1 and "no user with email 'nobody@example.com'" in missing.output
+
+
+def test_an_admin_of_another_organization_cannot_reach_its_users(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    ann_id, _ = user_with_token(app, "ann@example.com")
+    with app.app_context():
+        acme = make_org(db.session, "Acme")
+        db.session.commit()
+        acme_id = acme.id
+    _, boss = user_with_token(app, "boss@acme.com", admin=True, organization_id=acme_id)
+    listed = client.get("/api/users", headers=boss).get_json()
+    assert [u["email"] for u in listed] == ["boss@acme.com"]
+    off = client.patch(f"/api/users/{ann_id}", json={"is_active": False}, headers=boss)
+    assert off.status_code == 404
+    reset = client.post(f"/api/users/{ann_id}/reset-password", json={}, headers=boss)
+    assert reset.status_code == 404
+    auth.login("boss@acme.com", PASSWORD)
+    assert "ann@example.com" not in client.get("/admin/users").get_data(as_text=True)
+    page_off = client.post(
+        f"/admin/users/{ann_id}/active", data={"active": "off", "csrf_token": _csrf(client)}
+    )
+    assert page_off.status_code == 404
+    with app.app_context():
+        assert db.session.get(UserRow, ann_id).is_active is True
