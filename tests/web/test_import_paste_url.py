@@ -15,6 +15,7 @@ from labelops.services import import_inputs
 from labelops.services.tasks import list_tasks
 from labelops.web.extensions import db
 from tests.factories import add_member, make_project, make_user
+from tests.web.helpers import user_with_token
 from tests.web.test_pages_import import csrf
 
 TASKS = json.dumps([{"text": "from the web"}, {"text": "second"}]).encode()
@@ -174,3 +175,30 @@ def test_format_detection_of_pasted_text() -> None:
     assert import_inputs.detect_text_format('{"a": 1}\n{"a": 2}') == "jsonl"
     assert import_inputs.detect_text_format("a\tb\n1\t2") == "tsv"
     assert import_inputs.detect_text_format("a,b\n1,2") == "csv"
+
+
+def test_api_imports_from_a_url_form_as_label_studio(
+    app: Flask, client: FlaskClient, project_id: int, file_server: str
+) -> None:
+    _, headers = user_with_token(app, "root@example.com", admin=True)
+    refused = client.post(
+        f"/api/projects/{project_id}/import",
+        data={"url": f"http://{file_server}/tasks.json"},
+        headers=headers,
+    )
+    assert refused.status_code == 400 and "a loopback address" in refused.get_json()["detail"]
+    _allow(app, file_server)
+    done = client.post(
+        f"/api/projects/{project_id}/import",
+        data={"url": f"http://{file_server}/tasks.json"},
+        headers=headers,
+    )
+    assert done.status_code == 201, done.get_json()
+    assert done.get_json()["task_count"] == 2
+    bad = client.post(
+        f"/api/projects/{project_id}/import",
+        data={"url": f"http://{file_server}/bad.json"},
+        headers=headers,
+    )
+    assert bad.status_code == 400
+    assert _texts(app, project_id) == ["from the web", "second"]
