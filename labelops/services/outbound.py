@@ -13,6 +13,7 @@ from typing import IO
 from urllib.parse import urljoin
 
 import requests
+import urllib3
 
 from labelops.domain.errors import LabelopsError
 from labelops.domain.outbound import OutboundURLError, check_url
@@ -115,14 +116,16 @@ def _read_limited(
     body = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     size = 0
     try:
-        for chunk in response.iter_content(chunk_size=64 * 1024):
+        # read1 returns what has arrived (at most 64 KiB), so a body that trickles in meets the
+        # deadline between two small reads instead of blocking until 64 KiB are there.
+        while chunk := response.raw.read1(64 * 1024, decode_content=True):
             size += len(chunk)
             if size > max_bytes:
                 raise FetchError(f"{what}: the document is larger than {max_bytes} bytes")
             if time.monotonic() > deadline:
                 raise FetchError(f"{what}: reading the document took too long")
             body.write(chunk)
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         body.close()
         raise FetchError(f"{what}: the document could not be read ({exc})") from exc
     except FetchError:
