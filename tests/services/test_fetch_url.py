@@ -61,3 +61,9 @@ def test_private_addresses_are_refused_before_connecting(server: str) -> None:
         fetch_url("http://10.0.0.1/tasks.json", max_bytes=1000)
     with pytest.raises(OutboundURLError, match="cloud metadata"):
         fetch_url("http://[::ffff:169.254.169.254]/", max_bytes=1000)
+
+
+@pytest.mark.parametrize("host", ["a" * 300, "...", "a..b"])
+def test_names_idna_cannot_encode_are_refused_as_unresolvable(host: str) -> None:
+    with pytest.raises(OutboundURLError, match="does not resolve"):
+        fetch_url(f"http://{host}/tasks.json", max_bytes=1000)
