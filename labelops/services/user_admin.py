@@ -91,11 +91,15 @@ def reset_password(
     Raises:
         PermissionDeniedError: ``by`` is not an administrator, or the user is deactivated
             (for a link).
-        InvalidInputError: The password is shorter than 8 characters, or the user is an
-            imported annotator.
+        InvalidInputError: The password is shorter than 8 characters, the user is an imported
+            annotator, or an administrator resets their own password.
     """
     _require_admin(by, "reset passwords")
     _require_sign_in_account(user)
+    if by is not None and by.id == user.id:
+        raise InvalidInputError(
+            "change your own password on your account page (it asks for the current one)"
+        )
     if password is not None:
         users.check_password(password)
     users.revoke_access(session, user)

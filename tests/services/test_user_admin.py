@@ -119,6 +119,8 @@ def test_non_admins_and_bad_requests_are_refused(session: Session) -> None:
             attempt()
     with pytest.raises(InvalidInputError, match="your own account"):
         user_admin.set_active(session, admin, False, by=admin)
+    with pytest.raises(InvalidInputError, match="your own password"):
+        user_admin.reset_password(session, admin, by=admin)
     with pytest.raises(InvalidInputError, match="at least 8"):
         user_admin.reset_password(session, other, by=admin, password="short")
     with pytest.raises(InvalidInputError, match="page must be"):
