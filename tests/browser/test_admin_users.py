@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.conftest import LiveServer, screenshot, sign_in
 
 
 def test_admin_invites_deactivates_and_resets_a_user(
@@ -19,6 +19,7 @@ def test_admin_invites_deactivates_and_resets_a_user(
     assert link.startswith(f"{live_server.url}/auth/link/")
     row = page.locator('tr[data-user="newcomer@example.com"]')
     expect(row).to_have_attribute("data-state", "invited")
+    screenshot(page, "admin_users")
 
     invitee = browser.new_context().new_page()
     invitee.goto(link)

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from labelops.templates_gallery import get_template
-from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.conftest import LiveServer, screenshot, sign_in
 from tests.browser.pages_helpers import make_project
 
 TEXT_CONFIG = get_template("text_classification").label_config  # type: ignore[union-attr]
@@ -45,6 +45,7 @@ def test_pastes_tasks_and_imports_a_url(
     report = page.locator("[data-report]")
     expect(report).to_contain_text("Imported 2 tasks")
     expect(report).to_contain_text("pasted text.json")
+    screenshot(page, "import_pasted")
 
     page.fill("#paste-url", f"http://{file_server}/tickets.csv")
     page.get_by_role("button", name="Add from text or URL").click()
