@@ -19,7 +19,7 @@ from tests.web.helpers import user_with_token
 
 PASSWORD = "password123"
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
-_LINK = re.compile(r'id="issued-url" readonly value="([^"]+)"')
+_LINK = re.compile(r'id="issued-url" type="text" readonly value="([^"]+)"')
 
 
 def _csrf(client: FlaskClient, path: str = "/admin/users") -> str:
