@@ -204,6 +204,7 @@ def test_non_admins_get_403_and_forms_need_csrf(
         ),
     ]
     assert [a.status_code for a in attempts] == [403] * len(attempts)
+    assert "Only administrators manage users" in attempts[0].get_data(as_text=True)
     auth.logout()
     auth.login("root@example.com", PASSWORD)
     no_csrf = client.post(f"/admin/users/{other_id}/active", data={"active": "off"})
