@@ -76,6 +76,30 @@ class ApiTokenRow(Base):
     user: Mapped[UserRow] = relationship()
 
 
+class UserLinkRow(Base):
+    """A one-time link that lets a user set their password: an invitation or a reset.
+
+    Only the SHA-256 digest of the link's token is stored; the link works once, until
+    ``expires_at``, and is refused after ``used_at`` is set.
+    """
+
+    __tablename__ = "user_links"
+    __table_args__ = SQLITE_AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[UserRow] = relationship(foreign_keys=[user_id])
+
+
 class ProjectRow(Base):
     """A labeling project: its config, its queue settings and its instructions."""
 

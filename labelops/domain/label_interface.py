@@ -340,11 +340,16 @@ def sample_task_data(config: LabelConfig) -> dict[str, Any]:
     return data
 
 
+# Small files shipped in the web app's static folder (``static/samples``), so the preview of a
+# new project never reaches another site. The time series CSV has a ``time`` column and the
+# channels ``value``, ``temperature``, ``pressure`` and ``humidity``.
+SAMPLE_MEDIA_PREFIX = "/static/samples/"
 _SAMPLE_URLS = {
-    "Image": "https://placehold.co/640x480.png?text=Sample+{n}",
-    "Audio": "https://example.com/samples/sample-{n}.wav",
-    "Video": "https://example.com/samples/sample-{n}.mp4",
-    "TimeSeries": "https://example.com/samples/sample-{n}.csv",
+    "Image": SAMPLE_MEDIA_PREFIX + "sample-{n}.png",
+    "Audio": SAMPLE_MEDIA_PREFIX + "sample-{n}.wav",
+    "Video": SAMPLE_MEDIA_PREFIX + "sample-{n}.webm",
+    "TimeSeries": SAMPLE_MEDIA_PREFIX + "sample-{n}.csv",
+    # No sample document is shipped: a PDF of this site cannot be framed (see pdf.js).
     "Pdf": "https://example.com/samples/sample-{n}.pdf",
 }
 

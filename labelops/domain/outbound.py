@@ -88,7 +88,7 @@ def check_url(
         default_port = 443 if parts.scheme.lower() == "https" else 80
         try:
             found = list(resolve(host, port or default_port))
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
             raise OutboundURLError(f"{what}: host {host!r} does not resolve ({exc})") from exc
         addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
     if not addresses:

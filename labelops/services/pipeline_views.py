@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import DatasetVersionRow, StorageConnectionRow
+from labelops.db.models import DatasetVersionRow, StorageConnectionRow, TaskRow
 from labelops.domain.pipeline_jobs import ACTION_JOBS
 from labelops.services import agreement as agreement_service
 from labelops.services import datasets as dataset_service
@@ -72,6 +73,31 @@ def pipeline_overview(
         agreement_at=agreement.created_at if agreement is not None else None,
         runs_problem=runs.problem,
     )
+
+
+CONNECT_STORAGE = "connect-storage"
+"""The first step of a project without tasks or storage: not a job, a form on the page."""
+
+
+def next_step(session: Session, project_id: int, overview: PipelineOverview) -> str:
+    """Returns the action that makes sense now, shown as the page's primary button.
+
+    No tasks and no import storage: connect one (``CONNECT_STORAGE``); a storage but no tasks:
+    sync it; tasks but no labels: pre-annotate them (the labeling loop starts); labels but no
+    dataset version: export one; else train a model on it.
+    """
+    has_tasks, has_labels = session.execute(
+        sa.select(
+            sa.func.count(TaskRow.id) > 0,
+            sa.func.coalesce(sa.func.sum(TaskRow.total_annotations), 0) > 0,
+        ).where(TaskRow.project_id == project_id)
+    ).one()
+    if not has_tasks:
+        imports = [s for s in overview.storages if s.direction != "export"]
+        return "sync-storage" if imports else CONNECT_STORAGE
+    if not has_labels:
+        return "preannotate"
+    return "export-dataset" if not overview.datasets else "train"
 
 
 def needs_training(run: run_service.RunInfo) -> bool:

@@ -257,25 +257,46 @@ def project_for_user(
     return project, role
 
 
-def visible_projects(session: Session, user: UserRow) -> list[ProjectRow]:
+def visible_projects(
+    session: Session,
+    user: UserRow,
+    *,
+    search: str = "",
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[ProjectRow]:
     """Returns the projects of the user's active organization the user may see, newest first.
 
     Administrators see every project of their active organization, others the ones they are
-    members of; nobody sees another organization's projects in this list.
+    members of; nobody sees another organization's projects in this list. ``search`` keeps the
+    projects whose title contains it (any case); ``offset`` and ``limit`` take one page.
     """
+    query = _visible_query(session, user, search)
+    if query is None:
+        return []
+    return list(session.scalars(query.order_by(ProjectRow.id.desc()).offset(offset).limit(limit)))
+
+
+def count_visible_projects(session: Session, user: UserRow, *, search: str = "") -> int:
+    """Returns how many projects :func:`visible_projects` lists for the user and search."""
+    query = _visible_query(session, user, search)
+    if query is None:
+        return 0
+    return session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+def _visible_query(session: Session, user: UserRow, search: str) -> sa.Select[Any] | None:
     active = organization_service.active_organization_id(session, user)
     if active is None:
-        return []
-    query = (
-        sa.select(ProjectRow)
-        .where(ProjectRow.organization_id == active)
-        .order_by(ProjectRow.id.desc())
-    )
+        return None
+    query = sa.select(ProjectRow).where(ProjectRow.organization_id == active)
+    if search.strip():
+        query = query.where(ProjectRow.title.icontains(search.strip(), autoescape=True))
     if not user.is_admin:
         query = query.join(ProjectMemberRow, ProjectMemberRow.project_id == ProjectRow.id).where(
             ProjectMemberRow.user_id == user.id
         )
-    return list(session.scalars(query))
+    return query
 
 
 def role_of(session: Session, user: UserRow, project_id: int) -> Role | None:

@@ -102,9 +102,14 @@ def set_password(session: Session, email: str, password: str) -> UserRow:
     user = get_user_by_email(session, email)
     if user is None or user.is_imported:
         raise NotFoundError(f"no user with email {normalize_email(email)!r}")
-    user.password_hash = _hasher.hash(password)
+    store_password(user, password)
     end_sessions(session, user)
     return user
+
+
+def store_password(user: UserRow, password: str) -> None:
+    """Stores the hash of a password already checked by :func:`check_password`."""
+    user.password_hash = _hasher.hash(password)
 
 
 def normalize_email(email: str) -> str:
@@ -250,6 +255,12 @@ def change_password(
     if new_password == current_password:
         raise InvalidInputError("the new password must differ from the current one")
     user.password_hash = _hasher.hash(new_password)
+    end_sessions(session, user)
+
+
+def revoke_access(session: Session, user: UserRow) -> None:
+    """Ends every session of the user and deletes their API tokens (a reset or a deactivation)."""
+    session.execute(sa.delete(ApiTokenRow).where(ApiTokenRow.user_id == user.id))
     end_sessions(session, user)
 
 

@@ -9,7 +9,7 @@ from labelops.db.models import UserRow
 from labelops.services.users import session_user
 from labelops.settings import Settings
 from labelops.web.account.views import bp as account_bp
-from labelops.web.admin.views import bp as admin_bp
+from labelops.web.admin.people import bp as admin_bp
 from labelops.web.annotate.views import bp as annotate_bp
 from labelops.web.api import BLUEPRINTS as API_BLUEPRINTS
 from labelops.web.auth.views import bp as auth_bp

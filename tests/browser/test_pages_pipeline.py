@@ -49,6 +49,11 @@ def test_sync_storage_from_the_pipeline_page(
     page.goto(f"{live_server.url}/projects/{project}/data")
     page.get_by_role("link", name="Pipeline").click()
     expect(page.get_by_role("heading", name="Run the pipeline")).to_be_visible()
+    primary = page.locator("[data-pipeline-actions] .btn-primary")
+    expect(primary).to_have_count(1)
+    expect(primary).to_have_text("Connect storage")
+    primary.click()
+    expect(page.locator("#add-storage")).to_be_in_viewport()
 
     page.get_by_label("Kind").select_option("local")
     expect(page.get_by_label("Bucket")).to_be_hidden()
@@ -58,6 +63,7 @@ def test_sync_storage_from_the_pipeline_page(
     page.get_by_role("button", name="Add connection").click()
     expect(page.locator(".flash.success")).to_contain_text("Storage connection added")
     expect(page.locator("[data-storage-id]")).to_contain_text("incoming")
+    expect(primary).to_have_text("Sync storage")
 
     page.get_by_role("button", name="Sync storage").click()
     expect(page.locator("[data-pipeline-message]")).to_contain_text(
@@ -84,10 +90,13 @@ def test_sync_storage_from_the_pipeline_page(
     for task_id, label in zip(task_ids, ("Positive", "Negative", "Neutral"), strict=True):
         annotate(live_server, task_id, choice(label), live_server.admin_token)
     page.get_by_role("link", name="Pipeline").click()
+    expect(primary).to_have_text("Export dataset")
     page.get_by_role("button", name="Export dataset").click()
     export = page.locator("[data-runs] tr").first
     expect(export).to_contain_text("Export dataset", timeout=30_000)
     expect(export.locator(".badge")).to_have_text("succeeded", timeout=60_000)
     expect(page.locator("[data-datasets] tr").first.locator("td.num")).to_have_text("3")
     screenshot(page, "pipeline")
+    page.reload()
+    expect(primary).to_have_text("Train model")
     assert errors == []

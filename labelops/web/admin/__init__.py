@@ -1,1 +1,1 @@
-"""Administration pages: feature flags."""
+"""Administration pages: feature flags and users."""

@@ -1,8 +1,17 @@
 """Forms of the admin blueprint (CSRF-protected by Flask-WTF)."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from labelops.web.auth.validators import EmailAddress
 
 ON_OFF = [("off", "Off"), ("on", "On")]
 
@@ -31,3 +40,35 @@ class OverrideForm(FlaskForm):
 
 class DeleteFlagForm(FlaskForm):
     """Deletes a flag (a shipped flag returns to its defaults)."""
+
+
+class NewUserForm(FlaskForm):
+    """A new account with a password the administrator gives them."""
+
+    email = EmailField("Email", validators=[DataRequired(), EmailAddress()])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    can_create_projects = BooleanField("May create projects")
+
+
+class InviteForm(FlaskForm):
+    """A new account that sets its own password through a one-time link."""
+
+    email = EmailField("Email", validators=[DataRequired(), EmailAddress()])
+
+
+class ActiveForm(FlaskForm):
+    """Deactivates (``off``) or reactivates (``on``) an account."""
+
+    active = SelectField("Active", choices=ON_OFF)
+
+
+class ResetPasswordForm(FlaskForm):
+    """A temporary password, or nothing for a one-time reset link."""
+
+    password = PasswordField("Temporary password", validators=[Optional(), Length(max=256)])
+
+
+class ProjectCreationForm(FlaskForm):
+    """Grants (``on``) or withdraws (``off``) the right to create projects."""
+
+    allowed = SelectField("May create projects", choices=ON_OFF)

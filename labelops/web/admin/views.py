@@ -60,7 +60,8 @@ def _page(
     ), status
 
 
-def _form_errors(form: Any) -> str:
+def form_errors(form: Any) -> str:
+    """Returns a form's errors as one line: ``Label: message; Label: message``."""
     return "; ".join(
         f"{getattr(form, name).label.text}: {' '.join(messages)}"
         for name, messages in form.errors.items()
@@ -84,7 +85,7 @@ def create_flag() -> Any:
     """Defines a new flag."""
     form = NewFlagForm()
     if not form.validate_on_submit():
-        return _page(status=400, error=f"New flag: {_form_errors(form)}", new_form=form)
+        return _page(status=400, error=f"New flag: {form_errors(form)}", new_form=form)
     try:
         flag_service.create_flag(
             db.session,
@@ -109,7 +110,7 @@ def update_flag(key: str) -> Any:
     _known(key)
     form = FlagSettingsForm()
     if not form.validate_on_submit():
-        return _page(status=400, error=f"{key}: {_form_errors(form)}")
+        return _page(status=400, error=f"{key}: {form_errors(form)}")
     try:
         flag_service.update_flag(
             db.session,
@@ -134,7 +135,7 @@ def set_override(key: str) -> Any:
     _known(key)
     form = OverrideForm()
     if not form.validate_on_submit():
-        return _page(status=400, error=f"{key}: {_form_errors(form)}")
+        return _page(status=400, error=f"{key}: {form_errors(form)}")
     who = (form.who.data or "").strip()
     target: dict[str, Any] = {}
     if form.target.data == "user":

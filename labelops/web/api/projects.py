@@ -15,16 +15,17 @@ from labelops.domain.errors import TaskImportError, UnknownFormatError
 from labelops.domain.label_config import parse_label_config
 from labelops.resources.bucket_media import export_media_reader
 from labelops.services import exports as export_service
+from labelops.services import import_inputs, project_settings, visibility
 from labelops.services import imports as import_service
 from labelops.services import next_task as queue
 from labelops.services import predictions as prediction_service
-from labelops.services import project_settings, visibility
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services import users as user_service
 from labelops.services.media import UploadStore
 from labelops.services.policies import Action, authorize_project
 from labelops.services.projects import project_config
+from labelops.settings import current_limits
 from labelops.web.api import imports as background_import
 from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import (
@@ -197,6 +198,13 @@ _IMPORT_BODY = {
             },
         }
     },
+    "application/x-www-form-urlencoded": {
+        "schema": {
+            "type": "object",
+            "properties": {"url": {"type": "string", "format": "uri"}},
+            "required": ["url"],
+        }
+    },
 }
 
 
@@ -204,7 +212,7 @@ _IMPORT_BODY = {
 @api_login_required
 @accepts(query=_IMPORT_QUERY, body_doc=_IMPORT_BODY)
 def import_tasks(project_id: int) -> Any:
-    """Imports tasks from uploaded files or a JSON body, all or nothing."""
+    """Imports tasks from uploaded files, a JSON body or a form ``url=``, all or nothing."""
     project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     as_ = request.args.get("as") or request.form.get("as") or "annotations"
     if as_ not in ("annotations", "predictions"):
@@ -267,6 +275,14 @@ def _pixels(value: Any) -> bool:
 
 
 def _import_sources() -> Iterator[import_service.ImportSource]:
+    if request.mimetype == "application/x-www-form-urlencoded" and "url" in request.form:
+        # Label Studio's import from a URL: a form body ``url=...``, read under the outbound rule.
+        yield import_inputs.url_source(
+            request.form["url"],
+            allowed_hosts=current_app.config["LABELOPS_SETTINGS"].outbound_host_allowlist,
+            max_bytes=current_limits().max_upload_bytes,
+        )
+        return
     if request.files:
         for upload in request.files.getlist("file") or list(request.files.values()):
             yield import_service.ImportSource.of_stream(

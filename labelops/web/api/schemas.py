@@ -414,9 +414,28 @@ class MemberRoleIn(Schema):
 
 
 class UserPatchIn(Schema):
-    """What an administrator may change on an account: the project-creation grant."""
+    """What an administrator may change on an account: project creation and whether it is active.
+
+    ``is_active: false`` deactivates the account (its sessions and API tokens end).
+    """
 
     can_create_projects: bool | None = None
+    is_active: bool | None = None
+
+
+class UserInviteIn(Schema):
+    """An account to invite: it sets its own password through a one-time link."""
+
+    email: str = Field(max_length=320)
+    username: str = Field("", max_length=150)
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+
+
+class PasswordResetIn(Schema):
+    """A temporary password, or none (``{}``) for a one-time reset link."""
+
+    password: str | None = Field(None, max_length=1024)
 
 
 class StorageExportIn(Schema):

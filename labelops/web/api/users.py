@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, url_for
 
 from labelops.clock import iso
 from labelops.services import organizations as organization_service
+from labelops.services import user_admin
 from labelops.services import users as user_service
+from labelops.services.user_links import IssuedLink
 from labelops.web.api.auth import api_login_required, require_admin
-from labelops.web.api.schemas import UserIn, UserPatchIn
+from labelops.web.api.schemas import PasswordResetIn, UserIn, UserInviteIn, UserPatchIn
 from labelops.web.api.serializers import initials, user_json
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.extensions import db
@@ -52,16 +54,67 @@ def get_user(user_id: int) -> Any:
 @api_login_required
 @accepts(UserPatchIn)
 def update_user(user_id: int) -> Any:
-    """Grants or withdraws project creation ``{"can_create_projects": bool}`` (administrators)."""
+    """Changes ``{"can_create_projects": bool, "is_active": bool}`` (administrators).
+
+    ``is_active: false`` deactivates the account: it can't sign in, its API tokens are deleted.
+    """
     require_admin()
     body = read_body().fields_set()
     user = user_service.visible_user(db.session, user_id, by=g.user)
-    if "can_create_projects" in body:
+    if body.get("can_create_projects") is not None:
         user_service.grant_project_creation(
             db.session, user, body["can_create_projects"], by=g.user
         )
+    if body.get("is_active") is not None:
+        user_admin.set_active(db.session, user, body["is_active"], by=g.user)
     db.session.commit()
     return jsonify(user_json(user))
+
+
+def _link_json(link: IssuedLink) -> dict[str, Any]:
+    return {
+        "url": url_for("auth.link", token=link.token, _external=True),
+        "purpose": link.purpose,
+        "expires_at": iso(link.expires_at),
+    }
+
+
+@bp.post("/users/invite")
+@api_login_required
+@accepts(UserInviteIn)
+def invite_user() -> Any:
+    """Creates an account without a password; answers its one-time invitation link (shown once).
+
+    The body is ``{email, username?, first_name?, last_name?}``; the answer is
+    ``{"user": {...}, "link": {"url", "purpose": "invite", "expires_at"}}``.
+    """
+    require_admin()
+    user, link = user_admin.invite_user(
+        db.session,
+        **read_body().model_dump(),
+        by=g.user,
+        organization_id=organization_service.active_organization_id(db.session, g.user),
+    )
+    db.session.commit()
+    return jsonify({"user": user_json(user), "link": _link_json(link)}), 201
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@api_login_required
+@accepts(PasswordResetIn)
+def reset_password(user_id: int) -> Any:
+    """Resets a password: ``{"password": "..."}`` sets a temporary one, ``{}`` issues a link.
+
+    Either way the user's sessions end and their API tokens are deleted. The answer is the user
+    and, for a link, ``"link": {"url", "purpose": "reset", "expires_at"}`` (shown once).
+    """
+    require_admin()
+    user = user_service.visible_user(db.session, user_id, by=g.user)
+    link = user_admin.reset_password(
+        db.session, user, by=g.user, password=read_body().model_dump()["password"]
+    )
+    db.session.commit()
+    return jsonify({"user": user_json(user), "link": _link_json(link) if link else None})
 
 
 @bp.get("/current-user/whoami")

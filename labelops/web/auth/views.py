@@ -17,8 +17,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
+from labelops.services import user_admin, user_links
 from labelops.services import users as user_service
-from labelops.web.auth.forms import LoginForm
+from labelops.web.auth.forms import LoginForm, SetPasswordForm
 from labelops.web.extensions import db, limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -95,3 +96,27 @@ def logout() -> Any:
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/link/<token>", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+    key_func=get_remote_address,
+    deduct_when=lambda response: response.status_code == 410,
+)
+def link(token: str) -> Any:
+    """Lets an invited user (or one whose password was reset) set a password and signs them in.
+
+    The link works once and until it expires; a wrong, used or expired link is answered 410.
+    """
+    opened = user_links.open_link(db.session, token)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user = user_admin.set_password_by_link(db.session, token, form.password.data or "")
+        db.session.commit()
+        logout_user()
+        login_user(user)
+        flash("Your password is set. Welcome!", "success")
+        return redirect(_home())
+    status = 200 if request.method == "GET" else 400
+    return render_template("auth/link.html", form=form, link=opened), status

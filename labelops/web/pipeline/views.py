@@ -62,6 +62,7 @@ def _page(access: Any, form: StorageForm, status: int = 200) -> Any:
         job_labels=view_service.JOB_LABELS,
         secret_state=view_service.secret_state,
         needs_training=view_service.needs_training,
+        next_step=view_service.next_step(db.session, access.project.id, overview),
         dagster_url=dagster_ui_url(),
         export_formats=available_formats(access.project),
     ), status

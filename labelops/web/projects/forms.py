@@ -16,7 +16,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from labelops.domain.errors import LabelConfigError
 from labelops.domain.label_config import parse_label_config
@@ -155,5 +162,25 @@ class ImportForm(FlaskForm):
     files = MultipleFileField(
         "Files", validators=[DataRequired(message="choose at least one file")]
     )
+    dedupe = BooleanField("Skip tasks whose data is already in the project")
+    strict = BooleanField("Refuse annotations that do not fit the labeling config")
+
+
+class PasteImportForm(FlaskForm):
+    """Tasks pasted as JSON, JSON lines, CSV or TSV text, or the URL of a file to import."""
+
+    text = TextAreaField("Pasted tasks", validators=[Optional(), Length(max=10 * 1024 * 1024)])
+    text_format = SelectField(
+        "Format",
+        choices=[
+            ("auto", "Detect"),
+            ("json", "JSON"),
+            ("jsonl", "JSON lines"),
+            ("csv", "CSV"),
+            ("tsv", "TSV"),
+        ],
+        default="auto",
+    )
+    url = StringField("URL", validators=[Optional(), Length(max=2048)])
     dedupe = BooleanField("Skip tasks whose data is already in the project")
     strict = BooleanField("Refuse annotations that do not fit the labeling config")

@@ -1,6 +1,7 @@
 """Project pages: list, create (from the gallery or a clone), settings, model, delete, members."""
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from labelops.domain.label_config import (
     parse_label_config,
     sample_task_data,
 )
+from labelops.services import import_inputs
 from labelops.services import imports as import_service
 from labelops.services import media as media_service
 from labelops.services import ml_backend_events as ml_events
@@ -43,7 +45,9 @@ from labelops.services.errors import ConflictError, NotFoundError
 from labelops.services.media import UploadStore
 from labelops.services.ml_backends import MLBackendError
 from labelops.services.ml_client import MLBackendCallError
+from labelops.services.outbound import FetchError, OutboundURLError
 from labelops.services.policies import Action, authorize_project
+from labelops.settings import current_limits
 from labelops.templates_gallery import gallery, get_template
 from labelops.web.extensions import db
 from labelops.web.projects.forms import (
@@ -51,12 +55,14 @@ from labelops.web.projects.forms import (
     ImportForm,
     MemberForm,
     MLBackendForm,
+    PasteImportForm,
     ProjectForm,
     RoleForm,
     WorkflowForm,
 )
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
+PROJECTS_PER_PAGE = 24
 
 
 @bp.before_request
@@ -67,11 +73,25 @@ def _signed_in() -> None:
 
 @bp.get("")
 def index() -> Any:
-    """Lists the projects the user belongs to, with their progress."""
-    projects = project_service.visible_projects(db.session, current_user)
+    """Lists the projects the user belongs to with their progress: searched by title, paged."""
+    search = (request.args.get("q") or "").strip()[:200]
+    total = project_service.count_visible_projects(db.session, current_user, search=search)
+    pages = max(1, -(-total // PROJECTS_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    projects = project_service.visible_projects(
+        db.session,
+        current_user,
+        search=search,
+        offset=(page - 1) * PROJECTS_PER_PAGE,
+        limit=PROJECTS_PER_PAGE,
+    )
     return render_template(
         "projects/index.html",
         projects=projects,
+        total=total,
+        search=search,
+        page=page,
+        pages=pages,
         can_create=project_service.can_create_projects(current_user),
     )
 
@@ -391,7 +411,6 @@ def remove_member(project_id: int, user_id: int) -> Any:
 def import_page(project_id: int) -> Any:
     """Uploads task files or media files; answers with a report of what was added or rejected."""
     access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
-    project = access.project
     form = ImportForm()
     report: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
@@ -402,31 +421,100 @@ def import_page(project_id: int) -> Any:
             for f in form.files.data
             if f
         ]
-        options = import_service.ImportOptions(
-            created_by_id=current_user.id,
-            dedupe=bool(form.dedupe.data),
-            strict=bool(form.strict.data),
-            store=UploadStore.for_settings(current_app.config["LABELOPS_SETTINGS"]),
+        report, error, status = _run_import(
+            access.project, lambda: sources, dedupe=form.dedupe.data, strict=form.strict.data
         )
-        try:
-            summary = import_service.import_sources(db.session, project, sources, options)
-        except (TaskImportError, UnknownFormatError) as exc:
-            db.session.rollback()
-            error = _import_error(exc)
-            status = 400
-        else:
-            db.session.commit()
-            report = summary.to_dict()
     elif request.method == "POST":
         status = 400
         error = {"message": " ".join(e for errs in form.errors.values() for e in errs)}
     if request.method == "POST" and request.accept_mimetypes.best == "application/json":
         return jsonify({"report": report, "error": error}), status
-    config = parse_label_config(project.label_config)
+    return _import_template(
+        access, form, PasteImportForm(formdata=None, prefix="paste"), report, error, status
+    )
+
+
+@bp.post("/<int:project_id>/import/paste")
+def import_pasted(project_id: int) -> Any:
+    """Imports pasted JSON/CSV/TSV tasks or the document at a URL, through the same import."""
+    access = authorize_project(db.session, current_user, Action.MANAGE, project_id)
+    form = PasteImportForm(prefix="paste")
+    report: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    status = 400
+    if form.validate_on_submit():
+        settings = current_app.config["LABELOPS_SETTINGS"]
+        text, url = form.text.data or "", form.url.data or ""
+
+        def sources() -> list[import_service.ImportSource]:
+            if url.strip():
+                return [
+                    import_inputs.url_source(
+                        url,
+                        allowed_hosts=settings.outbound_host_allowlist,
+                        max_bytes=current_limits().max_upload_bytes,
+                    )
+                ]
+            return [import_inputs.pasted_source(text, form.text_format.data or "auto")]
+
+        if text.strip() and url.strip():
+            error = {"message": "give pasted text or a URL, not both"}
+        elif not text.strip() and not url.strip():
+            error = {"message": "paste tasks or give a URL"}
+        else:
+            report, error, status = _run_import(
+                access.project, sources, dedupe=form.dedupe.data, strict=form.strict.data
+            )
+    else:
+        error = {"message": " ".join(e for errs in form.errors.values() for e in errs)}
+    if report is not None:  # imported: the form starts empty again
+        form = PasteImportForm(formdata=None, prefix="paste")
+    return _import_template(access, ImportForm(formdata=None), form, report, error, status)
+
+
+def _run_import(
+    project: Any,
+    sources: Callable[[], list[import_service.ImportSource]],
+    *,
+    dedupe: bool | None,
+    strict: bool | None,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, int]:
+    """Imports the sources all or nothing; returns (report, error, status) for the page."""
+    options = import_service.ImportOptions(
+        created_by_id=current_user.id,
+        dedupe=bool(dedupe),
+        strict=bool(strict),
+        store=UploadStore.for_settings(current_app.config["LABELOPS_SETTINGS"]),
+    )
+    try:
+        summary = import_service.import_sources(db.session, project, sources(), options)
+    except (
+        TaskImportError,
+        UnknownFormatError,
+        InvalidInputError,
+        OutboundURLError,
+        FetchError,
+    ) as exc:
+        db.session.rollback()
+        return None, _import_error(exc), 400
+    db.session.commit()
+    return summary.to_dict(), None, 200
+
+
+def _import_template(
+    access: Any,
+    form: FlaskForm,
+    paste_form: FlaskForm,
+    report: dict[str, Any] | None,
+    error: dict[str, Any] | None,
+    status: int,
+) -> tuple[str, int]:
+    config = parse_label_config(access.project.label_config)
     return render_template(
         "projects/import.html",
         form=form,
-        project=project,
+        paste_form=paste_form,
+        project=access.project,
         access=access,
         report=report,
         error=error,
