@@ -4,8 +4,8 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
-from labelops.domain.chat import CHAT_RESULT_TYPE, check_chat_counts, check_chat_message
 from labelops.domain.brush_rle import BrushRleError, check_rle
+from labelops.domain.chat import CHAT_RESULT_TYPE, check_chat_counts, check_chat_message
 from labelops.domain.errors import AnnotationError
 from labelops.domain.label_interface import (
     LABEL_VALUE_KEYS,

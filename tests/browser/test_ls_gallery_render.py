@@ -24,12 +24,6 @@ OTHER_HOSTS = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
-# Templates whose preview shows a "not supported yet" notice for a feature built elsewhere: the
-# notice must be the only problem. Empty an entry when its feature lands in the labeling view.
-PENDING_NOTICES = {
-    "computer-vision/semantic-segmentation-with-masks": "The <BrushLabels> tag is not supported",
-    "computer-vision/multipage-documents": "images (valueList); the labeling view shows the first",
-}
 RENDER = """async (config) => {
   const { renderPreview } = await import("/static/js/preview.js");
   const { postJSON } = await import("/static/js/http.js");
@@ -104,9 +98,6 @@ def test_every_gallery_config_renders_in_the_preview(page: Page, live_server: Li
         errors.clear()
         media.template = template
         outcome = page.evaluate(RENDER, template.config)
-        pending = PENDING_NOTICES.get(template.key)
-        if pending:
-            outcome["unsupported"] = [n for n in outcome["unsupported"] if pending not in n]
         bad = {
             key: value
             for key, value in {**outcome, "errors": list(errors)}.items()

@@ -6,8 +6,10 @@ The configs are read from Label Studio's wheel (``make ls-templates``), never co
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
+from labelops.domain.brush_rle import encode_mask
 from labelops.domain.errors import AnnotationError
 from labelops.domain.label_config import (
     ControlTag,
@@ -19,13 +21,13 @@ from labelops.domain.label_config import (
     validate_result,
 )
 from labelops.domain.label_interface import LABEL_KEYS, LABEL_VALUE_KEYS, LABELS_CONTROL_TAGS
-from tests.ls_gallery import CHAT_TEMPLATES, EXPECTED_COUNT, checked_templates, gallery_templates
+from tests.ls_gallery import EXPECTED_COUNT, checked_templates, gallery_templates
 
 
 def test_the_wheel_holds_the_whole_gallery() -> None:
     keys = [t.key for t in gallery_templates()]
     assert len(keys) == EXPECTED_COUNT
-    assert CHAT_TEMPLATES <= set(keys), "a skipped <Chat> template is no longer in the gallery"
+    assert sum(key.startswith("chat/") for key in keys) == 5  # the <Chat> ones are checked too
 
 
 def test_every_gallery_config_is_accepted_described_and_previewed() -> None:
@@ -70,6 +72,9 @@ def _span(obj: ObjectTag, data: dict[str, Any]) -> dict[str, Any]:
     return {"x": 10.0, "y": 10.0, "width": 20.0, "height": 20.0, "rotation": 0}
 
 
+BRUSH_SIZE = 4  # pixels of the image a sample brush mask covers
+
+
 def _value(control: ControlTag, obj: ObjectTag, data: dict[str, Any]) -> dict[str, Any]:
     """Returns a result value for ``control`` as Label Studio writes it."""
     first = control.label_values()[0] if control.labels else "Option A"
@@ -91,7 +96,12 @@ def _value(control: ControlTag, obj: ObjectTag, data: dict[str, Any]) -> dict[st
         frame = {"frame": 1, "enabled": True, "x": 1.0, "y": 1.0, "width": 5.0, "height": 5.0}
         return {"sequence": [frame], "labels": []}
     if control.tag == "BrushLabels":
-        return {"format": "rle", "rle": [0, 1, 2], "brushlabels": [first]}
+        mask = np.zeros((BRUSH_SIZE, BRUSH_SIZE), dtype=np.uint8)
+        mask[1:3, 1:3] = 255
+        return {"format": "rle", "rle": encode_mask(mask), "brushlabels": [first]}
+    if control.result_type == "chatmessage":  # a message the annotator adds to the <Chat>
+        message = {"role": "user", "content": "Hello", "createdAt": 1732867200000}
+        return {"chatmessage": message}
     if control.tag in ("Polygon", "PolygonLabels"):
         value: dict[str, Any] = {"points": [[10.0, 10.0], [20.0, 10.0], [20.0, 20.0]]}
     else:
@@ -117,6 +127,8 @@ def _sample_result(config: LabelConfig, data: dict[str, Any]) -> list[dict[str, 
             "type": control.result_type,
             "value": _value(control, obj, data),
         }
+        if control.tag == "BrushLabels":
+            item.update(original_width=BRUSH_SIZE, original_height=BRUSH_SIZE)
         region = regions.get(obj.name)
         if control.per_region and region is not None:
             geometry = {k: v for k, v in region["value"].items() if k not in LABEL_KEYS}
@@ -125,6 +137,11 @@ def _sample_result(config: LabelConfig, data: dict[str, Any]) -> list[dict[str, 
             continue
         elif control.tag in LABELS_CONTROL_TAGS:
             regions.setdefault(obj.name, item)
+        elif control.result_type == "chatmessage":  # as many messages as minMessages asks
+            have = len(data.get(obj.data_field or "", None) or [])
+            wanted = str(obj.attrs.get("minMessages", "0"))
+            more = max(0, int(wanted) - have - 1) if wanted.isdigit() else 0
+            result += [{**item, "id": f"m{n}"} for n in range(more)]
         result.append(item)
     return result
 
