@@ -38,6 +38,8 @@ BOXES = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
           relation: el.dataset.relation};
 })"""
 
+WIDTH = "(selector) => Math.round(document.querySelector(selector).getBoundingClientRect().width)"
+
 
 def center(box: dict[str, float]) -> tuple[float, float]:
     return (box["left"] + box["right"]) / 2, (box["top"] + box["bottom"]) / 2
@@ -82,6 +84,27 @@ def test_relation_label_is_drawn_on_its_arc_and_selects_the_relation(
         "([x, y]) => document.elementFromPoint(x, y).closest('.lo-relation-label') !== null",
         [x, y],
     ), "the label is covered by something else"
+
+    # A narrower window wraps the text anew: the arcs are laid out again and the label follows.
+    text_box = page.locator(".lo-text")
+    before = text_box.get_attribute("data-arcs-width")
+    assert before is not None
+    page.set_viewport_size({"width": 500, "height": 900})
+    expect(text_box).not_to_have_attribute("data-arcs-width", before)
+    for _ in range(5):  # the page may settle in more than one step: wait for the last one
+        width = page.evaluate(WIDTH, ".lo-text")
+        if text_box.get_attribute("data-arcs-width") == str(width):
+            break
+        try:
+            expect(text_box).to_have_attribute("data-arcs-width", str(width), timeout=2000)
+        except AssertionError:
+            continue  # the width moved on meanwhile
+    assert text_box.get_attribute("data-arcs-width") == str(width) != before
+    (box,) = page.evaluate(BOXES, ".lo-relation-label")
+    spans = page.evaluate(BOXES, ".lo-span")
+    anna = next(s for s in spans if s["text"] == "Anna")
+    acme = next(s for s in spans if s["text"] == "Acme Corp")
+    assert abs(center(box)[0] - (center(anna)[0] + center(acme)[0]) / 2) < 2
 
     label.click()
     expect(label).to_have_class("lo-relation-label selected")

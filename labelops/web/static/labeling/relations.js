@@ -160,4 +160,5 @@ export function drawRelations(ctx, el, objectName) {
     }
   });
   el.insertBefore(svg, layer);
+  el.dataset.arcsWidth = String(Math.round(box.width)); // the width the arcs were laid out for
 }

@@ -98,6 +98,14 @@ export function mountText(ctx, _node, obj) {
     drawRelations(ctx, el, obj.name);
   };
   ctx.onRedraw(redraw);
+  // Arcs are measured on the laid-out text: when its width changes (window, panels) the text
+  // wraps anew, so they are laid out again.
+  let width = null;
+  new ResizeObserver(([entry]) => {
+    const w = Math.round(entry.contentRect.width);
+    if (width !== null && w !== width && ctx.store.relations.length) redraw();
+    width = w;
+  }).observe(el);
 
   el.addEventListener("mouseup", () => {
     if (ctx.readOnly) return;
