@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from labelops.clock import utcnow
 from labelops.domain.errors import InvalidInputError, StateTransitionError
 from labelops.domain.label_config import parse_label_config
+from labelops.services import agreement as agreement_service
 from labelops.services import annotations as annotation_service
 from labelops.services import data_manager as manager_service
 from labelops.services import reviews as review_service
@@ -92,3 +93,23 @@ def decide(project_id: int, annotation_id: int) -> Any:
         note = "" if form.decision.data == "accepted" else "; it goes back to its author first"
         flash(f"{verb} annotation #{annotation.id}{note}.", "success")
     return redirect(url_for(".stream", project_id=project_id, task=annotation.task_id))
+
+
+@bp.get("/<int:project_id>/review/compare/<int:task_id>")
+def compare(project_id: int, task_id: int) -> Any:
+    """Shows a task's annotations next to each other with how far their annotators agree."""
+    access = authorize_project(db.session, current_user, Action.REVIEW, project_id)
+    task = task_service.get_task(db.session, task_id)
+    if task.project_id != access.project.id:
+        raise NotFoundError(f"task {task_id} not found in project {project_id}")
+    config = parse_label_config(access.project.label_config)
+    detail = manager_service.task_detail(db.session, task)
+    return render_template(
+        "review/compare.html",
+        project=access.project,
+        access=access,
+        detail=detail,
+        agreement=agreement_service.task_agreement(db.session, config, task),
+        payload=detail_payload(config, detail),
+        tab="review",
+    )

@@ -176,7 +176,7 @@ export function mountSidebar(ctx, side) {
           : null;
         return h(
           "li",
-          { class: "lo-relation" },
+          { class: `lo-relation${store.selectedRelation === i ? " selected" : ""}`, "data-relation": i },
           h("span", {}, `${index(rel.from_id)} `),
           h(
             "button",

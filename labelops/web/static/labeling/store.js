@@ -45,6 +45,8 @@ export class Store {
     this.classifications = {};
     this.relations = [];
     this.selectedId = null;
+    // The index of the relation chosen by clicking its label on the arc (Delete removes it).
+    this.selectedRelation = null;
     // Ctrl+A: every region is selected (Delete removes them all); selecting one region ends it.
     this.allSelected = false;
     // How the annotator sees regions, not part of the result nor of undo: hidden regions are not
@@ -84,6 +86,7 @@ export class Store {
     this.classifications = state.classifications;
     this.relations = state.relations;
     if (!this.region(this.selectedId)) this.selectedId = null;
+    if (!this.relations[this.selectedRelation]) this.selectedRelation = null;
     this.linkFrom = null;
   }
 
@@ -175,7 +178,20 @@ export class Store {
       });
     } else if (this.selectedId) {
       this.removeRegion(this.selectedId);
+    } else if (this.relations[this.selectedRelation]) {
+      const index = this.selectedRelation;
+      this.selectedRelation = null;
+      this.change(() => {
+        this.relations.splice(index, 1);
+      });
     }
+  }
+
+  selectRelation(index) {
+    this.selectedRelation = this.relations[index] ? index : null;
+    this.selectedId = null;
+    this.allSelected = false;
+    this.emit();
   }
 
   select(id) {
@@ -188,6 +204,7 @@ export class Store {
       return;
     }
     this.selectedId = id;
+    this.selectedRelation = null;
     this.allSelected = false;
     this.emit();
   }

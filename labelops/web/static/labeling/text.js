@@ -42,11 +42,15 @@ export function paintSpans(ctx, el, text, spans) {
     );
     span.style.setProperty("--label-color", ctx.store.regionColor(inner));
     if (seg.regions.some((r) => ctx.store.isSelected(r.id))) span.classList.add("selected");
+    el.append(span);
+    // The label chip is an element of its own (so arcs can keep clear of it) with no text of
+    // its own (its CSS draws the label), so text offsets stay those of the text.
     if (spans.some((sp) => sp.region === inner && sp.end === seg.end)) {
       span.classList.add("span-end");
-      span.dataset.label = inner.labels.join(", ");
+      const chip = h("span", { class: "lo-span-label", "data-label": inner.labels.join(", "), "aria-hidden": "true" });
+      chip.style.setProperty("--label-color", ctx.store.regionColor(inner));
+      el.append(chip);
     }
-    el.append(span);
   }
 }
 
@@ -94,6 +98,14 @@ export function mountText(ctx, _node, obj) {
     drawRelations(ctx, el, obj.name);
   };
   ctx.onRedraw(redraw);
+  // Arcs are measured on the laid-out text: when its width changes (window, panels) the text
+  // wraps anew, so they are laid out again.
+  let width = null;
+  new ResizeObserver(([entry]) => {
+    const w = Math.round(entry.contentRect.width);
+    if (width !== null && w !== width && ctx.store.relations.length) redraw();
+    width = w;
+  }).observe(el);
 
   el.addEventListener("mouseup", () => {
     if (ctx.readOnly) return;
