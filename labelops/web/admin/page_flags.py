@@ -42,6 +42,9 @@ def page_flags() -> dict[str, bool]:
 
 def flag_enabled(key: str) -> bool:
     """Returns whether the flag is on for the current user and page (unknown keys raise)."""
+    values = page_flags()  # every flag, read once a request
+    if key in values:
+        return values[key]
     user_id, project_id = _scope()
     return flag_service.is_enabled(db.session, key, user=user_id, project=project_id)
 
