@@ -159,20 +159,31 @@ def submit_to_next(
     return samples, phases
 
 
-def run(tasks: int, workers: int, threads: int, pg_admin_url: str | None = None) -> dict[str, Any]:
-    """Returns the first-load time and the submit -> next latencies over ``tasks`` tasks."""
+def run(
+    tasks: int,
+    workers: int,
+    threads: int,
+    pg_admin_url: str | None = None,
+    browser: Browser | None = None,
+) -> dict[str, Any]:
+    """Returns the first-load time and the submit -> next latencies over ``tasks`` tasks.
+
+    Uses ``browser`` when given (a test's shared Chromium), else starts Chromium and stops it.
+    """
     with tempfile.TemporaryDirectory() as tmp, database("postgres", Path(tmp), pg_admin_url) as url:
         project_id = seed(url)
         with serve(url, Path(tmp) / "home", workers=workers, threads=threads) as server:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-                )
-                try:
-                    loads = [first_load(browser, server.base_url, project_id) for _ in range(3)]
-                    samples, phases = submit_to_next(browser, server.base_url, project_id, tasks)
-                finally:
-                    browser.close()
+            if browser is not None:
+                loads, samples, phases = _drive(browser, server.base_url, project_id, tasks)
+            else:
+                with sync_playwright() as playwright:
+                    own = playwright.chromium.launch(
+                        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                    )
+                    try:
+                        loads, samples, phases = _drive(own, server.base_url, project_id, tasks)
+                    finally:
+                        own.close()
     return {
         "first_load_ms": round(sorted(loads)[1], 1),
         "first_load_runs_ms": [round(v, 1) for v in loads],
@@ -184,12 +195,24 @@ def run(tasks: int, workers: int, threads: int, pg_admin_url: str | None = None)
     }
 
 
+def _drive(
+    browser: Browser, base_url: str, project_id: int, tasks: int
+) -> tuple[list[float], list[float], dict[str, list[float]]]:
+    loads = [first_load(browser, base_url, project_id) for _ in range(3)]
+    samples, phases = submit_to_next(browser, base_url, project_id, tasks)
+    return loads, samples, phases
+
+
 def measure(
-    tasks: int, workers: int = 2, threads: int = 4, pg_admin_url: str | None = None
+    tasks: int,
+    workers: int = 2,
+    threads: int = 4,
+    pg_admin_url: str | None = None,
+    browser: Browser | None = None,
 ) -> dict[str, Any]:
     """Returns the figures with the run's date, duration and machine."""
     started = time.time()
-    figures = run(tasks, workers, threads, pg_admin_url)
+    figures = run(tasks, workers, threads, pg_admin_url, browser)
     return {
         "tasks": tasks,
         "server": {"workers": workers, "threads": threads, "database": "postgresql"},

@@ -58,9 +58,14 @@ def test_quick_http_bench_produces_every_figure_with_no_overlap_or_loss(tmp_path
 def test_browser_bench_times_first_load_and_submit_to_next_over_real_pages() -> None:
     from bench.browser import markdown
     from bench.browser import measure as measure_browser
+    from tests.browser.chromium import acquire, release
 
     pg_admin_engine()
-    result = measure_browser(3, workers=1, pg_admin_url=pg_admin_url())
+    browser = acquire()  # the test process's one Chromium (Playwright allows one per thread)
+    try:
+        result = measure_browser(3, workers=1, pg_admin_url=pg_admin_url(), browser=browser)
+    finally:
+        release()
     figures = result["figures"]
     assert figures["submit_to_next_n"] == 3  # three tasks submitted, each followed by the next
     assert len(figures["first_load_runs_ms"]) == 3
