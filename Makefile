@@ -58,9 +58,9 @@ dev: install
 test: install browser azurite biome ml-backend ls-templates
 	$(BIN)/pytest -n 2
 
-# Refresh the README's pictures: the browser tests write them into docs/screenshots/.
+# Refresh the README's pictures: the browser tests (tests/browser) write them into docs/screenshots/.
 screenshots: install browser
-	LABELOPS_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -n 2 -m browser
+	LABELOPS_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -n 2 tests/browser
 
 lint: install lint-js
 	$(BIN)/ruff check labelops tests bench
