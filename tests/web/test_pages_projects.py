@@ -122,6 +122,10 @@ def test_new_project_page_offers_the_gallery(client: FlaskClient, manager: int) 
         assert f'data-template="{template.name}"' in body
     assert "RectangleLabels" in body
     assert 'data-template="object_detection" aria-pressed="true"' in body
+    # The link fills the title as the button does (a click before the script binds follows it).
+    title = next(t.title for t in gallery() if t.name == "object_detection")
+    field = re.search(r'<input[^>]*name="title"[^>]*>', body)
+    assert field and f'value="{title}"' in field.group(0)
 
 
 def test_every_gallery_template_shows_its_picture(client: FlaskClient, manager: int) -> None:

@@ -130,6 +130,10 @@ def _prefill(form: ProjectForm, template_name: str | None, clone_id: int | None)
     template = get_template(template_name or "text_classification") or gallery()[0]
     form.label_config.data = template.label_config
     form.template.data = template.name
+    if template_name and not form.title.data:
+        # The gallery's links (followed before the page's script binds them, or without script)
+        # fill the title as its buttons do.
+        form.title.data = template.title
 
 
 def _editor(template: str, form: ProjectForm, **context: Any) -> Any:
