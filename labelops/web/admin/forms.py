@@ -4,14 +4,16 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-ON_OFF = [("off", "Off"), ("on", "On")]
+from labelops.web.choices import options
+
+ON_OFF = (("off", "Off"), ("on", "On"))
 
 
 class FlagSettingsForm(FlaskForm):
     """A flag's description, default and rollout percentage (empty: no rollout)."""
 
     description = StringField("Description", validators=[Length(max=500)])
-    default = SelectField("Default", choices=ON_OFF)
+    default = SelectField("Default", choices=options(ON_OFF))
     rollout = IntegerField("Rollout %", validators=[Optional(), NumberRange(min=0, max=100)])
 
 
@@ -24,9 +26,11 @@ class NewFlagForm(FlagSettingsForm):
 class OverrideForm(FlaskForm):
     """Turns a flag on or off for one user (by email) or one project (by id), or clears that."""
 
-    target = SelectField("For", choices=[("user", "User"), ("project", "Project")])
+    target = SelectField("For", choices=options([("user", "User"), ("project", "Project")]))
     who = StringField("User email or project id", validators=[DataRequired(), Length(max=254)])
-    state = SelectField("State", choices=[("on", "On"), ("off", "Off"), ("clear", "Remove")])
+    state = SelectField(
+        "State", choices=options([("on", "On"), ("off", "Off"), ("clear", "Remove")])
+    )
 
 
 class DeleteFlagForm(FlaskForm):

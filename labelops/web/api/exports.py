@@ -10,7 +10,6 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from labelops.clock import utcnow
-from labelops.services import exports as export_service
 from labelops.services import jobs
 from labelops.services import snapshots as snapshot_service
 from labelops.services.policies import Action, authorize_project
@@ -19,7 +18,6 @@ from labelops.web.api.params import QueryParam
 from labelops.web.api.schemas_integrations import ConvertIn, ExportIn
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.background import worker
-from labelops.web.errors import error_response
 from labelops.web.extensions import db
 
 bp = Blueprint("api_exports", __name__, url_prefix="/api/projects")
@@ -105,12 +103,7 @@ def download_export(project_id: int, export_id: int) -> Any:
     """Streams a completed snapshot in a format (``exportType``, default JSON)."""
     job = _snapshot(project_id, export_id)
     name = request.args.get("exportType") or request.args.get("export_type") or "JSON"
-    try:
-        fmt, stream = snapshot_service.open_download(job, name)
-    except export_service.ExportsBusyError as exc:
-        response, status = error_response(503, str(exc), limit=exc.limit)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response, status
+    fmt, stream = snapshot_service.open_download(job, name)
     db.session.close()
     filename = f"project-{project_id}-export-{export_id}{fmt.extension}"
     return Response(

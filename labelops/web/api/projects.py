@@ -376,18 +376,13 @@ def export(project_id: int) -> Any:
             else None
         ),
     )
-    try:
-        fmt, stream = export_service.open_export(
-            lambda: Session(engine),
-            project,
-            fmt_name,
-            download_all_tasks=download_all,
-            options=options,
-        )
-    except export_service.ExportsBusyError as exc:
-        response, status = error_response(503, str(exc), limit=exc.limit)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response, status
+    fmt, stream = export_service.open_export(
+        lambda: Session(engine),
+        project,
+        fmt_name,
+        download_all_tasks=download_all,
+        options=options,
+    )
     project_id = project.id
     db.session.close()
     filename = export_service.export_file_name(project_id, fmt, utcnow())
