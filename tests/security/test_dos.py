@@ -43,15 +43,6 @@ from tests.factories import TEXT_CONFIG, make_project, make_user
 from tests.web.helpers import user_with_token
 
 MiB = 1024**2
-# A refused zip upload leaves a spooled temporary file (mode rb+) to the garbage collector; where
-# it escapes closing is not traced yet, so this module alone lets that one warning pass.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedRandom:ResourceWarning"),
-    pytest.mark.filterwarnings("ignore:unclosed file <_io.FileIO:ResourceWarning"),
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in. <_io.FileIO:pytest.PytestUnraisableExceptionWarning"
-    ),
-]
 ZIP_BOMB_INFLATED = 1024 * MiB
 
 
