@@ -171,6 +171,8 @@ def test_up_starts_the_dagster_ui_with_the_pipeline_and_stops_it(tmp_path: Path)
     finally:
         os.kill(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
     _, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [], f"processes outlived labelops up: {[p.cmdline() for p in alive]}"
 

@@ -34,6 +34,8 @@ class UpProcess:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -100,6 +102,7 @@ def start_up(
     if not served or (token and not email):
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        process.stdout.close()
         raise AssertionError("labelops up did not start:\n" + "".join(lines))
     return UpProcess(process, token, email, password, lines)
 

@@ -5,6 +5,7 @@ sees the finished state right after it. ``Receiver`` is a local HTTP server (std
 that records each webhook it gets and answers with the status codes it is told.
 """
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,16 @@ from labelops.services.worker import Worker
 def worker_of(app: Flask) -> Worker:
     worker: Worker = app.extensions["labelops_worker"]
     return worker
+
+
+def allow_outbound(app: Flask, *hosts: str) -> None:
+    """Makes the app's settings allow outbound calls to ``hosts`` (as an administrator would).
+
+    The settings are read once when the app is made, so the app's worker gets the same list.
+    """
+    settings = app.config["LABELOPS_SETTINGS"]
+    app.config["LABELOPS_SETTINGS"] = dataclasses.replace(settings, outbound_host_allowlist=hosts)
+    worker_of(app).allowed_hosts = hosts
 
 
 def drain(app: Flask) -> None:

@@ -50,7 +50,7 @@ def upstream_dataset_version(context: dg.AssetExecutionContext) -> tuple[str, st
     ).records
     if not records:
         return None
-    chosen = next((r for r in records if r.run_id == context.run_id), records[0])
+    chosen = next((r for r in records if r.run_id == context.run.run_id), records[0])
     materialization = chosen.asset_materialization
     if materialization is None or "version" not in materialization.metadata:
         return None
@@ -150,14 +150,14 @@ def trained_model(
         input_example=pd.DataFrame({"text": texts[:3]}),
         run_name=f"project-{project_id}-dataset-{version[:12]}",
         run_tags={
-            "dagster.run_id": context.run_id,
+            "dagster.run_id": context.run.run_id,
             "dagster.partition": context.partition_key,
             "dagster.job": context.job_name,
             "labelops.project_id": str(project_id),
         },
         version_tags={
             "agreement": "n/a" if agreement is None else f"{agreement:.4f}",
-            "dagster_run_id": context.run_id,
+            "dagster_run_id": context.run.run_id,
             "champion_compared": _label(champion),
         },
     )

@@ -31,7 +31,13 @@ from labelops.cli.worker import worker_command
 @click.version_option(package_name="labelops")
 @click.pass_context
 def main(ctx: click.Context, home: str | None) -> None:
-    """labelops: label data in the browser, run the ML loop as a Dagster pipeline."""
+    """labelops: label data in the browser, run the ML loop as a Dagster pipeline.
+
+    These are operator commands: whoever runs them holds the database and the data folder, so
+    they act as the local administrator, not as a signed-in user, and no project role is
+    checked. Where a command acts for a named user (``project create --owner``), that user's
+    rights are checked by the same rules as on the pages and in the API.
+    """
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ctx.obj = _Context(home)
 

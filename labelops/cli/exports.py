@@ -25,7 +25,11 @@ from labelops.services.projects import get_project
 def export_command(
     obj: _Context, project_id: int, fmt: str, out_path: str, all_tasks: bool, include_images: bool
 ) -> None:
-    """Export a project in a Label Studio format, streamed to a file."""
+    """Export a project in a Label Studio format, streamed to a file.
+
+    An operator command (see ``labelops --help``): it runs with the local administrator's
+    access, not as a project member.
+    """
     settings = obj.settings
     engine = _engine(settings)
     with Session(engine) as session:

@@ -27,7 +27,11 @@ def project() -> None:
 @home_option
 @click.pass_obj
 def project_create(obj: _Context, title: str, config_path: str, owner_email: str) -> None:
-    """Create a project from a labeling config file."""
+    """Create a project from a labeling config file, owned by --owner.
+
+    The owner must be allowed to create projects (an administrator, or granted the right), as
+    on the page and in the API.
+    """
     settings = obj.settings
     upgrade(settings.database_url)
     with Session(_engine(settings)) as session:

@@ -59,7 +59,11 @@ def import_command(
     map_annotators_by_email: bool,
     strict: bool,
 ) -> None:
-    """Import task files into a project: all rows of all files, or nothing."""
+    """Import task files into a project: all rows of all files, or nothing.
+
+    An operator command (see ``labelops --help``): it runs with the local administrator's
+    access, not as a project member.
+    """
     settings = obj.settings
     store = UploadStore.for_settings(settings)
     with Session(_engine(settings)) as session:

@@ -58,7 +58,7 @@ def user_create(
 @home_option
 @click.pass_obj
 def user_set_password(obj: _Context, email: str, password: str) -> None:
-    """Set a user's password (for a lost one, such as the admin's printed by `up`)."""
+    """Set a user's password (for a lost one); ends their sessions and revokes their API tokens."""
     settings = obj.settings
     upgrade(settings.database_url)
     with Session(_engine(settings)) as session:

@@ -28,7 +28,10 @@ def worker_command(obj: _Context, poll: float, once: bool) -> None:
     """
     settings = obj.settings
     worker = Worker(
-        make_sessionmaker(_engine(settings)), jobs_folder(settings.home), poll_seconds=poll
+        make_sessionmaker(_engine(settings)),
+        jobs_folder(settings.home),
+        allowed_hosts=settings.outbound_host_allowlist,
+        poll_seconds=poll,
     )
     if once:
         worker.drain()

@@ -18,6 +18,7 @@ class LabelopsError(Exception):
 
     status: int = 400
     code: str = "invalid_input"
+    retry_after: int | None = None  # seconds after which trying again may work (a 503)
 
     def details(self) -> dict[str, object]:
         """Returns the fields that locate the problem, JSON-ready (none by default)."""

@@ -84,8 +84,7 @@ def enqueue_import(
 def run_import(
     session_factory: Callable[[], Session],
     job: BackgroundJobRow,
-    root: Path,
-    clock: Callable[[], datetime],
+    env: jobs.JobEnv,
 ) -> tuple[dict[str, Any], str]:
     """Imports the job's files in one transaction; returns the counts.
 
@@ -115,7 +114,7 @@ def run_import(
                 summary = import_service.import_sources(session, project, sources, options)
             session.commit()
     finally:
-        shutil.rmtree(root / "imports" / str(job.id), ignore_errors=True)
+        shutil.rmtree(env.root / "imports" / str(job.id), ignore_errors=True)
     body = summary.to_dict(task_ids=options.return_task_ids)
     totals: dict[str, Any] = {key: body[key] for key in COUNTS}
     totals["batches"] = body["import"]

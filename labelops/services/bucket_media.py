@@ -26,14 +26,18 @@ from urllib.request import url2pathname
 from sqlalchemy.orm import Session
 
 from labelops.db.models import StorageConnectionRow
+from labelops.domain.errors import LabelopsError
 from labelops.services.storages import list_storages
 
 # URI scheme -> storage connection kind.
 SCHEME_KINDS = {"s3": "s3", "gs": "gcs", "azure-blob": "azure", "file": "local"}
 
 
-class MediaUnavailableError(RuntimeError):
+class MediaUnavailableError(LabelopsError):
     """The bucket could not be read just now (network, credentials refused by the bucket)."""
+
+    status = 502
+    code = "media_unavailable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,16 +10,14 @@ transaction.
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from labelops.db.models import ProjectRow, TaskRow
+from labelops.db.models import ProjectRow
 from labelops.domain.consensus import consensus_result
-from labelops.domain.errors import InvalidInputError
+from labelops.domain.errors import InvalidInputError, LabelopsError
 from labelops.domain.formats.base import ExportFormat
 from labelops.domain.formats.options import ExportOptions, MediaReader
 from labelops.domain.formats.registry import (
@@ -29,7 +27,7 @@ from labelops.domain.formats.registry import (
 )
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.records import ResultItem, Task
-from labelops.services.tasks import _RECORD_COLUMNS, iter_task_records, task_records
+from labelops.services.tasks import iter_task_records, prefetched, task_records_after
 from labelops.settings import current_limits, limit_variable
 
 RETRY_AFTER_SECONDS = 10
@@ -37,8 +35,11 @@ _slots_lock = threading.Lock()
 _active_exports = 0
 
 
-class ExportsBusyError(RuntimeError):
+class ExportsBusyError(LabelopsError):
     """As many exports as the limit allows are already streaming; try again later."""
+
+    status = 503
+    code = "exports_busy"
 
     def __init__(self, limit: int) -> None:
         super().__init__(
@@ -47,6 +48,10 @@ class ExportsBusyError(RuntimeError):
         )
         self.limit = limit
         self.retry_after = RETRY_AFTER_SECONDS
+
+    def details(self) -> dict[str, object]:
+        """Returns the limit of concurrent exports that was reached."""
+        return {"limit": self.limit}
 
 
 def export_options(
@@ -240,26 +245,15 @@ def iter_tasks_in_batches(
     """
 
     def batch_after(last_id: int) -> list[Task]:
-        query = (
-            sa.select(*_RECORD_COLUMNS)
-            .where(TaskRow.project_id == project_id, TaskRow.id > last_id)
-            .order_by(TaskRow.id)
-            .limit(batch_size)
-        )
-        if only_annotated:
-            query = query.where((TaskRow.total_annotations + TaskRow.cancelled_annotations) > 0)
         with session_factory() as session:
             try:
-                return task_records(session, session.execute(query).all())
+                return task_records_after(
+                    session, project_id, last_id, limit=batch_size, only_annotated=only_annotated
+                )
             finally:
                 session.rollback()
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-batches") as reader:
-        pending = reader.submit(batch_after, 0)
-        while records := pending.result():
-            pending = reader.submit(batch_after, records[-1].id or 0)
-            yield from records
-        pending.result()
+    return prefetched(batch_after, "export-batches")
 
 
 def open_export(

@@ -317,16 +317,16 @@ def override_targets(
     """Returns the emails of the overridden users and the titles of the overridden projects."""
     user_ids = {uid for state in states for uid in state.user_overrides}
     project_ids = {pid for state in states for pid in state.project_overrides}
-    emails = dict(
-        session.execute(sa.select(UserRow.id, UserRow.email).where(UserRow.id.in_(user_ids)))
-        .tuples()
-        .all()
-    )
-    titles = dict(
-        session.execute(
+    emails: dict[int, str] = {
+        user_id: email
+        for user_id, email in session.execute(
+            sa.select(UserRow.id, UserRow.email).where(UserRow.id.in_(user_ids))
+        )
+    }
+    titles: dict[int, str] = {
+        project_id: title
+        for project_id, title in session.execute(
             sa.select(ProjectRow.id, ProjectRow.title).where(ProjectRow.id.in_(project_ids))
         )
-        .tuples()
-        .all()
-    )
+    }
     return emails, titles

@@ -8,8 +8,10 @@ job is leased: a worker that dies leaves a lease that runs out, and the job is c
 most ``MAX_ATTEMPTS`` times.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +25,21 @@ from labelops.services.errors import NotFoundError
 STATUSES = ("created", "in_progress", "completed", "failed")
 MAX_ATTEMPTS = 3
 JOB_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class JobEnv:
+    """What a job handler may use besides the database, all from the worker's settings.
+
+    Attributes:
+        root: The jobs folder (uploads waiting, snapshot files).
+        clock: Returns the current time.
+        allowed_hosts: The settings' outbound host allowlist (for jobs that call out).
+    """
+
+    root: Path
+    clock: Callable[[], datetime]
+    allowed_hosts: Collection[str] = ()
 
 
 def claim_rows(
@@ -171,3 +188,22 @@ def project_jobs(session: Session, kind: str, project_id: int) -> list[Backgroun
             .order_by(BackgroundJobRow.id.desc())
         )
     )
+
+
+def job_files(job: BackgroundJobRow) -> list[Path]:
+    """Returns the files a job keeps on disk: its result (a snapshot) and inputs still waiting."""
+    paths = [Path(job.result_path)] if job.result_path else []
+    paths += [Path(item["path"]) for item in job.params.get("files", []) if item.get("path")]
+    return paths
+
+
+def delete_project_job_files(session: Session, project_id: int) -> None:
+    """Deletes the files of every job of the project (its rows go with the project's cascade).
+
+    Called before the project's rows are deleted, since afterwards nothing names the files.
+    """
+    for job in session.scalars(
+        sa.select(BackgroundJobRow).where(BackgroundJobRow.project_id == project_id)
+    ):
+        for path in job_files(job):
+            path.unlink(missing_ok=True)

@@ -14,23 +14,17 @@ from labelops.db.models import AnnotationRow, MLBackendRow, ProjectRow, TaskRow,
 from labelops.domain.permissions import can_annotate
 from labelops.services.ml_backends import MLBackendError, client_of, get_ml_backend
 from labelops.services.ml_client import MLBackendCallError, project_ref
+from labelops.services.webhook_payloads import annotation_payload, project_payload
 
 TRAIN_EVENTS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
 MAX_TRAIN_TASKS = 100_000
 
 
-def project_json(project: ProjectRow) -> dict[str, Any]:
-    """Returns the project as Label Studio's webhook and training payloads carry it."""
-    return {
-        "id": project.id,
-        "title": project.title,
-        "label_config": project.label_config,
-        "model_version": project.model_version or "",
-    }
-
-
 def _annotated_tasks(session: Session, project_id: int) -> list[dict[str, Any]]:
-    """Returns the project's annotated tasks as Label Studio exports them (what /train takes)."""
+    """Returns the project's annotated tasks as Label Studio exports them (what /train takes).
+
+    Each annotation has the shape a webhook carries, so a backend reads one shape everywhere.
+    """
     rows = session.execute(
         sa.select(TaskRow.id, TaskRow.data, AnnotationRow)
         .join(AnnotationRow, AnnotationRow.task_id == TaskRow.id)
@@ -41,22 +35,8 @@ def _annotated_tasks(session: Session, project_id: int) -> list[dict[str, Any]]:
     tasks: dict[int, dict[str, Any]] = {}
     for task_id, data, annotation in rows:
         task = tasks.setdefault(task_id, {"id": task_id, "data": data, "annotations": []})
-        task["annotations"].append(annotation_json(annotation))
+        task["annotations"].append(annotation_payload(annotation))
     return list(tasks.values())
-
-
-def annotation_json(annotation: AnnotationRow) -> dict[str, Any]:
-    """Returns an annotation as Label Studio's webhook payloads carry it."""
-    return {
-        "id": annotation.id,
-        "task": annotation.task_id,
-        "project": annotation.project_id,
-        "result": annotation.result,
-        "completed_by": annotation.completed_by_id,
-        "was_cancelled": annotation.was_cancelled,
-        "ground_truth": annotation.ground_truth,
-        "lead_time": annotation.lead_time,
-    }
 
 
 def train_ml_backend(
@@ -64,7 +44,7 @@ def train_ml_backend(
     user: UserRow,
     backend_id: int,
     *,
-    allowed_hosts: Collection[str] | None = None,
+    allowed_hosts: Collection[str],
 ) -> Any:
     """Asks the backend to train on the project's annotations (Label Studio's "Start training").
 
@@ -75,7 +55,7 @@ def train_ml_backend(
     project = session.get_one(ProjectRow, row.project_id)
     try:
         answer = client_of(row, allowed_hosts).train(
-            project_json(project), lambda: _annotated_tasks(session, project.id)
+            project_payload(project), lambda: _annotated_tasks(session, project.id)
         )
     except MLBackendCallError as exc:
         row.state, row.error_message = "ERROR", str(exc)
@@ -90,7 +70,7 @@ def notify_ml_backends(
     event: str,
     payload: dict[str, Any],
     *,
-    allowed_hosts: Collection[str] | None = None,
+    allowed_hosts: Collection[str],
 ) -> list[str]:
     """Sends an annotation event to each backend of the project, as Label Studio's webhook does.
 
@@ -111,7 +91,7 @@ def notify_ml_backends(
     problems = []
     for row in rows:
         try:
-            body = {"project": project_json(project), **payload}
+            body = {"project": project_payload(project), **payload}
             client_of(row, allowed_hosts).webhook(event, body)
         except (MLBackendCallError, MLBackendError) as exc:
             problems.append(str(exc))
@@ -125,7 +105,7 @@ def interactive_prediction(
     task_id: int,
     context: dict[str, Any],
     *,
-    allowed_hosts: Collection[str] | None = None,
+    allowed_hosts: Collection[str],
 ) -> dict[str, Any] | None:
     """Returns the backend's suggestion for one task given the annotator's context (a click, a box).
 

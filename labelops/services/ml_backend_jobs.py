@@ -9,24 +9,21 @@ the backend's answer (``GET /api/projects/<id>/imports``-style jobs list it).
 """
 
 from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from labelops.db.models import AnnotationRow, BackgroundJobRow, ProjectRow, TaskRow
 from labelops.domain.errors import InvalidInputError
+from labelops.services.jobs import JobEnv
 from labelops.services.ml_backend_events import notify_ml_backends
 from labelops.services.webhook_payloads import annotation_payload, task_payload
-from labelops.services.webhooks import allowed_hosts
 
 
 def send_annotation_event(
     session_factory: Callable[[], Session],
     job: BackgroundJobRow,
-    _root: Path,
-    _clock: Callable[[], datetime],
+    env: JobEnv,
 ) -> tuple[dict[str, Any], str]:
     """Posts the queued event to the project's backends (the worker's handler for KIND).
 
@@ -44,7 +41,7 @@ def send_annotation_event(
             "task": task_payload(task, project.maximum_annotations),
         }
         problems = notify_ml_backends(
-            session, project.id, job.params["event"], payload, allowed_hosts=allowed_hosts()
+            session, project.id, job.params["event"], payload, allowed_hosts=env.allowed_hosts
         )
         session.commit()
     if problems:

@@ -40,7 +40,6 @@ from labelops.services.ml_client import (
 )
 from labelops.services.outbound import OutboundURLError, check_outbound_url
 from labelops.services.storages import StorageError, decrypt_secret, encrypt_secret
-from labelops.settings import Settings
 
 STATES = ("CONNECTED", "DISCONNECTED", "ERROR")
 AUTH_METHODS = ("NONE", "BASIC_AUTH")
@@ -74,12 +73,6 @@ class MLBackendSpec:
     basic_auth_user: str | None = None
     basic_auth_pass: str | None = None
     timeout: float | None = None
-
-
-def _hosts(allowed_hosts: Collection[str] | None) -> list[str]:
-    if allowed_hosts is None:
-        return list(Settings.from_env().outbound_host_allowlist)
-    return list(allowed_hosts)
 
 
 def managed_project(
@@ -204,13 +197,13 @@ def connection_of(row: MLBackendRow) -> MLBackendConnection:
     )
 
 
-def client_of(row: MLBackendRow, allowed_hosts: Collection[str] | None) -> MLBackendClient:
+def client_of(row: MLBackendRow, allowed_hosts: Collection[str]) -> MLBackendClient:
     """Returns the protocol client of a stored connection (the outbound allowlist: settings)."""
-    return MLBackendClient(connection_of(row), _hosts(allowed_hosts))
+    return MLBackendClient(connection_of(row), allowed_hosts)
 
 
 def check_ml_backend(
-    session: Session, row: MLBackendRow, *, allowed_hosts: Collection[str] | None = None
+    session: Session, row: MLBackendRow, *, allowed_hosts: Collection[str]
 ) -> MLBackendRow:
     """Checks the connection (``/health``, then ``/setup`` with the project's config); stores it.
 
@@ -236,7 +229,7 @@ def create_ml_backend(
     project_id: int,
     spec: MLBackendSpec,
     *,
-    allowed_hosts: Collection[str] | None = None,
+    allowed_hosts: Collection[str],
 ) -> MLBackendRow:
     """Connects a backend to the project and checks it (its state says how that went).
 
@@ -246,7 +239,7 @@ def create_ml_backend(
     project = managed_project(session, user, project_id)
     if spec.url is None:
         raise MLBackendError("url", "the backend's URL is required")
-    hosts = _hosts(allowed_hosts)
+    hosts = list(allowed_hosts)
     row = MLBackendRow(
         project_id=project.id,
         title="",
@@ -273,11 +266,11 @@ def update_ml_backend(
     backend_id: int,
     spec: MLBackendSpec,
     *,
-    allowed_hosts: Collection[str] | None = None,
+    allowed_hosts: Collection[str],
 ) -> MLBackendRow:
     """Changes the given fields of a connection and checks it again."""
     row = get_ml_backend(session, user, backend_id)
-    hosts = _hosts(allowed_hosts)
+    hosts = list(allowed_hosts)
     _clean(spec, row, hosts)
     return check_ml_backend(session, row, allowed_hosts=hosts)
 

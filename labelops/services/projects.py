@@ -20,8 +20,8 @@ from labelops.domain.json_limits import is_stored_id
 from labelops.domain.label_config import LabelConfig, parse_label_config
 from labelops.domain.permissions import Role, parse_role
 from labelops.domain.sampling import SAMPLING_STRATEGIES
+from labelops.services import jobs, project_settings
 from labelops.services import organizations as organization_service
-from labelops.services import project_settings
 from labelops.services.errors import ConflictError, NotFoundError, PermissionDeniedError
 from labelops.services.rows import get_row
 from labelops.services.users import normalize_email
@@ -211,9 +211,10 @@ def get_project(session: Session, project_id: int) -> ProjectRow:
 
 
 def delete_project(session: Session, project: ProjectRow, *, by: UserRow | None) -> None:
-    """Deletes the project with its tasks, annotations and predictions."""
+    """Deletes the project with its tasks, annotations, predictions and export snapshot files."""
     audit(session, by, "project_deleted", project.id, "project", project.id, project.title)
     project_event(session, project, "PROJECT_DELETED")
+    jobs.delete_project_job_files(session, project.id)
     session.delete(project)
     session.flush()
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labelops.db.models import PipelineRunRow, ProjectRow
+from labelops.domain.errors import LabelopsError
 from labelops.domain.pipeline_jobs import ACTION_JOBS
 from labelops.services.errors import ConflictError, NotFoundError
 from labelops.settings import current_limits, limit_variable
@@ -39,8 +40,11 @@ class TooManyRunsError(ConflictError):
     """The project already has as many runs queued or running as the limit allows."""
 
 
-class DagsterUnavailableError(RuntimeError):
+class DagsterUnavailableError(LabelopsError):
     """Dagster (its webserver) could not be reached or did not answer."""
+
+    status = 503
+    code = "dagster_unavailable"
 
 
 @dataclass(frozen=True)

@@ -62,10 +62,10 @@ def create_snapshot(
 
 
 def build_snapshot(
-    session_factory: Callable[[], Session], job: BackgroundJobRow, root: Path, clock: Clock
+    session_factory: Callable[[], Session], job: BackgroundJobRow, env: jobs.JobEnv
 ) -> tuple[dict[str, Any], str]:
     """Writes the job's snapshot file; returns its result (md5, counters) and its path."""
-    folder = root / "exports"
+    folder = env.root / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"project-{job.project_id}-export-{job.id}.jsonl"
     partial = path.with_suffix(".part")
@@ -86,7 +86,7 @@ def build_snapshot(
             count += 1
             if count % batch == 0:
                 with session_factory() as session:
-                    jobs.report_progress(session, job.id, count, now=clock())
+                    jobs.report_progress(session, job.id, count, now=env.clock())
     os.replace(partial, path)
     return {"md5": digest.hexdigest(), "counters": {"task_number": count}}, str(path)
 

@@ -99,8 +99,15 @@ class StorageError(LabelopsError):
         super().__init__(f"{where}{field_name}: {message}")
 
     def details(self) -> dict[str, object]:
-        """Returns the bad field and the connection's id (None for a new one)."""
-        return {"field": self.field, "storage": self.storage_id}
+        """Returns the bad field, the connection's id (None for a new one) and the message by field.
+
+        ``validation_errors`` has Label Studio's shape (field -> messages), so its clients read it.
+        """
+        return {
+            "field": self.field,
+            "storage": self.storage_id,
+            "validation_errors": {self.field: [self.message]},
+        }
 
 
 @dataclass(frozen=True)

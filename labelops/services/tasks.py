@@ -5,7 +5,7 @@ import binascii
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -426,23 +426,43 @@ def iter_task_records(
     the database's time and the caller's (serializing an export) overlap. Only the helper thread
     touches the session while the stream is open.
     """
+    return prefetched(
+        lambda last_id: task_records_after(
+            session, project_id, last_id, limit=chunk_size, only_annotated=only_annotated
+        ),
+        "task-records",
+    )
 
-    def chunk_after(last_id: int) -> list[Task]:
-        query = (
-            sa.select(*_RECORD_COLUMNS)
-            .where(TaskRow.project_id == project_id, TaskRow.id > last_id)
-            .order_by(TaskRow.id)
-            .limit(chunk_size)
-        )
-        if only_annotated:
-            query = query.where((TaskRow.total_annotations + TaskRow.cancelled_annotations) > 0)
-        rows = session.connection().execute(query).all()  # Core rows: no ORM identity overhead
-        return task_records(session, rows)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="task-records") as reader:
-        pending = reader.submit(chunk_after, 0)
+def task_records_after(
+    session: Session, project_id: int, last_id: int, *, limit: int, only_annotated: bool
+) -> list[Task]:
+    """Returns up to ``limit`` of the project's tasks with an id above ``last_id``, in id order.
+
+    The keyset page both task streams read (:func:`iter_task_records` and the exports' batches).
+    """
+    query = (
+        sa.select(*_RECORD_COLUMNS)
+        .where(TaskRow.project_id == project_id, TaskRow.id > last_id)
+        .order_by(TaskRow.id)
+        .limit(limit)
+    )
+    if only_annotated:
+        query = query.where((TaskRow.total_annotations + TaskRow.cancelled_annotations) > 0)
+    rows = session.connection().execute(query).all()  # Core rows: no ORM identity overhead
+    return task_records(session, rows)
+
+
+def prefetched(read_after: Callable[[int], list[Task]], name: str) -> Iterator[Task]:
+    """Yields the tasks of each page ``read_after(last_id)`` returns, until one is empty.
+
+    The next page is read in a helper thread (named ``name``) while the caller works through the
+    current one, so the database's time and the caller's overlap.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=name) as reader:
+        pending = reader.submit(read_after, 0)
         while records := pending.result():
-            pending = reader.submit(chunk_after, records[-1].id or 0)
+            pending = reader.submit(read_after, records[-1].id or 0)
             yield from records
         pending.result()
 

@@ -102,11 +102,11 @@ def reset_password(
         )
     if password is not None:
         users.check_password(password)
-    users.revoke_access(session, user)
     if password is None:
+        users.revoke_access(session, user)
         return user_links.issue_link(session, user, user_links.RESET, by=by)
     user_links.revoke_links(session, user)
-    users.store_password(user, password)
+    users.replace_password(session, user, password)
     session.flush()
     return None
 
@@ -122,8 +122,7 @@ def set_password_by_link(session: Session, token: str, password: str) -> UserRow
     users.check_password(password)
     link = user_links.claim_link(session, token)
     user = link.user
-    users.store_password(user, password)
-    users.revoke_access(session, user)
+    users.replace_password(session, user, password)
     return user
 
 

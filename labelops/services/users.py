@@ -92,7 +92,7 @@ def check_password(password: str) -> None:
 def set_password(session: Session, email: str, password: str) -> UserRow:
     """Returns the user with this email after replacing their password (an administrator reset).
 
-    The user's existing sessions and remember cookies stop working.
+    The user's existing sessions, remember cookies and API tokens stop working.
 
     Raises:
         InvalidInputError: The email is malformed or the password is shorter than 8 characters.
@@ -102,14 +102,19 @@ def set_password(session: Session, email: str, password: str) -> UserRow:
     user = get_user_by_email(session, email)
     if user is None or user.is_imported:
         raise NotFoundError(f"no user with email {normalize_email(email)!r}")
-    store_password(user, password)
-    end_sessions(session, user)
+    replace_password(session, user, password)
     return user
 
 
-def store_password(user: UserRow, password: str) -> None:
-    """Stores the hash of a password already checked by :func:`check_password`."""
+def replace_password(session: Session, user: UserRow, password: str) -> None:
+    """Stores a new password (checked by :func:`check_password`) and revokes the old credentials.
+
+    The one rule of every password change (own, administrator reset, one-time link): whoever
+    knew the old password may have signed in or made an API token with it, so every session and
+    remember cookie ends and every API token of the user is deleted.
+    """
     user.password_hash = _hasher.hash(password)
+    revoke_access(session, user)
 
 
 def normalize_email(email: str) -> str:
@@ -243,7 +248,9 @@ def end_sessions(session: Session, user: UserRow) -> None:
 def change_password(
     session: Session, user: UserRow, *, current_password: str, new_password: str
 ) -> None:
-    """Sets a new password after checking the current one, and ends the user's other sessions.
+    """Sets a new password after checking the current one; ends sessions, revokes API tokens.
+
+    The caller signs the current browser in again (its session version changed).
 
     Raises:
         PermissionDeniedError: The current password is wrong.
@@ -254,8 +261,7 @@ def change_password(
     check_password(new_password)
     if new_password == current_password:
         raise InvalidInputError("the new password must differ from the current one")
-    user.password_hash = _hasher.hash(new_password)
-    end_sessions(session, user)
+    replace_password(session, user, new_password)
 
 
 def revoke_access(session: Session, user: UserRow) -> None:

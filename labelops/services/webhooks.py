@@ -7,7 +7,7 @@ by its members; organization-wide ones are managed by the organization's admins 
 members. Header values are shown only to those who manage the webhook.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,6 @@ from labelops.services import organizations as organization_service
 from labelops.services import projects as project_service
 from labelops.services.errors import NotFoundError, PermissionDeniedError
 from labelops.services.outbound import check_outbound_url
-from labelops.settings import Settings
 
 EDITABLE = ("url", "send_payload", "send_for_all_actions", "actions", "headers", "is_active")
 
@@ -35,11 +34,6 @@ class Visible:
 
     webhook: WebhookRow
     manages: bool
-
-
-def allowed_hosts() -> tuple[str, ...]:
-    """Returns the internal hosts the administrator allowed outbound requests to."""
-    return Settings.from_env().outbound_host_allowlist
 
 
 def _access(session: Session, user: UserRow, webhook: WebhookRow) -> bool | None:
@@ -104,9 +98,16 @@ def _check_manages(visible: Visible, verb: str) -> WebhookRow:
 
 
 def create_webhook(
-    session: Session, user: UserRow, *, project_id: int | None, **fields: Any
+    session: Session,
+    user: UserRow,
+    *,
+    project_id: int | None,
+    allowed_hosts: Collection[str],
+    **fields: Any,
 ) -> WebhookRow:
     """Returns a new webhook of a project (or, without one, of the user's organization).
+
+    ``allowed_hosts`` is the settings' outbound host allowlist (``Settings``).
 
     Raises:
         NotFoundError: The project is not one the user may see.
@@ -124,14 +125,19 @@ def create_webhook(
         organization_id=organization_id, project_id=project_id, created_by_id=user.id
     )
     _check_manages(Visible(webhook, bool(_access(session, user, webhook))), "create")
-    _apply(webhook, {"actions": [], "headers": {}, **fields})
+    _apply(webhook, {"actions": [], "headers": {}, **fields}, allowed_hosts)
     session.add(webhook)
     session.flush()
     return webhook
 
 
 def update_webhook(
-    session: Session, user: UserRow, webhook_id: int, changes: Mapping[str, Any]
+    session: Session,
+    user: UserRow,
+    webhook_id: int,
+    changes: Mapping[str, Any],
+    *,
+    allowed_hosts: Collection[str],
 ) -> WebhookRow:
     """Returns the webhook with the given settings changed (its project stays).
 
@@ -142,7 +148,7 @@ def update_webhook(
         OutboundURLError: The URL is not one the server may call.
     """
     webhook = _check_manages(get_webhook(session, user, webhook_id), "change")
-    _apply(webhook, changes)
+    _apply(webhook, changes, allowed_hosts)
     webhook.updated_at = utcnow()
     session.flush()
     return webhook
@@ -159,12 +165,12 @@ def delete_webhook(session: Session, user: UserRow, webhook_id: int) -> None:
     session.flush()
 
 
-def _apply(webhook: WebhookRow, fields: Mapping[str, Any]) -> None:
+def _apply(webhook: WebhookRow, fields: Mapping[str, Any], allowed_hosts: Collection[str]) -> None:
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
         raise InvalidInputError(f"unknown webhook field(s): {', '.join(unknown)}")
     if "url" in fields:
-        check_outbound_url(fields["url"], allowed_hosts(), what="url")
+        check_outbound_url(fields["url"], allowed_hosts, what="url")
     if "actions" in fields:
         fields = {
             **fields,

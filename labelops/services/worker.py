@@ -8,7 +8,7 @@ works until nothing is left, deterministically, in the calling thread.
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,11 @@ from labelops.domain.errors import LabelopsError
 from labelops.domain.webhooks import RetryPolicy
 from labelops.services import background_imports, jobs, ml_backend_jobs, ml_backend_queue, snapshots
 from labelops.services.webhook_delivery import deliver_due, retry_policy
-from labelops.services.webhooks import allowed_hosts
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SessionFactory = Callable[[], Session]
-Handler = Callable[[SessionFactory, BackgroundJobRow, Path, Clock], tuple[dict[str, Any], str]]
+Handler = Callable[[SessionFactory, BackgroundJobRow, jobs.JobEnv], tuple[dict[str, Any], str]]
 HANDLERS: dict[str, Handler] = {
     snapshots.KIND: snapshots.build_snapshot,
     background_imports.KIND: background_imports.run_import,
@@ -49,6 +48,7 @@ class Worker:
         root: The jobs folder (see :func:`jobs_folder`).
         clock: Returns the current time (tests pass their own).
         policy: The webhook retry policy (default: from the environment).
+        allowed_hosts: The settings' outbound host allowlist (webhooks, ML backend events).
         poll_seconds: How long the thread waits when there was nothing to do.
     """
 
@@ -59,12 +59,14 @@ class Worker:
         *,
         clock: Clock = utcnow,
         policy: RetryPolicy | None = None,
+        allowed_hosts: Collection[str] = (),
         poll_seconds: float = 1.0,
     ) -> None:
         self.session_factory = session_factory
         self.root = root
         self.clock = clock
         self.policy = policy
+        self.allowed_hosts = tuple(allowed_hosts)
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -78,7 +80,7 @@ class Worker:
             self.session_factory,
             now=self.clock(),
             policy=self.policy or retry_policy(),
-            allowed_hosts=allowed_hosts(),
+            allowed_hosts=self.allowed_hosts,
         )
         return ran or delivered > 0
 
@@ -96,7 +98,9 @@ class Worker:
                 return False
             session.expunge(job)
         try:
-            result, path = HANDLERS[job.kind](self.session_factory, job, self.root, self.clock)
+            result, path = HANDLERS[job.kind](
+                self.session_factory, job, jobs.JobEnv(self.root, self.clock, self.allowed_hosts)
+            )
         except Exception as exc:
             if isinstance(exc, _USER_ERRORS):
                 message = str(exc)

@@ -20,8 +20,11 @@ def register_background_worker(app: Flask) -> None:
     """Creates the app's worker; the first request starts its thread unless disabled."""
     with app.app_context():
         engine = db.engine
+    settings = app.config["LABELOPS_SETTINGS"]
     app.extensions[_KEY] = Worker(
-        make_sessionmaker(engine), jobs_folder(app.config["LABELOPS_SETTINGS"].home)
+        make_sessionmaker(engine),
+        jobs_folder(settings.home),
+        allowed_hosts=settings.outbound_host_allowlist,
     )
 
     @app.before_request

@@ -3,6 +3,8 @@
 import secrets
 from typing import Any
 
+from flask import current_app
+
 from labelops.db.engine import normalize_url
 from labelops.services.home import make_private_dir
 from labelops.settings import Settings, current_limits
@@ -50,3 +52,18 @@ def _home_secret(settings: Settings) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def app_settings() -> Settings:
+    """Returns the settings the current app was made with (read once, when it was created)."""
+    settings: Settings = current_app.config["LABELOPS_SETTINGS"]
+    return settings
+
+
+def outbound_hosts() -> tuple[str, ...]:
+    """Returns the hosts the administrator allowed outbound requests to (webhooks, ML backends).
+
+    The one allowlist of every outbound call the app makes; storage connections read it through
+    ``StoragePolicy.from_settings``.
+    """
+    return app_settings().outbound_host_allowlist

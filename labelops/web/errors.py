@@ -67,10 +67,14 @@ def register_error_handlers(app: Flask) -> None:
     def _labelops_error(exc: LabelopsError) -> Any:
         message = str(exc)
         if not wants_json():
-            return error_page(exc.status, message)
+            page, status = error_page(exc.status, message)
+            retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}
+            return page, status, retry
         response, status = error_response(exc.status, message, **exc.details())
         if status == 401:
             response.headers["WWW-Authenticate"] = "Token"
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response, status
 
     @app.errorhandler(HTTPException)

@@ -1,6 +1,7 @@
 """Fixtures for asset and sensor tests: real database, S3 endpoint and MLflow on SQLite."""
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,9 @@ IMAGE_CONFIG = """<View>
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
-    return dg.DagsterInstance.ephemeral()
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.ephemeral() as instance:  # disposing removes its temporary folder
+        yield instance
 
 
 @pytest.fixture

@@ -228,7 +228,7 @@ def test_labeling_loop_job_predicts_with_the_champion_it_just_trained(
             create_annotation(session, task, user_id=user.id, result=choice_result(label), now=NOW)
         unlabeled = make_tasks(session, row, n=3, text="good or bad")
     instance.add_dynamic_partitions("projects", [str(project.id)])
-    job = build_definitions(resources).get_job_def("labeling_loop_job")
+    job = build_definitions(resources).resolve_job_def("labeling_loop_job")
 
     result = job.execute_in_process(instance=instance, partition_key=str(project.id))
 

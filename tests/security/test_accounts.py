@@ -4,15 +4,17 @@ Every test runs on SQLite and PostgreSQL (the ``database_url`` fixture behind ``
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
+from labelops.cli import main
 from labelops.db.models import ApiTokenRow, ProjectRow, UserRow
 from labelops.services.errors import PermissionDeniedError
 from labelops.services.projects import create_project, members, role_of
@@ -508,6 +510,52 @@ def test_password_change_signs_out_other_sessions(app: Flask) -> None:
     fresh = app.test_client()
     assert sign_in(fresh, "user@example.com", PASSWORD).status_code == 400
     assert sign_in(fresh, "user@example.com", "a-new-secret").status_code == 302
+
+
+def _change_on_the_page(app: Flask, email: str, new_password: str) -> None:
+    laptop = app.test_client()
+    assert sign_in(laptop, email).status_code == 302
+    url = "/account/password"
+    form = {
+        "current_password": PASSWORD,
+        "new_password": new_password,
+        "confirm_password": new_password,
+        "csrf_token": csrf(laptop, url),
+    }
+    assert laptop.post(url, data=form).status_code == 302
+    assert signed_in(laptop)  # the browser that changed it goes on
+
+
+def _change_with_the_cli(app: Flask, email: str, new_password: str) -> None:
+    home = app.config["LABELOPS_SETTINGS"].home
+    args = ["user", "set-password", "--email", email, "--password", new_password]
+    result = CliRunner().invoke(main, [*args, "--home", str(home)])
+    assert result.exit_code == 0, result.output
+
+
+# There is no password change in the API (as in Label Studio): the page and the CLI are all.
+@pytest.mark.parametrize("change", [_change_on_the_page, _change_with_the_cli], ids=["page", "cli"])
+def test_a_password_change_revokes_api_tokens_and_other_sessions(
+    app: Flask,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    change: Callable[[Flask, str, str], None],
+) -> None:
+    monkeypatch.setenv("LABELOPS_DATABASE_URL", database_url)  # the CLI's database is the app's
+    _, headers = user_with_token(app, "user@example.com")
+    _, other = user_with_token(app, "other@example.com")
+    phone = app.test_client()
+    assert sign_in(phone, "user@example.com").status_code == 302
+    api = app.test_client()
+    assert api.get("/api/current-user/whoami", headers=headers).status_code == 200
+
+    change(app, "user@example.com", "a-new-secret")
+
+    assert api.get("/api/current-user/whoami", headers=headers).status_code == 401
+    assert not signed_in(phone)
+    assert api.get("/api/current-user/whoami", headers=other).status_code == 200  # others keep
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ApiTokenRow.id))) == 1
 
 
 # --- API token reads do not rotate -----------------------------------------------------------

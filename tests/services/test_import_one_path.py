@@ -249,14 +249,14 @@ def _via_bucket(world: World, case: Case, connection: dict[str, Any], drop: Obje
         db.session.commit()
     drop.put_bytes(f"{prefix}/{case.name}", case.body)
     store = LocalObjectStore(root=str(world.home / "objects"))  # the deployment's own store
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("projects", [str(pid)])
-    result = dg.materialize(
-        [raw_tasks],
-        resources={"database": DatabaseResource(url=world.database_url), "object_store": store},
-        instance=instance,
-        partition_key=str(pid),
-    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("projects", [str(pid)])
+        result = dg.materialize(
+            [raw_tasks],
+            resources={"database": DatabaseResource(url=world.database_url), "object_store": store},
+            instance=instance,
+            partition_key=str(pid),
+        )
     meta = {
         k: v.value
         for k, v in result.asset_materializations_for_node("raw_tasks")[-1].metadata.items()

@@ -25,7 +25,7 @@ from tests.factories import add_member, choice_result, make_project, make_tasks
 from tests.ml_backend_process import MLBackendProcess, free_port, start_ml_backend
 from tests.web.helpers import user_with_token
 from tests.web.test_pages_projects import csrf
-from tests.worker_helpers import drain
+from tests.worker_helpers import allow_outbound, drain
 
 LOOPBACK = ("127.0.0.1",)
 
@@ -47,10 +47,7 @@ class Setup:
 
 def _allow_loopback(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """The administrator's allowlist names 127.0.0.1 (the web app's settings and the pipeline's)."""
-    settings = app.config["LABELOPS_SETTINGS"]
-    app.config["LABELOPS_SETTINGS"] = dataclasses.replace(
-        settings, outbound_host_allowlist=LOOPBACK
-    )
+    allow_outbound(app, *LOOPBACK)
     monkeypatch.setenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST", ",".join(LOOPBACK))
 
 
@@ -75,20 +72,20 @@ def _connect(client: FlaskClient, setup: Setup, url: str, **fields: Any) -> Any:
 
 
 def _materialize(database_url: str, project_id: int, tmp_path: Path) -> dg.ExecuteInProcessResult:
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("projects", [str(project_id)])
-    return dg.materialize(
-        [task_predictions],
-        resources={
-            "database": DatabaseResource(url=database_url),
-            "predictor": RegistryPredictor(
-                model_registry=StaticModelRegistry(root=str(tmp_path / "registry"))
-            ),
-        },
-        instance=instance,
-        partition_key=str(project_id),
-        raise_on_error=False,
-    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("projects", [str(project_id)])
+        return dg.materialize(
+            [task_predictions],
+            resources={
+                "database": DatabaseResource(url=database_url),
+                "predictor": RegistryPredictor(
+                    model_registry=StaticModelRegistry(root=str(tmp_path / "registry"))
+                ),
+            },
+            instance=instance,
+            partition_key=str(project_id),
+            raise_on_error=False,
+        )
 
 
 def test_a_connected_backend_predicts_trains_and_suggests(
@@ -127,8 +124,8 @@ def test_a_connected_backend_predicts_trains_and_suggests(
     # "Train" sends Label Studio's START_TRAINING event: the backend's fit() runs.
     trained = client.post(f"/api/ml/{backend['id']}/train", headers=setup.manager)
     assert trained.status_code == 200, trained.json
-    fit = ml_backend.wait_for_fit(lambda f: f["event"] == "START_TRAINING")
-    assert fit["data"]["project"]["id"] == setup.project_id
+    training = ml_backend.wait_for_fit(lambda f: f["event"] == "START_TRAINING")
+    assert training["data"]["project"]["id"] == setup.project_id
 
     # The annotator submits: the worker, not the request, sends ANNOTATION_CREATED to the
     # backend's /webhook, and fit() runs again with the annotation.
@@ -142,6 +139,9 @@ def test_a_connected_backend_predicts_trains_and_suggests(
     fit = ml_backend.wait_for_fit(lambda f: f["event"] == "ANNOTATION_CREATED")
     assert fit["data"]["annotation"]["id"] == submitted.json["id"]
     assert fit["data"]["annotation"]["result"][0]["value"] == {"choices": ["Negative"]}
+    # Training and events describe the project alike: Label Studio's webhook project shape.
+    assert set(fit["data"]["project"]) == set(training["data"]["project"])
+    assert {"label_config", "model_version", "task_number"} <= set(fit["data"]["project"])
 
     # Interactive pre-annotation: the annotator's context reaches predict().
     ask = {"task": setup.task_ids[1], "context": {"choice": "Neutral"}}

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 from tests.factories import TEXT_CONFIG
 from tests.web.helpers import user_with_token
-from tests.worker_helpers import receiver, worker_of
+from tests.worker_helpers import allow_outbound, receiver, worker_of
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_sdk_snapshot_exports_webhooks_users_and_members(
 
     # Webhooks: create (delivered to a local receiver by the worker), list, update, delete.
     with receiver() as hook:
-        monkeypatch.setenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST", urlsplit(hook.url).netloc)
+        allow_outbound(app, urlsplit(hook.url).netloc)
         created = ls.webhooks.create(
             url=hook.url,
             project=project.id,

@@ -201,6 +201,39 @@ def test_creating_a_project_without_the_permission_is_refused_by_page_api_and_cl
     assert "project-creation permission" in out.output
 
 
+def test_a_broken_storage_rule_gets_the_same_400_from_both_storage_apis(app: Flask) -> None:
+    seed = _seed(app)
+    client, manager = app.test_client(), seed["headers"]["manager"]
+    metadata = "http://169.254.169.254"  # the cloud metadata address: never allowed
+    native = client.post(
+        f"/api/projects/{seed['project']}/storages",
+        json={"kind": "s3", "bucket": "raw", "endpoint_url": metadata},
+        headers=manager,
+    )
+    label_studio = client.post(
+        "/api/storages/s3",
+        json={"project": seed["project"], "bucket": "raw", "s3_endpoint": metadata},
+        headers=manager,
+    )
+    validate = client.post(
+        "/api/storages/s3/validate",
+        json={"project": seed["project"], "bucket": "raw", "s3_endpoint": metadata},
+        headers=manager,
+    )
+
+    bodies = [r.get_json() for r in (native, label_studio, validate)]
+    assert [r.status_code for r in (native, label_studio, validate)] == [400, 400, 400]
+    assert bodies[0] == bodies[1] == bodies[2]
+    (message,) = bodies[0]["validation_errors"]["endpoint_url"]
+    assert bodies[0] == {
+        "detail": f"endpoint_url: {message}",
+        "status_code": 400,
+        "field": "endpoint_url",
+        "storage": None,
+        "validation_errors": {"endpoint_url": [message]},
+    }
+
+
 def test_a_bug_deep_in_a_service_is_a_logged_500_that_does_not_leak_its_message(
     app: Flask, client: FlaskClient, auth: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:

@@ -1,5 +1,6 @@
 """Snapshot exports (/api/projects/<id>/exports/) built by the worker, and /api/version."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from labelops.cli import main
+from labelops.db.models import BackgroundJobRow
+from labelops.web.extensions import db
+from tests.conftest import AuthActions, _csrf_from
 from tests.factories import TEXT_CONFIG, choice_result
 from tests.web.helpers import user_with_token
 from tests.worker_helpers import drain
@@ -143,3 +147,43 @@ def test_version_answers_in_label_studio_shape(client: FlaskClient) -> None:
         assert body["edition"] == "Community"
         assert body["release"] == body["label-studio-os-package"]["version"]
         assert {"label-studio-os-backend", "label-studio-frontend", "lsf"} <= set(body)
+
+
+def _delete_by_api(client: FlaskClient, headers: dict[str, str], project_id: int) -> int:
+    return client.delete(f"/api/projects/{project_id}", headers=headers).status_code
+
+
+def _delete_by_page(client: FlaskClient, headers: dict[str, str], project_id: int) -> int:
+    AuthActions(client).login("admin@example.com", "password123")
+    page = client.get(f"/projects/{project_id}/delete").get_data(as_text=True)
+    form = {"csrf_token": _csrf_from(page), "confirm": "Snap"}
+    return client.post(f"/projects/{project_id}/delete", data=form).status_code
+
+
+@pytest.mark.parametrize(
+    ("delete", "answer"), [(_delete_by_api, 204), (_delete_by_page, 302)], ids=["api", "page"]
+)
+def test_deleting_a_project_deletes_its_snapshot_files(
+    app: Flask,
+    client: FlaskClient,
+    admin: dict[str, str],
+    delete: Callable[[FlaskClient, dict[str, str], int], int],
+    answer: int,
+) -> None:
+    project_id = _project_with_tasks(client, admin, 4)
+    kept_id = _project_with_tasks(client, admin, 2)
+    doomed = client.post(f"/api/projects/{project_id}/exports", headers=admin).json
+    kept = client.post(f"/api/projects/{kept_id}/exports", headers=admin).json
+    drain(app)
+    files = {"doomed": _result_path(app, doomed["id"]), "kept": _result_path(app, kept["id"])}
+    assert files["doomed"].is_file() and files["kept"].is_file()
+
+    assert delete(client, admin, project_id) == answer
+
+    assert not files["doomed"].exists()
+    assert files["kept"].is_file()  # another project's snapshot stays
+
+
+def _result_path(app: Flask, job_id: int) -> Path:
+    with app.app_context():
+        return Path(db.session.get_one(BackgroundJobRow, job_id).result_path)

@@ -22,13 +22,13 @@ from labelops.services.worker import Worker
 from labelops.web.extensions import db
 from tests.factories import TEXT_CONFIG, choice_result
 from tests.web.helpers import user_with_token
-from tests.worker_helpers import Receiver, drain, receiver, worker_of
+from tests.worker_helpers import Receiver, allow_outbound, drain, receiver, worker_of
 
 
 @pytest.fixture
-def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+def hook(app: Flask) -> Iterator[Receiver]:
     with receiver() as state:
-        monkeypatch.setenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST", urlsplit(state.url).netloc)
+        allow_outbound(app, urlsplit(state.url).netloc)
         yield state
 
 
@@ -198,10 +198,10 @@ def test_a_rolled_back_annotation_sends_nothing(
 
 
 def test_a_failing_receiver_is_retried_with_exponential_backoff_then_given_up(
-    app: Flask, client: FlaskClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, admin: dict[str, str]
 ) -> None:
     with receiver(statuses=[500]) as failing:
-        monkeypatch.setenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST", urlsplit(failing.url).netloc)
+        allow_outbound(app, urlsplit(failing.url).netloc)
         project_id = _project(client, admin)
         client.post(
             "/api/webhooks", json={"url": failing.url, "project": project_id}, headers=admin
@@ -212,7 +212,13 @@ def test_a_failing_receiver_is_retried_with_exponential_backoff_then_given_up(
         with app.app_context():
             factory = make_sessionmaker(db.engine)
         policy = RetryPolicy(max_attempts=4, backoff_seconds=10, timeout_seconds=5)
-        worker = Worker(factory, worker_of(app).root, clock=lambda: now[0], policy=policy)
+        worker = Worker(
+            factory,
+            worker_of(app).root,
+            clock=lambda: now[0],
+            policy=policy,
+            allowed_hosts=worker_of(app).allowed_hosts,
+        )
 
         def attempt_at(offset: float) -> tuple[int, str]:
             now[0] = start + timedelta(seconds=offset)
@@ -239,7 +245,6 @@ def test_webhooks_to_private_addresses_are_refused(
     client: FlaskClient,
     admin: dict[str, str],
     hook: Receiver,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     project_id = _project(client, admin)
     for url in ("http://10.0.0.7/hook", "http://169.254.169.254/latest", "http://127.0.0.1:9/x"):
@@ -258,7 +263,7 @@ def test_webhooks_to_private_addresses_are_refused(
     )
     # Allowed when saved, refused when sent: the delivery fails without a request.
     client.post("/api/webhooks", json={"url": hook.url, "project": project_id}, headers=admin)
-    monkeypatch.delenv("LABELOPS_OUTBOUND_HOST_ALLOWLIST")
+    allow_outbound(app)  # the administrator empties the allowlist
     client.patch(f"/api/projects/{project_id}", json={"title": "y"}, headers=admin)
     drain(app)
     (delivery,) = _deliveries(app)

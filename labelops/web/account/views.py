@@ -50,7 +50,7 @@ def _password_key() -> str:
     deduct_when=lambda response: response.status_code != 302,
 )
 def password() -> Any:
-    """Changes the password; every other session and remember cookie of the user stops working."""
+    """Changes the password; every other session, remember cookie and API token stops working."""
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()  # noqa: SLF001 - Flask-Login proxy unwrapping
@@ -68,7 +68,11 @@ def password() -> Any:
         else:
             db.session.commit()
             login_user(user)  # this browser goes on with the new session version
-            flash("Password changed. You were signed out everywhere else.", "success")
+            flash(
+                "Password changed. You were signed out everywhere else and your API tokens were "
+                "revoked (make a new one on the token page).",
+                "success",
+            )
             return redirect(url_for("account.password"))
     status = 400 if request.method == "POST" else 200
     return (

@@ -12,15 +12,16 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from labelops.web.auth.validators import EmailAddress
+from labelops.web.choices import options
 
-ON_OFF = [("off", "Off"), ("on", "On")]
+ON_OFF = (("off", "Off"), ("on", "On"))
 
 
 class FlagSettingsForm(FlaskForm):
     """A flag's description, default and rollout percentage (empty: no rollout)."""
 
     description = StringField("Description", validators=[Length(max=500)])
-    default = SelectField("Default", choices=ON_OFF)
+    default = SelectField("Default", choices=options(ON_OFF))
     rollout = IntegerField("Rollout %", validators=[Optional(), NumberRange(min=0, max=100)])
 
 
@@ -33,9 +34,11 @@ class NewFlagForm(FlagSettingsForm):
 class OverrideForm(FlaskForm):
     """Turns a flag on or off for one user (by email) or one project (by id), or clears that."""
 
-    target = SelectField("For", choices=[("user", "User"), ("project", "Project")])
+    target = SelectField("For", choices=options([("user", "User"), ("project", "Project")]))
     who = StringField("User email or project id", validators=[DataRequired(), Length(max=254)])
-    state = SelectField("State", choices=[("on", "On"), ("off", "Off"), ("clear", "Remove")])
+    state = SelectField(
+        "State", choices=options([("on", "On"), ("off", "Off"), ("clear", "Remove")])
+    )
 
 
 class DeleteFlagForm(FlaskForm):
@@ -59,7 +62,7 @@ class InviteForm(FlaskForm):
 class ActiveForm(FlaskForm):
     """Deactivates (``off``) or reactivates (``on``) an account."""
 
-    active = SelectField("Active", choices=ON_OFF)
+    active = SelectField("Active", choices=options(ON_OFF))
 
 
 class ResetPasswordForm(FlaskForm):
@@ -71,4 +74,4 @@ class ResetPasswordForm(FlaskForm):
 class ProjectCreationForm(FlaskForm):
     """Grants (``on``) or withdraws (``off``) the right to create projects."""
 
-    allowed = SelectField("May create projects", choices=ON_OFF)
+    allowed = SelectField("May create projects", choices=options(ON_OFF))

@@ -21,7 +21,6 @@ from labelops.web.api.params import QueryParam
 from labelops.web.api.schemas_integrations import ConvertIn, ExportIn
 from labelops.web.api.validation import accepts, read_body
 from labelops.web.background import worker
-from labelops.web.errors import error_response
 from labelops.web.extensions import db
 
 bp = Blueprint("api_exports", __name__, url_prefix="/api/projects")
@@ -112,12 +111,7 @@ def download_export(project_id: int, export_id: int) -> Any:
         engine = db.engine
         settings = current_app.config["LABELOPS_SETTINGS"]
         media = export_media_reader(settings, lambda: Session(engine), project_id)
-    try:
-        fmt, stream = snapshot_service.open_download(job, name, media)
-    except export_service.ExportsBusyError as exc:
-        response, status = error_response(503, str(exc), limit=exc.limit)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response, status
+    fmt, stream = snapshot_service.open_download(job, name, media)
     db.session.close()
     filename = f"project-{project_id}-export-{export_id}{fmt.extension}"
     return Response(

@@ -23,7 +23,7 @@ for Label Studio's clients and ignored.
 
 from typing import Any, ClassVar
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, g, jsonify
 from pydantic import Field
 
 from labelops.clock import iso
@@ -32,11 +32,11 @@ from labelops.services import ml_backend_events as ml_events
 from labelops.services import ml_backends as ml_service
 from labelops.services.ml_backends import MLBackendError, MLBackendSpec
 from labelops.services.ml_client import MLBackendCallError
-from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import QueryParam
 from labelops.web.api.schemas import Id, JsonObject, Schema
 from labelops.web.api.validation import accepts, read_body
+from labelops.web.config import outbound_hosts
 from labelops.web.errors import error_response, invalid
 from labelops.web.extensions import db
 
@@ -88,11 +88,6 @@ class InteractiveIn(Schema):
     context: JsonObject = Field(default_factory=dict)
 
 
-def _hosts() -> list[str]:
-    settings: Settings = current_app.config["LABELOPS_SETTINGS"]
-    return list(settings.outbound_host_allowlist)
-
-
 def ml_backend_json(row: MLBackendRow) -> dict[str, Any]:
     """Returns a backend connection without its password."""
     return {
@@ -142,7 +137,7 @@ def create_ml_backend() -> Any:
     body: MLBackendIn = read_body()
     try:
         row = ml_service.create_ml_backend(
-            db.session, g.user, body.project, body.spec(), allowed_hosts=_hosts()
+            db.session, g.user, body.project, body.spec(), allowed_hosts=outbound_hosts()
         )
     except MLBackendError as exc:
         return _refused(exc)
@@ -155,7 +150,7 @@ def create_ml_backend() -> Any:
 def get_ml_backend(backend_id: int) -> Any:
     """Checks an ML backend's connection again and returns it."""
     row = ml_service.get_ml_backend(db.session, g.user, backend_id)
-    ml_service.check_ml_backend(db.session, row, allowed_hosts=_hosts())
+    ml_service.check_ml_backend(db.session, row, allowed_hosts=outbound_hosts())
     db.session.commit()
     return jsonify(ml_backend_json(row))
 
@@ -168,7 +163,7 @@ def update_ml_backend(backend_id: int) -> Any:
     body: MLBackendFields = read_body()
     try:
         row = ml_service.update_ml_backend(
-            db.session, g.user, backend_id, body.spec(), allowed_hosts=_hosts()
+            db.session, g.user, backend_id, body.spec(), allowed_hosts=outbound_hosts()
         )
     except MLBackendError as exc:
         return _refused(exc)
@@ -192,7 +187,9 @@ def train_ml_backend(backend_id: int) -> Any:
     """Asks the backend to train on the project's annotations (Label Studio's "Start training")."""
     read_body()
     try:
-        answer = ml_events.train_ml_backend(db.session, g.user, backend_id, allowed_hosts=_hosts())
+        answer = ml_events.train_ml_backend(
+            db.session, g.user, backend_id, allowed_hosts=outbound_hosts()
+        )
     except MLBackendCallError as exc:
         db.session.commit()  # the backend's ERROR state
         return error_response(502, str(exc), ml_backend=backend_id)
@@ -207,7 +204,7 @@ def interactive_annotating(backend_id: int) -> Any:
     body: InteractiveIn = read_body()
     try:
         result = ml_events.interactive_prediction(
-            db.session, g.user, backend_id, body.task, body.context, allowed_hosts=_hosts()
+            db.session, g.user, backend_id, body.task, body.context, allowed_hosts=outbound_hosts()
         )
     except MLBackendError as exc:
         return _refused(exc)

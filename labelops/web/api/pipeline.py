@@ -50,7 +50,7 @@ from labelops.services import runs as run_service
 from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
 from labelops.services.policies import Action, authorize_project
-from labelops.services.storages import StorageError, StoragePolicy
+from labelops.services.storages import StoragePolicy
 from labelops.services.visibility import check_agreement_visible
 from labelops.settings import Settings
 from labelops.web.api.auth import api_login_required
@@ -80,17 +80,6 @@ def run_launcher() -> run_service.RunLauncher:
 def storage_policy() -> StoragePolicy:
     """Returns what the administrator allows storage connections to use."""
     return StoragePolicy.from_settings(_settings())
-
-
-def storage_refused(exc: StorageError) -> Any:
-    """Returns the 400 naming the storage rule broken (``validation_errors`` as Label Studio)."""
-    return error_response(
-        400,
-        str(exc),
-        field=exc.field,
-        storage=exc.storage_id,
-        validation_errors={exc.field: [exc.message]},
-    )
 
 
 def run_json(row: PipelineRunRow) -> dict[str, Any]:
@@ -167,10 +156,7 @@ def launch(project_id: int, action: str) -> Any:
     """Launches the Dagster job of an action for the project's partition (202 with the run)."""
     project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     run_service.job_for_action(action)
-    try:
-        storage_service.check_launch(db.session, project.id, action, storage_policy())
-    except StorageError as exc:
-        return storage_refused(exc)
+    storage_service.check_launch(db.session, project.id, action, storage_policy())
     row = run_service.launch_action(
         db.session, project, action, launcher=run_launcher(), launched_by_id=g.user.id
     )
@@ -206,11 +192,7 @@ def create_storage(project_id: int) -> Any:
     """Adds a storage connection; a secret is encrypted before it is stored."""
     project = authorize_project(db.session, g.user, Action.MANAGE, project_id).project
     fields = {k: v for k, v in read_body().fields_set().items() if v is not None}  # null: default
-    try:
-        row = storage_service.create_storage(db.session, project, policy=storage_policy(), **fields)
-    except StorageError as exc:
-        db.session.rollback()
-        return storage_refused(exc)
+    row = storage_service.create_storage(db.session, project, policy=storage_policy(), **fields)
     db.session.commit()
     return jsonify(storage_json(row)), 201
 
@@ -232,8 +214,6 @@ def export_to_storage(project_id: int, storage_id: int) -> Any:
             download_all_tasks=body.download_all_tasks,
             policy=storage_policy(),
         )
-    except StorageError as exc:
-        return storage_refused(exc)
     except target_storage.TargetWriteError as exc:
         return error_response(502, str(exc), storage=row.id)
     return jsonify({"storage": row.id, "format": body.exportType.upper(), "uri": uri}), 201

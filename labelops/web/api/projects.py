@@ -52,6 +52,7 @@ from labelops.web.api.schemas import (
 )
 from labelops.web.api.serializers import prediction_json, project_json, task_json
 from labelops.web.api.validation import accepts, read_body
+from labelops.web.config import outbound_hosts
 from labelops.web.errors import error_response, invalid
 from labelops.web.extensions import db
 
@@ -279,7 +280,7 @@ def _import_sources() -> Iterator[import_service.ImportSource]:
         # Label Studio's import from a URL: a form body ``url=...``, read under the outbound rule.
         yield import_inputs.url_source(
             request.form["url"],
-            allowed_hosts=current_app.config["LABELOPS_SETTINGS"].outbound_host_allowlist,
+            allowed_hosts=outbound_hosts(),
             max_bytes=current_limits().max_upload_bytes,
         )
         return
@@ -392,18 +393,13 @@ def export(project_id: int) -> Any:
             else None
         ),
     )
-    try:
-        fmt, stream = export_service.open_export(
-            lambda: Session(engine),
-            project,
-            fmt_name,
-            download_all_tasks=download_all,
-            options=options,
-        )
-    except export_service.ExportsBusyError as exc:
-        response, status = error_response(503, str(exc), limit=exc.limit)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response, status
+    fmt, stream = export_service.open_export(
+        lambda: Session(engine),
+        project,
+        fmt_name,
+        download_all_tasks=download_all,
+        options=options,
+    )
     project_id = project.id
     db.session.close()
     filename = export_service.export_file_name(project_id, fmt, utcnow())

@@ -31,10 +31,9 @@ from labelops.services import runs as run_service
 from labelops.services import storages as storage_service
 from labelops.services.errors import NotFoundError
 from labelops.services.policies import Action, authorize_project
-from labelops.services.storages import StorageError
 from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import PROJECT
-from labelops.web.api.pipeline import run_launcher, storage_json, storage_policy, storage_refused
+from labelops.web.api.pipeline import run_launcher, storage_json, storage_policy
 from labelops.web.api.schemas import (
     AzureStorageIn,
     GcsStorageIn,
@@ -204,19 +203,15 @@ def _views(
         project = _project_of(body)
         fields, kept = _split(storage_type, body.fields_set())
         fields = {k: v for k, v in fields.items() if v is not None}
-        try:
-            row = storage_service.create_storage(
-                db.session,
-                project,
-                policy=storage_policy(),
-                kind=storage_type.kind,
-                direction=direction,
-                ls_settings=kept,
-                **fields,
-            )
-        except StorageError as exc:
-            db.session.rollback()
-            return storage_refused(exc)
+        row = storage_service.create_storage(
+            db.session,
+            project,
+            policy=storage_policy(),
+            kind=storage_type.kind,
+            direction=direction,
+            ls_settings=kept,
+            **fields,
+        )
         db.session.commit()
         return jsonify(ls_storage_json(row)), 201
 
@@ -232,13 +227,9 @@ def _views(
         given = read_body().fields_set()
         given.pop("project", None)
         fields, kept = _split(storage_type, given)
-        try:
-            storage_service.update_storage(
-                db.session, row, fields, policy=storage_policy(), ls_settings=kept
-            )
-        except StorageError as exc:
-            db.session.rollback()
-            return storage_refused(exc)
+        storage_service.update_storage(
+            db.session, row, fields, policy=storage_policy(), ls_settings=kept
+        )
         db.session.commit()
         return jsonify(ls_storage_json(row, _latest_sync(row.project_id)))
 
@@ -252,15 +243,12 @@ def _views(
     def sync_view(storage_id: int) -> Any:
         row = _storage(storage_id, storage_type, direction)
         project = authorize_project(db.session, g.user, Action.MANAGE, row.project_id).project
-        try:
-            storage_service.check_synchronizable(row)
-            if direction == "export":
-                return _export_sync(project, row)
-            storage_service.check_launch(
-                db.session, project.id, storage_service.SYNC_ACTION, storage_policy()
-            )
-        except StorageError as exc:
-            return storage_refused(exc)
+        storage_service.check_synchronizable(row)
+        if direction == "export":
+            return _export_sync(project, row)
+        storage_service.check_launch(
+            db.session, project.id, storage_service.SYNC_ACTION, storage_policy()
+        )
         run = run_service.launch_action(
             db.session,
             project,
@@ -277,17 +265,14 @@ def _views(
         body = read_body()
         project = _project_of(body)
         fields, _ = _split(storage_type, body.fields_set())
-        try:
-            storage_service.validate_storage(
-                db.session,
-                project,
-                policy=storage_policy(),
-                kind=storage_type.kind,
-                direction=direction,
-                **fields,
-            )
-        except StorageError as exc:
-            return storage_refused(exc)
+        storage_service.validate_storage(
+            db.session,
+            project,
+            policy=storage_policy(),
+            kind=storage_type.kind,
+            direction=direction,
+            **fields,
+        )
         return jsonify({})
 
     list_view.__doc__ = f"Lists {what} connections (``?project=``, else the caller's projects)."

@@ -15,6 +15,7 @@ from labelops.web.api.auth import api_login_required
 from labelops.web.api.params import QueryParam, optional_bool_arg
 from labelops.web.api.schemas_integrations import WebhookIn, WebhookUpdateIn
 from labelops.web.api.validation import accepts, read_body
+from labelops.web.config import outbound_hosts
 from labelops.web.errors import invalid
 from labelops.web.extensions import db
 
@@ -68,7 +69,9 @@ def create_webhook() -> Any:
     """Creates a webhook of a project (managers) or of the organization (its admins)."""
     fields = read_body().fields_set()
     project_id = fields.pop("project", None)
-    webhook = webhook_service.create_webhook(db.session, g.user, project_id=project_id, **fields)
+    webhook = webhook_service.create_webhook(
+        db.session, g.user, project_id=project_id, allowed_hosts=outbound_hosts(), **fields
+    )
     db.session.commit()
     return jsonify(webhook_json(webhook_service.Visible(webhook, True))), 201
 
@@ -115,7 +118,9 @@ def get_webhook(webhook_id: int) -> Any:
 def update_webhook(webhook_id: int) -> Any:
     """Changes a webhook's URL, actions, headers or switches (its project stays)."""
     changes = read_body().fields_set()
-    webhook = webhook_service.update_webhook(db.session, g.user, webhook_id, changes)
+    webhook = webhook_service.update_webhook(
+        db.session, g.user, webhook_id, changes, allowed_hosts=outbound_hosts()
+    )
     db.session.commit()
     return jsonify(webhook_json(webhook_service.Visible(webhook, True)))
 

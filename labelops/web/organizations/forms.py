@@ -5,6 +5,7 @@ from wtforms import EmailField, SelectField
 from wtforms.validators import DataRequired, Length
 
 from labelops.services.organizations import ROLES
+from labelops.web.choices import options
 
 ROLE_CHOICES = [(role, role) for role in ROLES]
 
@@ -13,13 +14,13 @@ class AddMemberForm(FlaskForm):
     """Adds an existing account to the organization by email, with a role."""
 
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="member")
+    role = SelectField("Role", choices=options(ROLE_CHOICES), default="member")
 
 
 class RoleForm(FlaskForm):
     """Changes one member's role."""
 
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=options(ROLE_CHOICES))
 
 
 class ActionForm(FlaskForm):

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 
 from labelops.services.storages import STORAGE_KINDS, StoragePolicy
+from labelops.web.choices import options
 
 KIND_LABELS = {
     "s3": "S3 bucket (or S3-compatible)",
@@ -49,8 +50,10 @@ class StorageForm(FlaskForm):
     Variables and endpoints are picked from what the administrator allowed (the policy).
     """
 
-    kind = SelectField("Kind", choices=[(k, KIND_LABELS[k]) for k in STORAGE_KINDS])
-    direction = SelectField("Direction", choices=list(DIRECTION_LABELS.items()), default="import")
+    kind = SelectField("Kind", choices=options((k, KIND_LABELS[k]) for k in STORAGE_KINDS))
+    direction = SelectField(
+        "Direction", choices=options(DIRECTION_LABELS.items()), default="import"
+    )
     bucket = StringField("Bucket")
     prefix = StringField("Prefix")
     file_pattern = StringField("File pattern")
@@ -63,12 +66,12 @@ class StorageForm(FlaskForm):
 
     def __init__(self, *args: Any, policy: StoragePolicy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.endpoint_url.choices = [("", "AWS (default)")] + [
-            (u, u) for u in policy.endpoint_allowlist
-        ]
+        self.endpoint_url.choices = options(
+            [("", "AWS (default)")] + [(u, u) for u in policy.endpoint_allowlist]
+        )
         variables = [("", "—")] + [(n, n) for n in policy.env_choices()]
-        self.access_key_id_env.choices = variables
-        self.secret_env.choices = list(variables)
+        self.access_key_id_env.choices = options(variables)
+        self.secret_env.choices = options(variables)
 
     def storage(self) -> StorageValues:
         """Returns the form's values as keyword arguments of ``create_storage``."""

@@ -32,6 +32,7 @@ from labelops.domain.workflow import Workflow, WorkflowError
 from labelops.services.ml_backends import MLBackendSpec
 from labelops.services.projects import SAMPLING_MODES
 from labelops.web.auth.validators import EmailAddress
+from labelops.web.choices import options
 
 ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
 
@@ -53,7 +54,7 @@ class ProjectForm(FlaskForm):
     maximum_annotations = IntegerField(
         "Annotations per task (overlap)", default=1, validators=[NumberRange(min=1, max=100)]
     )
-    sampling = SelectField("Task order", choices=[(m, m) for m in SAMPLING_MODES])
+    sampling = SelectField("Task order", choices=options((m, m) for m in SAMPLING_MODES))
     color = StringField(
         "Color",
         default="#3056D3",
@@ -118,7 +119,7 @@ class MLBackendForm(FlaskForm):
     title = StringField("Title", validators=[Length(max=500)])
     is_interactive = BooleanField("Interactive pre-annotation")
     auth_method = SelectField(
-        "Authentication", choices=[("NONE", "None"), ("BASIC_AUTH", "Basic auth")]
+        "Authentication", choices=options([("NONE", "None"), ("BASIC_AUTH", "Basic auth")])
     )
     basic_auth_user = StringField("Basic auth user", validators=[Length(max=255)])
     basic_auth_pass = PasswordField("Basic auth password", validators=[Length(max=1024)])
@@ -147,13 +148,13 @@ class MemberForm(FlaskForm):
     """Adds a user to a project by email with a role."""
 
     email = EmailField("Email", validators=[DataRequired(), EmailAddress(), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.ANNOTATOR.value)
+    role = SelectField("Role", choices=options(ROLE_CHOICES), default=Role.ANNOTATOR.value)
 
 
 class RoleForm(FlaskForm):
     """Changes a member's role."""
 
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=options(ROLE_CHOICES))
 
 
 class ImportForm(FlaskForm):
@@ -172,13 +173,15 @@ class PasteImportForm(FlaskForm):
     text = TextAreaField("Pasted tasks", validators=[Optional(), Length(max=10 * 1024 * 1024)])
     text_format = SelectField(
         "Format",
-        choices=[
-            ("auto", "Detect"),
-            ("json", "JSON"),
-            ("jsonl", "JSON lines"),
-            ("csv", "CSV"),
-            ("tsv", "TSV"),
-        ],
+        choices=options(
+            [
+                ("auto", "Detect"),
+                ("json", "JSON"),
+                ("jsonl", "JSON lines"),
+                ("csv", "CSV"),
+                ("tsv", "TSV"),
+            ]
+        ),
         default="auto",
     )
     url = StringField("URL", validators=[Optional(), Length(max=2048)])

@@ -49,6 +49,7 @@ from labelops.services.outbound import FetchError, OutboundURLError
 from labelops.services.policies import Action, authorize_project
 from labelops.settings import current_limits
 from labelops.templates_gallery import gallery, get_template
+from labelops.web.config import outbound_hosts
 from labelops.web.extensions import db
 from labelops.web.projects.forms import (
     DeleteProjectForm,
@@ -251,10 +252,6 @@ def _model_section(project_id: int) -> dict[str, Any]:
     }
 
 
-def _outbound_hosts() -> list[str]:
-    return list(current_app.config["LABELOPS_SETTINGS"].outbound_host_allowlist)
-
-
 def _flash_state(row: MLBackendRow, done: str) -> None:
     if row.state == "CONNECTED":
         flash(f"{done} {row.title} is connected (model version {row.model_version}).", "success")
@@ -274,7 +271,7 @@ def connect_model(project_id: int) -> Any:
         return back
     try:
         row = ml_service.create_ml_backend(
-            db.session, current_user, project.id, form.spec(), allowed_hosts=_outbound_hosts()
+            db.session, current_user, project.id, form.spec(), allowed_hosts=outbound_hosts()
         )
     except MLBackendError as exc:
         db.session.rollback()
@@ -295,12 +292,12 @@ def model_action(project_id: int, backend_id: int, action: str) -> Any:
     if row.project_id != project.id:
         abort(404)
     if action == "check":
-        ml_service.check_ml_backend(db.session, row, allowed_hosts=_outbound_hosts())
+        ml_service.check_ml_backend(db.session, row, allowed_hosts=outbound_hosts())
         _flash_state(row, "Checked:")
     elif action == "train":
         try:
             ml_events.train_ml_backend(
-                db.session, current_user, row.id, allowed_hosts=_outbound_hosts()
+                db.session, current_user, row.id, allowed_hosts=outbound_hosts()
             )
         except MLBackendCallError as exc:
             flash(f"Training did not start: {exc}", "error")
@@ -447,7 +444,6 @@ def import_pasted(project_id: int) -> Any:
     error: dict[str, Any] | None = None
     status = 400
     if form.validate_on_submit():
-        settings = current_app.config["LABELOPS_SETTINGS"]
         text, url = form.text.data or "", form.url.data or ""
 
         def sources() -> list[import_service.ImportSource]:
@@ -455,7 +451,7 @@ def import_pasted(project_id: int) -> Any:
                 return [
                     import_inputs.url_source(
                         url,
-                        allowed_hosts=settings.outbound_host_allowlist,
+                        allowed_hosts=outbound_hosts(),
                         max_bytes=current_limits().max_upload_bytes,
                     )
                 ]

@@ -7,6 +7,7 @@ from wtforms import FloatField, Form, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from labelops.services.tasks import SORT_COLUMNS, STATES, TaskFilter
+from labelops.web.choices import options
 
 SORT_LABELS = {
     "id": "ID",
@@ -21,21 +22,25 @@ class TaskFilterForm(Form):
     """What the data manager shows: filters, sort order and page size (query arguments)."""
 
     state = SelectField(
-        "State", choices=[("", "Any")] + [(s, s.replace("_", " ")) for s in STATES], default=""
+        "State",
+        choices=options([("", "Any")] + [(s, s.replace("_", " ")) for s in STATES]),
+        default="",
     )
     annotator = SelectField(
-        "Annotator", choices=[("", "Anyone")], default="", validate_choice=False
+        "Annotator", choices=options([("", "Anyone")]), default="", validate_choice=False
     )
     has_predictions = SelectField(
-        "Predictions", choices=[("", "Any"), ("1", "With"), ("0", "Without")], default=""
+        "Predictions", choices=options([("", "Any"), ("1", "With"), ("0", "Without")]), default=""
     )
     min_score = FloatField("Min score", validators=[Optional()])
     max_score = FloatField("Max score", validators=[Optional()])
     field = SelectField("Field", choices=[], default="")
     search = StringField("Contains", validators=[Optional()])
-    sort = SelectField("Sort by", choices=[(k, SORT_LABELS[k]) for k in SORT_COLUMNS], default="id")
+    sort = SelectField(
+        "Sort by", choices=options((k, SORT_LABELS[k]) for k in SORT_COLUMNS), default="id"
+    )
     direction = SelectField(
-        "Order", choices=[("asc", "Ascending"), ("desc", "Descending")], default="asc"
+        "Order", choices=options([("asc", "Ascending"), ("desc", "Descending")]), default="asc"
     )
     limit = IntegerField("Rows", default=50, validators=[Optional(), NumberRange(min=1, max=500)])
 
@@ -46,9 +51,11 @@ class TaskFilterForm(Form):
         states: Sequence[str] = STATES,
     ) -> None:
         """Fills the choices that depend on the project: fields, members and workflow states."""
-        self.state.choices = [("", "Any")] + [(s, s.replace("_", " ")) for s in states]
-        self.field.choices = [(f, f) for f in data_fields]
-        self.annotator.choices = [("", "Anyone")] + [(str(i), email) for i, email in annotators]
+        self.state.choices = options([("", "Any")] + [(s, s.replace("_", " ")) for s in states])
+        self.field.choices = options((f, f) for f in data_fields)
+        self.annotator.choices = options(
+            [("", "Anyone")] + [(str(i), email) for i, email in annotators]
+        )
         if not self.field.data and data_fields:
             self.field.data = data_fields[0]
 

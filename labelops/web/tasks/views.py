@@ -25,8 +25,7 @@ from labelops.services import exports as export_service
 from labelops.services import projects as project_service
 from labelops.services import tasks as task_service
 from labelops.services import visibility
-from labelops.services.bucket_media import MediaUnavailableError
-from labelops.services.errors import NotFoundError, PermissionDeniedError
+from labelops.services.errors import PermissionDeniedError
 from labelops.services.policies import Action, authorize_project
 from labelops.services.storages import StoragePolicy
 from labelops.services.tasks import CursorError
@@ -158,12 +157,7 @@ def task_media(project_id: int, task_id: int) -> Any:
     settings = current_app.config["LABELOPS_SETTINGS"]
     policy = StoragePolicy.from_settings(settings)
     url = request.args.get("url", "")
-    try:
-        media = open_task_media(db.session, task, url, policy, deployment_store(settings))
-    except NotFoundError:
-        abort(404)
-    except MediaUnavailableError:
-        abort(502)
+    media = open_task_media(db.session, task, url, policy, deployment_store(settings))
     response = send_file(
         media.stream, mimetype=media.content_type, download_name=media.name, etag=False
     )
