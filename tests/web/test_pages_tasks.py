@@ -273,5 +273,9 @@ def test_filter_by_a_former_member_still_works(
 
 @pytest.mark.parametrize("key", LABEL_KEYS)
 def test_a_result_of_every_labeling_type_reads_as_its_labels(key: str) -> None:
-    item = {"type": key, "value": {key: ["Cat"], "format": "rle", "rle": [1, 2]}}
-    assert result_summary(item) == "Cat"
+    assert result_summary({"type": key, "value": {key: ["Cat"]}}) == "Cat"
+
+
+def test_a_brush_region_reads_as_its_labels_and_a_mask() -> None:
+    item = {"type": "brushlabels", "value": {"brushlabels": ["Cat"], "format": "rle", "rle": [1]}}
+    assert result_summary(item) == "Cat · brush mask"
