@@ -14,9 +14,7 @@ Results go to ``bench/results/browser-postgres-<N>.json`` and ``.md`` and are pr
 """
 
 import argparse
-import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -29,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from bench.harness import database
 from bench.server import serve
-from bench.workloads import percentile
+from bench.workloads import machine, percentile, write_results
 from labelops.db.engine import make_engine
 from labelops.services.demo import ensure_demo_project
 from labelops.services.users import create_user
@@ -218,12 +216,7 @@ def measure(
         "server": {"workers": workers, "threads": threads, "database": "postgresql"},
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "wall_seconds": round(time.time() - started, 1),
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-        },
+        "machine": machine(),
         "figures": figures,
     }
 
@@ -259,12 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
     result = measure(args.tasks, args.workers, pg_admin_url=args.pg_url)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"browser-postgres-{args.tasks}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    table = markdown(result)
-    stem.with_suffix(".md").write_text(table)
-    sys.stdout.write(table)
+    write_results(args.out, f"browser-postgres-{args.tasks}", result, markdown(result))
     return 0
 
 

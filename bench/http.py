@@ -16,10 +16,6 @@ Results go to ``bench/results/http-postgres-<N>.json`` and ``.md`` and are print
 """
 
 import argparse
-import json
-import os
-import platform
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -106,12 +102,7 @@ def _annotators(
     )
     if status != 200:
         raise RuntimeError(f"setting overlap: {status} {body}")
-    for user_id, _ in accounts.annotators:
-        status, body = admin.call(
-            "POST", f"/api/projects/{project_id}/members", {"user": user_id, "role": "annotator"}
-        )
-        if status not in (200, 201):
-            raise RuntimeError(f"adding annotator {user_id}: {status} {body}")
+    w.add_annotators(admin, project_id, [user_id for user_id, _ in accounts.annotators])
     tokens = [token for _, token in accounts.annotators]
     figures: dict[str, Any] = {}
     acked: list[int] = []
@@ -226,12 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         return side_by_side.main(forwarded)
     plan = plan_from(args)
     result = measure(plan, args.pg_url)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"http-postgres-{plan.tasks}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    table = markdown(result)
-    stem.with_suffix(".md").write_text(table)
-    sys.stdout.write(table)
+    w.write_results(args.out, f"http-postgres-{plan.tasks}", result, markdown(result))
     return 0
 
 
@@ -259,11 +245,7 @@ def measure(plan: Plan, pg_admin_url: str | None = None) -> dict[str, Any]:
         "plan": plan.__dict__,
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "wall_seconds": round(time.time() - started, 1),
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-        },
+        "machine": w.machine(),
         "figures": figures,
     }
 

@@ -17,9 +17,7 @@ and writes ``bench/results/side-by-side-<N>.json`` and ``.md``.
 """
 
 import argparse
-import json
 import os
-import platform
 import secrets
 import signal
 import subprocess
@@ -260,14 +258,7 @@ def run(n: int, seconds: float, pg_admin_url: str | None = None) -> dict[str, An
             accounts = w.create_accounts(url, ANNOTATORS)
 
             def add_member(admin: Client, project: int) -> None:
-                for user_id, _ in accounts.annotators:
-                    status, body = admin.call(
-                        "POST",
-                        f"/api/projects/{project}/members",
-                        {"user": user_id, "role": "annotator"},
-                    )
-                    if status not in (200, 201):
-                        raise RuntimeError(f"adding annotator {user_id}: {status} {body}")
+                w.add_annotators(admin, project, [user_id for user_id, _ in accounts.annotators])
 
             with serve(url, Path(tmp) / "home", workers=4, threads=8) as ours_server:
                 tokens = [t for _, t in accounts.annotators]
@@ -277,12 +268,7 @@ def run(n: int, seconds: float, pg_admin_url: str | None = None) -> dict[str, An
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "label_studio": {"version": LABEL_STUDIO_VERSION, "database": "sqlite (its default)"},
         "labelops": {"database": "postgresql", "server": "labelops serve, 4 workers x 8 threads"},
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-        },
+        "machine": w.machine(),
         "rows": w.round_floats(compare(ours, theirs)),
         "figures": {"labelops": w.round_floats(ours), "label_studio": w.round_floats(theirs)},
     }
@@ -318,12 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n, seconds = (10_000, 8.0) if args.quick else (args.tasks, args.seconds)
     result = run(n, seconds, args.pg_url)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"side-by-side-{n}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    table = markdown(result)
-    stem.with_suffix(".md").write_text(table)
-    sys.stdout.write(table)
+    w.write_results(args.out, f"side-by-side-{n}", result, markdown(result))
     return 0
 
 

@@ -6,11 +6,15 @@ not create) and to check the annotators' invariants afterwards (over-overlap, lo
 
 import io
 import json
+import os
+import platform
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -313,3 +317,31 @@ def round_floats(value: Any) -> Any:
     if isinstance(value, list):
         return [round_floats(v) for v in value]
     return value
+
+
+def add_annotators(admin: Client, project_id: int, user_ids: list[int]) -> None:
+    """Makes the users annotators of the project through the API (labelops' project members)."""
+    for user_id in user_ids:
+        status, body = admin.call(
+            "POST", f"/api/projects/{project_id}/members", {"user": user_id, "role": "annotator"}
+        )
+        if status not in (200, 201):
+            raise RuntimeError(f"adding annotator {user_id}: {status} {body}")
+
+
+def machine() -> dict[str, Any]:
+    """Returns what a result records of the machine: cores, Python, platform and load."""
+    return {
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def write_results(out: Path, name: str, result: dict[str, Any], table: str) -> None:
+    """Writes ``<out>/<name>.json`` and ``.md`` and prints the table."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / f"{name}.md").write_text(table)
+    sys.stdout.write(table)
